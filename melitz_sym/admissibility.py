@@ -1,0 +1,80 @@
+"""Restrictions on parameters, declared symbolically and checked on values.
+
+A :class:`Restriction` is a sympy relation between parameters together with
+its meaning in words, e.g. ``k > sigma - 1`` "the productivity distribution
+has a finite (sigma-1)-th moment".  Models and distributions declare their
+restrictions; :func:`check` evaluates them on scalar values and raises
+:class:`~melitz_sym.errors.AdmissibilityError` naming the restriction and the
+offending values.  The vectorised check lives in :mod:`melitz_sym.numeric`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .errors import AdmissibilityError
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A parameter restriction.
+
+    Attributes
+    ----------
+    condition : sympy relational that must hold, e.g. ``sigma > 1``.
+    words : what it means, e.g. "demand is elastic (sigma > 1)".
+    when : optional relational; the restriction applies only where it holds
+        (``n > 0`` for the partitioning of exporters).
+    """
+
+    condition: sp.Basic
+    words: str
+    when: sp.Basic | None = None
+
+    @property
+    def symbols(self) -> set[sp.Symbol]:
+        """Parameters the restriction involves."""
+        out = set(self.condition.free_symbols)
+        if self.when is not None:
+            out |= self.when.free_symbols
+        return out
+
+    def describe(self) -> str:
+        """``words [condition]`` as shown in error messages and tables."""
+        cond = sp.sstr(self.condition)
+        if self.when is not None:
+            cond += f" when {sp.sstr(self.when)}"
+        return f"{self.words} [{cond}]"
+
+    def message(self, values: Mapping[str, object], where: str = "") -> str:
+        """Error message for a violation at ``values``."""
+        shown = ", ".join(f"{s.name}={values[s.name]}" for s in
+                          sorted(self.symbols, key=lambda s: s.name) if s.name in values)
+        return f"inadmissible parameters{where}: {self.describe()} fails at {shown}"
+
+
+def _holds(rel: sp.Basic, values: Mapping[str, object]) -> bool:
+    subs = {s: sp.sympify(values[s.name]) for s in rel.free_symbols if s.name in values}
+    val = rel.subs(subs)
+    if val not in (sp.true, sp.false):
+        missing = sorted(s.name for s in rel.free_symbols if s.name not in values)
+        raise AdmissibilityError(f"cannot check {sp.sstr(rel)}: missing {missing}")
+    return bool(val)
+
+
+def check(restrictions: Iterable[Restriction], values: Mapping[str, object]) -> None:
+    """Raise :class:`AdmissibilityError` for the first violated restriction.
+
+    Parameters
+    ----------
+    restrictions : the model's restrictions.
+    values : canonical parameter name -> scalar (int, float, str, Rational, mpf).
+    """
+    for r in restrictions:
+        if r.when is not None and not _holds(r.when, values):
+            continue
+        if not _holds(r.condition, values):
+            raise AdmissibilityError(r.message(values))

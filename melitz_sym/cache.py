@@ -1,0 +1,48 @@
+"""On-disk cache of derivations, keyed by package version and model.
+
+Deriving a model takes seconds; a warm start unpickles the Derivation.  The
+cache directory is ``$MELITZ_SYM_CACHE`` or ``~/.cache/melitz-sym``; set
+``MELITZ_SYM_CACHE=off`` to disable it.  A corrupt or unreadable entry is
+re-derived.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from . import __version__
+from .derivation import Derivation
+
+
+def cache_dir() -> Path | None:
+    """The cache directory, or None when caching is off."""
+    env = os.environ.get("MELITZ_SYM_CACHE")
+    if env == "off":
+        return None
+    return Path(env) if env else Path.home() / ".cache" / "melitz-sym"
+
+
+def cached(key: str | None, build: Callable[[], Derivation]) -> Derivation:
+    """Load the derivation stored under ``key`` or build and store it."""
+    folder = cache_dir()
+    if key is None or folder is None:
+        return build()
+    path = folder / f"{__version__}-{key}.pickle"
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    d = build()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False) as fh:
+            pickle.dump(d, fh)
+        os.replace(fh.name, path)
+    except (OSError, pickle.PicklingError, AttributeError, TypeError):
+        pass
+    return d

@@ -1,0 +1,267 @@
+"""Derivations: ordered records of named, self-checking steps.
+
+A :class:`Step` holds an equation, the rule that produced it, the names of the
+steps it used, an optional literature reference, and a *proof obligation*: an
+expression that must vanish if the step is right.  The obligation is computed
+by an operation different from the one that produced the equation (a solution
+is substituted back into the equation it solves, an integral is differentiated
+with respect to its bound, a simplification is compared with its input), so
+:meth:`Step.check` re-verifies the step instead of repeating it.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+from .admissibility import Restriction
+from .errors import NoClosedFormError, UnknownNameError
+from .simplify import shifted
+
+
+class _Timeout(BaseException):
+    """Raised by :func:`time_limit`; a BaseException so sympy cannot swallow it."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise _Timeout in the block after ``seconds`` (main thread, POSIX)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+            signal, "setitimer"):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a derivation.
+
+    Attributes
+    ----------
+    name : identifier used in the API (``"free_entry"``).
+    eq : the sympy equation the step establishes.
+    rule : how it was obtained, in words.
+    inputs : names of the steps it used.
+    ref : literature reference (paper and equation), if any.
+    obligation : expressions that vanish identically if the step is right.
+    """
+
+    name: str
+    eq: sp.Eq
+    rule: str
+    inputs: tuple[str, ...] = ()
+    ref: str | None = None
+    obligation: tuple[sp.Expr, ...] = ()
+
+    def check(self, sampler: Callable[[], dict] | None = None,
+              concretize: Callable[[sp.Expr], sp.Expr] = lambda e: e) -> str:
+        """Discharge the proof obligation.
+
+        Returns ``"declared"`` for primitives, ``"symbolic"`` when every
+        obligation simplifies to zero, ``"numeric"`` when simplification was
+        inconclusive but the obligation vanishes to 30 digits at random
+        admissible points drawn by ``sampler``.
+
+        Raises
+        ------
+        AssertionError
+            If an obligation does not vanish.
+        """
+        if not self.obligation:
+            return "declared"
+        how = "symbolic"
+        for expr in self.obligation:
+            if is_zero_symbolic(expr):
+                continue
+            if sampler is None or not is_zero_numeric(concretize(expr), sampler):
+                raise AssertionError(f"step {self.name!r} fails its check: {expr} != 0")
+            how = "numeric"
+        return how
+
+
+def is_zero_symbolic(expr: sp.Expr, seconds: float = 5.0) -> bool:
+    """True if sympy proves ``expr == 0`` (a False is inconclusive).
+
+    Tries, cheapest first: cancellation after combining powers in the shifted
+    symbols (see :mod:`melitz_sym.simplify`), then ``simplify`` for small
+    expressions.  Every transformation is exact, so a zero is a proof.
+    """
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return True
+    try:
+        with time_limit(seconds):
+            return _is_zero(expr)
+    except _Timeout:
+        return False
+
+
+def _is_zero(expr: sp.Expr) -> bool:
+    for with_k in (True, False):
+        cand = shifted(expr, with_k)
+        try:
+            if _cancel_powers(cand) == 0:
+                return True
+            if sp.count_ops(cand) < 400 and sp.simplify(cand) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError):
+            continue
+    return False
+
+
+def _cancel_powers(expr: sp.Expr) -> sp.Expr:
+    """Combine powers (all symbols are positive) and cancel as a rational function."""
+    e = sp.powdenest(expr, force=True)
+    e = sp.powsimp(sp.expand_power_base(e, force=True), force=True)
+    e = sp.expand(e, power_base=True, power_exp=True, force=True)
+    return sp.cancel(sp.powsimp(e, force=True))
+
+
+def is_zero_numeric(expr: sp.Expr, sampler: Callable[[], dict], points: int = 8,
+                    dps: int = 30) -> bool:
+    """True if ``expr`` vanishes to ``dps - 8`` digits at random admissible points.
+
+    The expression is evaluated by mpmath at ``dps`` digits from exact
+    rational parameter values (no float literals enter).
+    """
+    with mpmath.workdps(dps):
+        for _ in range(points):
+            values = sampler()
+            syms = sorted(expr.free_symbols, key=lambda s: s.name)
+            if any(s not in values for s in syms):
+                return False
+            fn = sp.lambdify(syms, expr, modules="mpmath")
+            args = [mpmath.mpf(values[s].p) / values[s].q for s in syms]
+            try:
+                val = fn(*args)
+            except (ZeroDivisionError, ValueError, TypeError):
+                return False
+            scale = max([abs(a) for a in args] + [1])
+            if not mpmath.isfinite(val) or abs(val) > scale * mpmath.mpf(10) ** (8 - dps):
+                return False
+    return True
+
+
+@dataclass
+class Derivation:
+    """An ordered record of named steps, with the closed forms found.
+
+    Attributes
+    ----------
+    title : model and distribution.
+    parameters : parameter symbols, in the order the model documents them.
+    restrictions : admissibility restrictions on the parameters.
+    outputs : output name -> expression in the parameters and the cutoff
+        symbol ``phi_star`` (the solved system, before the cutoff is known).
+    cutoff : the symbol solved for, or None for a model with no cutoff.
+    cutoff_residual : expression in the parameters and ``cutoff`` whose root
+        is the equilibrium (None when there is no cutoff).
+    support_lower : lower bound of productivity (where the cutoff search starts).
+    closed_forms : output name -> expression in the parameters only, for the
+        outputs the engine solved in closed form.
+    """
+
+    title: str
+    parameters: tuple[sp.Symbol, ...] = ()
+    restrictions: list[Restriction] = field(default_factory=list)
+    steps: dict[str, Step] = field(default_factory=dict)
+    outputs: dict[str, sp.Expr] = field(default_factory=dict)
+    cutoff: sp.Symbol | None = None
+    cutoff_residual: sp.Expr | None = None
+    closed_forms: dict[str, sp.Expr] = field(default_factory=dict)
+    support_lower: sp.Expr = sp.Integer(0)
+    sampler: Callable[[], dict] | None = None
+    concretize: Callable[[sp.Expr], sp.Expr] = lambda e: e
+
+    # ----- building --------------------------------------------------------
+    def add(self, name: str, eq: sp.Basic, rule: str, inputs: Iterable[str] = (),
+            ref: str | None = None, obligation: Iterable[sp.Expr] = ()) -> sp.Eq:
+        """Append a step and return its equation."""
+        if name in self.steps:
+            raise ValueError(f"duplicate step {name!r}")
+        inputs = tuple(inputs)
+        for i in inputs:
+            if i not in self.steps:
+                raise ValueError(f"step {name!r} uses unknown step {i!r}")
+        self.steps[name] = Step(name, eq, rule, inputs, ref, tuple(obligation))
+        return eq
+
+    # ----- reading ---------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        """Step names in derivation order."""
+        return list(self.steps)
+
+    def __getitem__(self, name: str) -> sp.Eq:
+        return self.step(name).eq
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps.values())
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def step(self, name: str) -> Step:
+        """The :class:`Step` called ``name``."""
+        try:
+            return self.steps[name]
+        except KeyError:
+            raise UnknownNameError(
+                f"no step {name!r}; steps are: {', '.join(self.steps)}") from None
+
+    def closed_form(self, name: str) -> sp.Expr | None:
+        """Closed form of output ``name`` in the parameters, or None if none exists."""
+        if name not in self.outputs:
+            raise UnknownNameError(
+                f"no output {name!r}; outputs are: {', '.join(self.outputs)}")
+        return self.closed_forms.get(name)
+
+    def require_closed_form(self, name: str) -> sp.Expr:
+        """Like :meth:`closed_form` but raise :class:`NoClosedFormError` for None."""
+        expr = self.closed_form(name)
+        if expr is None:
+            raise NoClosedFormError(f"{name} has no closed form in {self.title}")
+        return expr
+
+    def check(self) -> dict[str, str]:
+        """Re-verify every step; return step name -> how it was established."""
+        return {s.name: s.check(self.sampler, self.concretize) for s in self}
+
+    def values_for(self, params: Mapping[str, object]) -> dict[sp.Symbol, object]:
+        """Map canonical names to this derivation's parameter symbols."""
+        return {p: params[p.name] for p in self.parameters if p.name in params}
+
+
+def random_point(symbols: Iterable[sp.Symbol], restrictions: Iterable[Restriction],
+                 box: Mapping[str, tuple], rng: random.Random,
+                 tries: int = 10_000) -> dict[sp.Symbol, sp.Rational]:
+    """Draw exact rational parameter values uniformly in ``box`` that satisfy
+    every restriction (rejection sampling; restrictions evaluated by mpmath)."""
+    symbols = list(symbols)
+    tests = [(sp.lambdify(symbols, r.condition, "mpmath"),
+              None if r.when is None else sp.lambdify(symbols, r.when, "mpmath"))
+             for r in restrictions]
+    for _ in range(tries):
+        point = [sp.Rational(round(rng.uniform(*box[s.name]) * 10**6), 10**6) for s in symbols]
+        args = [mpmath.mpf(v.p) / v.q for v in point]
+        if all((when is not None and not when(*args)) or cond(*args) for cond, when in tests):
+            return dict(zip(symbols, point))
+    raise RuntimeError("no admissible point found in the sampling box")

@@ -1,0 +1,132 @@
+"""Productivity distributions and their tail moments.
+
+A distribution is declared by its density ``g`` (or its cdf ``G``) on a
+support ``[lower, upper]``.  Everything the models need is *derived* from it by
+sympy:
+
+* the survival function :math:`S(x) = \\int_x^{upper} g(t)\\,dt`,
+* the tail moment :math:`V(x) = \\int_x^{upper} t^{a} g(t)\\,dt`, with
+  :math:`a = \\sigma - 1` in the Melitz models.
+
+Where sympy's integrator needs help a distribution declares a change of
+variables :math:`t = h(u)` (``phi = exp(u)`` for the log-normal) or a
+reparametrisation that exposes the convergence condition (``k = sigma - 1 + e``
+with ``e > 0`` for Pareto).  An integral sympy cannot do stays an unevaluated
+``Integral``; the numeric layer then evaluates it by quadrature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import sympy as sp
+
+from ..admissibility import Restriction
+from ..symbols import sym
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """Change of variables ``t = h(u)`` with inverse ``u = h_inv(t)``."""
+
+    u: sp.Symbol
+    h: sp.Expr
+    h_inv: sp.Lambda
+
+
+class Distribution:
+    """Base class: a productivity distribution declared by pdf or cdf.
+
+    Subclasses set ``name``, ``params`` (canonical parameter names),
+    ``support`` and either :meth:`declared_pdf` or :meth:`declared_cdf`.
+
+    Attributes
+    ----------
+    continuous : False for a point mass (all firms alike).
+    has_selection : whether a cutoff inside the support partitions firms.
+    """
+
+    name: str = ""
+    params: tuple[str, ...] = ()
+    continuous: bool = True
+
+    # ----- declaration ---------------------------------------------------
+    @property
+    def support(self) -> tuple[sp.Expr, sp.Expr]:
+        """Lower and upper bound of productivity."""
+        raise NotImplementedError
+
+    def declared_pdf(self, x: sp.Expr) -> sp.Expr | None:
+        """Density at ``x`` if declared directly, else None."""
+        return None
+
+    def declared_cdf(self, x: sp.Expr) -> sp.Expr | None:
+        """Cdf at ``x`` if declared directly, else None."""
+        return None
+
+    def restrictions(self, a: sp.Expr) -> list[Restriction]:
+        """Restrictions on the parameters, given the moment order ``a``."""
+        return []
+
+    def substitution(self) -> Substitution | None:
+        """Change of variables that helps sympy integrate, if any."""
+        return None
+
+    def reparametrisation(self, a: sp.Expr) -> tuple[dict, dict]:
+        """Forward and backward substitutions exposing convergence of V.
+
+        Pareto declares ``k = a + e`` with ``e > 0`` so that sympy knows the
+        tail moment of order ``a`` converges; the backward map restores ``k``.
+        """
+        return {}, {}
+
+    # ----- derived objects -----------------------------------------------
+    @property
+    def symbols(self) -> tuple[sp.Symbol, ...]:
+        """Parameter symbols."""
+        return tuple(sym(p) for p in self.params)
+
+    def pdf(self, x: sp.Expr) -> sp.Expr:
+        """Density g(x) on the support (derived from a declared cdf)."""
+        g = self.declared_pdf(x)
+        if g is not None:
+            return g
+        t = sp.Dummy("t", positive=True)
+        return sp.diff(self.declared_cdf(t), t).subs(t, x)
+
+    def survival(self, x: sp.Expr) -> sp.Expr:
+        """S(x) = 1 - G(x), derived by integrating the density from x up."""
+        return self._tail_lambda(sp.Integer(0))(x)
+
+    def tail_moment(self, x: sp.Expr, a: sp.Expr) -> sp.Expr:
+        """V(x) = integral of t^a g(t) from x to the upper bound."""
+        return self._tail_lambda(sp.sympify(a))(x)
+
+    def _tail_lambda(self, a: sp.Expr) -> sp.Lambda:
+        cache = self.__dict__.setdefault("_tails", {})
+        if a not in cache:
+            cache[a] = self._integrate_tail(a)
+        return cache[a]
+
+    def _integrate_tail(self, a: sp.Expr) -> sp.Lambda:
+        x = sp.Dummy("x", positive=True)
+        t = sp.Dummy("t", positive=True)
+        upper = self.support[1]
+        integrand = t**a * self.pdf(t)
+        var, lo, hi = t, x, upper
+        sub = self.substitution()
+        if sub is not None:
+            integrand = integrand.subs(t, sub.h) * sp.diff(sub.h, sub.u)
+            var, lo, hi = sub.u, sub.h_inv(x), sub.h_inv(upper)
+        integrand = sp.powsimp(sp.expand_power_base(integrand, force=True), force=True)
+        forward, backward = self.reparametrisation(a)
+        result = sp.integrate(integrand.subs(forward), (var, lo, hi), conds="none")
+        result = result.subs(backward)
+        if result.has(sp.Integral):
+            return sp.Lambda(x, result)
+        if result.has(sp.lowergamma, sp.uppergamma, sp.gamma):
+            result = sp.gammasimp(result.rewrite(sp.uppergamma))
+        result = sp.powsimp(sp.factor_terms(sp.simplify(result)), force=True)
+        return sp.Lambda(x, result)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -1,0 +1,155 @@
+"""The user-facing :class:`Model`: declaration, cached derivation, solving."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import sympy as sp
+
+from .. import admissibility
+from ..derivation import Derivation
+from ..distributions import Distribution
+from ..errors import AdmissibilityError, UnknownNameError
+from ..symbols import canonical
+
+
+class Model:
+    """A model of the Melitz family with a chosen productivity distribution.
+
+    Parameters
+    ----------
+    name : registry name (``"melitz"``).
+    builder : function ``dist -> Derivation`` that derives the model.
+    dist : productivity distribution, or None for representative-firm models.
+    """
+
+    def __init__(self, name: str, builder: Callable[[Distribution | None], Derivation],
+                 dist: Distribution | None) -> None:
+        self.name = name
+        self.dist = dist
+        self._builder = builder
+        self._derivation: Derivation | None = None
+
+    def __repr__(self) -> str:
+        dist = f", dist={self.dist.name!r}" if self.dist is not None else ""
+        return f"model({self.name!r}{dist})"
+
+    @property
+    def cache_key(self) -> str | None:
+        """Key for the on-disk cache, or None for a Custom distribution."""
+        if self.dist is None:
+            return self.name
+        from ..distributions import DISTRIBUTIONS
+
+        if type(self.dist) in DISTRIBUTIONS.values():
+            return f"{self.name}-{self.dist.name}"
+        return None
+
+    def derive(self) -> Derivation:
+        """The derivation (computed once, then cached in memory and on disk)."""
+        if self._derivation is None:
+            from ..cache import cached
+
+            self._derivation = cached(self.cache_key, lambda: self._builder(self.dist))
+        return self._derivation
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Canonical names of the parameters the model needs."""
+        return tuple(p.name for p in self.derive().parameters)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Names of the outputs ``solve`` can compute."""
+        return tuple(self.derive().outputs)
+
+    # ----- parameters --------------------------------------------------------
+    def canonical_params(self, params: Mapping[str, object]) -> dict[str, object]:
+        """Map aliases to canonical names; reject unknown and missing parameters."""
+        out = {}
+        for key, value in params.items():
+            try:
+                name = canonical(key)
+            except UnknownNameError:
+                name = key
+            if name not in self.parameters:
+                raise UnknownNameError(
+                    f"{self.name} has no parameter {key!r}; it needs: "
+                    f"{', '.join(self.parameters)}")
+            out[name] = value
+        missing = [p for p in self.parameters if p not in out]
+        if missing:
+            raise AdmissibilityError(
+                f"{self.name}: missing parameter(s) {', '.join(missing)}; it needs: "
+                f"{', '.join(self.parameters)}")
+        return out
+
+    def check(self, **params: object) -> dict[str, object]:
+        """Check scalar parameters against every restriction; return them canonical."""
+        values = self.canonical_params(params)
+        admissibility.check(self.derive().restrictions, values)
+        return values
+
+    # ----- numbers ------------------------------------------------------------
+    def evaluate(self, dps: int = 50, outputs: list[str] | None = None,
+                 **params: object) -> dict:
+        """Outputs at ``dps`` digits from the derived expressions (mpmath).
+
+        Scalar parameters only; strings are converted exactly.  The cutoff is
+        checked against the support of the distribution (no selection, no
+        exporters) and an :class:`AdmissibilityError` is raised for a corner.
+        """
+        from ..numeric.precise import evaluate
+
+        values = self.check(**params)
+        names = self._output_names(outputs)
+        need = sorted(set(names) | {"phi_star", "phi_x_star"} & set(self.outputs),
+                      key=self.outputs.index)
+        result = evaluate(self.derive(), values, dps, need)
+        self._check_interior(result, values)
+        return {k: result[k] for k in names}
+
+    def solve(self, outputs: list[str] | None = None, errors: str = "raise",
+              **params: object) -> dict:
+        """Vectorised solution with numpy; parameters broadcast like numpy arrays."""
+        from ..numeric.fast import solve
+
+        values = self.canonical_params(params)
+        return solve(self, self._output_names(outputs), values, errors)
+
+    def _output_names(self, outputs: list[str] | None) -> list[str]:
+        if outputs is None:
+            return list(self.outputs)
+        bad = [o for o in outputs if o not in self.outputs]
+        if bad:
+            raise UnknownNameError(f"{self.name} has no output {', '.join(map(repr, bad))}; "
+                                   f"outputs are: {', '.join(self.outputs)}")
+        return list(outputs)
+
+    def _check_interior(self, result: Mapping[str, object], values: Mapping[str, object]) -> None:
+        """Refuse corner solutions: cutoffs must lie where the derivation assumed."""
+        if self.dist is None or "phi_star" not in result:
+            return
+        at = {s: sp.sympify(values[s.name]) for s in self.dist.symbols}
+        lo, hi = (sp.N(e.subs(at), 30) for e in self.dist.support)
+        phi = result["phi_star"]
+        phi_x = result.get("phi_x_star")
+        if self.dist.continuous:
+            if phi < lo:
+                raise AdmissibilityError(
+                    f"no selection: the cutoff phi* = {float(phi):.6g} lies below the lower "
+                    f"bound of productivity {float(lo):.6g}, so every entrant would produce "
+                    "(a corner the Melitz conditions do not describe); raise f relative to "
+                    "delta f_e")
+            if hi != sp.oo and phi_x is not None and phi_x >= hi:
+                raise AdmissibilityError(
+                    f"no exporters: the export cutoff phi_x* = {float(phi_x):.6g} is above the "
+                    f"upper bound of productivity {float(hi):.6g}")
+        else:
+            worst = max(phi, phi_x) if phi_x is not None else phi
+            if worst > lo:
+                raise AdmissibilityError(
+                    f"with all firms at productivity {float(lo):.6g} the cutoffs "
+                    f"(phi* = {float(phi):.6g}"
+                    + (f", phi_x* = {float(phi_x):.6g}" if phi_x is not None else "")
+                    + ") must lie below it: not every firm would produce and export")

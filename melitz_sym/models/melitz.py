@@ -1,0 +1,345 @@
+r"""Melitz (2003): heterogeneous firms, closed economy and n+1 symmetric countries.
+
+The derivation runs in two layers.
+
+1. **Generic.**  The survival function :math:`S` and the tail moment
+   :math:`V(x) = \int_x t^{\sigma-1} dG(t)` are kept as undefined functions.
+   Every step that holds for any productivity distribution is derived and
+   proved here: zero-cutoff-profit conditions, the export cutoff, averages,
+   Melitz's :math:`k(\varphi)` and :math:`j(\varphi)`, free entry, the cutoff
+   equation, the labour market, masses, the price index, welfare and the
+   domestic expenditure share.
+2. **Specialised.**  :math:`S` and :math:`V` are replaced by the expressions
+   sympy integrates from the declared density.  If the cutoff equation is a
+   power law in :math:`\varphi^*` (Pareto) it is solved in closed form and
+   every output gets a closed form; distribution-specific facts (constant
+   :math:`k(\varphi)`, invariant entry, the ACR formula) are tested and added as
+   checked steps when they hold.
+
+The wage is the numeraire (:math:`w = 1`).
+"""
+
+from __future__ import annotations
+
+import random
+
+import sympy as sp
+
+from ..admissibility import Restriction
+from ..derivation import Derivation, is_zero_symbolic, random_point
+from ..distributions import Distribution
+from ..simplify import tidy
+from ..symbols import sym
+from .ces import REF_M, derive_ces_demand, derive_firm, rho
+from .solving import solve_power_law
+
+V = sp.Function("V", positive=True)
+S = sp.Function("S", positive=True)
+
+REF_O = "Melitz (2003), open economy, section 4"
+BOX = {"sigma": (1.5, 8), "k": (0.6, 13), "b": (0.2, 3), "b_H": (3.5, 20), "mu": (-1, 1),
+       "s": (0.25, 1.5), "f": (0.5, 3), "f_x": (0.5, 6), "f_e": (0.5, 5),
+       "delta": (0.01, 1), "tau": (1, 3), "n": (0, 10), "L": (1, 1000),
+       "phi_star": (3, 6), "x": (3, 6)}
+
+
+def restrictions(dist: Distribution, open_economy: bool) -> list[Restriction]:
+    """Parameter restrictions of the Melitz model with distribution ``dist``."""
+    sigma, tau, f, f_x, f_e, delta, n, L = (sym(x) for x in
+                                            "sigma tau f f_x f_e delta n L".split())
+    out = [Restriction(sigma > 1, "demand is elastic"),
+           Restriction(f > 0, "the fixed production cost is positive"),
+           Restriction(f_e > 0, "the sunk entry cost is positive"),
+           Restriction(delta > 0, "the exit probability is positive"),
+           Restriction(delta <= 1, "the exit probability is at most one"),
+           Restriction(L > 0, "the labour endowment is positive")]
+    if open_economy:
+        out += [Restriction(n >= 0, "the number of trading partners is nonnegative"),
+                Restriction(tau >= 1, "iceberg trade costs are at least one"),
+                Restriction(f_x > 0, "the fixed export cost is positive")]
+        if dist.continuous:
+            out.append(Restriction(tau ** (sigma - 1) * f_x > f,
+                                   "selection into exporting: exporters are a strict "
+                                   "subset of producers", when=n > 0))
+    return out + dist.restrictions(sigma - 1)
+
+
+def derive(dist: Distribution, open_economy: bool) -> Derivation:
+    """Derive the Melitz model with productivity distribution ``dist``.
+
+    Parameters
+    ----------
+    dist : productivity distribution (declared by its density or cdf).
+    open_economy : False for the closed economy of Melitz (2003), section 3;
+        True for n+1 symmetric countries with iceberg cost tau and per-period
+        export cost f_x (n = 0 is autarky).
+    """
+    sigma, tau, f, f_x, f_e, delta, n, L = (sym(x) for x in
+                                            "sigma tau f f_x f_e delta n L".split())
+    phi, phi_s, phi_x, A, R = sym("phi"), sym("phi_star"), sym("phi_x_star"), sym("A"), sym("R")
+    x = sym("x")
+    params = [sigma, f, f_e, delta, L] + ([tau, f_x, n] if open_economy else [])
+    params += list(dist.symbols)
+    title = f"Melitz (2003) {'open' if open_economy else 'closed'} economy, {dist.name}"
+    d = Derivation(title, tuple(params), restrictions(dist, open_economy), cutoff=phi_s,
+                   support_lower=dist.support[0])
+    rng = random.Random(20031101)
+    d.sampler = lambda: random_point(d.parameters + (phi_s, x), d.restrictions, BOX, rng)
+    r = rho()
+
+    # ---- firms -----------------------------------------------------------
+    demand = derive_ces_demand(d)
+    dom = derive_firm(d, demand, "", 1 / phi, f, "domestic")
+    d.add("relative_size", sp.Eq(dom.revenue.subs(phi, sp.Symbol("phi_1", positive=True))
+                                 / dom.revenue.subs(phi, sp.Symbol("phi_2", positive=True)),
+                                 (sp.Symbol("phi_1") / sp.Symbol("phi_2")) ** (sigma - 1)),
+          "ratio of revenues of two firms", ["revenue"], ref="Melitz (2003) eq. (5)")
+    pi_d = dom.profit
+    A_sol = sp.solve(sp.Eq(pi_d.subs(phi, phi_s), 0), A)[0]
+    d.add("zcp", sp.Eq(sp.Function("r_d")(phi_s), sigma * f),
+          "zero cutoff profit: pi(phi*) = 0, solved for the demand shifter "
+          f"A = {sp.sstr(A_sol)}", ["profit"], ref="Melitz (2003) eq. (7)",
+          obligation=[pi_d.subs({phi: phi_s, A: A_sol})])
+    phi_x_of = sp.Integer(0)
+    pi_x = sp.Integer(0)
+    if open_economy:
+        exp = derive_firm(d, demand, "_x", tau / phi, f_x, "export")
+        pi_x = exp.profit
+        zcp_x = sp.Eq(pi_x.subs(phi, phi_x).subs(A, A_sol), 0)
+        d.add("export_zcp", sp.Eq(sp.Function("r_x")(phi_x), sigma * f_x),
+              "zero export profit at the export cutoff: pi_x(phi_x*) = 0, in a foreign "
+              "market with the same demand shifter A (symmetry)", ["profit_x", "zcp"],
+              ref=REF_O, obligation=[])
+        phi_x_of = tidy(solve_power_law(zcp_x.lhs, phi_x))
+        d.add("export_cutoff", sp.Eq(phi_x, phi_x_of),
+              "the export zero-profit condition solved for phi_x* (a power law)",
+              ["export_zcp"], ref=REF_O, obligation=[zcp_x.lhs.subs(phi_x, phi_x_of)])
+
+    # ---- distribution: survival and tail moment ---------------------------
+    # Generic layer: S and V undefined; the closed forms come in at the end.
+    d.add("survival", sp.Eq(S(x), dist.survival(x)),
+          "S(x) = 1 - G(x): the density integrated from x to the upper bound "
+          + _integration_note(dist), obligation=_integral_obligations(dist, x, 0))
+    d.add("tail_moment", sp.Eq(V(x), dist.tail_moment(x, sigma - 1)),
+          "V(x): t^(sigma-1) integrated against the density from x to the upper bound "
+          + _integration_note(dist), obligation=_integral_obligations(dist, x, sigma - 1))
+    phi_tilde_of = sp.Lambda(x, (V(x) / S(x)) ** (1 / (sigma - 1)))
+    d.add("phi_tilde", sp.Eq(sym("phi_tilde"), phi_tilde_of(phi_s)),
+          "average productivity of producers: the (sigma-1)-mean of phi conditional "
+          "on phi >= phi*", ["tail_moment", "survival"], ref="Melitz (2003) eq. (6)")
+    k_of = sp.Lambda(x, (phi_tilde_of(x) / x) ** (sigma - 1) - 1)
+    j_of = sp.Lambda(x, S(x) * k_of(x))
+    d.add("k_function", sp.Eq(sp.Function("k")(x), k_of(x)),
+          "definition: k(x) = (phi_tilde(x)/x)^(sigma-1) - 1", ["phi_tilde"],
+          ref="Melitz (2003) p. 1703")
+    d.add("j_function", sp.Eq(sp.Function("j")(x), sp.expand(j_of(x))),
+          "definition: j(x) = [1 - G(x)] k(x)", ["k_function"], ref="Melitz (2003) p. 1704",
+          obligation=[sp.expand(j_of(x)) - (V(x) * x ** (1 - sigma) - S(x))])
+    p_in = S(phi_s)
+    d.add("p_in", sp.Eq(sym("p_in"), p_in), "probability of successful entry 1 - G(phi*)",
+          ["survival"], ref="Melitz (2003) p. 1702")
+    p_x = S(phi_x) / S(phi_s) if open_economy else sp.Integer(0)
+    if open_economy:
+        d.add("p_x", sp.Eq(sym("p_x"), p_x),
+              "probability of exporting conditional on producing", ["survival"], ref=REF_O)
+        d.add("phi_tilde_x", sp.Eq(sym("phi_tilde_x"), phi_tilde_of(phi_x)),
+              "average productivity of exporters", ["phi_tilde"], ref=REF_O)
+
+    # ---- average profit: ZCP and free entry --------------------------------
+    pi_bar = (pi_d.subs(phi, phi_tilde_of(phi_s))
+              + n * p_x * pi_x.subs(phi, phi_tilde_of(phi_x))).subs(A, A_sol)
+    pi_bar = sp.expand(sp.powsimp(sp.expand_power_base(pi_bar, force=True), force=True))
+    zcp_form = f * k_of(phi_s) + n * p_x * f_x * k_of(phi_x)
+    d.add("zcp_average", sp.Eq(sym("pi_bar"), zcp_form),
+          "average profit pi(phi_tilde) + n p_x pi_x(phi_tilde_x) with A from the "
+          "zero-profit conditions: the ZCP curve", ["zcp", "phi_tilde", "k_function"]
+          + (["export_cutoff", "p_x"] if open_economy else []), ref="Melitz (2003) eq. (12)",
+          obligation=[(pi_bar - zcp_form).subs(phi_x, phi_x_of)])
+    v_e = p_in * sym("pi_bar") / delta - f_e
+    pi_bar_fe = sp.solve(v_e, sym("pi_bar"))[0]
+    d.add("free_entry", sp.Eq(sym("pi_bar"), pi_bar_fe),
+          "free entry: the value of entry p_in pi_bar/delta - f_e is zero (profits "
+          "discounted by the exit probability delta)", ["p_in"], ref="Melitz (2003) eq. (13)",
+          obligation=[v_e.subs(sym("pi_bar"), pi_bar_fe)])
+    cutoff_lhs = f * j_of(phi_s) + n * f_x * j_of(phi_x)
+    d.add("cutoff_equation", sp.Eq(sp.expand(cutoff_lhs), delta * f_e),
+          "ZCP = FE multiplied by 1 - G(phi*): f j(phi*) + n f_x j(phi_x*) = delta f_e",
+          ["zcp_average", "free_entry", "j_function"], ref="Melitz (2003) eq. (14)",
+          obligation=[(p_in * zcp_form - cutoff_lhs)])
+    residual_generic = cutoff_lhs.subs(phi_x, phi_x_of) - delta * f_e
+
+    # ---- labour market, masses, aggregates ----------------------------------
+    M_sym, M_e_sym = sym("M"), sym("M_e")
+    stationarity = sp.Eq(p_in * M_e_sym, delta * M_sym)
+    d.add("stationarity", stationarity,
+          "stationary firm distribution: successful entrants replace exiting firms",
+          ["p_in"], ref="Melitz (2003) p. 1704")
+    Pi = M_sym * sym("pi_bar")
+    L_e = (M_e_sym * f_e).subs(M_e_sym, sp.solve(stationarity, M_e_sym)[0])
+    L_e = L_e.subs(sym("pi_bar"), pi_bar_fe)  # keep pi_bar symbolic in Pi
+    R_sol = sp.solve(sp.Eq(L, (R - Pi) + L_e).subs(sym("pi_bar"), pi_bar_fe), R)[0]
+    d.add("labour_market", sp.Eq(R, R_sol),
+          "labour market: L = L_p + L_e with production labour L_p = R - Pi and entry "
+          "labour L_e = M_e f_e = Pi (by stationarity and free entry), so R = L",
+          ["stationarity", "free_entry"], ref="Melitz (2003) p. 1705",
+          obligation=[L_e - Pi.subs(sym("pi_bar"), pi_bar_fe)])
+    r_bar = (dom.revenue.subs(phi, phi_tilde_of(phi_s))
+             + n * p_x * (exp.revenue.subs(phi, phi_tilde_of(phi_x)) if open_economy else 0)
+             ).subs(A, A_sol)
+    r_bar = sp.expand(sp.powsimp(sp.expand_power_base(r_bar, force=True), force=True))
+    d.add("r_bar", sp.Eq(sym("r_bar"), r_bar),
+          "average revenue r(phi_tilde) + n p_x r_x(phi_tilde_x) with A from ZCP",
+          ["revenue", "zcp", "phi_tilde"], ref="Melitz (2003) eq. (17)",
+          obligation=[(r_bar - sigma * (zcp_form + f + n * p_x * f_x)).subs(phi_x, phi_x_of)])
+    M = R_sol / r_bar
+    d.add("M", sp.Eq(M_sym, M), "mass of producers M = R / r_bar", ["labour_market", "r_bar"],
+          ref="Melitz (2003) eq. (18)")
+    M_x = p_x * M
+    M_t = (1 + n * p_x) * M
+    M_e = delta * M / p_in
+    if open_economy:
+        d.add("M_x", sp.Eq(sym("M_x"), M_x), "mass of exporters p_x M", ["p_x", "M"], ref=REF_O)
+        d.add("M_t", sp.Eq(sym("M_t"), M_t),
+              "varieties available: M home producers and n M_x foreign exporters",
+              ["M_x"], ref=REF_O)
+    d.add("M_e", sp.Eq(M_e_sym, M_e), "mass of entrants from stationarity",
+          ["stationarity", "M"], ref="Melitz (2003) p. 1704")
+    phi_t_def = ((M * phi_tilde_of(phi_s) ** (sigma - 1)
+                  + n * M_x * (phi_tilde_of(phi_x) / tau) ** (sigma - 1)) / M_t) ** (1 / (sigma - 1))
+    if open_economy:
+        d.add("phi_tilde_t", sp.Eq(sym("phi_tilde_t"), phi_t_def),
+              "aggregate productivity: the (sigma-1)-mean over home producers and foreign "
+              "exporters (adjusted for tau)", ["M_t", "phi_tilde_x"], ref=REF_O)
+    # Price index from its definition: integrate p^(1-sigma) over varieties sold.
+    price_d = dom.price
+    P_pow = (M * price_d.subs(phi, 1) ** (1 - sigma) * V(phi_s) / p_in
+             + n * M * (tau * price_d.subs(phi, 1)) ** (1 - sigma) * V(phi_x) / p_in)
+    P = P_pow ** (1 / (1 - sigma))
+    d.add("price_index", sp.Eq(sym("P"), P),
+          "price index: p(phi)^(1-sigma) integrated over home producers (density "
+          "g/(1-G(phi*)) above phi*) and foreign exporters (above phi_x*, price tau p)",
+          ["price_index_definition", "pricing", "M", "tail_moment"], ref="Melitz (2003) eq. (8)",
+          obligation=[(P_pow - M_t * (r * phi_t_def) ** (sigma - 1)).subs(phi_x, phi_x_of),
+                      (A_sol - R_sol * P_pow ** -1).subs(phi_x, phi_x_of)])
+    W_sol = sp.solve(sp.Eq(A_sol, R_sol * sym("P") ** (sigma - 1)), sym("P"))
+    W_cutoff = sp.powsimp(sp.expand_power_base(1 / W_sol[0], force=True), force=True)
+    d.add("welfare", sp.Eq(sym("W"), 1 / sym("P")),
+          "welfare per worker is the real wage w/P with w = 1", ["price_index"],
+          ref="Melitz (2003) p. 1706")
+    d.add("welfare_cutoff", sp.Eq(sym("W"), W_cutoff),
+          "A = R P^(sigma-1) with A from ZCP and R = L, solved for 1/P: welfare "
+          "depends on the domestic cutoff alone, for any distribution",
+          ["demand_shifter", "zcp", "labour_market", "welfare"], ref="Melitz (2003) eq. (19)",
+          obligation=[(W_cutoff ** (sigma - 1) - P_pow).subs(phi_x, phi_x_of)])
+    lam = M * dom.revenue.subs(phi, phi_tilde_of(phi_s)).subs(A, A_sol) / R_sol
+    imports = (n * M_x * exp.revenue.subs(phi, phi_tilde_of(phi_x)).subs(A, A_sol) / R_sol
+               if open_economy else sp.Integer(0))
+    lam = sp.powsimp(sp.expand_power_base(lam, force=True), force=True)
+    d.add("lam", sp.Eq(sym("lam"), lam),
+          "domestic expenditure share: sales of home producers at home over R",
+          ["M", "revenue", "labour_market"], ref="Arkolakis, Costinot, Rodriguez-Clare (2012)",
+          obligation=[(lam + imports - 1).subs(phi_x, phi_x_of)])
+
+    # ---- the system in terms of phi_star ------------------------------------
+    outputs = {"phi_star": phi_s, "p_in": p_in, "phi_tilde": phi_tilde_of(phi_s),
+               "M": M, "M_e": M_e, "pi_bar": pi_bar_fe, "r_bar": r_bar, "P": P,
+               "W": W_cutoff}
+    if open_economy:
+        outputs.update({"phi_x_star": phi_x, "p_x": p_x, "phi_tilde_x": phi_tilde_of(phi_x),
+                        "phi_tilde_t": phi_t_def, "M_x": M_x, "M_t": M_t, "lam": lam})
+    outputs = {k: v.subs(phi_x, phi_x_of) for k, v in outputs.items()}
+    _specialise(d, dist, outputs, residual_generic, open_economy)
+    return d
+
+
+def _integration_note(dist: Distribution) -> str:
+    sub = dist.substitution()
+    if sub is None:
+        return "(sympy integrate)"
+    return f"(sympy integrate after the change of variables phi = {sp.sstr(sub.h)})"
+
+
+def _integral_obligations(dist: Distribution, x: sp.Symbol, a: sp.Expr) -> list[sp.Expr]:
+    """Fundamental theorem of calculus: dV/dx = -x^a g(x), for a continuous density."""
+    if not dist.continuous:
+        return []
+    value = dist.tail_moment(x, a) if a != 0 else dist.survival(x)
+    if value.has(sp.Integral):
+        return []
+    return [sp.diff(value, x) + x**a * dist.pdf(x)]
+
+
+def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Expr,
+                open_economy: bool) -> None:
+    """Insert the distribution's S and V; find closed forms where the cutoff is a power law."""
+    phi_s, n, x = sym("phi_star"), sym("n"), sym("x")
+    S_l = sp.Lambda(x, d["survival"].rhs)
+    V_l = sp.Lambda(x, d["tail_moment"].rhs)
+    with_k = bool(dist.reparametrisation(sym("sigma") - 1)[0])
+
+    def insert(e: sp.Expr) -> sp.Expr:
+        return e.replace(S, S_l).replace(V, V_l)
+
+    def concrete(e: sp.Expr) -> sp.Expr:
+        return tidy(insert(e), with_k)
+
+    d.concretize = insert
+
+    d.outputs = {k: concrete(v) for k, v in outputs.items()}
+    d.cutoff_residual = concrete(residual)
+    cutoff = solve_power_law(d.cutoff_residual, phi_s)
+    if cutoff is None:
+        if open_economy:  # gains need the autarky cutoff, a second root
+            d.outputs["gains"] = d.outputs["W"] / d.outputs["W"].subs(
+                {phi_s: sym("phi_star_A"), n: 0})
+        return
+    cutoff = tidy(cutoff, with_k)
+    d.add("cutoff_solution", sp.Eq(phi_s, cutoff),
+          "the cutoff equation is a power law in phi*: solved in closed form",
+          ["cutoff_equation", "survival", "tail_moment"],
+          obligation=[d.cutoff_residual.subs(phi_s, cutoff)])
+    closed = {k: tidy(v.subs(phi_s, cutoff), with_k) for k, v in d.outputs.items()}
+    if open_economy:
+        W_A = closed["W"].subs(n, 0)
+        closed["gains"] = tidy(closed["W"] / W_A, with_k)
+        d.outputs["gains"] = d.outputs["W"] / W_A
+        d.add("gains", sp.Eq(sym("gains"), closed["gains"]),
+              "welfare over autarky welfare (n = 0) with the same parameters",
+              ["welfare_cutoff", "cutoff_solution"])
+    d.closed_forms = closed
+    _distribution_facts(d, closed, open_economy)
+
+
+def _distribution_facts(d: Derivation, closed: dict, open_economy: bool) -> None:
+    """Add the checked steps that hold for this distribution only."""
+    x, sigma = sym("x"), sym("sigma")
+    k_x = d["k_function"].rhs.replace(S, sp.Lambda(x, d["survival"].rhs)).replace(
+        V, sp.Lambda(x, d["tail_moment"].rhs))
+    dk = sp.diff(k_x, x)
+    if is_zero_symbolic(dk):
+        d.add("k_constant", sp.Eq(sp.Function("k")(x), sp.simplify(k_x)),
+              "k(x) does not depend on x (its derivative simplifies to zero)",
+              ["k_function", "tail_moment", "survival"], obligation=[dk])
+    if not open_economy:
+        return
+    trade = [sym(s) for s in ("tau", "f_x", "n")]
+    dMe = [sp.diff(closed["M_e"], t) for t in trade]
+    if all(is_zero_symbolic(e) for e in dMe):
+        d.add("M_e_invariant", sp.Eq(sym("M_e"), closed["M_e"]),
+              "the mass of entrants does not depend on tau, f_x or n", ["M_e"], obligation=dMe)
+    # Trade elasticity: d ln(imports per partner / domestic sales) / d ln tau.
+    tau, n = sym("tau"), sym("n")
+    lam = closed["lam"]
+    ratio = (1 - lam) / (n * lam)
+    eps = sp.simplify(tau * sp.diff(sp.log(ratio), tau))
+    if tau in eps.free_symbols or sym("f_x") in eps.free_symbols:
+        return
+    d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon"), eps),
+          "partial elasticity of imports relative to domestic sales with respect to tau "
+          "(a constant)", ["lam"], ref="Arkolakis, Costinot, Rodriguez-Clare (2012)",
+          obligation=[tau * sp.diff(sp.log(ratio), tau) - eps])
+    acr = lam ** (1 / eps)
+    d.add("acr", sp.Eq(sym("gains"), acr),
+          "gains from trade equal lam^(1/varepsilon): the ACR formula holds",
+          ["gains", "trade_elasticity", "lam"], ref="Arkolakis, Costinot, Rodriguez-Clare "
+          "(2012) eq. (1)", obligation=[closed["gains"] - acr])

@@ -1,0 +1,45 @@
+"""Equation-solving rules used by the derivations.
+
+The rules are deliberately narrow: a rule that is unsure returns ``None``
+(the numeric path then solves the equation) rather than a wrong closed form.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..simplify import shifts, subs_seq
+
+
+def solve_power_law(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+    r"""Solve ``expr = 0`` for ``x > 0`` when ``expr = C x^p - D``.
+
+    The rule: the log-derivative :math:`x\,\partial_x(expr + D)/(expr + D)`
+    must simplify to a constant :math:`p \neq 0` free of ``x``, where ``D`` is
+    the part of ``expr`` free of ``x``.  Then :math:`C = (expr + D)/x^p` and
+    :math:`x = (D/C)^{1/p}`.
+
+    Returns
+    -------
+    The positive root, or None if ``expr`` is not of that form.
+    """
+    expr = sp.expand(expr)
+    terms = sp.Add.make_args(expr)
+    D = -sp.Add(*[t for t in terms if not t.has(x)])
+    power_part = sp.Add(*[t for t in terms if t.has(x)])
+    if power_part == 0:
+        return None
+    p = _simplify_shifted(x * sp.diff(power_part, x) / power_part)
+    if p.has(x) or p == 0:
+        return None
+    C = _simplify_shifted(sp.powsimp(sp.expand_power_base(power_part / x**p, force=True),
+                                     force=True))
+    if C.has(x):
+        return None
+    return (D / C) ** (1 / p)
+
+
+def _simplify_shifted(e: sp.Expr) -> sp.Expr:
+    """simplify() with sigma = 1 + z, z > 0, so powers of sigma - 1 combine."""
+    forward, backward = shifts(with_k=False)
+    return subs_seq(sp.simplify(sp.factor_terms(subs_seq(e, forward))), backward)

@@ -1,0 +1,59 @@
+"""Simplification under the model's sign restrictions.
+
+sympy cannot combine powers of ``sigma - 1`` or ``k - (sigma - 1)`` without
+knowing their signs.  The remedy (one of DESIGN.md's known traps) is to
+reparametrise: ``sigma = 1 + z`` and, for distributions whose moment condition
+is ``k > sigma - 1``, ``k = z + e`` with ``z, e > 0``.  Expressions are
+simplified in the shifted symbols and mapped back, which also keeps
+``k - sigma + 1`` together as one quantity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+from .symbols import sym
+
+_Z = sp.Dummy("z", positive=True)
+_E = sp.Dummy("e", positive=True)
+
+
+def shifts(with_k: bool = True) -> tuple[dict, dict]:
+    """Forward and backward substitutions ``sigma = 1 + z`` (and ``k = z + e``)."""
+    sigma, k = sym("sigma"), sym("k")
+    forward = {sigma: 1 + _Z}
+    backward = {_Z: sigma - 1}
+    if with_k:
+        forward[k] = _Z + _E
+        backward = {_E: k - sigma + 1, _Z: sigma - 1}
+    return forward, backward
+
+
+def subs_seq(expr: sp.Expr, mapping: Mapping) -> sp.Expr:
+    """Substitute one pair at a time, in order."""
+    for old, new in mapping.items():
+        expr = expr.subs(old, new)
+    return expr
+
+
+def tidy(expr: sp.Expr, with_k: bool = False) -> sp.Expr:
+    """Combine powers and cancel common factors in the shifted symbols.
+
+    Cheap (no ``simplify``): ``powdenest``/``expand_power_base``/``powsimp``
+    with ``force=True`` (legitimate because every symbol is positive),
+    then ``cancel`` and ``factor`` treating the powers as generators.
+    """
+    forward, backward = shifts(with_k)
+    e = subs_seq(sp.sympify(expr), forward)
+    e = sp.powsimp(sp.expand_power_base(sp.powdenest(e, force=True), force=True), force=True)
+    if not e.has(sp.Integral):
+        e = sp.factor(sp.cancel(e))
+    e = sp.powsimp(e, force=True)
+    return sp.powsimp(subs_seq(e, backward), force=True)
+
+
+def shifted(expr: sp.Expr, with_k: bool = True) -> sp.Expr:
+    """``expr`` in the shifted symbols (for zero tests)."""
+    return subs_seq(expr, shifts(with_k)[0])
