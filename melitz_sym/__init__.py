@@ -8,14 +8,37 @@
 
 __version__ = "0.1.0"
 
-from .admissibility import Restriction  # noqa: E402
-from .derivation import Derivation, Step  # noqa: E402
-from .distributions import (  # noqa: E402
-    Custom, Degenerate, Frechet, LogNormal, Pareto, TruncatedPareto, Weibull,
+from .admissibility import Restriction
+from .derivation import Derivation, Step
+from .distributions import (
+    Custom,
+    Degenerate,
+    Frechet,
+    LogNormal,
+    Pareto,
+    TruncatedPareto,
+    Weibull,
 )
-from .errors import AdmissibilityError, MelitzError, ParseError, UnknownNameError  # noqa: E402
-from .models import Model, model, models  # noqa: E402
+from .errors import AdmissibilityError, MelitzError, ParseError, UnknownNameError
+from .models import Model, model, models
 
-__all__ = ["AdmissibilityError", "Custom", "Degenerate", "Derivation", "Frechet", "LogNormal",
-           "MelitzError", "Model", "ParseError", "Pareto", "Restriction", "Step",
-           "TruncatedPareto", "UnknownNameError", "Weibull", "__version__", "model", "models"]
+__all__ = [
+    "AdmissibilityError",
+    "Custom",
+    "Degenerate",
+    "Derivation",
+    "Frechet",
+    "LogNormal",
+    "MelitzError",
+    "Model",
+    "Pareto",
+    "ParseError",
+    "Restriction",
+    "Step",
+    "TruncatedPareto",
+    "UnknownNameError",
+    "Weibull",
+    "__version__",
+    "model",
+    "models",
+]

@@ -24,7 +24,9 @@ class Restriction:
 
     Attributes
     ----------
-    condition : sympy relational that must hold, e.g. ``sigma > 1``.
+    condition : sympy relational that must hold, e.g. ``sigma > 1``.  Build
+        sign conditions unevaluated (``sp.Gt(f, 0, evaluate=False)``): the
+        symbols are declared positive, so ``f > 0`` would collapse to True.
     words : what it means, e.g. "demand is elastic (sigma > 1)".
     when : optional relational; the restriction applies only where it holds
         (``n > 0`` for the partitioning of exporters).

@@ -26,20 +26,20 @@ from .errors import NoClosedFormError, UnknownNameError
 from .simplify import shifted
 
 
-class _Timeout(BaseException):
+class TimeLimitExceeded(BaseException):
     """Raised by :func:`time_limit`; a BaseException so sympy cannot swallow it."""
 
 
 @contextmanager
 def time_limit(seconds: float):
-    """Raise _Timeout in the block after ``seconds`` (main thread, POSIX)."""
+    """Raise TimeLimitExceeded in the block after ``seconds`` (main thread, POSIX)."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(
             signal, "setitimer"):
         yield
         return
 
     def handler(signum, frame):
-        raise _Timeout
+        raise TimeLimitExceeded
 
     old = signal.signal(signal.SIGALRM, handler)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -110,7 +110,7 @@ def is_zero_symbolic(expr: sp.Expr, seconds: float = 5.0) -> bool:
     try:
         with time_limit(seconds):
             return _is_zero(expr)
-    except _Timeout:
+    except TimeLimitExceeded:
         return False
 
 
@@ -189,7 +189,7 @@ class Derivation:
     closed_forms: dict[str, sp.Expr] = field(default_factory=dict)
     support_lower: sp.Expr = sp.Integer(0)
     sampler: Callable[[], dict] | None = None
-    concretize: Callable[[sp.Expr], sp.Expr] = lambda e: e
+    concretize: Callable[[sp.Expr], sp.Expr] = sp.sympify
 
     # ----- building --------------------------------------------------------
     def add(self, name: str, eq: sp.Basic, rule: str, inputs: Iterable[str] = (),
@@ -265,3 +265,31 @@ def random_point(symbols: Iterable[sp.Symbol], restrictions: Iterable[Restrictio
         if all((when is not None and not when(*args)) or cond(*args) for cond, when in tests):
             return dict(zip(symbols, point))
     raise RuntimeError("no admissible point found in the sampling box")
+
+
+@dataclass
+class Sampler:
+    """Picklable random admissible-point generator for numeric checks."""
+
+    symbols: tuple[sp.Symbol, ...]
+    restrictions: list[Restriction]
+    box: Mapping[str, tuple]
+    seed: int
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def __call__(self) -> dict[sp.Symbol, sp.Rational]:
+        return random_point(self.symbols, self.restrictions, self.box, self._rng)
+
+
+@dataclass
+class Concretizer:
+    """Picklable map replacing undefined functions (S, V) by Lambdas."""
+
+    replacements: tuple[tuple[sp.FunctionClass, sp.Lambda], ...]
+
+    def __call__(self, expr: sp.Expr) -> sp.Expr:
+        for func, lam in self.replacements:
+            expr = expr.replace(func, lam)
+        return expr

@@ -28,5 +28,16 @@ def distribution(dist: str | Distribution) -> Distribution:
             "or pass Custom(pdf, support)") from None
 
 
-__all__ = ["Custom", "Degenerate", "Distribution", "Frechet", "LogNormal", "Pareto",
-           "Substitution", "TruncatedPareto", "Weibull", "DISTRIBUTIONS", "distribution"]
+__all__ = [
+    "DISTRIBUTIONS",
+    "Custom",
+    "Degenerate",
+    "Distribution",
+    "Frechet",
+    "LogNormal",
+    "Pareto",
+    "Substitution",
+    "TruncatedPareto",
+    "Weibull",
+    "distribution",
+]

@@ -18,6 +18,7 @@ with ``e > 0`` for Pareto).  An integral sympy cannot do stays an unevaluated
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import sympy as sp
 
 from ..admissibility import Restriction
@@ -66,6 +67,11 @@ class Distribution:
     def restrictions(self, a: sp.Expr) -> list[Restriction]:
         """Restrictions on the parameters, given the moment order ``a``."""
         return []
+
+    def positivity(self) -> list[Restriction]:
+        """Each positive parameter (scale, shape, dispersion) must be positive."""
+        return [Restriction(sp.Gt(s, 0, evaluate=False), f"{s.name} is positive")
+                for s in self.symbols if s.is_positive]
 
     def substitution(self) -> Substitution | None:
         """Change of variables that helps sympy integrate, if any."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..admissibility import Restriction
 from ..errors import AdmissibilityError
 from .base import Distribution
 

@@ -10,14 +10,12 @@ expenditure share and gains over autarky.
 
 from __future__ import annotations
 
-import random
-
 import sympy as sp
 
 from ..admissibility import Restriction
-from ..derivation import Derivation, random_point
-from ..symbols import sym
+from ..derivation import Derivation, Sampler
 from ..simplify import tidy
+from ..symbols import sym
 from .ces import derive_ces_demand, derive_firm
 
 REF_K = "Krugman (1980), AER 70(5)"
@@ -27,16 +25,16 @@ BOX = {"sigma": (1.5, 8), "b": (0.2, 3), "f": (0.5, 3), "tau": (1, 3), "n": (0, 
 
 def derive(dist=None) -> Derivation:
     """Derive Krugman (1980) with n trading partners (``dist`` is ignored)."""
-    sigma, b, f, tau, n, L = (sym(x) for x in "sigma b f tau n L".split())
-    phi, A, R, M = sym("phi"), sym("A"), sym("R"), sym("M")
+    sigma, b, f, tau, n, L = (sym(x) for x in ["sigma", "b", "f", "tau", "n", "L"])
+    phi, A, M = sym("phi"), sym("A"), sym("M")
     d = Derivation("Krugman (1980), n+1 symmetric countries", (sigma, b, f, tau, n, L),
                    [Restriction(sigma > 1, "demand is elastic"),
-                    Restriction(f > 0, "the fixed cost is positive"),
+                    Restriction(sp.Gt(f, 0, evaluate=False), "the fixed cost is positive"),
                     Restriction(tau >= 1, "iceberg trade costs are at least one"),
-                    Restriction(n >= 0, "the number of trading partners is nonnegative"),
-                    Restriction(L > 0, "the labour endowment is positive")])
-    rng = random.Random(1980)
-    d.sampler = lambda: random_point(d.parameters, d.restrictions, BOX, rng)
+                    Restriction(sp.Ge(n, 0, evaluate=False),
+                                "the number of trading partners is nonnegative"),
+                    Restriction(sp.Gt(L, 0, evaluate=False), "the labour endowment is positive")])
+    d.sampler = Sampler(d.parameters, d.restrictions, BOX, seed=1980)
     demand = derive_ces_demand(d)
     dom = derive_firm(d, demand, "", 1 / phi, f, "domestic")
     exp = derive_firm(d, demand, "_x", tau / phi, 0, "export")

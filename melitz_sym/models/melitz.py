@@ -21,16 +21,14 @@ The wage is the numeraire (:math:`w = 1`).
 
 from __future__ import annotations
 
-import random
-
 import sympy as sp
 
 from ..admissibility import Restriction
-from ..derivation import Derivation, is_zero_symbolic, random_point
+from ..derivation import Concretizer, Derivation, Sampler, is_zero_symbolic
 from ..distributions import Distribution
 from ..simplify import tidy
 from ..symbols import sym
-from .ces import REF_M, derive_ces_demand, derive_firm, rho
+from .ces import derive_ces_demand, derive_firm, rho
 from .solving import solve_power_law
 
 V = sp.Function("V", positive=True)
@@ -46,22 +44,23 @@ BOX = {"sigma": (1.5, 8), "k": (0.6, 13), "b": (0.2, 3), "b_H": (3.5, 20), "mu":
 def restrictions(dist: Distribution, open_economy: bool) -> list[Restriction]:
     """Parameter restrictions of the Melitz model with distribution ``dist``."""
     sigma, tau, f, f_x, f_e, delta, n, L = (sym(x) for x in
-                                            "sigma tau f f_x f_e delta n L".split())
+                                            ["sigma", "tau", "f", "f_x", "f_e", "delta", "n", "L"])
     out = [Restriction(sigma > 1, "demand is elastic"),
-           Restriction(f > 0, "the fixed production cost is positive"),
-           Restriction(f_e > 0, "the sunk entry cost is positive"),
-           Restriction(delta > 0, "the exit probability is positive"),
+           Restriction(sp.Gt(f, 0, evaluate=False), "the fixed production cost is positive"),
+           Restriction(sp.Gt(f_e, 0, evaluate=False), "the sunk entry cost is positive"),
+           Restriction(sp.Gt(delta, 0, evaluate=False), "the exit probability is positive"),
            Restriction(delta <= 1, "the exit probability is at most one"),
-           Restriction(L > 0, "the labour endowment is positive")]
+           Restriction(sp.Gt(L, 0, evaluate=False), "the labour endowment is positive")]
     if open_economy:
-        out += [Restriction(n >= 0, "the number of trading partners is nonnegative"),
+        out += [Restriction(sp.Ge(n, 0, evaluate=False),
+                            "the number of trading partners is nonnegative"),
                 Restriction(tau >= 1, "iceberg trade costs are at least one"),
-                Restriction(f_x > 0, "the fixed export cost is positive")]
+                Restriction(sp.Gt(f_x, 0, evaluate=False), "the fixed export cost is positive")]
         if dist.continuous:
             out.append(Restriction(tau ** (sigma - 1) * f_x > f,
                                    "selection into exporting: exporters are a strict "
                                    "subset of producers", when=n > 0))
-    return out + dist.restrictions(sigma - 1)
+    return out + dist.positivity() + dist.restrictions(sigma - 1)
 
 
 def derive(dist: Distribution, open_economy: bool) -> Derivation:
@@ -75,7 +74,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
         export cost f_x (n = 0 is autarky).
     """
     sigma, tau, f, f_x, f_e, delta, n, L = (sym(x) for x in
-                                            "sigma tau f f_x f_e delta n L".split())
+                                            ["sigma", "tau", "f", "f_x", "f_e", "delta", "n", "L"])
     phi, phi_s, phi_x, A, R = sym("phi"), sym("phi_star"), sym("phi_x_star"), sym("A"), sym("R")
     x = sym("x")
     params = [sigma, f, f_e, delta, L] + ([tau, f_x, n] if open_economy else [])
@@ -83,8 +82,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     title = f"Melitz (2003) {'open' if open_economy else 'closed'} economy, {dist.name}"
     d = Derivation(title, tuple(params), restrictions(dist, open_economy), cutoff=phi_s,
                    support_lower=dist.support[0])
-    rng = random.Random(20031101)
-    d.sampler = lambda: random_point(d.parameters + (phi_s, x), d.restrictions, BOX, rng)
+    d.sampler = Sampler(d.parameters + (phi_s, x), d.restrictions, BOX, seed=20031101)
     r = rho()
 
     # ---- firms -----------------------------------------------------------
@@ -204,8 +202,9 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
               ["M_x"], ref=REF_O)
     d.add("M_e", sp.Eq(M_e_sym, M_e), "mass of entrants from stationarity",
           ["stationarity", "M"], ref="Melitz (2003) p. 1704")
-    phi_t_def = ((M * phi_tilde_of(phi_s) ** (sigma - 1)
-                  + n * M_x * (phi_tilde_of(phi_x) / tau) ** (sigma - 1)) / M_t) ** (1 / (sigma - 1))
+    phi_t_pow = (M * phi_tilde_of(phi_s) ** (sigma - 1)
+                 + n * M_x * (phi_tilde_of(phi_x) / tau) ** (sigma - 1)) / M_t
+    phi_t_def = phi_t_pow ** (1 / (sigma - 1))
     if open_economy:
         d.add("phi_tilde_t", sp.Eq(sym("phi_tilde_t"), phi_t_def),
               "aggregate productivity: the (sigma-1)-mean over home producers and foreign "
@@ -277,8 +276,7 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
     V_l = sp.Lambda(x, d["tail_moment"].rhs)
     with_k = bool(dist.reparametrisation(sym("sigma") - 1)[0])
 
-    def insert(e: sp.Expr) -> sp.Expr:
-        return e.replace(S, S_l).replace(V, V_l)
+    insert = Concretizer(((S, S_l), (V, V_l)))
 
     def concrete(e: sp.Expr) -> sp.Expr:
         return tidy(insert(e), with_k)
@@ -312,7 +310,7 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
 
 def _distribution_facts(d: Derivation, closed: dict, open_economy: bool) -> None:
     """Add the checked steps that hold for this distribution only."""
-    x, sigma = sym("x"), sym("sigma")
+    x = sym("x")
     k_x = d["k_function"].rhs.replace(S, sp.Lambda(x, d["survival"].rhs)).replace(
         V, sp.Lambda(x, d["tail_moment"].rhs))
     dk = sp.diff(k_x, x)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..derivation import TimeLimitExceeded, time_limit
 from ..simplify import shifts, subs_seq
 
 
@@ -27,13 +28,17 @@ def solve_power_law(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
     terms = sp.Add.make_args(expr)
     D = -sp.Add(*[t for t in terms if not t.has(x)])
     power_part = sp.Add(*[t for t in terms if t.has(x)])
-    if power_part == 0:
+    if power_part == 0 or any(x in f.free_symbols for f in power_part.atoms(sp.Function)):
+        return None  # x inside exp, erf, gamma, ...: not a power law
+    try:
+        with time_limit(10):
+            p = _simplify_shifted(x * sp.diff(power_part, x) / power_part)
+            if p.has(x) or p == 0:
+                return None
+            C = _simplify_shifted(sp.powsimp(sp.expand_power_base(power_part / x**p,
+                                                                  force=True), force=True))
+    except TimeLimitExceeded:
         return None
-    p = _simplify_shifted(x * sp.diff(power_part, x) / power_part)
-    if p.has(x) or p == 0:
-        return None
-    C = _simplify_shifted(sp.powsimp(sp.expand_power_base(power_part / x**p, force=True),
-                                     force=True))
     if C.has(x):
         return None
     return (D / C) ** (1 / p)
