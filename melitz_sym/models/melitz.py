@@ -147,7 +147,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     pi_bar = (pi_d.subs(phi, phi_tilde_of(phi_s))
               + n * p_x * pi_x.subs(phi, phi_tilde_of(phi_x))).subs(A, A_sol)
     pi_bar = sp.expand(sp.powsimp(sp.expand_power_base(pi_bar, force=True), force=True))
-    zcp_form = f * k_of(phi_s) + n * p_x * f_x * k_of(phi_x)
+    zcp_form = f * k_of(phi_s) + (n * p_x * f_x * k_of(phi_x) if open_economy else 0)
     d.add("zcp_average", sp.Eq(sym("pi_bar"), zcp_form),
           "average profit pi(phi_tilde) + n p_x pi_x(phi_tilde_x) with A from the "
           "zero-profit conditions: the ZCP curve", ["zcp", "phi_tilde", "k_function"]
@@ -159,7 +159,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
           "free entry: the value of entry p_in pi_bar/delta - f_e is zero (profits "
           "discounted by the exit probability delta)", ["p_in"], ref="Melitz (2003) eq. (13)",
           obligation=[v_e.subs(sym("pi_bar"), pi_bar_fe)])
-    cutoff_lhs = f * j_of(phi_s) + n * f_x * j_of(phi_x)
+    cutoff_lhs = f * j_of(phi_s) + (n * f_x * j_of(phi_x) if open_economy else 0)
     d.add("cutoff_equation", sp.Eq(sp.expand(cutoff_lhs), delta * f_e),
           "ZCP = FE multiplied by 1 - G(phi*): f j(phi*) + n f_x j(phi_x*) = delta f_e",
           ["zcp_average", "free_entry", "j_function"], ref="Melitz (2003) eq. (14)",
@@ -212,7 +212,8 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     # Price index from its definition: integrate p^(1-sigma) over varieties sold.
     price_d = dom.price
     P_pow = (M * price_d.subs(phi, 1) ** (1 - sigma) * V(phi_s) / p_in
-             + n * M * (tau * price_d.subs(phi, 1)) ** (1 - sigma) * V(phi_x) / p_in)
+             + (n * M * (tau * price_d.subs(phi, 1)) ** (1 - sigma) * V(phi_x) / p_in
+                if open_economy else 0))
     P = P_pow ** (1 / (1 - sigma))
     d.add("price_index", sp.Eq(sym("P"), P),
           "price index: p(phi)^(1-sigma) integrated over home producers (density "

@@ -24,6 +24,9 @@ def solve_power_law(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
     -------
     The positive root, or None if ``expr`` is not of that form.
     """
+    num, den = sp.fraction(sp.together(expr))
+    if den.has(x):  # the denominator is a positive power: keep the numerator
+        expr = num
     expr = sp.expand(expr)
     terms = sp.Add.make_args(expr)
     D = -sp.Add(*[t for t in terms if not t.has(x)])

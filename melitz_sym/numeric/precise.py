@@ -89,4 +89,5 @@ def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
             allvals = list(values.values()) + list(extra.values())
             for name in names:
                 result[name] = _fn(d.outputs[name], allsyms)(*allvals)
-    return {k: +v for k, v in result.items()}
+        with mpmath.workdps(dps):
+            return {k: +v for k, v in result.items()}
