@@ -1,0 +1,56 @@
+"""Argument helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..errors import MelitzError
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``MODEL`` and ``--dist D``."""
+    parser.add_argument("model", help="model name (see `melitz-sym models`)")
+    parser.add_argument("--dist", default="pareto",
+                        help="productivity distribution (default: pareto)")
+
+
+def add_parameter_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--set name=value`` (repeatable) and ``--params FILE`` (TOML or JSON)."""
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter value; repeat for each parameter")
+    parser.add_argument("--params", metavar="FILE",
+                        help="parameters from a TOML or JSON file (--set overrides)")
+
+
+def parameters(args: argparse.Namespace) -> dict[str, str]:
+    """Parameters from ``--params FILE`` then ``--set``, as exact strings."""
+    out: dict[str, str] = {}
+    if getattr(args, "params", None):
+        out.update(_read_parameter_file(Path(args.params)))
+    for item in args.set:
+        if "=" not in item:
+            raise MelitzError(f"--set expects name=value, got {item!r}")
+        key, value = item.split("=", 1)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _read_parameter_file(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise MelitzError(f"cannot read parameter file {path}: {exc.strerror}") from None
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except ValueError as exc:
+        raise MelitzError(f"cannot parse parameter file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise MelitzError(f"parameter file {path} must hold a table of name = value")
+    return {str(k): str(v) for k, v in data.items()}
