@@ -1,6 +1,8 @@
-"""On-disk cache of derivations, keyed by package version and model.
+"""On-disk cache of derivations, keyed by package version, source digest and model.
 
-Deriving a model takes seconds; a warm start unpickles the Derivation.  The
+Deriving a model takes seconds; a warm start unpickles the Derivation.  The key
+holds a digest of the package's source files, so an edited package never reads a
+derivation made by older code.  The
 cache directory is ``$MELITZ_SYM_CACHE`` or ``~/.cache/melitz-sym``; set
 ``MELITZ_SYM_CACHE=off`` to disable it.  A corrupt or unreadable entry is
 re-derived.
@@ -8,6 +10,7 @@ re-derived.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -26,12 +29,22 @@ def cache_dir() -> Path | None:
     return Path(env) if env else Path.home() / ".cache" / "melitz-sym"
 
 
+def source_digest() -> str:
+    """Short SHA-1 digest of every ``.py`` file of the package (path and contents)."""
+    root = Path(__file__).parent
+    h = hashlib.sha1()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def cached(key: str | None, build: Callable[[], Derivation]) -> Derivation:
     """Load the derivation stored under ``key`` or build and store it."""
     folder = cache_dir()
     if key is None or folder is None:
         return build()
-    path = folder / f"{__version__}-{key}.pickle"
+    path = folder / f"{__version__}-{source_digest()}-{key}.pickle"
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)

@@ -1,8 +1,13 @@
-"""Shared test configuration: derive afresh (no on-disk cache) so tests see the current code."""
+"""Shared test configuration.
+
+Derivations are cached in a fresh directory for this test session only, so
+every model is derived by the current code once per run and then reused.
+"""
 
 import os
+import tempfile
 
-os.environ.setdefault("MELITZ_SYM_CACHE", "off")
+os.environ.setdefault("MELITZ_SYM_CACHE", tempfile.mkdtemp(prefix="melitz-sym-test-cache-"))
 
 import mpmath  # noqa: E402
 import pytest  # noqa: E402
