@@ -11,11 +11,15 @@ re-derived.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+import sympy as sp
+from sympy.core.parameters import evaluate
 
 from . import __version__
 from .derivation import Derivation
@@ -39,6 +43,40 @@ def source_digest() -> str:
     return h.hexdigest()[:12]
 
 
+def _integral(function: sp.Expr, *limits: sp.Tuple) -> sp.Integral:
+    """Rebuild an Integral with evaluation on (see :class:`_Pickler`)."""
+    with evaluate(True):
+        return sp.Integral(function, *limits)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickler whose output loads without re-evaluating the expressions.
+
+    Unpickling a sympy tree calls every constructor again, which re-runs
+    assumption queries and canonicalisation: most of a warm start's time.  The
+    stored trees are already canonical, so :func:`load` rebuilds them with
+    ``evaluate(False)``.  The one constructor that is not the identity on
+    canonical arguments without evaluation is Integral's (it wraps its integrand
+    in ``Mul(1, f)``), so integrals are stored as calls of :func:`_integral`.
+    """
+
+    def reducer_override(self, obj: object) -> object:
+        if type(obj) is sp.Integral:
+            return _integral, obj.args
+        return NotImplemented
+
+
+def dump(d: Derivation, fh: io.BufferedWriter) -> None:
+    """Write ``d`` so that :func:`load` can read it fast."""
+    _Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL).dump(d)
+
+
+def load(fh: io.BufferedReader) -> Derivation:
+    """Read a derivation written by :func:`dump`, constructing expressions unevaluated."""
+    with evaluate(False):
+        return pickle.load(fh)
+
+
 def cached(key: str | None, build: Callable[[], Derivation]) -> Derivation:
     """Load the derivation stored under ``key`` or build and store it."""
     folder = cache_dir()
@@ -47,14 +85,14 @@ def cached(key: str | None, build: Callable[[], Derivation]) -> Derivation:
     path = folder / f"{__version__}-{source_digest()}-{key}.pickle"
     try:
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            return load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass
     d = build()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False) as fh:
-            pickle.dump(d, fh)
+            dump(d, fh)
         os.replace(fh.name, path)
     except (OSError, pickle.PicklingError, AttributeError, TypeError):
         pass

@@ -38,22 +38,38 @@ def subs_seq(expr: sp.Expr, mapping: Mapping) -> sp.Expr:
     return expr
 
 
-def tidy(expr: sp.Expr, with_k: bool = False) -> sp.Expr:
-    """Combine powers and cancel common factors in the shifted symbols.
+def combine(expr: sp.Expr) -> sp.Expr:
+    """Combine powers and cancel common factors of an expression in shifted symbols.
 
     Cheap (no ``simplify``): ``powdenest``/``expand_power_base``/``powsimp``
-    with ``force=True`` (legitimate because every symbol is positive),
-    then ``cancel`` and ``factor`` treating the powers as generators.
+    with ``force=True`` (legitimate because every symbol is positive), then
+    ``cancel`` and ``factor`` treating the powers as generators.  In the shifted
+    symbols every base is a positive product, so sympy's power constructor
+    stays fast; in ``sigma`` and ``k`` it is not (bases such as
+    ``k - sigma + 1`` have no known sign).
     """
-    forward, backward = shifts(with_k)
-    e = subs_seq(sp.sympify(expr), forward)
-    e = sp.powsimp(sp.expand_power_base(sp.powdenest(e, force=True), force=True), force=True)
+    e = sp.powsimp(sp.expand_power_base(sp.powdenest(expr, force=True), force=True), force=True)
     if not e.has(sp.Integral):
         e = sp.factor(sp.cancel(e))
-    e = sp.powsimp(e, force=True)
-    return sp.powsimp(subs_seq(e, backward), force=True)
+    return sp.powsimp(_cancel_exponents(e), force=True, deep=True)
+
+
+def _cancel_exponents(expr: sp.Expr) -> sp.Expr:
+    """Write every symbolic exponent as one cancelled fraction."""
+    return expr.replace(lambda p: p.is_Pow and not p.exp.is_Number,
+                        lambda p: sp.Pow(p.base, sp.factor(sp.cancel(p.exp))))
 
 
 def shifted(expr: sp.Expr, with_k: bool = True) -> sp.Expr:
-    """``expr`` in the shifted symbols (for zero tests)."""
-    return subs_seq(expr, shifts(with_k)[0])
+    """``expr`` in the shifted symbols ``z = sigma - 1`` (and ``e = k - sigma + 1``)."""
+    return subs_seq(sp.sympify(expr), shifts(with_k)[0])
+
+
+def unshift(expr: sp.Expr, with_k: bool = True) -> sp.Expr:
+    """``expr`` back in ``sigma`` and ``k`` (substitution only: combine powers before)."""
+    return subs_seq(expr, shifts(with_k)[1])
+
+
+def tidy(expr: sp.Expr, with_k: bool = False) -> sp.Expr:
+    """:func:`combine` applied in the shifted symbols, result in ``sigma`` and ``k``."""
+    return unshift(combine(shifted(expr, with_k)), with_k)

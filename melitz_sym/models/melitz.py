@@ -26,7 +26,7 @@ import sympy as sp
 from ..admissibility import Restriction
 from ..derivation import Concretizer, Derivation, Sampler, is_zero_symbolic
 from ..distributions import Distribution
-from ..simplify import tidy
+from ..simplify import combine, shifted, tidy, unshift
 from ..symbols import sym
 from .ces import derive_ces_demand, derive_firm, rho
 from .solving import solve_power_law
@@ -115,24 +115,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
 
     # ---- distribution: survival and tail moment ---------------------------
     # Generic layer: S and V undefined; the closed forms come in at the end.
-    d.add("survival", sp.Eq(S(x), dist.survival(x)),
-          "S(x) = 1 - G(x): the density integrated from x to the upper bound "
-          + _integration_note(dist), obligation=_integral_obligations(dist, x, 0))
-    d.add("tail_moment", sp.Eq(V(x), dist.tail_moment(x, sigma - 1)),
-          "V(x): t^(sigma-1) integrated against the density from x to the upper bound "
-          + _integration_note(dist), obligation=_integral_obligations(dist, x, sigma - 1))
-    phi_tilde_of = sp.Lambda(x, (V(x) / S(x)) ** (1 / (sigma - 1)))
-    d.add("phi_tilde", sp.Eq(sym("phi_tilde"), phi_tilde_of(phi_s)),
-          "average productivity of producers: the (sigma-1)-mean of phi conditional "
-          "on phi >= phi*", ["tail_moment", "survival"], ref="Melitz (2003) eq. (6)")
-    k_of = sp.Lambda(x, (phi_tilde_of(x) / x) ** (sigma - 1) - 1)
-    j_of = sp.Lambda(x, S(x) * k_of(x))
-    d.add("k_function", sp.Eq(sp.Function("k")(x), k_of(x)),
-          "definition: k(x) = (phi_tilde(x)/x)^(sigma-1) - 1", ["phi_tilde"],
-          ref="Melitz (2003) p. 1703")
-    d.add("j_function", sp.Eq(sp.Function("j")(x), sp.expand(j_of(x))),
-          "definition: j(x) = [1 - G(x)] k(x)", ["k_function"], ref="Melitz (2003) p. 1704",
-          obligation=[sp.expand(j_of(x)) - (V(x) * x ** (1 - sigma) - S(x))])
+    phi_tilde_of, k_of, j_of = derive_tail_objects(d, dist)
     p_in = S(phi_s)
     d.add("p_in", sp.Eq(sym("p_in"), p_in), "probability of successful entry 1 - G(phi*)",
           ["survival"], ref="Melitz (2003) p. 1702")
@@ -252,6 +235,37 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     return d
 
 
+def derive_tail_objects(d: Derivation, dist: Distribution) -> tuple[sp.Lambda, ...]:
+    r"""Add the generic distribution steps; return :math:`\tilde\varphi(x)`, k(x), j(x).
+
+    ``survival`` and ``tail_moment`` record the integrals of the declared
+    density (S and V stay undefined functions in the generic layer);
+    ``phi_tilde``, ``k_function`` and ``j_function`` define Melitz's
+    :math:`\tilde\varphi(x) = (V/S)^{1/(\sigma-1)}`,
+    :math:`k(x) = (\tilde\varphi(x)/x)^{\sigma-1} - 1` and :math:`j(x) = S(x) k(x)`.
+    """
+    sigma, phi_s, x = sym("sigma"), sym("phi_star"), sym("x")
+    d.add("survival", sp.Eq(S(x), dist.survival(x)),
+          "S(x) = 1 - G(x): the density integrated from x to the upper bound "
+          + _integration_note(dist), obligation=_integral_obligations(dist, x, 0))
+    d.add("tail_moment", sp.Eq(V(x), dist.tail_moment(x, sigma - 1)),
+          "V(x): t^(sigma-1) integrated against the density from x to the upper bound "
+          + _integration_note(dist), obligation=_integral_obligations(dist, x, sigma - 1))
+    phi_tilde_of = sp.Lambda(x, (V(x) / S(x)) ** (1 / (sigma - 1)))
+    d.add("phi_tilde", sp.Eq(sym("phi_tilde"), phi_tilde_of(phi_s)),
+          "average productivity of producers: the (sigma-1)-mean of phi conditional "
+          "on phi >= phi*", ["tail_moment", "survival"], ref="Melitz (2003) eq. (6)")
+    k_of = sp.Lambda(x, (phi_tilde_of(x) / x) ** (sigma - 1) - 1)
+    j_of = sp.Lambda(x, S(x) * k_of(x))
+    d.add("k_function", sp.Eq(sp.Function("k")(x), k_of(x)),
+          "definition: k(x) = (phi_tilde(x)/x)^(sigma-1) - 1", ["phi_tilde"],
+          ref="Melitz (2003) p. 1703")
+    d.add("j_function", sp.Eq(sp.Function("j")(x), sp.expand(j_of(x))),
+          "definition: j(x) = [1 - G(x)] k(x)", ["k_function"], ref="Melitz (2003) p. 1704",
+          obligation=[sp.expand(j_of(x)) - (V(x) * x ** (1 - sigma) - S(x))])
+    return phi_tilde_of, k_of, j_of
+
+
 def _integration_note(dist: Distribution) -> str:
     sub = dist.substitution()
     if sub is None:
@@ -277,31 +291,36 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
     V_l = sp.Lambda(x, d["tail_moment"].rhs)
     with_k = bool(dist.reparametrisation(sym("sigma") - 1)[0])
 
-    insert = Concretizer(((S, S_l), (V, V_l)))
+    d.concretize = Concretizer(((S, S_l), (V, V_l)))
+    # S and V are inserted in the shifted symbols, where sympy builds powers fast.
+    insert_z = Concretizer(((S, sp.Lambda(x, shifted(S_l.expr, with_k))),
+                            (V, sp.Lambda(x, shifted(V_l.expr, with_k)))))
 
-    def concrete(e: sp.Expr) -> sp.Expr:
-        return tidy(insert(e), with_k)
+    def concrete_z(e: sp.Expr) -> sp.Expr:
+        return combine(insert_z(shifted(e, with_k)))
 
-    d.concretize = insert
-
-    d.outputs = {k: concrete(v) for k, v in outputs.items()}
-    d.cutoff_residual = concrete(residual)
+    outputs_z = {k: concrete_z(v) for k, v in outputs.items()}
+    d.outputs = {k: unshift(v, with_k) for k, v in outputs_z.items()}
+    d.cutoff_residual = unshift(concrete_z(residual), with_k)
     cutoff = solve_power_law(d.cutoff_residual, phi_s)
     if cutoff is None:
         if open_economy:  # gains need the autarky cutoff, a second root
             d.outputs["gains"] = d.outputs["W"] / d.outputs["W"].subs(
                 {phi_s: sym("phi_star_A"), n: 0})
         return
-    cutoff = tidy(cutoff, with_k)
+    cutoff_z = combine(shifted(cutoff, with_k))
+    cutoff = unshift(cutoff_z, with_k)
     d.add("cutoff_solution", sp.Eq(phi_s, cutoff),
           "the cutoff equation is a power law in phi*: solved in closed form",
           ["cutoff_equation", "survival", "tail_moment"],
           obligation=[d.cutoff_residual.subs(phi_s, cutoff)])
-    closed = {k: tidy(v.subs(phi_s, cutoff), with_k) for k, v in d.outputs.items()}
+    closed_z = {k: combine(v.subs(phi_s, cutoff_z)) for k, v in outputs_z.items()}
     if open_economy:
-        W_A = closed["W"].subs(n, 0)
-        closed["gains"] = tidy(closed["W"] / W_A, with_k)
-        d.outputs["gains"] = d.outputs["W"] / W_A
+        W_A = closed_z["W"].subs(n, 0)
+        closed_z["gains"] = combine(closed_z["W"] / W_A)
+        d.outputs["gains"] = d.outputs["W"] / unshift(W_A, with_k)
+    closed = {k: unshift(v, with_k) for k, v in closed_z.items()}
+    if open_economy:
         d.add("gains", sp.Eq(sym("gains"), closed["gains"]),
               "welfare over autarky welfare (n = 0) with the same parameters",
               ["welfare_cutoff", "cutoff_solution"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..derivation import TimeLimitExceeded, time_limit
-from ..simplify import shifts, subs_seq
+from ..simplify import shifted, unshift
 
 
 def solve_power_law(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
@@ -49,5 +49,4 @@ def solve_power_law(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
 
 def _simplify_shifted(e: sp.Expr) -> sp.Expr:
     """simplify() with sigma = 1 + z, z > 0, so powers of sigma - 1 combine."""
-    forward, backward = shifts(with_k=False)
-    return subs_seq(sp.simplify(sp.factor_terms(subs_seq(e, forward))), backward)
+    return unshift(sp.simplify(sp.factor_terms(shifted(e, with_k=False))), with_k=False)
