@@ -325,17 +325,16 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
               "welfare over autarky welfare (n = 0) with the same parameters",
               ["welfare_cutoff", "cutoff_solution"])
     d.closed_forms = closed
-    _distribution_facts(d, closed, open_economy)
+    _distribution_facts(d, closed, open_economy, with_k)
 
 
-def _distribution_facts(d: Derivation, closed: dict, open_economy: bool) -> None:
+def _distribution_facts(d: Derivation, closed: dict, open_economy: bool, with_k: bool) -> None:
     """Add the checked steps that hold for this distribution only."""
     x = sym("x")
-    k_x = d["k_function"].rhs.replace(S, sp.Lambda(x, d["survival"].rhs)).replace(
-        V, sp.Lambda(x, d["tail_moment"].rhs))
+    k_x = d.concretize(d["k_function"].rhs)
     dk = sp.diff(k_x, x)
     if is_zero_symbolic(dk):
-        d.add("k_constant", sp.Eq(sp.Function("k")(x), sp.simplify(k_x)),
+        d.add("k_constant", sp.Eq(sp.Function("k")(x), tidy(k_x, with_k)),
               "k(x) does not depend on x (its derivative simplifies to zero)",
               ["k_function", "tail_moment", "survival"], obligation=[dk])
     if not open_economy:
@@ -349,7 +348,7 @@ def _distribution_facts(d: Derivation, closed: dict, open_economy: bool) -> None
     tau, n = sym("tau"), sym("n")
     lam = closed["lam"]
     ratio = (1 - lam) / (n * lam)
-    eps = sp.simplify(tau * sp.diff(sp.log(ratio), tau))
+    eps = tidy(tau * sp.diff(sp.log(ratio), tau), with_k)
     if tau in eps.free_symbols or sym("f_x") in eps.free_symbols:
         return
     d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon"), eps),
