@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .errors import AdmissibilityError
+from .errors import AdmissibilityError, ParseError
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,26 @@ class Restriction:
         return f"inadmissible parameters{where}: {self.describe()} fails at {shown}"
 
 
+def exact(name: str, value: object) -> sp.Expr:
+    """The scalar ``value`` of parameter ``name`` as an exact sympy number.
+
+    Strings are read exactly (``"1.5"`` is 3/2, ``"3/2"`` too); floats keep
+    their binary value.  Text that is not a number raises :class:`ParseError`;
+    nan or infinity raise :class:`AdmissibilityError`.
+    """
+    try:
+        num = sp.Rational(value.strip()) if isinstance(value, str) else sp.sympify(value)
+    except (TypeError, ValueError, sp.SympifyError):
+        raise ParseError(f"parameter {name}: cannot read {value!r} as a number") from None
+    if not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise AdmissibilityError(f"parameter {name} must be a finite number, got {value!r}")
+    return num
+
+
 def _holds(rel: sp.Basic, values: Mapping[str, object]) -> bool:
-    subs = {s: sp.sympify(values[s.name]) for s in rel.free_symbols if s.name in values}
+    # 50-digit floats, not exact rationals: an exact 3/2**(10**400) would never finish.
+    subs = {s: sp.Float(exact(s.name, values[s.name]), 50) for s in rel.free_symbols
+            if s.name in values}
     val = rel.subs(subs)
     if val not in (sp.true, sp.false):
         missing = sorted(s.name for s in rel.free_symbols if s.name not in values)

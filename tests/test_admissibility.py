@@ -83,3 +83,17 @@ def test_krugman_refuses_tau_below_one():
     with pytest.raises(ms.AdmissibilityError, match=re.escape("tau >= 1")) as info:
         m.evaluate(dps=30, sigma="3", b="1", f="1", tau="0.5", n="1", L="10")
     assert "tau=0.5" in str(info.value)
+
+
+@pytest.mark.parametrize("value, error, words", [
+    ("abc", ms.ParseError, "cannot read 'abc' as a number"),
+    ("nan", ms.ParseError, "cannot read 'nan'"),
+    (float("nan"), ms.AdmissibilityError, "finite number"),
+    ("1e400", ms.AdmissibilityError, "k > sigma - 1"),  # huge, checked without exact powers
+])
+def test_unreadable_or_extreme_values_are_refused_by_name(value, error, words):
+    m = ms.model("melitz", "pareto")
+    params = dict(k="4.6", b="1", f="1", f_x="1.5", f_e="1", delta="0.1", tau="1.5", n="1",
+                  L="100")
+    with pytest.raises(error, match=words.replace("(", r"\(")):
+        m.check(sigma=value, **params)
