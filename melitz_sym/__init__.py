@@ -21,6 +21,8 @@ from .distributions import (
 )
 from .errors import AdmissibilityError, MelitzError, ParseError, UnknownNameError
 from .models import Model, model, models
+from .verify import Verdict, verify
+from .claims import claim, claims, check_claims
 
 __all__ = [
     "AdmissibilityError",
@@ -37,8 +39,13 @@ __all__ = [
     "Step",
     "TruncatedPareto",
     "UnknownNameError",
+    "Verdict",
     "Weibull",
     "__version__",
+    "check_claims",
+    "claim",
+    "claims",
     "model",
     "models",
+    "verify",
 ]

@@ -71,6 +71,12 @@ class Step:
     ref: str | None = None
     obligation: tuple[sp.Expr, ...] = ()
 
+    def _repr_latex_(self) -> str:
+        """Jupyter display: the equation in the registry's notation."""
+        from .export.latex import repr_step
+
+        return repr_step(self)
+
     def check(self, sampler: Callable[[], dict] | None = None,
               concretize: Callable[[sp.Expr], sp.Expr] = lambda e: e) -> str:
         """Discharge the proof obligation.
@@ -218,6 +224,12 @@ class Derivation:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter display: every step, named, in one aligned block."""
+        from .export.latex import repr_derivation
+
+        return repr_derivation(self)
 
     def step(self, name: str) -> Step:
         """The :class:`Step` called ``name``."""

@@ -100,6 +100,13 @@ _QUANTITIES = [
     Quantity("markup", r"\frac{p}{c}", "price over marginal cost", kind=_O),
     Quantity("l", r"l", "labour employed by a firm", kind=_O),
     Quantity("q_per_l", r"\frac{q}{l}", "labour productivity of a firm", kind=_O),
+    Quantity("phi_I_star", r"\varphi_I^*", "FDI productivity cutoff (HMY 2004)", kind=_O),
+    Quantity("p_I", r"p_I", "share of producers with foreign affiliates", kind=_O),
+    Quantity("M_I", r"M_I", "mass of firms with foreign affiliates", kind=_O),
+    Quantity("export_fdi_ratio", r"\frac{S_X}{S_I}",
+             "exports relative to foreign-affiliate sales in one market", kind=_O),
+    Quantity("eps", r"\varepsilon",
+             "partial trade elasticity d ln(X_ij/X_jj)/d ln tau at the equilibrium", kind=_O),
     # --- internal symbols of the derivation -------------------------------
     Quantity("Q", r"Q", "CES quantity aggregate (utility)", kind=_I),
     Quantity("A", r"A", "demand shifter R P^(sigma-1)", kind=_I),

@@ -5,4 +5,5 @@ Every module defines ``HELP`` (one line), ``EXAMPLE`` (a worked example shown by
 belong inside ``run`` so that ``melitz-sym --help`` stays fast.
 """
 
-COMMANDS = ("models", "derive", "solve")
+COMMANDS = ("models", "derive", "solve", "latex", "codegen", "sweep", "calibrate",
+            "verify", "claims", "plot")

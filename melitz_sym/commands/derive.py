@@ -25,37 +25,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(d, fmt: str) -> str:
-    """The derivation ``d`` as text, markdown, LaTeX equations or JSON."""
+    """The derivation ``d`` as text, a Markdown or LaTeX document, or JSON."""
     import sympy as sp
 
-    from ..symbols import symbol_names
+    if fmt == "markdown":
+        from ..export.markdown import document
 
-    names = symbol_names()
+        return document(d)
+    if fmt == "latex":
+        from ..export.latex import document
+
+        return document(d)
     if fmt == "json":
         return json.dumps({"title": d.title, "steps": [
             {"name": s.name, "equation": sp.sstr(s.eq), "rule": s.rule, "inputs": list(s.inputs),
              "ref": s.ref} for s in d],
             "closed_forms": {k: sp.sstr(v) for k, v in d.closed_forms.items()}}, indent=2)
-    lines = []
-    if fmt == "markdown":
-        lines.append(f"# {d.title}\n")
-    elif fmt == "latex":
-        lines.append(f"% {d.title}")
-    else:
-        lines.append(d.title)
-        lines.append("=" * len(d.title))
+    lines = [d.title, "=" * len(d.title)]
     for s in d:
         uses = f" (uses: {', '.join(s.inputs)})" if s.inputs else ""
         ref = f" [{s.ref}]" if s.ref else ""
-        if fmt == "markdown":
-            lines.append(f"**{s.name}**: {s.rule}{uses}{ref}\n\n$$"
-                         f"{sp.latex(s.eq, symbol_names=names)}$$\n")
-        elif fmt == "latex":
-            lines.append(f"% {s.name}: {s.rule}{uses}{ref}\n\\begin{{equation}}\\label{{eq:"
-                         f"{s.name}}}\n{sp.latex(s.eq, symbol_names=names)}\n\\end{{equation}}")
-        else:
-            lines.append(f"[{s.name}] {s.rule}{uses}{ref}\n    {sp.sstr(s.eq)}")
-    if fmt == "text" and d.closed_forms:
+        lines.append(f"[{s.name}] {s.rule}{uses}{ref}\n    {sp.sstr(s.eq)}")
+    if d.closed_forms:
         lines.append("\nClosed forms")
         lines.extend(f"    {k} = {sp.sstr(v)}" for k, v in d.closed_forms.items())
     return "\n".join(lines)

@@ -6,16 +6,26 @@ from functools import partial
 
 from ..distributions import Distribution, distribution
 from ..errors import UnknownNameError
-from . import krugman, melitz
+from . import chaney, cournot, hmy, krugman, melitz, melitz_asym
 from .base import Model
 
 _BUILDERS = {
     "krugman": (krugman.derive, False, "Krugman (1980): representative firms, n+1 countries"),
+    "cournot": (cournot.derive, False,
+                "Cournot oligopoly with free entry (seed document, Epifani 2002, Sec. 2)"),
     "melitz-closed": (partial(melitz.derive, open_economy=False), True,
                       "Melitz (2003), closed economy"),
     "melitz": (partial(melitz.derive, open_economy=True), True,
                "Melitz (2003), n+1 symmetric countries (n = 0 is autarky)"),
+    "hmy": (hmy.derive, True, "Helpman-Melitz-Yeaple (2004): exports versus FDI, n+1 "
+            "symmetric countries"),
+    "chaney": (chaney.derive, True, "Chaney (2008): N asymmetric countries, Pareto firms, "
+               "no free entry, gravity"),
+    "melitz-asym": (melitz_asym.derive, True, "Melitz (2003) with N asymmetric countries, "
+                    "free entry and endogenous wages"),
 }
+#: Models whose parameters are vectors and matrices: name -> model factory.
+_MULTI = {"chaney": chaney.model, "melitz-asym": melitz_asym.model}
 
 
 def models() -> list[str]:
@@ -39,8 +49,9 @@ def model(name: str, dist: str | Distribution | None = "pareto") -> Model:
     except KeyError:
         raise UnknownNameError(
             f"unknown model {name!r}; models are: {', '.join(_BUILDERS)}") from None
-    return Model(name, builder, distribution(dist) if uses_dist and dist is not None
-                 else (distribution("pareto") if uses_dist else None))
+    return _MULTI.get(name, Model)(
+        name, builder, distribution(dist) if uses_dist and dist is not None
+        else (distribution("pareto") if uses_dist else None))
 
 
 __all__ = ["Model", "describe", "model", "models"]

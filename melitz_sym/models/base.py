@@ -103,11 +103,27 @@ class Model:
 
         values = self.check(**params)
         names = self._output_names(outputs)
-        need = sorted(set(names) | {"phi_star", "phi_x_star"} & set(self.outputs),
-                      key=self.outputs.index)
-        result = evaluate(self.derive(), values, dps, need)
+        result = evaluate(self.derive(), values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
         return {k: result[k] for k in names}
+
+    def reference(self, dps: int = 50, outputs: list[str] | None = None,
+                  **params: object) -> dict:
+        """Outputs at ``dps`` digits by an independent path (mpmath).
+
+        Quadrature of the declared density and root finding on the generic
+        equilibrium conditions; never the closed forms (see
+        :mod:`melitz_sym.numeric.reference`).  Scalar parameters; strings,
+        ``Rational`` and floats are converted exactly.  Outputs that the
+        derivation defines by no generic step are left out.
+        """
+        from ..numeric.reference import reference
+
+        values = self.check(**params)
+        names = self._output_names(outputs)
+        result = reference(self, values, dps, self._with_cutoffs(names))
+        self._check_interior(result, values)
+        return {k: result[k] for k in names if k in result}
 
     def solve(self, outputs: list[str] | None = None, errors: str = "raise",
               **params: object) -> dict:
@@ -116,6 +132,30 @@ class Model:
 
         values = self.canonical_params(params)
         return solve(self, self._output_names(outputs), values, errors)
+
+    # ----- export -------------------------------------------------------------
+    def latex(self) -> str:
+        """A standalone LaTeX document of the derivation (see :mod:`melitz_sym.export.latex`)."""
+        from ..export.latex import document
+
+        return document(self.derive())
+
+    def codegen(self, lang: str, directory=None, force: bool = False):
+        """Code in ``lang`` (c, fortran, rust, js, octave, numpy) generated from the derivation.
+
+        Returns file name -> text, or, with ``directory``, writes the files there
+        (never over existing files unless ``force``; never into a directory that
+        holds other files) and returns their paths.
+        """
+        from ..export import codegen
+
+        files = codegen.generate(self, lang)
+        return files if directory is None else codegen.write(files, directory, force)
+
+    def _with_cutoffs(self, names: list[str]) -> list[str]:
+        """``names`` plus the cutoffs that :meth:`_check_interior` needs."""
+        return sorted(set(names) | {"phi_star", "phi_x_star"} & set(self.outputs),
+                      key=self.outputs.index)
 
     def _output_names(self, outputs: list[str] | None) -> list[str]:
         if outputs is None:

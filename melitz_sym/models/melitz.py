@@ -28,6 +28,7 @@ from ..derivation import Concretizer, Derivation, Sampler, is_zero_symbolic
 from ..distributions import Distribution
 from ..simplify import combine, shifted, tidy, unshift
 from ..symbols import sym
+from . import welfare
 from .ces import derive_ces_demand, derive_firm, rho
 from .solving import solve_power_law
 
@@ -230,6 +231,11 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     if open_economy:
         outputs.update({"phi_x_star": phi_x, "p_x": p_x, "phi_tilde_x": phi_tilde_of(phi_x),
                         "phi_tilde_t": phi_t_def, "M_x": M_x, "M_t": M_t, "lam": lam})
+        trade_ratio = sp.powsimp(sp.expand_power_base(imports / (n * lam), force=True),
+                                 force=True)
+        outputs.update(welfare.derive(
+            d, dist, lam=lam, lam_of_Me=M_e_sym * lam / M_e, M_e=M_e, W=W_cutoff,
+            trade_ratio=trade_ratio, cutoffs={phi_x: phi_x_of}))
     outputs = {k: v.subs(phi_x, phi_x_of) for k, v in outputs.items()}
     _specialise(d, dist, outputs, residual_generic, open_economy)
     return d
@@ -344,17 +350,16 @@ def _distribution_facts(d: Derivation, closed: dict, open_economy: bool, with_k:
     if all(is_zero_symbolic(e) for e in dMe):
         d.add("M_e_invariant", sp.Eq(sym("M_e"), closed["M_e"]),
               "the mass of entrants does not depend on tau, f_x or n", ["M_e"], obligation=dMe)
-    # Trade elasticity: d ln(imports per partner / domestic sales) / d ln tau.
-    tau, n = sym("tau"), sym("n")
-    lam = closed["lam"]
-    ratio = (1 - lam) / (n * lam)
-    eps = tidy(tau * sp.diff(sp.log(ratio), tau), with_k)
-    if tau in eps.free_symbols or sym("f_x") in eps.free_symbols:
+    # The trade elasticity (step trade_elasticity_general) at the closed-form cutoffs.
+    tau, f_x, lam = sym("tau"), sym("f_x"), closed["lam"]
+    if tau in closed["eps"].free_symbols or f_x in closed["eps"].free_symbols:
         return
+    eps = tidy(closed["eps"], with_k)
     d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon"), eps),
-          "partial elasticity of imports relative to domestic sales with respect to tau "
-          "(a constant)", ["lam"], ref="Arkolakis, Costinot, Rodriguez-Clare (2012)",
-          obligation=[tau * sp.diff(sp.log(ratio), tau) - eps])
+          "the partial trade elasticity at the solved cutoffs is a constant (free of tau "
+          "and f_x)", ["trade_elasticity_general", "cutoff_solution"],
+          ref="Arkolakis, Costinot, Rodriguez-Clare (2012)",
+          obligation=[closed["eps"] - eps])
     acr = lam ** (1 / eps)
     d.add("acr", sp.Eq(sym("gains"), acr),
           "gains from trade equal lam^(1/varepsilon): the ACR formula holds",

@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
+import scipy.special
 import sympy as sp
 
 from ..errors import AdmissibilityError
 from ..symbols import sym
+from . import stable
 
-_MODULES = ["scipy", "numpy"]
+_MODULES = [{"ndtr": scipy.special.ndtr}, "scipy", "numpy"]
 
 
 def _compile(symbols: tuple, exprs: tuple):
@@ -33,17 +35,25 @@ def _compiled(d_id: int, symbols: tuple, exprs: tuple):
     return _compile(symbols, exprs)
 
 
+@lru_cache(maxsize=256)
+def _restriction_fns(r):
+    """Compiled condition (and guard) of a restriction, and their arguments."""
+    syms = sorted(r.symbols, key=lambda s: s.name)
+    when = None if r.when is None else sp.lambdify(syms, r.when, "numpy")
+    return syms, sp.lambdify(syms, r.condition, "numpy"), when
+
+
 def admissible_mask(d, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list]:
     """Boolean mask of points satisfying every restriction, and the failures."""
     shape = np.broadcast(*values.values()).shape
     ok = np.ones(shape, bool)
     failures = []
     for r in d.restrictions:
-        syms = sorted(r.symbols, key=lambda s: s.name)
+        syms, cond, when = _restriction_fns(r)
         args = [values[s.name] for s in syms]
-        holds = np.broadcast_to(sp.lambdify(syms, r.condition, "numpy")(*args), shape)
-        if r.when is not None:
-            holds = holds | ~np.broadcast_to(sp.lambdify(syms, r.when, "numpy")(*args), shape)
+        holds = np.broadcast_to(cond(*args), shape)
+        if when is not None:
+            holds = holds | ~np.broadcast_to(when(*args), shape)
         failures.append((r, ~holds))
         ok &= holds
     return ok, failures
@@ -58,7 +68,9 @@ def _newton_log(F, dF, lower: np.ndarray, args: list, tol: float = 1e-15,
     hi = lo + width
     with np.errstate(all="ignore"):
         for _ in range(200):  # bracket: F(lo) > 0 > F(hi)
-            need_hi = ~(F(np.exp(hi), *args) < 0)
+            # nan far up: every survival function underflowed, the residual
+            # is -delta f_e there; the Newton stage bisects back into range
+            need_hi = F(np.exp(hi), *args) > 0
             need_lo = (lower <= 0) & ~(F(np.exp(lo), *args) > 0)
             if not (need_hi.any() or need_lo.any()):
                 break
@@ -66,30 +78,68 @@ def _newton_log(F, dF, lower: np.ndarray, args: list, tol: float = 1e-15,
             hi = np.where(need_hi, hi + width, hi)
             lo = np.where(need_lo, lo - width, lo)
         y = 0.5 * (lo + hi)
-        for _ in range(iters):
+        done = np.zeros(y.shape, bool)
+        for _ in range(iters):  # converged points are frozen (no ulp-level dithering)
             phi = np.exp(y)
             f = F(phi, *args)
             lo = np.where(f > 0, y, lo)
             hi = np.where(f < 0, y, hi)
             step = f / (dF(phi, *args) * phi)
-            new = y - step
-            bad = ~np.isfinite(new) | (new <= lo) | (new >= hi)
-            new = np.where(bad, 0.5 * (lo + hi), new)
-            done = np.abs(new - y) <= tol * np.maximum(1.0, np.abs(y))
-            y = new
+            newton = y - step
+            scale = np.maximum(1.0, np.abs(y))
+            now = (np.abs(step) <= tol * scale) | (f == 0) | (hi - lo <= 4e-16 * scale)
+            bad = ~np.isfinite(newton) | (newton < lo) | (newton > hi)
+            new = np.where(now, np.where(bad, y, newton), np.where(bad, 0.5 * (lo + hi), newton))
+            y = np.where(done, y, new)
+            done |= now
             if done.all():
                 break
     return np.exp(y)
 
 
+BLOCK = 32768  # points per block: temporaries stay in cache, never giant arrays
+
+
+@lru_cache(maxsize=64)
+def _stable_closed(d_id: int, symbols: tuple, exprs: tuple, with_k: bool):
+    """Compiled stable forms of closed forms, taking (Z, E) + symbols (see stable.py)."""
+    forms = tuple(stable.closed_form(e, with_k) for e in exprs)
+    return _compile((stable.Z, stable.E) + symbols, forms)
+
+
+def _protected_args(order: tuple, args: list) -> list:
+    """z = sigma - 1 and e = (k - sigma) + 1: exact when e is small (Sterbenz)."""
+    at = {p.name: a for p, a in zip(order, args)}
+    z = at["sigma"] - 1 if "sigma" in at else 0.0
+    e = (at["k"] - at["sigma"]) + 1 if "k" in at and "sigma" in at else 0.0
+    return [z, e]
+
+
+def _blocks(arrays: list, shape: tuple):
+    """Yield (slice, block arguments) over the flattened broadcast ``shape``;
+    single values are passed as scalars."""
+    size = int(np.prod(shape))
+    flat = [a.reshape(-1)[0] if a.size == 1 else np.broadcast_to(a, shape).reshape(-1)
+            for a in arrays]
+    for start in range(0, size, BLOCK):
+        sl = slice(start, min(start + BLOCK, size))
+        yield sl, [f if np.ndim(f) == 0 else f[sl] for f in flat]
+
+
 def solve(model, names: list[str], params: Mapping[str, object], errors: str = "raise") -> dict:
-    """Outputs ``names`` of ``model`` for array parameters (broadcast like numpy)."""
+    """Outputs ``names`` of ``model`` for array parameters (broadcast like numpy).
+
+    The points are processed in blocks of :data:`BLOCK`; closed forms are
+    evaluated in their stable form (:mod:`melitz_sym.numeric.stable`), the
+    other models by a vectorised safeguarded Newton on log(phi*).
+    """
     if errors not in ("raise", "nan"):
         raise ValueError("errors must be 'raise' or 'nan'")
     d = model.derive()
     order = tuple(d.parameters)
-    arrays = np.broadcast_arrays(*[np.asarray(params[p.name], dtype=float) for p in order])
-    values = {p.name: a for p, a in zip(order, arrays)}
+    raw = [np.asarray(params[p.name], dtype=float) for p in order]
+    shape = np.broadcast_shapes(*[a.shape for a in raw])
+    values = {p.name: np.broadcast_to(a, shape) for p, a in zip(order, raw)}
     ok, failures = admissible_mask(d, values)
     if errors == "raise" and not ok.all():
         for r, bad in failures:
@@ -98,29 +148,50 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
                 at = {k: v[idx].item() for k, v in values.items()}
                 where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
                 raise AdmissibilityError(r.message(at, where))
-    args = list(arrays)
-    if d.closed_forms:
-        exprs = tuple(d.closed_forms[n] for n in names)
-        out = _compiled(id(d), order, exprs)(*args)
-    else:
-        phi_s = d.cutoff
-        res = d.cutoff_residual
-        F = _compiled(id(d), (phi_s,) + order, (res,))
-        dF = _compiled(id(d), (phi_s,) + order, (sp.diff(res, phi_s),))
-        lower = np.broadcast_to(np.asarray(
-            sp.lambdify(order, d.support_lower, "numpy")(*args), float), ok.shape)
-        phi = _newton_log(lambda x, *a: F(x, *a)[0], lambda x, *a: dF(x, *a)[0], lower, args)
-        extra_syms, extra = (phi_s,), [phi]
-        if any(d.outputs[n].has(sym("phi_star_A")) for n in names):
-            args0 = [np.zeros_like(a) if p.name == "n" else a for p, a in zip(order, args)]
-            phi_A = _newton_log(lambda x, *a: F(x, *a)[0], lambda x, *a: dF(x, *a)[0],
-                                lower, args0)
-            extra_syms, extra = (phi_s, sym("phi_star_A")), [phi, phi_A]
-        exprs = tuple(d.outputs[n] for n in names)
-        out = _compiled(id(d), extra_syms + order, exprs)(*extra, *args)
-    shape = ok.shape
-    result = {n: np.broadcast_to(np.asarray(v, float), shape).copy() for n, v in zip(names, out)}
+    result = {n: np.empty(int(np.prod(shape))) for n in names}
+    block = _closed_block(d, model, names) if d.closed_forms else _newton_block(d, names)
+    with np.errstate(all="ignore"):
+        for sl, args in _blocks(raw, shape):
+            for n, v in zip(names, block(args)):
+                result[n][sl] = v
+    result = {n: v.reshape(shape) for n, v in result.items()}
     if not ok.all():
         for v in result.values():
             v[~ok] = np.nan
     return result
+
+
+def _closed_block(d, model, names: list[str]):
+    """Evaluator of the closed forms of ``names`` on one block of arguments."""
+    order = tuple(d.parameters)
+    exprs = tuple(d.closed_forms[n] for n in names)
+    with_k = model.dist is not None and bool(model.dist.reparametrisation(sym("sigma") - 1)[0])
+    fn = _stable_closed(id(d), order, exprs, with_k)
+    return lambda args: fn(*_protected_args(order, args), *args)
+
+
+def _newton_block(d, names: list[str]):
+    """Evaluator of ``names`` on one block: Newton on log(phi*), then the outputs."""
+    order = tuple(d.parameters)
+    phi_s = d.cutoff
+    res = stable.erfc_form(d.cutoff_residual)
+    F = _compiled(id(d), (phi_s,) + order, (res,))
+    dF = _compiled(id(d), (phi_s,) + order, (stable.erfc_form(sp.diff(d.cutoff_residual, phi_s)),))
+    low = sp.lambdify(order, d.support_lower, "numpy")
+    autarky = any(d.outputs[n].has(sym("phi_star_A")) for n in names)
+    extra_syms = (phi_s, sym("phi_star_A")) if autarky else (phi_s,)
+    out = _compiled(id(d), extra_syms + order, tuple(stable.erfc_form(d.outputs[n])
+                                                     for n in names))
+
+    def run(args):
+        shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+        lower = np.broadcast_to(np.asarray(low(*args), float), shape)
+        phi = _newton_log(lambda x, *a: F(x, *a)[0], lambda x, *a: dF(x, *a)[0], lower, args)
+        extra = [phi]
+        if autarky:
+            args0 = [np.zeros_like(a) if p.name == "n" else a for p, a in zip(order, args)]
+            extra.append(_newton_log(lambda x, *a: F(x, *a)[0], lambda x, *a: dF(x, *a)[0],
+                                     lower, args0))
+        return [np.broadcast_to(np.asarray(v, float), shape) for v in out(*extra, *args)]
+
+    return run

@@ -1,0 +1,269 @@
+r"""Calibration: parameters that reproduce observed firm-level moments.
+
+The moments are defined from the derivation, by sympy, not typed in:
+
+* ``share_exporters`` :math:`= M_x / M`, the share of producers that export
+  (the derived masses; equal to the survival ratio
+  :math:`[1 - G(\varphi_x^*)] / [1 - G(\varphi^*)]`);
+* ``export_intensity`` :math:`= n\,r_x / (r_d + n\,r_x)`, exports over total
+  sales of exporters, from the derived revenue functions ``revenue`` and
+  ``revenue_x`` at the average exporter :math:`\tilde\varphi_x` (under CES the
+  ratio is the same for every exporter, and sympy finds it free of
+  :math:`\varphi`).
+
+Given targets for as many moments as free parameters (by default ``tau`` for
+export intensity and ``f_x`` for the share of exporters), :func:`calibrate`
+first tries **symbolic inversion**: the moments with the closed-form cutoff
+substituted are solved by :func:`sympy.solve` for the free parameters in terms
+of the targets (Pareto).  Where no closed form exists (log-normal, truncated
+Pareto, ...) it solves **numerically** with :func:`scipy.optimize.root` in
+logarithms of the free parameters, the cutoff coming from the vectorised
+solver.  Either way the fit is re-evaluated on the independent mpmath path and
+the calibrated parameters are checked against every restriction: targets that
+no admissible parameters reproduce raise :class:`AdmissibilityError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .errors import AdmissibilityError, MelitzError, UnknownNameError
+from .symbols import canonical, sym
+
+MOMENTS = {
+    "share_exporters": "share of producers that export, M_x / M",
+    "export_intensity": "exports over total sales of exporters",
+}
+DEFAULT_FREE = {"export_intensity": "tau", "share_exporters": "f_x"}
+
+
+def moments(model) -> dict[str, sp.Expr]:
+    """Moment name -> sympy expression in the parameters and ``phi_star``.
+
+    Raises :class:`UnknownNameError` if the model has no exporters.
+    """
+    d = model.derive()
+    if not {"M_x", "M"} <= set(d.outputs) or "revenue_x" not in d.names:
+        raise UnknownNameError(f"{model.name} has no exporters: the moments "
+                               f"{', '.join(MOMENTS)} need an open-economy model")
+    phi, n = sym("phi"), sym("n")
+    r_d, r_x = d["revenue"].rhs, d["revenue_x"].rhs
+    intensity = sp.simplify(n * r_x / (r_d + n * r_x))
+    if phi in intensity.free_symbols:  # not CES: aggregate over exporters
+        intensity = intensity.subs(phi, d.outputs["phi_tilde_x"])
+    return {"share_exporters": sp.simplify(d.outputs["M_x"] / d.outputs["M"]),
+            "export_intensity": intensity}
+
+
+@dataclass
+class Calibration:
+    """Result of :func:`calibrate`.
+
+    Attributes
+    ----------
+    params : every parameter of the model, the free ones calibrated (floats).
+    free : names of the calibrated parameters.
+    method : ``"symbolic"`` or ``"numeric"``.
+    formulas : free parameter -> sympy expression in the targets (symbolic only).
+    fit : moment -> (target, value at the calibrated parameters, mpmath path).
+    """
+
+    params: dict[str, float]
+    free: list[str]
+    method: str
+    fit: dict[str, tuple[float, float]]
+    formulas: dict[str, sp.Expr] = field(default_factory=dict)
+
+    @property
+    def max_error(self) -> float:
+        """Largest absolute gap between a target and its fitted moment."""
+        return max(abs(t - v) for t, v in self.fit.values())
+
+
+def _target_symbol(name: str) -> sp.Symbol:
+    return sp.Symbol(f"{name}_target", positive=True)
+
+
+def calibrate(model, targets: Mapping[str, object], free: list[str] | None = None,
+              **params: object) -> Calibration:
+    """Choose the ``free`` parameters so that the model's moments equal ``targets``.
+
+    Parameters
+    ----------
+    model : an open-economy model (``melitz``, ...).
+    targets : moment name (see :data:`MOMENTS`) -> observed value.
+    free : parameters to calibrate, as many as targets (default: ``tau`` for
+        ``export_intensity``, ``f_x`` for ``share_exporters``).
+    **params : every other parameter of the model; values given for free
+        parameters are starting points of the numeric search.
+    """
+    exprs = moments(model)
+    bad = [t for t in targets if t not in exprs]
+    if bad:
+        raise UnknownNameError(f"unknown moment {', '.join(map(repr, bad))}; moments are: "
+                               f"{', '.join(exprs)}")
+    if not targets:
+        raise MelitzError("give at least one target, e.g. share_exporters=0.18")
+    free = [canonical(f) for f in (free or [DEFAULT_FREE[t] for t in targets])]
+    if len(free) != len(targets):
+        raise MelitzError(f"{len(targets)} target(s) need as many free parameters, got "
+                          f"{', '.join(free)}")
+    for t, value in targets.items():
+        if not 0 < float(value) < 1:
+            raise AdmissibilityError(f"infeasible target {t}={value}: a share lies strictly "
+                                     "between 0 and 1")
+    params = {canonical(k): v for k, v in params.items()}
+    known = {k: v for k, v in params.items() if k not in free}
+    missing = [p for p in model.parameters if p not in known and p not in free]
+    if missing:
+        raise AdmissibilityError(f"{model.name}: missing parameter(s) {', '.join(missing)}")
+    solution = _symbolic(model, exprs, targets, free, known)
+    method = "symbolic"
+    formulas: dict[str, sp.Expr] = {}
+    if solution is not None:
+        formulas, values = solution
+    else:
+        method, values = "numeric", _numeric(model, exprs, targets, free, known, params)
+    full = {**known, **values}
+    _check_feasible(model, targets, full)
+    fit = _fit(model, exprs, targets, full)
+    return Calibration({k: float(sp.sympify(v)) for k, v in full.items()}, free, method,
+                       fit, formulas)
+
+
+def _symbolic(model, exprs, targets, free, known):
+    """Inverse formulas and values, or None when sympy finds no unique inverse."""
+    d = model.derive()
+    cutoff = d.closed_forms.get("phi_star")
+    if cutoff is None:
+        return None
+    eqs = [exprs[t].subs(sym("phi_star"), cutoff) - _target_symbol(t) for t in targets]
+    sol = _invert(eqs, [sym(f) for f in free])
+    if sol is None:
+        return None
+    formulas = {s.name: sp.simplify(e) for s, e in sol.items()}
+    at = {sym(k): sp.nsimplify(v, rational=True) if isinstance(v, float) else sp.sympify(v)
+          for k, v in known.items()}
+    at.update({_target_symbol(t): sp.sympify(str(v)) for t, v in targets.items()})
+    values = {}
+    for name, e in formulas.items():
+        v = sp.N(e.subs(at), 30)
+        if not v.is_real:
+            return formulas, {name: sp.nan}
+        values[name] = v
+    return formulas, values
+
+
+def _invert(eqs: list[sp.Expr], unknowns: list[sp.Symbol]) -> dict | None:
+    """Solve ``eqs = 0`` one equation at a time, each a two-power balance in one unknown.
+
+    The solution of each equation (see :func:`_two_power_root`) is substituted
+    into the remaining ones.  None if some equation does not fit.
+    """
+    eqs, unknowns, sol = list(eqs), list(unknowns), {}
+    while eqs:
+        found = next(((i, x, r) for i in range(len(eqs)) for x in unknowns
+                      if (r := _two_power_root(eqs[i], x)) is not None), None)
+        if found is None:
+            return None
+        i, x, root = found
+        sol = {k: v.subs(x, root) for k, v in sol.items()}
+        sol[x] = root
+        unknowns.remove(x)
+        eqs = [e.subs(x, root) for j, e in enumerate(eqs) if j != i]
+    return sol
+
+
+def _two_power_root(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+    r"""The positive root of ``expr = 0`` when its numerator is :math:`A x^p + B x^q`.
+
+    Terms of the numerator are grouped by their power of ``x`` (the
+    log-derivative :math:`x\,t'/t`, which must simplify to a constant); with
+    exactly two powers :math:`p \neq q` the root is
+    :math:`x = (-B/A)^{1/(p-q)}`.  None otherwise.
+    """
+    num = sp.expand(sp.fraction(sp.together(expr))[0])
+    groups: dict[sp.Expr, sp.Expr] = {}
+    for t in sp.Add.make_args(num):
+        power = sp.simplify(x * sp.diff(t, x) / t) if t.has(x) else sp.Integer(0)
+        if power.has(x):
+            return None
+        coef = sp.powsimp(sp.expand_power_base(t / x**power, force=True), force=True)
+        if coef.has(x):
+            return None
+        groups[power] = groups.get(power, 0) + coef
+    if len(groups) != 2:
+        return None
+    (p, a), (q, b) = groups.items()
+    return sp.powsimp((-b / a) ** (1 / (p - q)), force=True)
+
+
+def _numeric(model, exprs, targets, free, known, start) -> dict[str, sp.Expr]:
+    """Solve moments = targets with :func:`scipy.optimize.root` in log(parameter).
+
+    Starts from the best few points of a multiplicative grid around ``start``
+    (factors 2**-4 ... 2**4 per free parameter), all evaluated in one
+    vectorised solve; inadmissible points are skipped.
+    """
+    import itertools
+
+    import numpy as np
+    from scipy.optimize import root
+
+    order = [sym(p) for p in model.parameters] + [sym("phi_star")]
+    fns = [sp.lambdify(order, exprs[t], "scipy") for t in targets]
+    base = {k: float(sp.sympify(v)) for k, v in known.items()}
+    goal = np.array([float(v) for v in targets.values()])
+
+    def gap(u: np.ndarray) -> np.ndarray:  # u: (..., len(free)) logs of the free parameters
+        vals = {**base, **{f: np.exp(u[..., j]) for j, f in enumerate(free)}}
+        phi = model.solve(outputs=["phi_star"], errors="nan", **vals)["phi_star"]
+        args = [np.broadcast_to(vals[p], phi.shape) for p in model.parameters] + [phi]
+        return np.stack([np.broadcast_to(fn(*args), phi.shape) for fn in fns], -1) - goal
+
+    x0 = np.log([float(sp.sympify(start.get(f, 1.5 if f == "tau" else 1))) for f in free])
+    grid = x0 + np.log(2) * np.array(list(itertools.product(range(-4, 5), repeat=len(free))))
+    best = None
+    with np.errstate(all="ignore"):
+        norms = np.linalg.norm(gap(grid), axis=-1)
+        for i in np.argsort(np.where(np.isfinite(norms), norms, np.inf))[:6]:
+            if not np.isfinite(norms[i]):
+                break
+            sol = root(lambda u: np.nan_to_num(gap(u), nan=1e3), grid[i], method="hybr",
+                       options={"xtol": 1e-14})
+            err = np.max(np.abs(gap(sol.x)))
+            if best is None or err < best[1]:
+                best = (sol.x, err)
+            if err < 1e-10:
+                return {f: sp.Float(float(np.exp(x)), 17) for f, x in zip(free, sol.x)}
+    closest = (f" (closest: {', '.join(f'{f}={np.exp(x):.6g}' for f, x in zip(free, best[0]))})"
+               if best is not None else "")
+    raise AdmissibilityError(f"infeasible targets {_show(targets)}: no admissible values of "
+                             f"{', '.join(free)} reproduce them{closest}")
+
+
+def _show(targets) -> str:
+    return ", ".join(f"{k}={v}" for k, v in targets.items())
+
+
+def _check_feasible(model, targets, full) -> None:
+    bad = [k for k, v in full.items() if sp.sympify(v) is sp.nan]
+    if bad:
+        raise AdmissibilityError(f"infeasible targets {_show(targets)}: no real value of "
+                                 f"{', '.join(bad)} reproduces them")
+    try:
+        model.check(**full)
+    except AdmissibilityError as exc:
+        raise AdmissibilityError(f"infeasible targets {_show(targets)}: the matching "
+                                 f"parameters violate a restriction: {exc}") from None
+
+
+def _fit(model, exprs, targets, full) -> dict[str, tuple[float, float]]:
+    """Moments at the calibrated parameters, with the cutoff from the mpmath path."""
+    phi = model.evaluate(dps=30, outputs=["phi_star"], **{k: str(v) for k, v in full.items()})
+    at = {sym(k): sp.sympify(str(v)) for k, v in full.items()}
+    at[sym("phi_star")] = phi["phi_star"]
+    return {t: (float(targets[t]), float(sp.N(exprs[t].subs(at), 30))) for t in targets}

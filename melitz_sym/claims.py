@@ -1,0 +1,501 @@
+r"""Qualitative claims: comparative statics and comparisons, and a registry of them.
+
+A claim is text in the language of :mod:`melitz_sym.parse`:
+
+* a sign claim, ``d phi_star/d tau < 0`` or ``phi_x_star > phi_star``
+  (outputs at their equilibrium values, ``X_A`` = ``X`` in autarky);
+* an equation, ``d markup/d tau = 0`` or ``gains = lam^(-1/k)``, decided by
+  :func:`melitz_sym.verify.verify`;
+* an invariance under a limiting condition, ``phi_tilde = phi_tilde_A when
+  tau = 1, f_x = 0``, proved in the generic layer of the derivation (before a
+  distribution is inserted);
+* several of these joined by ``and``.
+
+Sign claims are proved symbolically where possible: the difference is
+differentiated in closed form and its sign read off by sympy after the
+reparametrisation ``sigma = 1 + z``, ``k = z + e`` and a slack variable for
+each strict restriction (``tau^(sigma-1) f_x > f`` becomes
+``f_x = f tau^(1-sigma) (1 + w)``, ``w > 0``).  Otherwise they are checked
+numerically over the admissible domain: at least :data:`MIN_POINTS` Sobol
+points of the model's sampling box (scrambled, fixed seed), solved with the
+vectorised ``Model.solve``; derivatives by central differences.  A point
+that violates the claim in double precision is re-checked at 50 digits before
+it is reported as a counterexample.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from .derivation import TimeLimitExceeded, is_zero_symbolic, time_limit
+from .errors import MelitzError, ParseError
+from .parse import autarky_base, parse
+from .simplify import shifted
+from .symbols import sym
+from .verify import POINTS, Context, UndeterminedError, context, value_at, verify
+
+MIN_POINTS = 10_000  #: admissible points of a numeric sign check
+_SOBOL_LOG2 = 14  #: 16384 Sobol points per round
+_REL_STEP = 1e-6  #: relative step of the float finite differences
+
+
+@dataclass
+class ClaimResult:
+    """The verdict on a claim.
+
+    Attributes
+    ----------
+    text : the claim as given.
+    holds : True, False, or None when undecided.
+    method : ``"symbolic"``, ``"numeric"`` or ``"undecided"``.
+    detail : how it was established, in words.
+    counterexample : for a false claim, the point and the values.
+    points : number of admissible points checked numerically.
+    name, description, source : for a registered claim.
+    """
+
+    text: str
+    holds: bool | None
+    method: str
+    detail: str
+    counterexample: dict | None = None
+    points: int = 0
+    name: str = ""
+    description: str = ""
+    source: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.holds)
+
+    def __str__(self) -> str:
+        verdict = {True: "HOLDS", False: "FALSE", None: "UNDECIDED"}[self.holds]
+        head = f"[{self.name}] " if self.name else ""
+        lines = [f"{head}{verdict}: {self.text}"]
+        if self.description:
+            lines.append(f"  claim: {self.description}" + (f" [{self.source}]" if self.source
+                                                            else ""))
+        lines.append(f"  how: {self.method}: {self.detail}")
+        if self.counterexample:
+            ce = self.counterexample
+            point = ", ".join(f"{k}={_fmt(v)}" for k, v in ce["point"].items())
+            lines.append(f"  counterexample: {point}")
+            lines.append("    " + ", ".join(f"{k} = {_fmt(v, 20)}" for k, v in ce.items()
+                                            if k != "point"))
+        return "\n".join(lines)
+
+
+def _fmt(v, digits: int = 8) -> str:
+    try:
+        return mpmath.nstr(mpmath.mpf(v), digits)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A named claim of the literature about a model.
+
+    Attributes
+    ----------
+    name : identifier (``"opening_raises_cutoff"``).
+    text : the claim in the claim language.
+    description : the claim in words.
+    source : where it is stated.
+    dists : distributions it is registered for (None: every one).
+    """
+
+    name: str
+    text: str
+    description: str
+    source: str
+    dists: tuple[str, ...] | None = None
+
+
+SEED = "Epifani (2002), the seed document"
+MELITZ = "Melitz (2003)"
+ACR = "Arkolakis, Costinot and Rodriguez-Clare (2012)"
+#: the gains formula of ACR with the trade elasticity computed at the point
+ACR_TEXT = "gains = lam^(1/elasticity((1 - lam)/(n*lam), tau))"
+
+CLAIMS: dict[str, tuple[Claim, ...]] = {
+    "krugman": (
+        Claim("markup_unchanged", "d markup/d tau = 0 and d markup/d n = 0",
+              "markups do not change with trade integration (lower tau, more partners)",
+              f"{SEED}, Sec. 2.1, footnote 2"),
+        Claim("firm_size_unchanged", "d q/d tau = 0 and d q/d n = 0",
+              "firm size does not change with trade integration (no scale-efficiency gain "
+              "with CES)", f"{SEED}, Sec. 2.1, footnote 2"),
+        Claim("productivity_unchanged", "d q_per_l/d tau = 0 and d q_per_l/d n = 0",
+              "labour productivity of firms does not change with trade integration",
+              f"{SEED}, Sec. 2.1, footnote 2"),
+        Claim("acr", ACR_TEXT, "gains from trade equal lam^(1/epsilon)", f"{ACR}, eq. (1)"),
+    ),
+    "cournot": (
+        Claim("markup_falls", "d markup/d L < 0",
+              "markups fall with market size (pro-competitive effect)", f"{SEED}, Sec. 2"),
+        Claim("firm_size_rises", "d q/d L > 0",
+              "firm size rises with market size", f"{SEED}, Sec. 2"),
+        Claim("labour_productivity_rises", "d q_per_l/d L > 0",
+              "labour productivity q/l rises with market size (scale-efficiency gain)",
+              f"{SEED}, Sec. 2"),
+    ),
+    "melitz": (
+        Claim("opening_raises_cutoff", "phi_star > phi_star_A",
+              "opening to trade raises the domestic cutoff (the least productive firms exit)",
+              f"{MELITZ}, Prop. 1; {SEED}, Sec. 2.1"),
+        Claim("exporters_more_productive", "phi_x_star > phi_star and phi_tilde_x > phi_tilde",
+              "exporters are more productive than non-exporters",
+              f"{SEED}, Sec. 2.1 (Bernard and Jensen 1999)"),
+        Claim("exporters_larger", "r_d(phi_tilde_x) + n*r_x(phi_tilde_x) > r_bar",
+              "the average exporter sells more than the average producer, hence more than "
+              "the average non-exporter", f"{SEED}, Sec. 2.1 (Bernard and Jensen 1999)"),
+        Claim("share_to_exporters", "d (M_x*(r_d(phi_tilde_x) + n*r_x(phi_tilde_x))/R)/d tau < 0",
+              "market share moves towards exporters as trade costs fall",
+              f"{MELITZ}, Prop. 3; {SEED}, Sec. 2.1"),
+        Claim("productivity_rises", "d phi_tilde/d tau < 0",
+              "average productivity of producers rises as tau falls",
+              f"{MELITZ}, Sec. 5; {SEED}, Sec. 2.1"),
+        Claim("welfare_rises", "gains > 1 and d W/d tau < 0",
+              "welfare rises with opening and as trade costs fall", f"{MELITZ}, Sec. 5"),
+        Claim("no_trade_costs_like_krugman", "phi_tilde = phi_tilde_A when tau = 1, f_x = 0",
+              "without trade costs opening leaves average productivity unchanged, as in "
+              "Krugman (1980)", f"{SEED}, Sec. 2.1; {MELITZ}, Sec. 4"),
+        Claim("acr", ACR_TEXT, "gains from trade equal lam^(1/epsilon) with the trade "
+              "elasticity epsilon (ACR)", f"{ACR}, eq. (1)"),
+        Claim("acr_pareto", "gains = lam^(-1/k)",
+              "under Pareto the gains are lam^(-1/k)", f"{ACR}; Melitz and Redding (2015)",
+              dists=("pareto",)),
+    ),
+}
+
+
+def claims(model) -> list[Claim]:
+    """The registered claims of ``model`` (a Model or a registry name)."""
+    ctx = context(model)
+    dist = ctx.model.dist.name if ctx.model.dist is not None else None
+    return [c for c in CLAIMS.get(ctx.model.name, ()) if c.dists is None or dist in c.dists]
+
+
+def check_claims(model, names: Iterable[str] | None = None) -> list[ClaimResult]:
+    """Check the registered claims of ``model`` (all, or those named)."""
+    registered = claims(model)
+    if names is not None:
+        names = list(names)
+        unknown = [n for n in names if n not in {c.name for c in registered}]
+        if unknown:
+            raise MelitzError(f"no claim {unknown[0]!r} for {context(model).model.name}; "
+                              f"claims are: {', '.join(c.name for c in registered)}")
+        registered = [c for c in registered if c.name in names]
+    out = []
+    for c in registered:
+        result = claim(model, c.text)
+        result.name, result.description, result.source = c.name, c.description, c.source
+        out.append(result)
+    return out
+
+
+# ---------------------------------------------------------------------------------
+# One claim
+# ---------------------------------------------------------------------------------
+def claim(model, text: str) -> ClaimResult:
+    """Decide the claim ``text`` in ``model`` (a Model or registry name).
+
+    Examples
+    --------
+    >>> claim("melitz", "d phi_star/d tau < 0")  # doctest: +SKIP
+    """
+    ctx = context(model)
+    parts = [p.strip() for p in re.split(r"\band\b", text.split(" when ")[0])]
+    if " when " in text:
+        if len(parts) != 1:
+            raise ParseError("a claim with 'when' states one invariance")
+        return _invariance(ctx, text)
+    results = [_one(ctx, p) for p in parts]
+    if len(results) == 1:
+        result = results[0]
+        result.text = text
+        return result
+    holds = (False if any(r.holds is False for r in results)
+             else None if any(r.holds is None for r in results) else True)
+    failing = next((r for r in results if r.holds is False), None)
+    methods = {r.method for r in results}
+    method = methods.pop() if len(methods) == 1 else "mixed"
+    detail = "; ".join(f"{r.text}: {r.detail}" for r in results)
+    return ClaimResult(text, holds, method, detail,
+                       failing.counterexample if failing else None,
+                       max(r.points for r in results))
+
+
+def _one(ctx: Context, text: str) -> ClaimResult:
+    rel = parse(text)
+    if isinstance(rel, sp.Eq):
+        v = verify(ctx.model, rel)
+        ce = None
+        if v.counterexample is not None:
+            ce = {"point": v.counterexample["point"], "lhs": v.counterexample["lhs"],
+                  "rhs": v.counterexample["rhs"]}
+        detail = v.detail + (f"; holds only under {v.condition}" if v.condition else "")
+        return ClaimResult(text, v.holds, v.method, detail, ce, v.points)
+    if not isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan, sp.LessThan,
+                            sp.GreaterThan)):
+        raise ParseError(f"a claim is a relation (<, >, <=, >=, =): {text!r}")
+    ctx.check_symbols(rel.lhs - rel.rhs)
+    # positive == "lhs - rhs > 0" is claimed
+    sign = 1 if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)) else -1
+    strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
+    expr = ctx.expand(rel.lhs - rel.rhs) * sign
+    proof = _prove_sign(ctx, expr, strict)
+    if proof is not None:
+        return ClaimResult(text, True, "symbolic", proof)
+    return _numeric_sign(ctx, text, expr, strict, sign)
+
+
+# ---------------------------------------------------------------------------------
+# Symbolic sign
+# ---------------------------------------------------------------------------------
+def _slacks(ctx: Context) -> dict:
+    """Substitutions making strict restrictions hold by construction."""
+    out = {}
+    for i, r in enumerate(ctx.d.restrictions):
+        cond = r.condition
+        if not isinstance(cond, sp.StrictGreaterThan) or cond.rhs == 0:
+            continue
+        big, small = cond.lhs, cond.rhs
+        for s in sorted(big.free_symbols, key=lambda s: s.name):
+            if s.name in ("sigma", "k") or s in out:
+                continue
+            if sp.degree(big, s) == 1 and sp.diff(big, s).free_symbols.isdisjoint({s}) and \
+                    small.free_symbols.isdisjoint({s}) and (big / s).is_positive:
+                w = sp.Symbol(f"slack{i}", positive=True)
+                out[s] = small / (big / s) * (1 + w)
+                break
+    return out
+
+
+def _prove_sign(ctx: Context, expr: sp.Expr, strict: bool) -> str | None:
+    """A description of a proof that ``expr > 0`` (``>= 0``), or None."""
+    closed = ctx.closed(expr)
+    if closed is None:
+        return None
+    try:
+        with time_limit(8):
+            closed = closed.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+            if closed.has(sp.Integral, sp.Derivative):
+                return None
+            tau = sym("tau")
+            t = sp.Symbol("t", positive=True)
+            z = closed.xreplace(_slacks(ctx))
+            for with_k in (True, False):
+                cand = shifted(z, with_k)
+                if tau in cand.free_symbols:
+                    cand = cand.subs(tau, 1 + t)
+                for form in (cand, sp.factor(sp.powsimp(sp.cancel(cand), force=True))):
+                    if form.is_positive or (not strict and form.is_nonnegative):
+                        return ("proved symbolically: the closed form of the difference is "
+                                "positive under the model's restrictions (sigma = 1 + z, "
+                                "k = z + e, tau = 1 + t, slack variables for strict "
+                                "restrictions)")
+    except (TimeLimitExceeded, TypeError, ValueError, NotImplementedError,
+            sp.PolynomialError):
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------------
+# Numeric sign over the admissible domain
+# ---------------------------------------------------------------------------------
+def domain_points(ctx: Context, count: int = MIN_POINTS, seed: int = 2003) -> dict:
+    """At least ``count`` admissible, interior points of the sampling box (Sobol).
+
+    Returns
+    -------
+    dict parameter name -> float array.
+    """
+    import numpy as np
+    from scipy.stats import qmc
+
+    box = ctx.d.sampler.box
+    names = [p.name for p in ctx.params]
+    sobol = qmc.Sobol(len(names), scramble=True, seed=seed)
+    chunks = []
+    total = 0
+    for _ in range(4):
+        u = sobol.random_base2(_SOBOL_LOG2)
+        values = {n: box[n][0] + u[:, i] * (box[n][1] - box[n][0])
+                  for i, n in enumerate(names)}
+        ok = _interior(ctx, values)
+        chunks.append({n: v[ok] for n, v in values.items()})
+        total += int(ok.sum())
+        if total >= count:
+            break
+    if total < count:
+        raise MelitzError(f"only {total} admissible points found in the sampling box of "
+                          f"{ctx.model.name}")
+    return {n: np.concatenate([c[n] for c in chunks]) for n in names}
+
+
+def _interior(ctx: Context, values: Mapping) -> object:
+    """Mask of admissible points whose cutoffs lie inside the support."""
+    import numpy as np
+
+    from .numeric.fast import admissible_mask
+
+    ok, _ = admissible_mask(ctx.d, values)
+    dist = ctx.model.dist
+    if dist is None or "phi_star" not in ctx.d.outputs:
+        return ok
+    with np.errstate(all="ignore"):
+        out = ctx.model.solve(["phi_star"] + (["phi_x_star"] if "phi_x_star" in ctx.d.outputs
+                                              else []), errors="nan", **values)
+        args = [values[s.name] for s in dist.symbols]
+        lo = np.broadcast_to(sp.lambdify(dist.symbols, dist.support[0], "numpy")(*args),
+                             ok.shape)
+        hi = np.broadcast_to(np.asarray(sp.lambdify(dist.symbols, dist.support[1], "numpy")(
+            *args), float), ok.shape)
+        ok = ok & np.isfinite(out["phi_star"])
+        if dist.continuous:
+            ok = ok & (out["phi_star"] >= lo)
+            if "phi_x_star" in out:
+                ok = ok & (out["phi_x_star"] < hi)
+    return ok
+
+
+def evaluate_np(ctx: Context, expr: sp.Expr, values: Mapping) -> object:
+    """``expr`` (outputs, autarky outputs, derivatives) at arrays of parameters."""
+    import numpy as np
+
+    values = dict(values)
+    for i, der in enumerate(sorted(expr.atoms(sp.Derivative), key=sp.count_ops,
+                                   reverse=True)):
+        if der not in expr.atoms(sp.Derivative):
+            continue
+        (x, order), = der.variable_count
+        if order != 1 or x.name not in values:
+            raise UndeterminedError(f"derivatives are taken once, with respect to a "
+                                    f"parameter: {der}")
+        base = np.asarray(values[x.name], float)
+        h = _REL_STEP * np.maximum(np.abs(base), 1.0)
+        up, down = dict(values), dict(values)
+        up[x.name] = base + h
+        down[x.name] = base - h
+        lower_edge = False
+        if x.name == "tau":  # tau >= 1: one-sided at the boundary
+            lower_edge = base - h < 1
+            down[x.name] = np.where(lower_edge, base, base - h)
+        diff = (evaluate_np(ctx, der.expr, up) - evaluate_np(ctx, der.expr, down))
+        placeholder = sp.Symbol(f"_derivative{i}")
+        values[placeholder.name] = diff / np.where(lower_edge, h, 2 * h)
+        expr = expr.xreplace({der: placeholder})
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    needed = sorted({s.name for s in syms if s.name in ctx.d.outputs})
+    autarky = sorted({autarky_base(s) for s in syms if autarky_base(s) in ctx.d.outputs})
+    with np.errstate(all="ignore"):
+        solved = ctx.model.solve(needed, errors="nan", **_params(ctx, values)) if needed else {}
+        if autarky:
+            zero = dict(_params(ctx, values), n=np.zeros_like(values["n"]))
+            solved.update({f"{k}_A": v for k, v in
+                           ctx.model.solve(autarky, errors="nan", **zero).items()})
+        args = [values[s.name] if s.name in values else solved[s.name] for s in syms]
+        fn = sp.lambdify(syms, expr, modules=["scipy", "numpy"])
+        return np.asarray(fn(*args), float)
+
+
+def _params(ctx: Context, values: Mapping) -> dict:
+    return {p.name: values[p.name] for p in ctx.params}
+
+
+def _numeric_sign(ctx: Context, text: str, expr: sp.Expr, strict: bool,
+                  sign: int) -> ClaimResult:
+    """Check ``expr > 0`` (``>= 0``) over the domain; ``expr = sign (lhs - rhs)``."""
+    import numpy as np
+
+    values = domain_points(ctx)
+    result = evaluate_np(ctx, expr, values)
+    finite = np.isfinite(result)
+    count = int(finite.sum())
+    bad = np.flatnonzero(finite & ((result <= 0) if strict else (result < 0)))
+    # confirm candidate violations at 50 digits, worst first
+    for idx in bad[np.argsort(result[bad])][:3]:
+        point = {n: repr(float(v[idx])) for n, v in values.items()}
+        high = _high_precision(ctx, expr, point)
+        if high is not None and (high <= 0 if strict else high < 0):
+            return ClaimResult(text, False, "numeric",
+                               f"violated at a point of the admissible domain (found among "
+                               f"{count} Sobol points, confirmed at 50 digits)",
+                               {"point": point, "lhs - rhs": high * sign}, count)
+    if count < MIN_POINTS:
+        return ClaimResult(text, None, "undecided",
+                           f"only {count} points could be evaluated", points=count)
+    note = (f"; {len(bad)} points violate it in double precision, and the worst "
+            f"{min(len(bad), 3)} of them satisfy it when re-checked at 50 digits (rounding "
+            "noise)") if len(bad) else ""
+    return ClaimResult(text, True, "numeric",
+                       f"holds at all {count} admissible points of a Sobol sample of the "
+                       f"domain{note}", points=count)
+
+
+def _high_precision(ctx: Context, expr: sp.Expr, point: Mapping[str, str]):
+    """``expr`` at one point at 50 digits, or None if the point is not usable."""
+    try:
+        outputs = ctx.model.evaluate(dps=50, **point)
+        return value_at(ctx, expr, (point, outputs, {}))
+    except (MelitzError, ValueError, ZeroDivisionError):
+        return None
+
+
+# ---------------------------------------------------------------------------------
+# Invariance under a limiting condition, in the generic layer
+# ---------------------------------------------------------------------------------
+def _invariance(ctx: Context, text: str) -> ClaimResult:
+    """``Y = Y_A when c1, c2``: Y is unchanged by opening under the conditions.
+
+    Proof: the cutoff equation of the generic derivation (``f j(phi*) + n f_x
+    j(phi_x*) = delta f_e`` with j undefined) under the conditions equals its
+    autarky form (n = 0), so the cutoff is the autarky cutoff; and Y's defining
+    step depends on the cutoff and on parameters unaffected by the conditions.
+    """
+    head, cond_text = text.split(" when ", 1)
+    rel = parse(head)
+    if not isinstance(rel, sp.Eq):
+        raise ParseError(f"an invariance claim reads 'Y = Y_A when ...': {text!r}")
+    conditions = {}
+    for part in cond_text.split(","):
+        c = parse(part)
+        if not isinstance(c, sp.Eq) or not isinstance(c.lhs, sp.Symbol):
+            raise ParseError(f"a condition reads 'name = value': {part.strip()!r}")
+        conditions[c.lhs] = c.rhs
+    y, y_a = rel.lhs, rel.rhs
+    if not (isinstance(y, sp.Symbol) and autarky_base(y_a) == y.name):
+        raise ParseError(f"an invariance claim reads 'Y = Y_A when ...': {text!r}")
+    d, n = ctx.d, sym("n")
+    if "cutoff_equation" not in d.steps:
+        raise UndeterminedError(f"{ctx.model.name} has no cutoff equation")
+    defining = [s for s in d if isinstance(s.eq, sp.Eq) and s.eq.lhs == y]
+    if not defining:
+        raise UndeterminedError(f"{ctx.model.name} has no step defining {y.name}")
+    cutoff = d["cutoff_equation"]
+    res = cutoff.lhs - cutoff.rhs
+    same_cutoff = is_zero_symbolic(res.subs(conditions) - res.subs(n, 0))
+    y_expr = defining[0].eq.rhs
+    touched = set(conditions) | {n, sym("phi_x_star")}
+    same_y = not (y_expr.free_symbols & touched)
+    if same_cutoff and same_y:
+        return ClaimResult(text, True, "symbolic",
+                           f"proved symbolically in the generic layer (any distribution): "
+                           f"under {cond_text.strip()} the cutoff equation "
+                           f"(step 'cutoff_equation') reduces to its autarky form (n = 0), "
+                           f"so phi* is the autarky cutoff, and {y.name} (step "
+                           f"{defining[0].name!r}) depends only on phi* and parameters the "
+                           "conditions leave unchanged")
+    why = ("the cutoff equation differs from autarky" if not same_cutoff
+           else f"{y.name} depends on {sorted(s.name for s in y_expr.free_symbols & touched)}")
+    return ClaimResult(text, False, "symbolic", f"not invariant: {why}")
+
+
+__all__ = ["CLAIMS", "Claim", "ClaimResult", "MIN_POINTS", "POINTS", "check_claims", "claim",
+           "claims", "domain_points", "evaluate_np"]

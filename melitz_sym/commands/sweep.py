@@ -1,0 +1,80 @@
+"""``melitz-sym sweep``: solve a model on a grid or on random / Latin-hypercube draws."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .common import add_model_arguments, add_parameter_arguments, parameters
+
+HELP = "solve a model on a grid or random draws of parameters; write CSV, NPZ or Parquet"
+EXAMPLE = """melitz-sym sweep melitz --dist pareto --grid tau=1:3:200 \\
+    --set sigma=3.8 --set k=4.6 --set b=0.5 --set f=1 --set f_x=1.5 --set f_e=0.05 \\
+    --set delta=0.1 --set n=1 --set L=100 -o results.csv
+
+  two grids span their product:   --grid tau=1:3:50 --grid n=0,1,5
+  500 Latin-hypercube draws:      --lhs 500 --range tau=1:3 --range f_x=1.5:4
+  on a dask cluster:              --backend dask --scheduler tcp://10.0.0.1:8786
+
+An interrupted sweep keeps its finished chunks in OUTPUT.parts/; rerun the same
+command to resume."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_model_arguments(parser)
+    add_parameter_arguments(parser)
+    parser.add_argument("--grid", action="append", default=[], metavar="NAME=START:STOP:COUNT",
+                        help="evenly spaced values (or NAME=V1,V2,...); repeat for a product")
+    draws = parser.add_mutually_exclusive_group()
+    draws.add_argument("--random", type=int, metavar="N", help="N uniform random draws "
+                       "on the --range box")
+    draws.add_argument("--lhs", type=int, metavar="N", help="N Latin-hypercube draws on the "
+                       "--range box")
+    parser.add_argument("--range", action="append", default=[], metavar="NAME=LOW:HIGH",
+                        help="interval of a drawn parameter; repeat for each")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    parser.add_argument("--outputs", metavar="NAME,NAME",
+                        help="outputs to compute (default: all; see `melitz-sym derive`)")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE",
+                        help="results file: .csv, .npz or .parquet (needs pyarrow)")
+    parser.add_argument("--chunk-size", type=int, default=16384, metavar="ROWS",
+                        help="points per chunk (default 16384)")
+    parser.add_argument("--backend", choices=("local", "dask"), default="local",
+                        help="where chunks are computed (default local)")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address")
+    bar = parser.add_mutually_exclusive_group()
+    bar.add_argument("--progress", action="store_true", default=None,
+                     help="always show the progress bar (default: when stderr is a terminal)")
+    bar.add_argument("--no-progress", dest="progress", action="store_false")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import sweep
+    from ..errors import ParseError
+    from ..models import model
+
+    m = model(args.model, args.dist)
+    count = args.random or args.lhs
+    if args.grid and count:
+        raise ParseError("use either --grid or --random/--lhs draws, not both")
+    if args.grid:
+        design = sweep.grid_design(sweep.parse_grid(g) for g in args.grid)
+    elif count is not None:
+        ranges = dict(sweep.parse_range(r) for r in args.range)
+        design = sweep.draw_design(ranges, count, "lhs" if args.lhs else "random", args.seed)
+    else:
+        raise ParseError("nothing to sweep: give --grid NAME=START:STOP:COUNT, or --random N "
+                         "or --lhs N with --range NAME=LOW:HIGH")
+    params = parameters(args)
+    outputs = args.outputs.split(",") if args.outputs else None
+    result = sweep.run(m, design, params, outputs, args.output, args.chunk_size, args.progress,
+                       args.backend, args.scheduler)
+    rows = len(next(iter(result.values())))
+    if args.json:
+        print(json.dumps({"model": m.name, "dist": m.dist.name if m.dist else None,
+                          "params": params, "swept": list(design), "rows": rows,
+                          "columns": list(result), "output": args.output}, indent=2))
+    else:
+        print(f"wrote {rows} rows x {len(result)} columns to {args.output}")
+    return 0

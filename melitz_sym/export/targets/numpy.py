@@ -1,0 +1,72 @@
+"""NumPy target: a standalone module (numpy, and scipy.special where needed; no sympy)."""
+
+from __future__ import annotations
+
+from sympy.printing.numpy import SciPyPrinter
+
+from ..codegen import Plan, cse
+from . import comment, function_doc
+
+_SOLVER = '''
+
+def solve_cutoff({params}, tol=1e-15, iters=200):
+    """The equilibrium cutoff phi_star, root of cutoff_residual above cutoff_lower.
+
+    Vectorised safeguarded Newton iteration on y = log(phi_star): the root of the
+    decreasing residual is bracketed by doubling [lo, hi], then Newton steps are
+    taken and a bisection replaces any step that leaves the bracket.  Arguments
+    broadcast like numpy arrays.  For gains, call it again with n = 0 to get the
+    autarky cutoff phi_star_A.
+    """
+    _args = numpy.broadcast_arrays(*[numpy.asarray(a, dtype=float) for a in ({names},)])
+    _lower = numpy.broadcast_to(numpy.asarray(cutoff_lower(*_args), dtype=float), _args[0].shape)
+    with numpy.errstate(all="ignore"):
+        _lo = numpy.where(_lower > 0, numpy.log(numpy.where(_lower > 0, _lower, 1.0)), -2.0)
+        _width = numpy.ones_like(_lo)
+        _hi = _lo + _width
+        for _ in range(200):
+            _need_hi = ~(cutoff_residual(numpy.exp(_hi), *_args) < 0)
+            _need_lo = (_lower <= 0) & ~(cutoff_residual(numpy.exp(_lo), *_args) > 0)
+            if not (_need_hi.any() or _need_lo.any()):
+                break
+            _width = numpy.where(_need_hi | _need_lo, _width * 2, _width)
+            _hi = numpy.where(_need_hi, _hi + _width, _hi)
+            _lo = numpy.where(_need_lo, _lo - _width, _lo)
+        else:
+            raise ValueError("the cutoff equation has no root at some points")
+        _y = 0.5 * (_lo + _hi)
+        for _ in range(iters):
+            _phi = numpy.exp(_y)
+            _f = cutoff_residual(_phi, *_args)
+            _lo = numpy.where(_f > 0, _y, _lo)
+            _hi = numpy.where(_f < 0, _y, _hi)
+            _new = _y - _f / (cutoff_residual_dphi(_phi, *_args) * _phi)
+            _bad = ~numpy.isfinite(_new) | (_new <= _lo) | (_new >= _hi)
+            _new = numpy.where(_bad, 0.5 * (_lo + _hi), _new)
+            _done = numpy.abs(_new - _y) <= tol * numpy.maximum(1.0, numpy.abs(_y))
+            _y = _new
+            if _done.all():
+                break
+    return numpy.exp(_y)
+'''
+
+
+def render(plan: Plan) -> dict[str, str]:
+    """``PREFIX.py``: one function per output (names without the prefix)."""
+    printer = SciPyPrinter({"fully_qualified_modules": True})
+    defs = []
+    for f in plan.functions:
+        pairs, result = cse(f)
+        doc = "\n    ".join(function_doc(plan, f))
+        body = [f"    {t} = {printer.doprint(e)}" for t, e in pairs]
+        defs += ["", "", f"def {f.name}({', '.join(a.name for a in f.args)}):",
+                 f'    """{doc}\n    """', *body, f"    return {printer.doprint(result)}"]
+    code = "\n".join(defs)
+    if plan.solver:
+        names = ", ".join(p.name for p in plan.params)
+        code += _SOLVER.format(params=names, names=names)
+    imports = ["import numpy"] + [f"import {m}" for m in ("scipy.special", "scipy.constants")
+                                  if f"{m}." in code]
+    text = ('"""\n' + comment(plan.header(), "").replace("\n ", "\n").lstrip()
+            + '\n"""\n\n' + "\n".join(imports) + "\n" + code + "\n")
+    return {f"{plan.prefix}.py": text}

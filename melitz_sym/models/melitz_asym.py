@@ -1,0 +1,238 @@
+r"""Asymmetric N-country Melitz model with free entry and endogenous wages.
+
+Primitives (Melitz 2003; Demidova 2008; Demidova & Rodriguez-Clare 2013).
+Country :math:`i` has :math:`L_i` workers at the wage :math:`w_i` (``w_0 = 1``),
+a sunk entry cost :math:`f_{e,i}` and its own productivity distribution (any
+distribution; its parameters may differ by country).  Serving :math:`j` costs
+the iceberg factor :math:`\tau_{ij}` (:math:`\tau_{ii} = 1`) and the per-period
+fixed cost :math:`f_{ij}`, both paid in origin labour.  Firms die with
+probability :math:`\delta`; :math:`M_{e,i}` firms enter each period.
+
+Derived for a generic pair (origin ``i``, destination ``j``; in the pair
+expressions ``w``, ``L``, ``f_e``, ``M_e`` and the distribution parameters are
+the origin's, ``tau`` and ``f`` the pair's, ``A`` the destination's demand
+shifter :math:`A_j = w_j L_j P_j^{\sigma-1}`):
+
+* pricing, revenue and profit in :math:`j`; the cutoff :math:`\varphi^*_{ij}`
+  from zero profit;
+* the expected profit of an entrant from market :math:`j`,
+  :math:`w_i f_{ij} j_i(\varphi^*_{ij})`, and free entry
+  :math:`\sum_j f_{ij} j_i(\varphi^*_{ij}) = \delta f_{e,i}`;
+* flows :math:`X_{ij} = (M_{e,i}/\delta) \int_{\varphi^*_{ij}} r_{ij} dG_i`;
+* the labour market (entry, fixed and variable labour), which with free entry
+  is :math:`\sum_j X_{ij} = w_i L_i`; the goods market / price index
+  :math:`\sum_i X_{ij} = w_j L_j`;
+* welfare :math:`W_i = w_i/P_i = \rho\varphi^*_{ii}(L_i/\sigma f_{ii})^{1/(\sigma-1)}`,
+  the autarky cutoff equation, gains, and the partial trade elasticity
+  :math:`\partial\ln X_{ij}/\partial\ln\tau_{ij} = -(\sigma-1) - \gamma_i(\varphi^*_{ij})`.
+
+The numeric layer (:mod:`melitz_sym.numeric.general_equilibrium`) solves the
+3N equations in :math:`(\ln w_i, \ln M_{e,i}, \ln A_j)` by Newton's method with
+the Jacobian assembled from the sympy derivatives of the pair terms.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import sympy as sp
+
+from ..admissibility import Restriction
+from ..derivation import Concretizer, Sampler, TimeLimitExceeded, time_limit
+from ..distributions import Distribution
+from ..simplify import tidy
+from ..symbols import sym
+from .ces import derive_ces_demand, derive_firm
+from .melitz import BOX as MELITZ_BOX
+from .melitz import S, V, derive_tail_objects
+from .multicountry import MultiCountryModel, MultiDerivation
+from .solving import solve_power_law
+from .welfare import gamma_of
+
+REF_D = "Demidova & Rodriguez-Clare (2013), JIE 90(2); Melitz (2003)"
+BOX = {**MELITZ_BOX, "w": (0.5, 3), "A": (0.5, 50), "M_e": (0.5, 50)}
+J_SUM = sp.Symbol("j")
+N_C = sp.Symbol("N", positive=True, integer=True)
+
+
+def restrictions(dist: Distribution) -> list[Restriction]:
+    """Parameter restrictions, checked per country and per pair."""
+    sigma, delta, f_e, L, tau, f = (sym(x) for x in ["sigma", "delta", "f_e", "L", "tau", "f"])
+    return ([Restriction(sigma > 1, "demand is elastic"),
+             Restriction(sp.Gt(delta, 0, evaluate=False), "the exit probability is positive"),
+             Restriction(delta <= 1, "the exit probability is at most one")]
+            + [Restriction(sp.Gt(s, 0, evaluate=False), f"{words} is positive")
+               for s, words in [(f_e, "the sunk entry cost"), (L, "the labour endowment"),
+                                (f, "the fixed cost of serving a market")]]
+            + [Restriction(tau >= 1, "iceberg trade costs are at least one")]
+            + dist.positivity() + dist.restrictions(sigma - 1))
+
+
+def _sum_j(e: sp.Expr) -> sp.Sum:
+    return sp.Sum(e, (J_SUM, 1, N_C))
+
+
+def derive(dist: Distribution) -> MultiDerivation:
+    """Derive the asymmetric N-country Melitz model with distribution ``dist``."""
+    sigma, delta, f_e, L, tau, f, w, M_e = (
+        sym(x) for x in ["sigma", "delta", "f_e", "L", "tau", "f", "w", "M_e"])
+    phi, phi_s, A, p, x = sym("phi"), sym("phi_star"), sym("A"), sym("p"), sym("x")
+    params = (sigma, delta, f_e, L, tau, f) + tuple(dist.symbols)
+    shapes = {"sigma": "", "delta": "", "f_e": "i", "L": "i", "tau": "ij", "f": "ij",
+              **{s.name: "i" for s in dist.symbols}}
+    d = MultiDerivation(f"Asymmetric N-country Melitz, {dist.name}", params,
+                        restrictions(dist), cutoff=phi_s, support_lower=dist.support[0],
+                        shapes=shapes)
+    d.sampler = Sampler(params + (phi_s, x, w, A, M_e), d.restrictions, BOX, seed=2013)
+    with_k = bool(dist.reparametrisation(sigma - 1)[0])
+
+    # ---- firms --------------------------------------------------------------------
+    demand = derive_ces_demand(d)
+    firm = derive_firm(d, demand, "_ij", w * tau / phi, w * f, "destination")
+    zcp = firm.profit.subs(phi, phi_s)
+    cut = tidy(solve_power_law(zcp, phi_s))
+    d.add("cutoff", sp.Eq(phi_s, cut),
+          "zero profit of the marginal firm from i in j, pi_ij(phi*_ij) = 0 (fixed cost "
+          "w_i f_ij in origin labour), solved for phi*_ij (a power law)", ["profit_ij"],
+          ref=REF_D, obligation=[zcp.subs(phi_s, cut)])
+    A_of_cut = sp.powsimp(sp.solve(zcp, A)[0], force=True)
+
+    # ---- entry ----------------------------------------------------------------------
+    _, _, j_of = derive_tail_objects(d, dist)
+    r1 = firm.revenue.subs(phi, 1)
+    expected = r1 * V(phi_s) / sigma - w * f * S(phi_s)
+    d.add("expected_profit", sp.Eq(sp.Symbol("pi_bar_ij"), expected),
+          "expected per-period profit of an entrant from market j: pi_ij(phi) integrated "
+          "over phi >= phi*_ij; with A from zero profit it is w_i f_ij j(phi*_ij)",
+          ["profit_ij", "tail_moment", "survival", "cutoff", "j_function"], ref=REF_D,
+          obligation=[firm.revenue - r1 * phi ** (sigma - 1),
+                      sp.expand(expected.subs(A, A_of_cut) - w * f * j_of(phi_s))])
+    fe_term = f * j_of(phi_s) / (delta * f_e)
+    d.add("free_entry", sp.Eq(_sum_j(f * sp.Function("j")(phi_s)), delta * f_e),
+          "free entry: the expected value of entry, sum over markets of expected profits "
+          "discounted by delta, equals the entry cost w_i f_e; the wage cancels",
+          ["expected_profit"], ref=f"{REF_D}; Melitz (2003) eq. (13)")
+
+    # ---- flows and markets --------------------------------------------------------------
+    X = M_e / delta * r1 * V(phi_s)
+    p1 = firm.price.subs(phi, 1)
+    d.add("flows", sp.Eq(sp.Symbol("X_ij"), X),
+          "sales of i's firms in j: M_e/delta incumbents per unit of density (stationary "
+          "distribution), revenue integrated over phi >= phi*_ij",
+          ["revenue_ij", "tail_moment"], ref=REF_D)
+    unit = w * tau / phi
+    variable = sp.powsimp(unit * demand.subs(p, firm.price), force=True)
+    fixed_pair = M_e / delta * w * f * S(phi_s)
+    var_pair = M_e / delta * (sigma - 1) / sigma * r1 * V(phi_s)
+    sum_x, sum_pi = sp.symbols("Sigma_X Sigma_pi", positive=True)
+    d.add("labour_market",
+          sp.Eq(w * L, w * f_e * M_e + _sum_j(sp.Symbol("fixed_ij") + sp.Symbol("variable_ij"))),
+          "labour market: entry labour M_e f_e plus, per market, fixed labour "
+          "(M_e/delta) f_ij (1 - G(phi*_ij)) and variable labour (sigma-1)/sigma of revenue; "
+          "fixed + variable + profit = revenue in each market, and free entry makes the "
+          "profits pay for entry, so w_i L_i = sum_j X_ij",
+          ["flows", "free_entry", "pricing_ij"], ref=f"{REF_D}; Melitz (2003) p. 1705",
+          obligation=[sp.powsimp(variable - (sigma - 1) / sigma * firm.revenue, force=True),
+                      sp.expand(fixed_pair + var_pair + M_e / delta * expected - X),
+                      (w * f_e * M_e + (sum_x - M_e / delta * sum_pi)
+                       - sum_x).subs(sum_pi, delta * w * f_e)])
+    d.add("goods_market", sp.Eq(sp.Sum(sp.Symbol("X_ij"), (sp.Symbol("i"), 1, N_C)),
+                                sp.Symbol("w_j") * sp.Symbol("L_j")),
+          "price index P_j^(1-sigma) = sum_i (M_e_i/delta) int p_ij^(1-sigma) dG_i times "
+          "A_j = w_j L_j P_j^(sigma-1): spending w_j L_j equals the sales of all origins in j",
+          ["price_index_definition", "flows"], ref=REF_D,
+          obligation=[X - A * M_e / delta * p1 ** (1 - sigma) * V(phi_s)])
+
+    # ---- welfare ----------------------------------------------------------------------
+    P_own = (A / (w * L)) ** (1 / (sigma - 1))
+    dom = {tau: 1}
+    A_dom = A_of_cut.subs(dom)
+    W_cut = tidy(w / P_own.subs(A, A_dom))
+    d.add("welfare_cutoff", sp.Eq(sym("W"), W_cut),
+          "welfare w_i/P_i with A_i = w_i L_i P_i^(sigma-1) and A_i from the domestic "
+          "zero-profit condition: a function of the domestic cutoff phi*_ii alone",
+          ["cutoff", "goods_market"], ref="Melitz (2003) eq. (19); " + REF_D,
+          obligation=[cut.subs(dom).subs(A, A_dom) - phi_s, sp.diff(W_cut, w)])
+    gamma = gamma_of(dist)
+    eps_generic = -(sigma - 1) - gamma(cut)
+    d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon_ij"), -(sigma - 1) - gamma(phi_s)),
+          "partial elasticity d ln X_ij / d ln tau_ij at given wages, entry and destination "
+          "demand: intensive margin -(sigma-1) plus the extensive margin -gamma(phi*_ij)",
+          ["flows", "cutoff"], ref="Melitz & Redding (2015); literature.md section 2",
+          obligation=[_elasticity_obligation(X, cut, eps_generic, dist)])
+
+    # ---- specialise to the distribution: pair terms for the numeric layer ---------------
+    S_l, V_l = sp.Lambda(x, d["survival"].rhs), sp.Lambda(x, d["tail_moment"].rhs)
+    d.concretize = Concretizer(((S, S_l), (V, V_l)))
+    fe_phi = d.concretize(fe_term)
+    log_r = sp.expand_log(sp.log(X / V(phi_s)), force=True)
+    log_V = sp.expand_log(sp.log(V_l(phi_s)), force=True)
+    pair = {"phi_star": cut, "A_of_cut": A_of_cut, "fe": fe_phi,
+            "log_r": log_r, "log_V": log_V, "lower": dist.support[0],
+            "upper": dist.support[1], "W": W_cut}
+    # elasticities (log-derivatives) for the chain rule of the Jacobian
+    for v in (w, A, tau):
+        pair[f"cut_{v.name}"] = v * sp.diff(cut, v) / cut
+        pair[f"log_r_{v.name}"] = v * sp.diff(log_r, v)
+    pair["fe_phi"] = phi_s * sp.diff(fe_phi, phi_s)
+    pair["log_V_phi"] = phi_s * sp.diff(log_V, phi_s)
+    pair = {key: _erfc(_neat(e, with_k)) for key, e in pair.items()}
+    d.add("autarky_cutoff", sp.Eq(sp.expand(f * j_of(phi_s)), delta * f_e),
+          "free entry with the domestic market only (autarky), in the domestic cutoff; "
+          "autarky welfare follows from welfare_cutoff", ["free_entry", "welfare_cutoff"],
+          ref="Melitz (2003) eq. (14)")
+    phi_A = solve_power_law(fe_phi - 1, phi_s)
+    if phi_A is not None:
+        pair["phi_A"] = _neat(phi_A, with_k)
+    d.pair = pair
+    d.outputs = {name: sp.Symbol(name) for name in
+                 ("phi_star", "X", "lam", "w", "P", "A", "M_e", "M", "W", "gains", "eps")}
+    d.shapes.update({"phi_star": "ij", "X": "ij", "lam": "ij", "w": "i", "P": "i", "A": "i",
+                     "M_e": "i", "M": "i", "W": "i", "gains": "i", "eps": "ij"})
+    return d
+
+
+def _elasticity_obligation(X: sp.Expr, cut: sp.Expr, eps: sp.Expr,
+                           dist: Distribution) -> sp.Expr:
+    """tau d ln X/d tau minus the claim, with V' = -x^(sigma-1) g (fundamental theorem)."""
+    sigma, tau, x = sym("sigma"), sym("tau"), sp.Dummy("x", positive=True)
+    g = dist.pdf(x) if dist.continuous else sp.Integer(0)
+    total = tau * sp.diff(sp.log(X.subs(sym("phi_star"), cut)), tau)
+    total = total.replace(lambda e: isinstance(e, sp.Subs),
+                          lambda e: (-x ** (sigma - 1) * g).subs(x, e.point[0]))
+    return total - eps
+
+
+def _neat(e: sp.Expr, with_k: bool) -> sp.Expr:
+    """Combine powers in the shifted symbols (exact); the expression as is on failure."""
+    try:
+        with time_limit(5):
+            return tidy(e, with_k)
+    except (TypeError, ValueError, NotImplementedError, TimeLimitExceeded):
+        return e
+
+
+def _erfc(e: sp.Expr) -> sp.Expr:
+    """Write 1 + erf(a) as erfc(-a) and 1 - erf(a) as erfc(a): no cancellation in the tail."""
+
+    def erf_arg(t: sp.Expr) -> sp.Expr | None:
+        """a for t = erf(a), -a for t = -erf(a), else None."""
+        if isinstance(t, sp.erf):
+            return -t.args[0]
+        if isinstance(-t, sp.erf):
+            return (-t).args[0]
+        return None
+
+    def is_tail(t: sp.Basic) -> bool:
+        return (t.is_Add and len(t.args) == 2 and sp.S.One in t.args
+                and any(erf_arg(a) is not None for a in t.args))
+
+    def rewrite(t: sp.Expr) -> sp.Expr:
+        other = t.args[0] if t.args[1] == sp.S.One else t.args[1]
+        return sp.erfc(erf_arg(other), evaluate=False)
+
+    return e.replace(is_tail, rewrite)
+
+
+#: The registered model: numpy solver and mpmath reference by function name.
+model = partial(MultiCountryModel, solver="solve_asym", reference="reference_asym")

@@ -1,0 +1,183 @@
+r"""Independent mpmath reference for the N-country models.
+
+Nothing derived by sympy is used: the equilibrium conditions are written from
+the primitives (CES pricing :math:`p = w\tau/(\rho\varphi)`, revenue
+:math:`r = A p^{1-\sigma}`, zero profit at the cutoff, free entry, labour and
+goods markets), every integral over productivity is a quadrature of the
+declared density (:class:`melitz_sym.numeric.reference.Tails`), and the system
+is solved by ``mpmath.findroot`` (multidimensional Newton with a
+finite-difference Jacobian) at ``dps`` digits.  The numpy solution is used only
+as the starting point; the root is determined by the primitives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import mpmath
+
+from ..distributions import Distribution
+from .reference import Tails
+
+
+def _mp(a):
+    """Nested lists of mpf from an array (exact binary values of the floats)."""
+    if hasattr(a, "tolist"):
+        a = a.tolist()
+    if isinstance(a, list):
+        return [_mp(v) for v in a]
+    return mpmath.mpf(a)
+
+
+def _tails(dist: Distribution, arrays: Mapping[str, object], N: int) -> list[Tails]:
+    """One quadrature object per origin (distribution parameters may differ)."""
+    out = []
+    for i in range(N):
+        values = {}
+        for s in dist.symbols:
+            v = arrays[s.name]
+            values[s] = mpmath.mpf(float(v[i] if getattr(v, "ndim", 0) else v))
+        out.append(Tails(dist, values))
+    return out
+
+
+def _cutoff(sigma, w, tau, f, A):
+    """Zero profit r(phi)/sigma = w f with r = A (w tau/(rho phi))^(1-sigma), inverted."""
+    rho = (sigma - 1) / sigma
+    return (sigma * w * f / A) ** (1 / (sigma - 1)) * w * tau / rho
+
+
+def _unit(sigma, w, tau):
+    """(w tau / rho)^(1-sigma): revenue per unit of A and of phi^(sigma-1)."""
+    return (w * tau * sigma / (sigma - 1)) ** (1 - sigma)
+
+
+# ----- Chaney (2008) -------------------------------------------------------------------
+def reference_chaney(dist: Distribution, arrays: Mapping[str, object], dps: int = 30) -> dict:
+    """Chaney (2008) from the primitives: unknowns ln P_j and the dividend pi."""
+    from .general_equilibrium import solve_chaney
+    from ..models import model
+
+    start = solve_chaney(model("chaney", dist).derive(), arrays)
+    N = arrays["tau"].shape[0]
+    with mpmath.workdps(dps + 10):
+        sigma, alpha = mpmath.mpf(float(arrays["sigma"])), mpmath.mpf(float(arrays["alpha"]))
+        w, L, tau, f = (_mp(arrays[n]) for n in ("w", "L", "tau", "f"))
+        tails = _tails(dist, arrays, N)
+
+        def state(x):
+            P, pi = [mpmath.exp(v) for v in x[:N]], x[N]
+            out = {"P": P, "pi": pi, "phi_star": [], "X": [], "M_x": [], "profit": 0}
+            Y = [(1 + pi) * w[j] * L[j] for j in range(N)]
+            A = [alpha * Y[j] * P[j] ** (sigma - 1) for j in range(N)]
+            for i in range(N):
+                rows = [[], [], []]
+                for j in range(N):
+                    # fixed cost f_ij in numeraire: zero profit r/sigma = f_ij
+                    phi = _cutoff(sigma, 1, w[i] * tau[i][j], f[i][j], A[j])
+                    V, S = tails[i].integral(phi, sigma - 1), tails[i].integral(phi, 0)
+                    X = w[i] * L[i] * A[j] * _unit(sigma, w[i], tau[i][j]) * V
+                    out["profit"] += X / sigma - w[i] * L[i] * f[i][j] * S
+                    for row, v in zip(rows, (phi, X, w[i] * L[i] * S)):
+                        row.append(v)
+                for name, row in zip(("phi_star", "X", "M_x"), rows):
+                    out[name].append(row)
+            out["A"], out["Y"] = A, Y
+            return out
+
+        def equations(*x):
+            s = state(x)
+            eqs = [sum(s["X"][i][j] for i in range(N)) / s["A"][j]
+                   / s["P"][j] ** (1 - sigma) - 1 for j in range(N)]
+            eqs.append(s["profit"] / (s["pi"] * sum(w[i] * L[i] for i in range(N))) - 1)
+            return eqs
+
+        x0 = [mpmath.log(v) for v in _mp(start["P"])] + [mpmath.mpf(float(start["pi"]))]
+        root = mpmath.findroot(equations, x0, verify=True)
+        s = state(list(root))
+        result = {"phi_star": s["phi_star"], "X": s["X"], "M_x": s["M_x"], "P": s["P"],
+                  "W": [1 / p for p in s["P"]], "pi": s["pi"], "Y": s["Y"]}
+    with mpmath.workdps(dps):
+        return _round(result)
+
+
+def _round(v):
+    if isinstance(v, dict):
+        return {k: _round(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_round(x) for x in v]
+    return +v
+
+
+# ----- asymmetric Melitz -----------------------------------------------------------------
+def reference_asym(dist: Distribution, arrays: Mapping[str, object], dps: int = 30) -> dict:
+    """Asymmetric Melitz from the primitives: unknowns ln w_i (i > 0), ln M_e_i, ln A_j."""
+    from .general_equilibrium import solve_asym
+    from ..models import model
+
+    start = solve_asym(model("melitz-asym", dist).derive(), arrays)
+    N = arrays["tau"].shape[0]
+    with mpmath.workdps(dps + 10):
+        sigma, delta = mpmath.mpf(float(arrays["sigma"])), mpmath.mpf(float(arrays["delta"]))
+        L, f_e, tau, f = (_mp(arrays[n]) for n in ("L", "f_e", "tau", "f"))
+        tails = _tails(dist, arrays, N)
+
+        def pair(i, j, w, A):
+            phi = _cutoff(sigma, w[i], tau[i][j], f[i][j], A[j])
+            R = A[j] * _unit(sigma, w[i], tau[i][j]) * tails[i].integral(phi, sigma - 1)
+            return phi, R, tails[i].integral(phi, 0)
+
+        def state(x):
+            w = [mpmath.mpf(1)] + [mpmath.exp(v) for v in x[:N - 1]]
+            Me = [mpmath.exp(v) for v in x[N - 1:2 * N - 1]]
+            A = [mpmath.exp(v) for v in x[2 * N - 1:]]
+            return w, Me, A, [[pair(i, j, w, A) for j in range(N)] for i in range(N)]
+
+        def equations(*x):
+            w, Me, A, q = state(x)
+            eqs = []
+            for i in range(N):  # free entry: expected profits = delta w f_e
+                profit = sum(R / sigma - w[i] * f[i][j] * S for j, (_, R, S) in enumerate(q[i]))
+                eqs.append(profit / (delta * w[i] * f_e[i]) - 1)
+            for i in range(N):  # labour: entry + fixed + variable labour = L
+                labour = Me[i] * f_e[i] + Me[i] / delta * sum(
+                    f[i][j] * S + (sigma - 1) / sigma * R / w[i] for j, (_, R, S) in
+                    enumerate(q[i]))
+                eqs.append(labour / L[i] - 1)
+            for j in range(1, N):  # price index: P_j^(1-sigma) = w_j L_j / A_j
+                power = sum(Me[i] / delta * q[i][j][1] / A[j] for i in range(N))
+                eqs.append(power * A[j] / (w[j] * L[j]) - 1)
+            return eqs
+
+        x0 = ([mpmath.log(v) for v in _mp(start["w"][1:])]
+              + [mpmath.log(v) for v in _mp(start["M_e"])]
+              + [mpmath.log(v) for v in _mp(start["A"])])
+        root = mpmath.findroot(equations, x0, verify=True)
+        w, Me, A, q = state(list(root))
+        X = [[Me[i] / delta * q[i][j][1] for j in range(N)] for i in range(N)]
+        P = [(A[j] / (w[j] * L[j])) ** (1 / (sigma - 1)) for j in range(N)]
+        W = [w[j] / P[j] for j in range(N)]
+        W_A = [_autarky_welfare(sigma, delta, L[i], f_e[i], f[i][i], tails[i], A[i])
+               for i in range(N)]
+        result = {"phi_star": [[q[i][j][0] for j in range(N)] for i in range(N)], "X": X,
+                  "lam": [[X[i][j] / sum(X[k][j] for k in range(N)) for j in range(N)]
+                          for i in range(N)],
+                  "w": w, "P": P, "A": A, "M_e": Me,
+                  "M": [Me[i] / delta * tails[i].integral(min(q[i][j][0] for j in range(N)), 0)
+                        for i in range(N)],
+                  "W": W, "gains": [W[i] / W_A[i] for i in range(N)]}
+    with mpmath.workdps(dps):
+        return _round(result)
+
+
+def _autarky_welfare(sigma, delta, L, f_e, f, tails: Tails, A0):
+    """W = w/P in autarky (w = 1): free entry in A alone, then P from A = L P^(sigma-1)."""
+
+    def free_entry(a):
+        A = mpmath.exp(a)
+        phi = _cutoff(sigma, 1, 1, f, A)
+        R = A * _unit(sigma, 1, 1) * tails.integral(phi, sigma - 1)
+        return (R / sigma - f * tails.integral(phi, 0)) / (delta * f_e) - 1
+
+    A = mpmath.exp(mpmath.findroot(free_entry, mpmath.log(A0)))
+    return 1 / (A / L) ** (1 / (sigma - 1))

@@ -1,0 +1,296 @@
+r"""Numpy solvers of the N-country models (Chaney 2008, asymmetric Melitz).
+
+The pair expressions of a :class:`~melitz_sym.models.multicountry.MultiDerivation`
+are compiled with ``lambdify`` and evaluated on :math:`N \times N` arrays
+(origin parameters as columns, destination aggregates as rows).
+
+**Chaney** has closed forms once the dividend :math:`\pi` (a constant), incomes
+:math:`Y_i = (1+\pi) w_i L_i` and the multilateral resistance
+:math:`\theta_j = [\sum_i (Y_i/Y) a_{ij}]^{-1/k}` are known.
+
+**Asymmetric Melitz** is solved for :math:`u = (\ln w_i, \ln M_{e,i}, \ln A_j)`
+from the 3N equations
+
+* free entry :math:`\sum_j f_{ij} j_i(\varphi^*_{ij})/(\delta f_{e,i}) - 1 = 0`,
+* labour market :math:`\sum_j X_{ij}/(w_i L_i) - 1 = 0`,
+* goods market :math:`\sum_i X_{ij}/(w_j L_j) - 1 = 0`, the one of country 0
+  replaced by the normalisation :math:`\ln w_0 = 0` (Walras' law),
+
+by Newton's method with backtracking on the residual norm.  The Jacobian is
+exact: its entries are the sympy log-derivatives of the pair terms (cutoff
+elasticities, :math:`\varphi\,\partial f/\partial\varphi`,
+:math:`\partial\ln V/\partial\ln\varphi`) combined by the chain rule and summed
+over pairs with numpy.  The start is autarky (each country's own free-entry
+cutoff) with unit wages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from ..errors import AdmissibilityError
+from ..symbols import sym
+from .fast import _newton_log
+
+_MODULES = ["scipy", "numpy"]
+
+
+@lru_cache(maxsize=64)
+def _lambdify(symbols: tuple, expr: sp.Expr):
+    return sp.lambdify(symbols, expr, modules=_MODULES)
+
+
+def _eval(expr: sp.Expr, env: Mapping[sp.Symbol, object]) -> np.ndarray:
+    """Evaluate ``expr`` with the arrays of ``env`` (broadcasting)."""
+    syms = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
+    missing = [s for s in syms if s not in env]
+    if missing:
+        raise KeyError(f"no value for {missing}")
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return np.asarray(_lambdify(syms, expr)(*[env[s] for s in syms]), dtype=float)
+
+
+def _environment(d, arrays: Mapping[str, np.ndarray]) -> dict:
+    """Parameter symbols -> arrays laid out for pairs (origin vectors as columns)."""
+    env = {}
+    for p in d.parameters:
+        a = arrays[p.name]
+        env[p] = a[:, None] if d.shapes[p.name] == "i" else a
+    return env
+
+
+# ----- Chaney (2008) ------------------------------------------------------------------
+def solve_chaney(d, arrays: Mapping[str, np.ndarray]) -> dict:
+    """Equilibrium of Chaney (2008): closed forms after the market-level sums."""
+    from ..models.chaney import DIVIDEND, THETA, Y_I, Y_J, Y_W
+
+    env = _environment(d, arrays)
+    pi = float(_eval(d.closed_forms["pi"], env))
+    Y = (1 + pi) * arrays["w"] * arrays["L"]
+    access = _eval(d.pair["access"], env)
+    theta = ((Y[:, None] / Y.sum()) * access).sum(axis=0) ** (-1 / arrays["k"])
+    env.update({DIVIDEND: pi, Y_I: Y[:, None], Y_J: Y[None, :], Y_W: Y.sum(),
+                THETA: theta[None, :]})
+    N = Y.size
+    out = {"pi": np.asarray(pi), "Y": Y, "theta": theta}
+    for name, expr in d.closed_forms.items():
+        if name in out:
+            continue
+        value = _eval(expr, env)
+        out[name] = (np.broadcast_to(value, (N, N)).copy() if d.shapes[name] == "ij"
+                     else np.broadcast_to(value, (1, N))[0].copy())
+    _finite(out)
+    return out
+
+
+def _finite(out: Mapping[str, np.ndarray]) -> None:
+    for name, v in out.items():
+        if not np.all(np.isfinite(v)):
+            raise AdmissibilityError(f"{name} overflows double precision at these parameters")
+
+
+# ----- asymmetric Melitz -------------------------------------------------------------
+def _diagonal(env: Mapping[sp.Symbol, np.ndarray], N: int) -> dict:
+    """The domestic pairs (i, i): matrices by their diagonal, columns as vectors."""
+    return {s: (np.diag(v) if np.ndim(v) == 2 and v.shape[1] == N
+                else np.ravel(np.broadcast_to(v, (N, 1)))) for s, v in env.items()}
+
+
+class AsymSystem:
+    """Residual and exact Jacobian of the asymmetric Melitz equilibrium.
+
+    Parameters
+    ----------
+    d : the derivation (its ``pair`` expressions).
+    arrays : parameter arrays (checked), as returned by ``MultiCountryModel.read``.
+    """
+
+    def __init__(self, d, arrays: Mapping[str, np.ndarray]) -> None:
+        self.d = d
+        self.env = _environment(d, arrays)
+        self.N = arrays["tau"].shape[0]
+        self.L = arrays["L"]
+        self.w_s, self.A_s, self.Me_s = sym("w"), sym("A"), sym("M_e")
+        self.phi_s = sym("phi_star")
+        self.const = {k: _eval(d.pair[k], self.env) for k in
+                      ("cut_w", "cut_A", "cut_tau", "log_r_w", "log_r_A", "log_r_tau",
+                       "lower", "upper")}
+
+    def _compiled(self, name: str):
+        """``d.pair[name]`` as a function of (w, M_e, A, phi*) with the parameters bound."""
+        cache = self.__dict__.setdefault("_fns", {})
+        if name not in cache:
+            expr = self.d.pair[name]
+            unknown = (self.w_s, self.Me_s, self.A_s, self.phi_s)
+            params = tuple(sorted(expr.free_symbols - set(unknown), key=lambda s: s.name))
+            fn = _lambdify(unknown + params, expr)
+            bound = [self.env[p] for p in params]
+            cache[name] = lambda w, Me, A, phi: fn(w, Me, A, phi, *bound)
+        return cache[name]
+
+    def _pairs(self, u: np.ndarray, jacobian: bool):
+        N = self.N
+        w, Me, A = np.exp(u[:N]), np.exp(u[N:2 * N]), np.exp(u[2 * N:])
+        args = [w[:, None], Me[:, None], A[None, :], None]
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            phi = self._compiled("phi_star")(*args)
+            args[3] = phi
+            fe = np.broadcast_to(self._compiled("fe")(*args), (N, N))
+            logX = self._compiled("log_r")(*args) + self._compiled("log_V")(*args)
+            X = np.broadcast_to(np.exp(logX), (N, N))
+            out = {"w": w, "M_e": Me, "A": A, "phi": phi, "fe": fe, "X": X}
+            if jacobian:
+                fe_phi = self._compiled("fe_phi")(*args)
+                lv = self._compiled("log_V_phi")(*args)
+                c = self.const
+                out["fe_w"] = np.broadcast_to(fe_phi * c["cut_w"], (N, N))
+                out["fe_A"] = np.broadcast_to(fe_phi * c["cut_A"], (N, N))
+                out["X_w"] = np.broadcast_to(c["log_r_w"] + lv * c["cut_w"], (N, N))
+                out["X_A"] = np.broadcast_to(c["log_r_A"] + lv * c["cut_A"], (N, N))
+        return out
+
+    def residual(self, u: np.ndarray, jacobian: bool = True):
+        """Residual F(u) (and the Jacobian dF/du if ``jacobian``)."""
+        N = self.N
+        q = self._pairs(u, jacobian)
+        w, X = q["w"], q["X"]
+        income = w * self.L
+        F = np.empty(3 * N)
+        F[:N] = q["fe"].sum(axis=1) - 1
+        F[N:2 * N] = X.sum(axis=1) / income - 1
+        F[2 * N:] = X.sum(axis=0) / income - 1
+        F[2 * N] = u[0]  # normalisation w_0 = 1 replaces one goods-market equation
+        if not jacobian:
+            return F, q
+        J = np.zeros((3 * N, 3 * N))
+        rows, W_, M_, A_ = np.arange(N), slice(0, N), slice(N, 2 * N), slice(2 * N, 3 * N)
+        # free entry: depends on w_i (own row) and A_j
+        J[rows, rows] = q["fe_w"].sum(axis=1)
+        J[:N, A_] = q["fe_A"]
+        # labour market i: sum_j X_ij / (w_i L_i)
+        Xr = X / income[:, None]
+        J[N + rows, rows] = (Xr * (q["X_w"] - 1)).sum(axis=1)
+        J[N + rows, N + rows] = Xr.sum(axis=1)
+        J[N:2 * N, A_] = Xr * q["X_A"]
+        # goods market j: sum_i X_ij / (w_j L_j)
+        Xc = X / income[None, :]
+        J[2 * N:, W_] = (Xc * q["X_w"]).T
+        J[2 * N + rows, rows] -= Xc.sum(axis=0)
+        J[2 * N:, M_] = Xc.T
+        J[2 * N + rows, 2 * N + rows] = (Xc * q["X_A"]).sum(axis=0)
+        J[2 * N, :] = 0
+        J[2 * N, 0] = 1
+        return F, q, J
+
+    def start(self) -> np.ndarray:
+        """Autarky: each country's free-entry cutoff, unit wages, own labour market."""
+        N = self.N
+        diag = _diagonal(self.env, N)
+        phi_A = self.autarky_cutoffs()
+        env = dict(diag)
+        env.update({self.w_s: np.ones(N), self.phi_s: phi_A, self.Me_s: np.ones(N)})
+        A = np.broadcast_to(_eval(self.d.pair["A_of_cut"], env), (N,))
+        env[self.A_s] = A
+        logX1 = _eval(self.d.pair["log_r"], env) + _eval(self.d.pair["log_V"], env)
+        Me = self.L / np.exp(logX1)
+        return np.concatenate([np.zeros(N), np.log(Me), np.log(A)])
+
+    def autarky_cutoffs(self) -> np.ndarray:
+        """Domestic cutoffs in autarky: f_ii j(phi) = delta f_e, per country."""
+        N = self.N
+        diag = _diagonal(self.env, N)
+        if "phi_A" in self.d.pair:
+            return np.broadcast_to(_eval(self.d.pair["phi_A"], diag), (N,)).copy()
+        syms = tuple(sorted(self.d.pair["fe"].free_symbols - {self.phi_s},
+                            key=lambda s: s.name))
+        F = _lambdify((self.phi_s,) + syms, self.d.pair["fe"] - 1)
+        dF = _lambdify((self.phi_s,) + syms, self.d.pair["fe_phi"] / self.phi_s)
+        lower = np.broadcast_to(_eval(self.d.pair["lower"], diag), (N,))
+        return _newton_log(F, dF, lower, [diag[s] for s in syms])
+
+
+def newton(system: AsymSystem, u0: np.ndarray, tol: float = 1e-14,
+           iters: int = 100) -> tuple[np.ndarray, int]:
+    """Damped Newton iteration on ``system`` from ``u0``; returns the root and iterations.
+
+    Full steps are halved until the max-norm of the residual falls (Armijo); the
+    residual and Jacobian of the accepted point are reused for the next step.
+    """
+    u = u0.copy()
+    F, _, J = system.residual(u)
+    norm = np.max(np.abs(F))
+    for it in range(1, iters + 1):
+        step = np.linalg.solve(J, -F)
+        t = 1.0
+        while True:
+            trial = u + t * step
+            F_new, _, J_new = system.residual(trial)
+            new_norm = np.max(np.abs(F_new))
+            if np.isfinite(new_norm) and (new_norm <= (1 - 1e-4 * t) * norm or t < 1e-6
+                                          or new_norm < tol):
+                break
+            t /= 2
+        u, F, J, norm = trial, F_new, J_new, new_norm
+        if norm < tol or np.max(np.abs(t * step)) <= tol * max(1.0, np.max(np.abs(u))):
+            return u, it
+    raise ArithmeticError(f"melitz-asym: Newton did not converge in {iters} iterations "
+                          f"(residual {norm:.3g})")
+
+
+def solve_asym(d, arrays: Mapping[str, np.ndarray]) -> dict:
+    """Equilibrium of the asymmetric N-country Melitz model (outputs as arrays)."""
+    system = AsymSystem(d, arrays)
+    u, _ = newton(system, system.start())
+    F, q = system.residual(u, jacobian=False)
+    X = q["X"]
+    phi = np.broadcast_to(q["phi"], X.shape)
+    _interior(system, phi)
+    N = system.N
+    w, A, Me = q["w"], q["A"], q["M_e"]
+    L = arrays["L"]
+    sigma, delta = arrays["sigma"], arrays["delta"]
+    P = (A / (w * L)) ** (1 / (sigma - 1))
+    diag = _diagonal(system.env, N)
+    diag[system.phi_s] = np.diag(phi)
+    W = np.broadcast_to(_eval(d.pair["W"], diag), (N,))
+    phi_A = system.autarky_cutoffs()
+    diag[system.phi_s] = phi_A
+    W_A = np.broadcast_to(_eval(d.pair["W"], diag), (N,))
+    env = dict(system.env)
+    env[system.phi_s] = np.min(phi, axis=1, keepdims=True)
+    survive = _survival(d, env, system.phi_s)
+    lv = _eval(d.pair["log_V_phi"], {**system.env, system.phi_s: phi})
+    out = {"phi_star": phi.copy(), "X": X.copy(), "lam": X / X.sum(axis=0, keepdims=True),
+           "w": w, "P": P, "A": A, "M_e": Me, "M": Me * survive / delta, "W": W.copy(),
+           "gains": W / W_A,
+           "eps": np.broadcast_to(system.const["log_r_tau"] + lv * system.const["cut_tau"],
+                                  X.shape).copy()}
+    _finite(out)
+    return out
+
+
+def _survival(d, env, phi_s) -> np.ndarray:
+    """1 - G(phi) of the origin at the lowest of its cutoffs."""
+    expr = d["survival"].rhs.subs(sym("x"), phi_s)
+    return np.ravel(_eval(expr, env))
+
+
+def _interior(system: AsymSystem, phi: np.ndarray) -> None:
+    """Cutoffs must lie inside the support (otherwise a corner the equations omit)."""
+    lo, hi = np.broadcast_to(system.const["lower"], phi.shape), system.const["upper"]
+    below = phi < lo
+    if below.any():
+        i, j = (int(v) for v in np.argwhere(below)[0])
+        raise AdmissibilityError(
+            f"no selection: the cutoff phi_star[{i},{j}] = {phi[i, j]:.6g} lies below the "
+            f"lower bound of productivity {lo[i, j]:.6g} of country {i}: every entrant "
+            f"would serve market {j} (a corner); raise f[{i},{j}] or tau[{i},{j}]")
+    above = phi >= np.broadcast_to(hi, phi.shape)
+    if above.any():
+        i, j = (int(v) for v in np.argwhere(above)[0])
+        raise AdmissibilityError(f"no trade: the cutoff phi_star[{i},{j}] = {phi[i, j]:.6g} "
+                                 f"is above the upper bound of productivity of country {i}")

@@ -1,0 +1,384 @@
+r"""Independent high-precision reference: quadrature of the primitives and root finding.
+
+This path never uses the closed forms, nor the survival function and tail
+moment that sympy integrated.  It takes the *generic* layer of a derivation
+(the steps in which :math:`S(x) = \int_x^{\bar\varphi} g` and
+:math:`V(x) = \int_x^{\bar\varphi} t^{\sigma-1} g(t)\,dt` are still undefined
+functions) and evaluates it at ``dps`` digits with
+
+* :math:`S` and :math:`V` computed by ``mpmath.quad`` from the declared
+  density :math:`g` (:meth:`Distribution.pdf`), after the change of variables
+  :math:`t = x e^{u_0 + w v}` that centres the integrand
+  :math:`t^{a+1} g(t)` (a function of :math:`u = \log(t/x)`) on its peak and
+  scales it by its width, so that tanh-sinh quadrature converges even for
+  tails as slow as :math:`t^{-1-10^{-12}}`;
+* the cutoff equation :math:`f j(\varphi^*) + n f_x j(\varphi_x^*) = \delta f_e`
+  solved in :math:`y = \log\varphi^*` by a bracketed, safeguarded Newton
+  iteration, first at 20 digits, then polished at ``dps + 10`` digits.  The
+  derivative comes from sympy with :math:`S' = -g` and :math:`V' = -x^{a} g`
+  (fundamental theorem of calculus), so it costs no extra quadrature;
+* every output from its generic step (``p_in``, ``M``, ``price_index``, ...)
+  and ``gains`` as :math:`W / W_A` with the autarky cutoff (``n = 0``)
+  solved separately.
+
+Krugman (1980) has no integral: its free-entry condition and the definition of
+the demand shifter are solved by ``findroot`` for :math:`A` and :math:`P`.
+
+Parameters are converted exactly (strings and integers to ``mpf``, floats at
+their exact binary value, ``Rational`` as a quotient); float literals in a
+Custom density are replaced by their exact rational value before ``lambdify``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import mpmath
+import sympy as sp
+
+from ..derivation import Derivation
+from ..distributions import Distribution
+from ..errors import AdmissibilityError
+from ..models.melitz import S, V
+from ..symbols import sym
+from .precise import to_mpf
+
+#: Output name -> the generic step that defines it (default: the same name).
+STEP_OF = {"phi_x_star": "export_cutoff", "pi_bar": "free_entry", "P": "price_index",
+           "W": "welfare"}
+
+_MODULES = ["mpmath"]
+
+
+def _exact(expr: sp.Expr) -> sp.Expr:
+    """Replace float literals by their exact binary value (lambdify would round them)."""
+    return expr.xreplace({f: sp.Rational(f) for f in expr.atoms(sp.Float)})
+
+
+def _fn(symbols, expr):
+    return sp.lambdify(symbols, _exact(sp.sympify(expr)), modules=_MODULES)
+
+
+# ----- tail integrals ----------------------------------------------------------
+@dataclass(frozen=True)
+class _Density:
+    """The integrand t^(a+1) g(t) of a tail integral in q = log t, compiled for mpmath.
+
+    ``log_h(q, a, *params)`` is its logarithm, expanded and split into the terms
+    with q and ``log_c(a, *params)``, the terms without (computed once per
+    integral), so that each evaluation of the integrand costs one ``exp``;
+    ``slope`` and ``curvature`` are its first and second derivatives in q (sympy),
+    used to place and scale the quadrature.
+    """
+
+    pdf: object
+    log_h: object
+    log_c: object
+    slope: object
+    curvature: object
+    lower: object
+    upper: object
+
+
+_DENSITIES: dict[int, tuple[Distribution, _Density]] = {}
+
+
+def _density(dist: Distribution) -> _Density:
+    hit = _DENSITIES.get(id(dist))
+    if hit is None or hit[0] is not dist:
+        t, q, a = sp.Dummy("t", positive=True), sp.Dummy("q", real=True), sp.Dummy("a")
+        g = dist.pdf(t)
+        log_h = sp.expand_log((a + 1) * q + sp.log(g.subs(t, sp.exp(q))), force=True)
+        slope = sp.diff(log_h, q)
+        log_c = sp.Add(*[term for term in sp.Add.make_args(log_h) if not term.has(q)])
+        args = (q, a) + dist.symbols
+        hit = _DENSITIES[id(dist)] = (dist, _Density(
+            _fn((t,) + dist.symbols, g), _fn(args, log_h - log_c),
+            _fn((a,) + dist.symbols, log_c), _fn(args, slope),
+            _fn(args, sp.diff(slope, q)), _fn(dist.symbols, dist.support[0]),
+            _fn(dist.symbols, dist.support[1])))
+    return hit[1]
+
+
+class Tails:
+    r"""Tail integrals :math:`\int_x^{upper} t^a g(t)\,dt` at one parameter point.
+
+    In :math:`q = \log t` the integrand is :math:`h(q) = t^{a+1} g(t)`.  It is
+    integrated in :math:`v = (q - q_0)/w`, where :math:`q_0 \ge \log x` is the peak
+    of :math:`h` (the lower end if :math:`h` decreases there) and :math:`w` its
+    width: :math:`1/\sqrt{-(\log h)''}` at an interior peak, :math:`-1/(\log h)'`
+    at a decreasing end.  A Pareto tail becomes exactly :math:`e^{-v}` on
+    :math:`[0, \infty)`, whatever :math:`k - (\sigma - 1)`.
+    """
+
+    def __init__(self, dist: Distribution, values: Mapping[sp.Symbol, mpmath.mpf]) -> None:
+        self._dens = _density(dist)
+        self._p = [values[s] for s in dist.symbols]
+        self.lower = mpmath.mpf(self._dens.lower(*self._p))
+        self.upper = self._dens.upper(*self._p)
+
+    def g(self, t) -> mpmath.mpf:
+        """The density at t."""
+        return self._dens.pdf(t, *self._p)
+
+    def _peak(self, q_lo, a, q_hi):
+        """Peak q0 in [q_lo, q_hi] of log h and the width w there (20 digits suffice)."""
+        p = self._p
+        slope, curv = self._dens.slope, self._dens.curvature
+        with mpmath.workdps(20):
+            q0 = mpmath.mpf(q_lo)
+            rising = slope(q0, a, *p) > 0
+            if rising:  # rising at the lower end: bisect the zero of the slope
+                step = mpmath.mpf(1)
+                hi = q0 + step
+                while slope(hi, a, *p) > 0 and hi < q_hi:
+                    q0, step = hi, 2 * step
+                    hi = q0 + step
+                hi = min(hi, q_hi)
+                for _ in range(60):
+                    mid = (q0 + hi) / 2
+                    q0, hi = (mid, hi) if slope(mid, a, *p) > 0 else (q0, mid)
+            c, s0 = curv(q0, a, *p), slope(q0, a, *p)
+            w = 1 / mpmath.sqrt(-c) if c < 0 else mpmath.inf
+            if s0 < 0:
+                w = min(w, -1 / s0)
+            if not mpmath.isfinite(w):
+                w = mpmath.mpf(1)
+        # a peak at the lower end is q_lo exactly: mpmath.quad maps [0, inf] well, but
+        # not [tiny, inf]
+        return (+q0 if rising else q_lo), +w
+
+    def integral(self, x, a) -> mpmath.mpf:
+        """Quadrature of t^a g(t) over [x, upper] (x is raised to the lower bound)."""
+        if self.lower > 0:
+            x = max(x, self.lower)
+        finite = mpmath.isfinite(self.upper)
+        q_lo = mpmath.log(x)
+        q_hi = mpmath.log(self.upper) if finite else q_lo + 10**6
+        if q_hi <= q_lo:
+            return mpmath.mpf(0)
+        q0, w = self._peak(q_lo, a, q_hi)
+        log_h, p = self._dens.log_h, self._p
+
+        peak = log_h(q0, a, *p)
+
+        def h(v):  # scaled to 1 at the peak: mpmath.quad's tolerance is absolute
+            return mpmath.exp(log_h(q0 + w * v, a, *p) - peak)
+
+        pts = [(q_lo - q0) / w] + ([mpmath.mpf(0)] if q0 > q_lo else [])
+        pts.append((q_hi - q0) / w if finite else mpmath.inf)
+        return mpmath.quad(h, pts) * w * mpmath.exp(peak + self._dens.log_c(a, *p))
+
+
+# ----- the Melitz system in the generic layer ------------------------------------
+@dataclass(frozen=True)
+class _System:
+    """Generic cutoff residual, its derivative and the outputs, compiled for mpmath."""
+
+    args: tuple
+    residual: object
+    dresidual: object
+    phi_x: object
+    outputs: dict
+
+
+def _tail_symbols():
+    return sp.symbols("S_1 V_1 g_1 S_2 V_2 g_2", positive=True)
+
+
+_SYSTEMS: dict[int, tuple[Derivation, _System]] = {}
+
+
+def _system(d: Derivation) -> _System:
+    """The compiled generic system of ``d`` (cached per derivation object)."""
+    hit = _SYSTEMS.get(id(d))
+    if hit is None or hit[0] is not d:
+        hit = _SYSTEMS[id(d)] = (d, _compile_system(d))
+    return hit[1]
+
+
+def _compile_system(d: Derivation) -> _System:
+    phi_s, phi_x, sigma = d.cutoff, sym("phi_x_star"), sym("sigma")
+    S1, V1, g1, S2, V2, g2 = _tail_symbols()
+    a = sigma - 1
+
+    def plain(e):
+        return e.xreplace({S(phi_s): S1, V(phi_s): V1, S(phi_x): S2, V(phi_x): V2})
+
+    eq = d["cutoff_equation"]
+    res = plain(eq.lhs - eq.rhs)
+    open_economy = "export_cutoff" in d.steps
+    x_of = d["export_cutoff"].rhs if open_economy else sp.Integer(0)
+    # total derivative in phi*: S' = -g, V' = -x^a g (fundamental theorem of calculus)
+    dres = sp.diff(res, phi_s) - sp.diff(res, S1) * g1 - sp.diff(res, V1) * phi_s**a * g1
+    if open_economy:
+        dres += (sp.diff(res, phi_x) - sp.diff(res, S2) * g2
+                 - sp.diff(res, V2) * phi_x**a * g2) * sp.diff(x_of, phi_s)
+    outs = {}
+    for name in d.outputs:
+        if name in ("phi_star", "gains"):
+            continue
+        step = d.steps.get(STEP_OF.get(name, name))
+        if step is not None and step.eq.lhs == sym(name):
+            outs[name] = step.eq.rhs  # outputs without a generic step are left out
+    outs.pop("phi_x_star", None)  # an argument of the compiled expressions
+    for name, e in outs.items():  # resolve outputs defined through other outputs
+        while e.free_symbols & {sym(k) for k in outs}:
+            e = e.xreplace({sym(k): v for k, v in outs.items()})
+        outs[name] = plain(e)
+    args = (phi_s, phi_x, S1, V1, g1, S2, V2, g2) + tuple(d.parameters)
+    return _System(args, _fn(args, res), _fn(args, dres),
+                   _fn((phi_s,) + tuple(d.parameters), x_of),
+                   {k: _fn(args, e) for k, e in outs.items()})
+
+
+def _tail_values(tails: Tails, a, x) -> list:
+    """S(x), V(x) and g(x): two quadratures and the density."""
+    return [tails.integral(x, 0), tails.integral(x, a), tails.g(x)]
+
+
+def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
+                  exporters: bool = True) -> list:
+    """Root of the cutoff equation in y = log(phi*).
+
+    Bracket (the residual decreases in phi*), safeguarded Newton-bisection at 20
+    digits, then Newton at ``dps + 10`` digits until the step is below
+    10^-(dps+2) (two or three steps: convergence is quadratic).  Returns the
+    arguments of the compiled expressions at the root.  ``exporters=False``
+    (for n = 0 only) skips the export-cutoff quadratures, which are then
+    multiplied by n = 0.
+    """
+
+    def evaluate(y):
+        phi = mpmath.exp(y)
+        phi_x = sys.phi_x(phi, *params)
+        ones = [mpmath.mpf(1)] * 3
+        x_tails = _tail_values(tails, a, phi_x) if exporters and phi_x else ones
+        args = [phi, phi_x] + _tail_values(tails, a, phi) + x_tails + params
+        return args, sys.residual(*args), sys.dresidual(*args) * phi
+
+    with mpmath.workdps(20):
+        lo = mpmath.log(tails.lower) if tails.lower > 0 else mpmath.mpf(0)
+        if evaluate(lo)[1] <= 0:
+            if tails.lower > 0:
+                raise AdmissibilityError(
+                    "no selection: the cutoff equation f j(phi*) + n f_x j(phi_x*) = "
+                    "delta f_e has its root below the lower bound of productivity "
+                    f"{mpmath.nstr(tails.lower, 8)}: every entrant would produce")
+            step = mpmath.mpf(1)
+            while evaluate(lo)[1] <= 0:
+                lo, step = lo - step, 2 * step
+        hi, step = lo + 1, mpmath.mpf(1)
+        while evaluate(hi)[1] > 0:
+            lo, hi, step = hi, hi + 2 * step, 2 * step
+            if step > 10**6:
+                raise AdmissibilityError("the cutoff equation has no root")
+        y = (lo + hi) / 2
+        for _ in range(200):
+            _, r, dr = evaluate(y)
+            lo, hi = (y, hi) if r > 0 else (lo, y)
+            new = y - r / dr if dr < 0 else (lo + hi) / 2
+            if not lo < new < hi:
+                new = (lo + hi) / 2
+            done = abs(new - y) <= mpmath.mpf(10) ** -13 * max(1, abs(y))
+            y = new
+            if done:
+                break
+    with mpmath.workdps(dps + 10):
+        y = mpmath.mpf(y)
+        tol = mpmath.mpf(10) ** -(dps + 2)
+        for _ in range(6):
+            args, r, dr = evaluate(y)
+            step = r / dr
+            if abs(step) <= tol * max(1, abs(y)):
+                return args
+            y -= step
+    raise ArithmeticError("reference: the Newton polish of the cutoff did not converge")
+
+
+def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, object],
+                     dps: int = 50, outputs: list[str] | None = None) -> dict:
+    """Outputs of a Melitz-type derivation at ``dps`` digits from the primitives.
+
+    Parameters
+    ----------
+    d : the derivation (its generic steps are used, never its closed forms).
+    dist : the productivity distribution whose declared density is integrated.
+    params : scalar parameters by canonical name (exact strings recommended).
+    """
+    names = outputs or list(d.outputs)
+    sys = _system(d)
+    with mpmath.workdps(dps + 10):
+        values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
+        plist = [values[p] for p in d.parameters]
+        tails = Tails(dist, values)
+        a = values[sym("sigma")] - 1
+        args = _solve_cutoff(sys, tails, a, plist, dps)
+        out = {"phi_star": args[0], "phi_x_star": args[1]}
+        for name in names:
+            if name in sys.outputs:
+                out[name] = sys.outputs[name](*args)
+        if "gains" in names:
+            n_at = d.parameters.index(sym("n"))
+            autarky = plist[:n_at] + [mpmath.mpf(0)] + plist[n_at + 1:]
+            args_a = _solve_cutoff(sys, tails, a, autarky, dps, exporters=False)
+            out["gains"] = sys.outputs["W"](*args) / sys.outputs["W"](*args_a)
+    with mpmath.workdps(dps):
+        return {k: +out[k] for k in names if k in out}
+
+
+def reference_krugman(d: Derivation, params: Mapping[str, object], dps: int = 50,
+                      outputs: list[str] | None = None) -> dict:
+    r"""Krugman (1980) at ``dps`` digits from its derivation steps, solved numerically.
+
+    The demand shifter :math:`A` is the root of the free-entry condition
+    (profit at home and in n markets is zero), :math:`P` the root of
+    :math:`A = L P^{\sigma-1}` (``demand_shifter`` with :math:`R = L`); firm
+    output adds home demand and tau times export demand (``ces_demand``), the
+    mass of firms is the root of the labour market :math:`L = M (f + q/b)`,
+    the reported price index comes from its definition over the M home and
+    n M imported varieties, and ``gains`` is W over W at n = 0.
+    """
+    names = outputs or list(d.outputs)
+    with mpmath.workdps(dps + 10):
+        out = _krugman(d, {s: to_mpf(v) for s, v in d.values_for(params).items()})
+        if "gains" in names:
+            autarky = {s: (mpmath.mpf(0) if s.name == "n" else v)
+                       for s, v in d.values_for(params).items()}
+            out["gains"] = out["W"] / _krugman(d, {s: to_mpf(v) for s, v in autarky.items()})["W"]
+    with mpmath.workdps(dps):
+        return {k: +out[k] for k in names}
+
+
+def _krugman(d: Derivation, values: dict) -> dict:
+    sigma, b, f, tau, n, L = (values[sym(x)] for x in ("sigma", "b", "f", "tau", "n", "L"))
+
+    def at(expr, **extra):
+        subs = {**values, **{sym(k): v for k, v in extra.items()}}
+        return _fn(list(subs), expr)(*subs.values())
+
+    price = at(d["pricing"].rhs, phi=b)
+    A_val = mpmath.findroot(lambda x: at(d["free_entry"].lhs, A=x), mpmath.mpf(1))
+    P_A = mpmath.exp(mpmath.findroot(
+        lambda y: at(d["demand_shifter"].rhs, R=L, P=mpmath.exp(y)) - A_val, mpmath.mpf(0)))
+    demand = d["ces_demand"].rhs
+    q = at(demand, R=L, P=P_A, p=price) + n * tau * at(demand, R=L, P=P_A, p=tau * price)
+    labour = f + q / b
+    M_val = mpmath.findroot(lambda m: L - m * labour, L / labour)
+    P_val = (M_val * price ** (1 - sigma) + n * M_val * (tau * price) ** (1 - sigma)) ** (
+        1 / (1 - sigma))
+    return {"p": price, "markup": price * b, "q": q, "l": labour, "q_per_l": q / labour,
+            "M": M_val, "P": P_val, "W": 1 / P_val,
+            "lam": M_val * at(d["revenue"].rhs, A=A_val, phi=b) / L}
+
+
+def reference(model, params: Mapping[str, object], dps: int = 50,
+              outputs: list[str] | None = None) -> dict:
+    """Dispatch: :func:`reference_melitz` for models with a cutoff, else Krugman."""
+    d = model.derive()
+    if d.cutoff is not None:
+        return reference_melitz(d, model.dist, params, dps, outputs)
+    if model.name == "krugman":
+        return reference_krugman(d, params, dps, outputs)
+    raise NotImplementedError(f"no reference path for {model.name}")

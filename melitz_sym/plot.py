@@ -1,0 +1,156 @@
+r"""Figures (matplotlib, the ``plot`` extra): comparative statics and densities.
+
+* :func:`against_tau` -- the cutoffs :math:`\varphi^*, \varphi_x^*`, aggregate
+  productivity :math:`\tilde\varphi_t` and welfare :math:`W` against the
+  iceberg cost :math:`\tau`;
+* :func:`gains_against_lam` -- gains from trade :math:`W/W_A` against the
+  domestic expenditure share :math:`\lambda`, one curve per productivity
+  distribution, traced by varying :math:`\tau`;
+* :func:`density` -- the productivity density with the domestic and export
+  cutoffs marked and the producers and exporters shaded.
+
+Every curve is computed by :meth:`Model.solve` (the vectorised path generated
+from the derivation); axis labels are the LaTeX of the symbol registry,
+rendered by matplotlib's mathtext.  Figures are written by
+:func:`matplotlib.figure.Figure.savefig`, the format taken from the file
+suffix (``.png`` or ``.pdf``).  Parameters not given take the values of
+:data:`EXAMPLE_PARAMS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MelitzError, ParseError, UnknownNameError
+from .symbols import canonical, latex_name
+
+FORMATS = (".png", ".pdf")
+EXAMPLE_PARAMS = {"sigma": 3.8, "k": 4.6, "b": 1.0, "b_H": 8.0, "mu": 0.0, "s": 0.5,
+                  "f": 1.0, "f_x": 1.5, "f_e": 1.0, "delta": 0.1, "tau": 1.5, "n": 1.0,
+                  "L": 100.0}
+"""Example parameters (sigma and k of Balistreri, Hillberry and Rutherford 2011)."""
+DISTRIBUTIONS = ("pareto", "truncated-pareto", "lognormal")
+
+
+def _figure(ncols: int = 1):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MelitzError("figures need matplotlib: pip install 'melitz-sym[plot]'") from None
+    fig = Figure(figsize=(4.2 * ncols, 3.4), layout="constrained")
+    return fig, fig.subplots(1, ncols, squeeze=False)[0]
+
+
+def label(name: str) -> str:
+    """Mathtext label of a registered symbol, e.g. ``$\\varphi^*$``."""
+    return f"${latex_name(name)}$"
+
+
+def _params(model, params: Mapping[str, object] | None, drop: Sequence[str] = ()) -> dict:
+    """The model's parameters: ``params`` first, then :data:`EXAMPLE_PARAMS`."""
+    given = dict(EXAMPLE_PARAMS)
+    for key, value in (params or {}).items():
+        try:
+            given[canonical(key)] = value
+        except UnknownNameError:
+            if key not in model.parameters:  # e.g. the parameter of a Custom density
+                raise
+            given[key] = value
+    try:
+        return {p: float(given[p]) for p in model.parameters if p not in drop}
+    except ValueError as exc:
+        raise ParseError(f"parameter values must be numbers: {exc}") from None
+
+
+def save(fig, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` (``.png`` at 150 dpi or ``.pdf``)."""
+    path = Path(path)
+    if path.suffix not in FORMATS:
+        raise ParseError(f"figure {path}: unknown format {path.suffix!r}; use .png or .pdf")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150, metadata={"Software": None} if path.suffix == ".png"
+                else {"Creator": None, "Producer": None, "CreationDate": None})
+    return path
+
+
+def against_tau(model, params: Mapping[str, object] | None = None,
+                tau: tuple[float, float] = (1.0, 3.0), points: int = 200):
+    """Figure: cutoffs, aggregate productivity and welfare against tau."""
+    taus = np.linspace(*tau, points)
+    r = model.solve(outputs=["phi_star", "phi_x_star", "phi_tilde_t", "W"], tau=taus,
+                    **_params(model, params, drop=["tau"]))
+    fig, (ax1, ax2, ax3) = _figure(3)
+    ax1.plot(taus, r["phi_star"], label=label("phi_star"))
+    ax1.plot(taus, r["phi_x_star"], label=label("phi_x_star"))
+    ax1.set_title("productivity cutoffs")
+    ax1.legend()
+    ax2.plot(taus, r["phi_tilde_t"])
+    ax2.set_ylabel(label("phi_tilde_t"))
+    ax2.set_title("aggregate productivity")
+    ax3.plot(taus, r["W"])
+    ax3.set_ylabel(label("W"))
+    ax3.set_title("welfare")
+    for ax in (ax1, ax2, ax3):
+        ax.set_xlabel(label("tau"))
+    fig.suptitle(_title(model))
+    return fig
+
+
+def gains_against_lam(params: Mapping[str, object] | None = None,
+                      dists: Sequence[str] = DISTRIBUTIONS, model_name: str = "melitz",
+                      tau: tuple[float, float] = (1.0, 3.0), points: int = 200):
+    """Figure: gains from trade W/W_A against the domestic share lam, one curve per dist."""
+    from .models import model as build
+
+    taus = np.linspace(*tau, points)
+    fig, (ax,) = _figure()
+    for dist in dists:
+        m = build(model_name, dist)
+        r = m.solve(outputs=["lam", "gains"], tau=taus, **_params(m, params, drop=["tau"]))
+        ax.plot(r["lam"], r["gains"], label=dist)
+    ax.set_xlabel(f"domestic expenditure share {label('lam')}")
+    ax.set_ylabel(f"gains from trade {label('gains')}")
+    ax.legend(title="productivity")
+    ax.set_title(f"gains from trade, {label('tau')} from {tau[0]:g} to {tau[1]:g}")
+    return fig
+
+
+def density(model, params: Mapping[str, object] | None = None, points: int = 400):
+    """Figure: the productivity density, cutoffs marked, producers and exporters shaded."""
+    import sympy as sp
+
+    from .symbols import sym
+
+    dist = model.dist
+    if dist is None or not dist.continuous:
+        raise MelitzError(f"{model!r} has no productivity density to draw")
+    values = _params(model, params)
+    cut = model.solve(outputs=["phi_star", "phi_x_star"], **values)
+    phi_s, phi_x = float(cut["phi_star"]), float(cut["phi_x_star"])
+    at = {s: values[s.name] for s in dist.symbols}
+    lo, hi = (float(sp.N(e.subs(at))) for e in dist.support)
+    hi = min(hi, max(2.0 * phi_x, 1.5 * phi_s))
+    x = np.linspace(lo if lo > 0 else 1e-3 * phi_s, hi, points)
+    phi = sym("phi")
+    g = sp.lambdify(phi, dist.pdf(phi).subs(at), "scipy")
+    y = np.broadcast_to(g(x), x.shape)
+    fig, (ax,) = _figure()
+    ax.plot(x, y, color="black")
+    ax.fill_between(x, y, where=x >= phi_s, alpha=0.25, label="producers")
+    ax.fill_between(x, y, where=x >= phi_x, alpha=0.45, label="exporters")
+    for value, name in ((phi_s, "phi_star"), (phi_x, "phi_x_star")):
+        ax.axvline(value, linestyle="--", color="gray")
+        ax.annotate(label(name), (value, ax.get_ylim()[1] * 0.9), xytext=(3, 0),
+                    textcoords="offset points")
+    ax.set_xlabel(f"productivity {label('phi')}")
+    ax.set_ylabel(f"density $g({latex_name('phi')})$")
+    ax.legend()
+    ax.set_title(_title(model))
+    return fig
+
+
+def _title(model) -> str:
+    return model.name + (f", {model.dist.name}" if model.dist is not None else "")

@@ -1,0 +1,644 @@
+r"""Verify a user's equation against a model's derivation.
+
+``verify(model, text)`` parses ``text`` (LaTeX or sympy syntax, see
+:mod:`melitz_sym.parse`) and decides whether the equation holds in the model's
+equilibrium.  Symbols are read as follows:
+
+* parameters (``sigma``, ``tau``, ...) are universally quantified over the
+  admissible domain;
+* outputs (``phi_star``, ``M``, ``lam``, ...) take their equilibrium values;
+  ``X_A`` is output ``X`` in autarky (``n = 0``);
+* productivities (``\varphi``, ``\varphi_1``, ``\varphi_2``) are free: the
+  equation must hold for every producer (``\varphi \ge \varphi^*``);
+* functions (``j``, ``k``, ``G``, ``g``, ``r_d``, ``\pi``, ...) are replaced by
+  their definitions in the derivation's steps, ``G = 1 - S`` and
+  ``g = -S'`` with the survival function ``S`` the derivation integrated from
+  the declared density;
+* ``A = R P^{\sigma-1}`` and ``R`` are replaced by the steps that define them.
+
+The decision, cheapest first:
+
+1. the equation is evaluated at a few random admissible points at 50 digits
+   (equilibrium values from :meth:`Model.evaluate`, cached per point); a
+   violation is a counterexample;
+2. a symbolic proof: the residual ``lhs - rhs`` with the outputs written as
+   functions of the cutoff vanishes identically (:func:`is_zero_symbolic`,
+   simplification in the shifted symbols ``sigma = 1 + z``, ``k = z + e``), or
+   with the closed-form equilibrium inserted;
+3. otherwise the numeric check is completed at ``POINTS`` (30) points.
+
+A false equation is retried under extra conditions (autarky ``n = 0``, free
+trade ``tau = 1``, ``f_x = f``); if it holds under one, the verdict says so.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import mpmath
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .derivation import TimeLimitExceeded, is_zero_symbolic, random_point, time_limit
+from .errors import AdmissibilityError, MelitzError
+from .parse import FUNCTION_ALIASES, VARIABLES, autarky_base, parse_equation
+from .symbols import REGISTRY, sym
+
+POINTS = 30  #: admissible points of a numeric check
+DPS = 50  #: digits of the numeric check
+QUICK = 3  #: points tried before attempting a proof
+TOLERANCE = mpmath.mpf(10) ** -30  #: tolerance relative to max(|lhs|, |rhs|, 1)
+TOLERANCE_DERIVATIVE = mpmath.mpf(10) ** -15  #: with finite differences (step 1e-20)
+_H = mpmath.mpf(10) ** -20
+CONDITIONS = (("n = 0 (autarky)", {"n": 0}), ("tau = 1 (no iceberg cost)", {"tau": 1}),
+              ("f_x = f", {"f_x": "f"}))
+
+
+class UndeterminedError(MelitzError):
+    """The equation mentions a quantity the model does not determine."""
+
+
+@dataclass
+class Verdict:
+    """The outcome of :func:`verify`.
+
+    Attributes
+    ----------
+    equation : the text as given.
+    parsed : the parsed sympy equation.
+    holds : True, False, or None when undecided within the time limit.
+    method : ``"symbolic"`` (proved by simplification), ``"numeric"`` (checked
+        at ``points`` random admissible points at 50 digits), ``"declared"`` (it
+        restates a primitive of the model), ``"undecided"``.
+    step : name of the derivation step the equation matches, if any.
+    quantity : what the equation is about, in words.
+    counterexample : for a false equation: ``{"point": {...}, "lhs": v, "rhs": v}``.
+    condition : a condition under which a false equation does hold (``"n = 0"``).
+    points : number of points checked numerically.
+    detail : how it was established, in words.
+    """
+
+    equation: str
+    parsed: sp.Basic
+    holds: bool | None
+    method: str
+    step: str | None = None
+    quantity: str = ""
+    counterexample: dict | None = None
+    condition: str | None = None
+    points: int = 0
+    detail: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.holds)
+
+    def __str__(self) -> str:
+        verdict = {True: "HOLDS", False: "FALSE", None: "UNDECIDED"}[self.holds]
+        lines = [f"{verdict}: {self.equation}", f"  how: {self.detail}"]
+        if self.step or self.quantity:
+            lines.append("  matches: " + (f"step {self.step!r}" if self.step else "")
+                         + (" " if self.step and self.quantity else "") + self.quantity)
+        if self.counterexample is not None:
+            ce = self.counterexample
+            point = ", ".join(f"{k}={_short(v)}" for k, v in ce["point"].items())
+            lines.append(f"  counterexample: {point}")
+            lines.append(f"    lhs = {_short(ce['lhs'], 20)}, rhs = {_short(ce['rhs'], 20)}")
+        if self.condition:
+            lines.append(f"  holds only under the condition {self.condition}")
+        return "\n".join(lines)
+
+
+def _short(v, digits: int = 8) -> str:
+    if isinstance(v, (mpmath.mpf, sp.Rational, sp.Float)):
+        return mpmath.nstr(mpmath.mpf(sp.Float(v, DPS)) if isinstance(v, sp.Basic) else v,
+                           digits)
+    return str(v)
+
+
+# ---------------------------------------------------------------------------------
+# The model's context: definitions of functions and internal symbols, cached points
+# ---------------------------------------------------------------------------------
+class Context:
+    """What :func:`verify` needs of one model, computed once and cached.
+
+    Attributes
+    ----------
+    model : the Model.
+    functions : function name -> Lambda of one productivity argument.
+    definitions : internal symbol (A, R) -> expression, from the steps.
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.d = model.derive()
+        self.params = tuple(self.d.parameters)
+        self.functions = self._functions()
+        self.definitions = self._definitions()
+        self._points: dict[tuple, list] = {}
+        self._autarky: dict[tuple, dict] = {}
+        self._residuals: dict[str, sp.Expr | None] = {}
+        self._compiled: dict[sp.Expr, tuple] = {}
+
+    def _functions(self) -> dict[str, sp.Lambda]:
+        x = sp.Dummy("x", positive=True)
+        out: dict[str, sp.Lambda] = {}
+        for s in self.d:
+            lhs = s.eq.lhs if isinstance(s.eq, sp.Eq) else None
+            if isinstance(lhs, AppliedUndef) and len(lhs.args) == 1 and \
+                    isinstance(lhs.args[0], sp.Symbol) and lhs.func.__name__ not in out:
+                out[lhs.func.__name__] = sp.Lambda(x, s.eq.rhs.subs(lhs.args[0], x))
+        if "S" in out:
+            S = out["S"]
+            out["G"] = sp.Lambda(x, 1 - S(x))
+            out["g"] = sp.Lambda(x, -sp.diff(S(x), x))
+        if "phi_tilde" in self.d.steps:
+            out["phi_tilde"] = sp.Lambda(x, self.d["phi_tilde"].rhs.subs(sym("phi_star"), x))
+        return out
+
+    def _definitions(self) -> dict[sp.Symbol, sp.Expr]:
+        out = {}
+        for name, step in (("A", "demand_shifter"), ("R", "labour_market")):
+            if step in self.d.steps and self.d[step].lhs == sym(name):
+                out[sym(name)] = self.d[step].rhs
+        return out
+
+    # ----- expansion ------------------------------------------------------------------
+    def expand(self, expr: sp.Expr) -> sp.Expr:
+        """Replace functions and internal symbols by their definitions."""
+        for _ in range(6):
+            expr = expr.xreplace(self.definitions)
+            applied = [a for a in expr.atoms(AppliedUndef) if a.func.__name__ in self.functions]
+            if not applied:
+                break
+            expr = expr.xreplace({a: self.functions[a.func.__name__](*a.args) for a in applied})
+        for _ in range(3):  # A = R P^(sigma-1), then R
+            expr = expr.xreplace(self.definitions)
+        unknown = expr.atoms(AppliedUndef)
+        if unknown:
+            raise UndeterminedError(
+                f"{self.model.name} does not define the function "
+                f"{unknown.pop().func.__name__}(); it defines: "
+                f"{', '.join(sorted(self.functions))}")
+        variables = {sp.Symbol(v, positive=True) for v in VARIABLES} | {sym("phi"), sym("x")}
+        return expr.replace(lambda e: isinstance(e, sp.Derivative)
+                            and set(e.variables) <= variables, lambda e: e.doit())
+
+    def check_symbols(self, expr: sp.Expr) -> None:
+        """Raise UndeterminedError for symbols the model neither takes nor determines."""
+        outputs = set(self.d.outputs)
+        allowed = {p.name for p in self.params} | outputs
+        allowed |= set(VARIABLES) | {"phi"} | {s.name for s in self.definitions}
+        for s in sorted(expr.free_symbols, key=lambda s: s.name):
+            base = autarky_base(s)
+            if s.name in allowed or (base in outputs and "n" in allowed):
+                continue
+            if base in outputs:
+                raise UndeterminedError(f"{s.name} is {base} in autarky (n = 0), but "
+                                        f"{self.model.name} has no parameter n")
+            kind = REGISTRY[s.name].kind if s.name in REGISTRY else "symbol"
+            raise UndeterminedError(
+                f"{self.model.name} does not determine the {kind} {s.name!r}; its parameters "
+                f"are {', '.join(p.name for p in self.params)} and its outputs "
+                f"{', '.join(self.d.outputs)}")
+
+    # ----- symbolic forms -------------------------------------------------------------
+    def generic(self, expr: sp.Expr) -> sp.Expr:
+        """Outputs as functions of the cutoff (before the cutoff is solved)."""
+        n, phi_s = sym("n"), sym("phi_star")
+        subs = {}
+        for s in expr.free_symbols:
+            if s.name in self.d.outputs:
+                subs[s] = self.d.outputs[s.name]
+            elif autarky_base(s) in self.d.outputs:
+                subs[s] = self.d.outputs[autarky_base(s)].subs(
+                    {phi_s: sym("phi_star_A"), n: 0})
+        return expr.xreplace(subs)
+
+    def closed(self, expr: sp.Expr) -> sp.Expr | None:
+        """Outputs replaced by their closed forms, or None if some have none."""
+        n = sym("n")
+        subs = {}
+        for s in expr.free_symbols:
+            name = s.name if s.name in self.d.outputs else autarky_base(s)
+            if name is None or name not in self.d.outputs:
+                continue
+            cf = self.d.closed_forms.get(name)
+            if cf is None:
+                return None
+            subs[s] = cf if name == s.name else cf.subs(n, 0)
+        return expr.xreplace(subs)
+
+    # ----- numeric points ---------------------------------------------------------------
+    def points(self, count: int, condition: Mapping[str, object] | None = None) -> list:
+        """``count`` admissible points with equilibrium values (cached).
+
+        A point is ``(params, outputs, variables)``: parameters as exact decimal
+        strings, outputs at :data:`DPS` digits (the cutoff at once, the others
+        when first needed, see :func:`value_at`), and random productivities.
+        Corners and points where the numeric path fails are skipped.
+        """
+        key = tuple(sorted((condition or {}).items(), key=lambda kv: kv[0]))
+        cache = self._points.setdefault(key, [])
+        rng = random.Random(f"{self.model.cache_key}-{key}")
+        tries = 0
+        while len(cache) < count and tries < 40 * count:
+            tries += 1
+            draw = random_point(self.params, self.d.restrictions, self.d.sampler.box, rng)
+            # exact decimal strings: sympy's admissibility check is slow on Rationals
+            params = {s.name: str(Decimal(v.p) / Decimal(v.q)) for s, v in draw.items()}
+            for k, v in (condition or {}).items():
+                params[k] = params[v] if isinstance(v, str) else str(v)
+            first = ["phi_star"] if "phi_star" in self.d.outputs else list(self.d.outputs)
+            try:  # more outputs are evaluated when an equation needs them
+                outputs = self.model.evaluate(dps=DPS, outputs=first, **params)
+            except (AdmissibilityError, ValueError, ZeroDivisionError):
+                continue
+            variables = self._variables(rng, outputs)
+            cache.append((params, outputs, variables))
+        return cache[:count]
+
+    @staticmethod
+    def _variables(rng: random.Random, outputs: Mapping) -> dict:
+        """Random producers' productivities above the cutoff (phi, phi_1, phi_2, x)."""
+        low = outputs.get("phi_star", mpmath.mpf(1))
+        return {v: low * (1 + mpmath.mpf(rng.randint(1, 10**6)) / 10**6 * 2)
+                for v in VARIABLES if v != "omega"}
+
+    def compiled(self, expr: sp.Expr) -> tuple:
+        """``(symbols, mpmath function)`` of ``expr`` (lambdified once)."""
+        if expr not in self._compiled:
+            syms = sorted(expr.free_symbols, key=lambda s: s.name)
+            self._compiled[expr] = (syms, sp.lambdify(syms, expr, modules="mpmath"))
+        return self._compiled[expr]
+
+    def step_residual(self, name: str) -> sp.Expr | None:
+        """lhs - rhs of step ``name`` with definitions expanded (None if unusable)."""
+        if name not in self._residuals:
+            eq = self.d[name]
+            try:
+                ok = isinstance(eq, sp.Eq) and not eq.has(sp.Integral)
+                self._residuals[name] = self.expand(eq.lhs - eq.rhs) if ok else None
+            except MelitzError:
+                self._residuals[name] = None
+        return self._residuals[name]
+
+    def autarky_outputs(self, point, name: str):
+        """Output ``name`` at the point with n = 0 (cached)."""
+        cache = self._autarky.setdefault(tuple(sorted(point[0].items())), {})
+        if name not in cache:
+            cache.update(self.model.evaluate(dps=DPS, outputs=[name], **dict(point[0], n="0")))
+        return cache[name]
+
+
+_CONTEXTS: dict = {}
+
+
+def context(model) -> Context:
+    """The cached :class:`Context` of ``model`` (a Model or a registry name)."""
+    if isinstance(model, str):
+        from .models import model as build
+
+        model = build(model)
+    key = model.cache_key or id(model)
+    if key not in _CONTEXTS:
+        _CONTEXTS[key] = Context(model)
+    return _CONTEXTS[key]
+
+
+# ---------------------------------------------------------------------------------
+# Numeric evaluation at a point
+# ---------------------------------------------------------------------------------
+def value_at(ctx: Context, expr: sp.Expr, point) -> mpmath.mpf:
+    """``expr`` at a cached point at :data:`DPS` digits (derivatives by differences)."""
+    params, outputs, variables = point
+    with mpmath.workdps(DPS + 10):
+        for der in sorted(expr.atoms(sp.Derivative), key=sp.count_ops, reverse=True):
+            if der in expr.atoms(sp.Derivative):
+                expr = expr.xreplace({der: sp.Float(_difference(ctx, der, params), DPS + 10)})
+        syms, fn = ctx.compiled(expr)
+        missing = sorted(s.name for s in syms if s.name in ctx.d.outputs
+                         and s.name not in outputs)
+        if missing:
+            outputs.update(ctx.model.evaluate(dps=DPS, outputs=missing, **params))
+        result = fn(*[_symbol_value(ctx, s, point) for s in syms])
+    return result
+
+
+def _symbol_value(ctx: Context, s: sp.Symbol, point):
+    params, outputs, variables = point
+    if s.name in params:
+        return mpmath.mpf(params[s.name])
+    if s.name in outputs:
+        return outputs[s.name]
+    if s.name in variables:
+        return variables[s.name]
+    base = autarky_base(s)
+    if base is not None:
+        return ctx.autarky_outputs(point, base)
+    raise UndeterminedError(f"no value for {s.name}")
+
+
+def _difference(ctx: Context, der: sp.Derivative, params: Mapping) -> mpmath.mpf:
+    """d Y/d X at ``params`` by a central (or one-sided) difference at 60 digits."""
+    (x, order), = der.variable_count
+    if order != 1 or x.name not in params:
+        raise UndeterminedError(f"derivatives are taken once, with respect to a parameter: "
+                                f"{der}")
+    base = mpmath.mpf(params[x.name])
+    h = _H * max(abs(base), 1)
+
+    def at(shift):
+        p = dict(params)
+        p[x.name] = mpmath.nstr(base + shift, DPS + 10, strip_zeros=False)
+        return value_at(ctx, der.expr, (p, {}, {}))
+
+    try:
+        return (at(h) - at(-h)) / (2 * h)
+    except AdmissibilityError:  # at a boundary (tau = 1): second-order forward difference
+        return (-3 * at(0) + 4 * at(h) - at(2 * h)) / (2 * h)
+
+
+def _close(lhs, rhs, tol) -> bool:
+    if not (mpmath.isfinite(lhs) and mpmath.isfinite(rhs)):
+        return False
+    return abs(lhs - rhs) <= tol * max(abs(lhs), abs(rhs), 1)
+
+
+def _try_numeric(ctx, lhs, rhs, points, tol, deadline):
+    """``(counterexample or None, points where both sides evaluated)``.
+
+    Points where a side cannot be evaluated (a derivative step leaves the
+    domain, a division by zero) are not counted.
+    """
+    evaluated = 0
+    for point in points:
+        if time.monotonic() > deadline:
+            raise _Timeout
+        try:
+            lv, rv = value_at(ctx, lhs, point), value_at(ctx, rhs, point)
+        except (AdmissibilityError, ValueError, ZeroDivisionError, TypeError,
+                NotImplementedError) as exc:
+            if isinstance(exc, MelitzError) and not isinstance(exc, AdmissibilityError):
+                raise
+            continue
+        evaluated += 1
+        if isinstance(lv, mpmath.mpc) or isinstance(rv, mpmath.mpc):
+            lv, rv = mpmath.mpc(lv), mpmath.mpc(rv)
+            if abs(lv - rv) <= tol * max(abs(lv), abs(rv), 1):
+                continue
+        elif _close(lv, rv, tol):
+            continue
+        shown = dict(point[0])
+        names = {s.name for s in (lhs - rhs).free_symbols}
+        shown.update({k: v for k, v in point[1].items() if k in names})
+        shown.update({k: v for k, v in point[2].items() if k in names})
+        return {"point": shown, "lhs": lv, "rhs": rv}, evaluated
+    return None, evaluated
+
+
+# ---------------------------------------------------------------------------------
+# Matching the derivation's steps
+# ---------------------------------------------------------------------------------
+def _head(expr: sp.Expr) -> str | None:
+    if isinstance(expr, sp.Symbol):
+        return expr.name
+    if isinstance(expr, AppliedUndef):
+        return expr.func.__name__
+    return None
+
+
+def match_step(ctx: Context, eq: sp.Eq) -> str | None:
+    """The step whose equation the user's equation restates, if any.
+
+    A step matches when one side of both equations is the same quantity (or
+    function) and the other sides agree at a random point where every symbol is
+    free; otherwise when the residuals are proportional at two such points.
+    """
+    user = ctx.expand(eq.lhs - eq.rhs)
+    heads = {_head(eq.lhs), _head(eq.rhs)} - {None}
+    identity = _proportional(user, sp.Integer(1), random.Random(7)) == "zero"
+    for s in ctx.d:
+        same_head = bool(heads & ({_head(s.eq.lhs)} - {None})) if isinstance(s.eq, sp.Eq) \
+            else False
+        if identity:
+            if same_head:
+                return s.name
+            continue
+        other = ctx.step_residual(s.name)
+        if other is None or (not same_head and user.free_symbols != other.free_symbols):
+            continue
+        if _proportional(user, other, random.Random(7)) is True:
+            return s.name
+    return None
+
+
+def _proportional(a: sp.Expr, b: sp.Expr, rng: random.Random) -> bool | str:
+    """Whether a/b is the same nonzero constant at two random points (``"zero"``
+    when ``a`` vanishes at both); every symbol drawn in [1.1, 3]."""
+    syms = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    if b == 0:
+        return False
+    ratios = []
+    with mpmath.workdps(30):
+        try:
+            fa = sp.lambdify(syms, a, "mpmath")
+            fb = sp.lambdify(syms, b, "mpmath")
+            for _ in range(2):
+                draw = {s.name: mpmath.mpf(rng.randint(1100, 3000)) / 1000 for s in syms}
+                if "k" in draw and "sigma" in draw:  # a finite (sigma-1)-th moment
+                    draw["k"] += draw["sigma"] - 1
+                vals = [draw[s.name] for s in syms]
+                va, vb = fa(*vals), fb(*vals)
+                if vb == 0 or not mpmath.isfinite(va) or not mpmath.isfinite(vb):
+                    return False
+                ratios.append(va / vb)
+        except (ValueError, TypeError, ZeroDivisionError, NameError, NotImplementedError):
+            return False
+    if max(abs(r) for r in ratios) <= mpmath.mpf(10) ** -20:
+        return "zero"
+    return abs(ratios[0] - ratios[1]) <= mpmath.mpf(10) ** -20 * abs(ratios[0])
+
+
+def _quantity(ctx: Context, eq: sp.Eq) -> str:
+    outputs = [s.name for s in sorted(eq.free_symbols, key=lambda s: s.name)
+               if s.name in ctx.d.outputs]
+    autarky = [s.name for s in eq.free_symbols if autarky_base(s) in ctx.d.outputs]
+    words = []
+    if outputs:
+        words.append("equilibrium " + ", ".join(outputs))
+    if autarky:
+        words.append("autarky " + ", ".join(sorted(autarky)))
+    return "; ".join(words)
+
+
+# ---------------------------------------------------------------------------------
+# verify
+# ---------------------------------------------------------------------------------
+class _Timeout(Exception):
+    """The overall time budget of one verification is spent."""
+
+
+def verify(model, text: str | sp.Eq, seconds: float = 120.0) -> Verdict:
+    """Decide whether the equation ``text`` holds in the equilibrium of ``model``.
+
+    Parameters
+    ----------
+    model : a Model or a registry name (``"melitz"``, Pareto distribution).
+    text : an equation in LaTeX or sympy syntax (or a sympy ``Eq``).
+    seconds : time budget of the numeric checks (each symbolic attempt has its own
+        limit of a few seconds); past it the verdict is undecided.
+
+    Returns
+    -------
+    Verdict
+
+    Raises
+    ------
+    ParseError, UnknownNameError
+        For malformed text or unknown names.
+    MelitzError
+        If the equation mentions a quantity the model does not determine.
+    """
+    ctx = context(model)
+    eq = text if isinstance(text, sp.Eq) else parse_equation(text)
+    shown = text if isinstance(text, str) else sp.sstr(text)
+    declared = _declared(ctx, eq)
+    if declared is not None:
+        return Verdict(shown, eq, True, "declared", declared, detail=(
+            f"restates the primitive declared in step {declared!r} (a definition of the "
+            "model, not a result)"))
+    if any(len(lim) == 1 for i in eq.atoms(sp.Integral) for lim in i.limits):
+        raise UndeterminedError("an integral without bounds (over the set of varieties) can "
+                                "only restate a primitive of the model, and this one does not; "
+                                "integrate over productivity with bounds instead")
+    ctx.check_symbols(eq.lhs - eq.rhs)
+    try:
+        return _verify(ctx, eq, shown, time.monotonic() + seconds)
+    except _Timeout:
+        return Verdict(shown, eq, None, "undecided",
+                       detail=f"no decision within the time limit of {seconds:g} s")
+
+
+def _declared(ctx: Context, eq: sp.Eq) -> str | None:
+    """The primitive step (an integral over varieties) that ``eq`` restates, if any.
+
+    Function names are compared up to the user spellings (``p`` for ``p_d``) and
+    the variety index up to renaming.
+    """
+    if not eq.has(sp.Integral):
+        return None
+    user = _normal(eq)
+    for s in ctx.d:
+        if s.obligation or s.inputs or not isinstance(s.eq, sp.Eq) or not s.eq.has(sp.Integral):
+            continue
+        step = _normal(s.eq)
+        if user in (step, sp.Eq(step.rhs, step.lhs, evaluate=False)):
+            return s.name
+    return None
+
+
+_OMEGA = sp.Dummy("omega")
+
+
+def _normal(eq: sp.Eq) -> sp.Eq:
+    names = {v: k for k, v in FUNCTION_ALIASES.items()}
+    eq = eq.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in names,
+                    lambda e: sp.Function(names[e.func.__name__])(*e.args))
+    return eq.xreplace({s: _OMEGA for s in eq.free_symbols if s.name == "omega"})
+
+
+def _verify(ctx: Context, eq: sp.Eq, shown: str, deadline: float) -> Verdict:
+    lhs, rhs = ctx.expand(eq.lhs), ctx.expand(eq.rhs)
+    has_derivative = lhs.has(sp.Derivative) or rhs.has(sp.Derivative)
+    tol = TOLERANCE_DERIVATIVE if has_derivative else TOLERANCE
+    step = match_step(ctx, eq) if not has_derivative else None
+    quantity = _quantity(ctx, eq)
+
+    def verdict(holds, method, detail, **kw):
+        return Verdict(shown, eq, holds, method, step, quantity, detail=detail, **kw)
+
+    counter, checked = _try_numeric(ctx, lhs, rhs, ctx.points(QUICK), tol, deadline)
+    if counter is not None:
+        condition = _find_condition(ctx, lhs, rhs, tol, deadline)
+        how = f"violated at a random admissible point ({DPS}-digit arithmetic)"
+        if condition:
+            how += f"; holds at {POINTS} points under {condition}"
+        return verdict(False, "numeric", how, counterexample=counter, condition=condition,
+                       points=checked)
+    proof = _prove(ctx, lhs, rhs, has_derivative)
+    if proof is not None:
+        return verdict(True, "symbolic", proof, points=checked)
+    points = ctx.points(POINTS)
+    counter, checked = _try_numeric(ctx, lhs, rhs, points, tol, deadline)
+    if counter is not None:
+        return verdict(False, "numeric",
+                       f"violated at a random admissible point ({DPS}-digit arithmetic)",
+                       counterexample=counter, points=checked)
+    if checked < POINTS:
+        return verdict(None, "undecided", f"only {checked} admissible points could be "
+                       "evaluated", points=checked)
+    return verdict(True, "numeric",
+                   f"simplification inconclusive; holds at {checked} random admissible "
+                   f"points to {int(-mpmath.log10(tol))} digits ({DPS}-digit arithmetic)",
+                   points=checked)
+
+
+def _prove(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, has_derivative: bool) -> str | None:
+    """A description of the symbolic proof of lhs = rhs, or None."""
+    res = lhs - rhs
+    if res.has(sp.Integral):
+        res = _integrate(res)
+        if res is None:
+            return None
+    if not has_derivative:
+        generic = ctx.generic(res)
+        if is_zero_symbolic(generic, seconds=4):
+            return ("proved symbolically: lhs - rhs simplifies to zero with the outputs "
+                    "written as functions of the cutoff phi* (an identity for every cutoff)")
+    closed = ctx.closed(res)
+    if closed is not None and closed != res:
+        closed = closed.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+        if is_zero_symbolic(closed, seconds=6):
+            return ("proved symbolically: lhs - rhs simplifies to zero with the closed-form "
+                    "equilibrium inserted")
+    return None
+
+
+def _integrate(expr: sp.Expr) -> sp.Expr | None:
+    try:
+        with time_limit(4):
+            out = expr.replace(lambda e: isinstance(e, sp.Integral),
+                               lambda e: e.doit(conds="none"))
+    except TimeLimitExceeded:
+        return None
+    return None if out.has(sp.Integral) else out
+
+
+def _find_condition(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, tol,
+                    deadline: float) -> str | None:
+    """The first candidate condition under which lhs = rhs holds at POINTS points."""
+    names = {p.name for p in ctx.params}
+    for words, cond in CONDITIONS:
+        if not set(cond) <= names or any(isinstance(v, str) and v not in names
+                                         for v in cond.values()):
+            continue
+        for count in (1, QUICK):  # one point first: most candidates fail there
+            counter, checked = _try_numeric(ctx, lhs, rhs, ctx.points(count, cond), tol,
+                                            deadline)
+            if counter is not None or checked == 0:
+                break
+        if counter is not None or checked == 0:
+            continue
+        points = ctx.points(POINTS, cond)
+        counter, checked = _try_numeric(ctx, lhs, rhs, points, tol, deadline)
+        if counter is None and checked >= POINTS:
+            return words
+    return None
+
+
+__all__ = ["CONDITIONS", "Context", "UndeterminedError", "Verdict", "context", "match_step",
+           "value_at", "verify"]

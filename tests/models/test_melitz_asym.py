@@ -1,0 +1,173 @@
+"""Asymmetric N-country Melitz: derivation, numeric solution, reference, errors.
+
+References (typed in here, never taken from the package):
+- literature.md section 5, Demidova (2008) / Demidova & Rodriguez-Clare (2013):
+  cutoff phi*_ij = (sigma w_i f_ij / (w_j L_j))^(1/(sigma-1)) w_i tau_ij / (rho P_j),
+  W_i = rho phi*_ii (L_i/(sigma f_ii))^(1/(sigma-1)), W_i/W_i^A = lam_ii^(-1/theta)
+  (Pareto), entrants M_e_i = (sigma-1) L_i/(sigma theta f_e_i) (Pareto).
+- literature.md section 2: trade elasticity -(sigma-1) - gamma(phi*), gamma = theta-sigma+1
+  under Pareto.
+- the independent mpmath path (quadrature + findroot from the primitives).
+- the symmetric ``melitz`` model (n = N - 1 partners).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import melitz_sym as ms
+from melitz_sym.symbols import sym
+
+
+def random_params(rng: np.random.Generator, N: int) -> dict:
+    """Random admissible asymmetric parameters with interior cutoffs (Pareto)."""
+    sigma = rng.uniform(2, 5)
+    k = sigma - 1 + rng.uniform(0.5, 3)
+    tau = rng.uniform(1.1, 2.0, (N, N))
+    np.fill_diagonal(tau, 1)
+    f = rng.uniform(1.5, 3, (N, N))
+    np.fill_diagonal(f, rng.uniform(0.5, 1.0, N))
+    return dict(sigma=sigma, delta=rng.uniform(0.02, 0.1), k=k, b=rng.uniform(0.5, 1.5, N),
+                f_e=rng.uniform(0.5, 2, N), L=rng.uniform(10, 300, N), tau=tau, f=f)
+
+
+def rel(a, b) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+@pytest.fixture(scope="module")
+def pareto():
+    return ms.model("melitz-asym")
+
+
+def test_derivation_checks(pareto):
+    how = pareto.derive().check()
+    assert how["cutoff"] == "symbolic" and how["labour_market"] == "symbolic"
+    assert how["trade_elasticity"] in ("symbolic", "numeric")
+
+
+def test_cutoff_and_welfare_match_demidova_rodriguez_clare(pareto):
+    d = pareto.derive()
+    sigma, w, tau, f, L, A = (sym(s) for s in ["sigma", "w", "tau", "f", "L", "A"])
+    w_j, L_j, P_j = sp.symbols("w_j L_j P_j", positive=True)
+    rho = (sigma - 1) / sigma
+    # literature.md section 5 (DRC 2013), with A_j = w_j L_j P_j^(sigma-1)
+    lit = (sigma * w * f / (w_j * L_j)) ** (1 / (sigma - 1)) * w * tau / (rho * P_j)
+    ours = d["cutoff"].rhs.subs(A, w_j * L_j * P_j ** (sigma - 1))
+    z = sp.Dummy("z", positive=True)
+    diff = sp.expand_log(sp.log(ours / lit), force=True).subs(sigma, 1 + z)
+    assert sp.simplify(diff) == 0
+    phi = sym("phi_star")
+    lit_W = rho * phi * (L / (sigma * f)) ** (1 / (sigma - 1))
+    assert sp.simplify(sp.expand_log(sp.log(d["welfare_cutoff"].rhs / lit_W), force=True)
+                       .subs(sigma, 1 + z)) == 0
+
+
+@pytest.mark.parametrize("seed,N", [(1, 2), (2, 2), (3, 3)])
+def test_matches_mpmath_reference(pareto, seed, N):
+    params = random_params(np.random.default_rng(seed), N)
+    fast = pareto.solve(**params)
+    ref = pareto.reference(dps=30, **params)
+    for name, value in ref.items():
+        assert rel(fast[name], value) < 1e-12, name
+
+
+def test_lognormal_tail_matches_reference():
+    m = ms.model("melitz-asym", dist="lognormal")
+    # export cutoffs 5.1-5.2 standard deviations above the mean of log productivity
+    # (further out, the cancellation in j(phi) = V phi^(1-sigma) - S costs digits:
+    # at 5.7 sd X is good to 1.3e-12 only)
+    params = dict(sigma=3.0, delta=0.05, mu=[0, 0.1], s=0.3, f_e=[0.01, 0.02],
+                  L=[100, 50], tau=[[1, 1.5], [1.4, 1]], f=[[1, 2], [2, 1.2]])
+    fast = m.solve(**params)
+    assert np.log(fast["phi_star"][0, 1]) / 0.3 > 5
+    ref = m.reference(dps=25, **params)
+    for name in ("phi_star", "X", "w", "W", "gains", "M_e"):
+        assert rel(fast[name], ref[name]) < 1e-12, name
+
+
+def test_lognormal_elasticity_varies_and_acr_fails():
+    m = ms.model("melitz-asym", dist="lognormal")
+    fast = m.solve(sigma=3.0, delta=0.1, mu=[0, 0.2], s=0.8, f_e=[1, 2], L=[100, 50],
+                   tau=[[1, 1.5], [1.4, 1]], f=[[1, 2], [2, 1.2]])
+    # the trade elasticity is market-specific, and ACR with any one of them is off
+    eps = fast["eps"]
+    assert np.ptp(eps) > 0.1
+    assert np.all(eps < -2)  # below -(sigma - 1): the extensive margin adds to it
+    lam = np.diag(fast["lam"])
+    acr = lam ** (1 / np.diag(eps))
+    assert np.all(np.abs(acr / fast["gains"] - 1) > 1e-3)
+
+
+def test_identical_countries_reproduce_symmetric_melitz(pareto):
+    N = 3
+    s = dict(sigma="3.8", k="4.6", b="1", f="1", f_x="1.5", f_e="1", delta="0.1",
+             tau="1.5", L="100")
+    tau = np.full((N, N), 1.5)
+    np.fill_diagonal(tau, 1)
+    f = np.full((N, N), 1.5)
+    np.fill_diagonal(f, 1)
+    asym = pareto.solve(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=1, L=100, tau=tau, f=f)
+    sym_ = ms.model("melitz").evaluate(n=N - 1, **s)
+    pairs = {"phi_star": np.diag(asym["phi_star"]), "phi_x_star": asym["phi_star"][0, 1:],
+             "lam": np.diag(asym["lam"]), "W": asym["W"], "gains": asym["gains"],
+             "M_e": asym["M_e"], "M": asym["M"], "P": asym["P"]}
+    for name, values in pairs.items():
+        assert rel(values, float(sym_[name])) < 1e-12, name
+    assert rel(asym["w"], 1.0) < 1e-13
+
+
+def test_two_countries_trade_balance_and_labour_market(pareto):
+    params = random_params(np.random.default_rng(11), 2)
+    out = pareto.solve(**params)
+    X, w, Me, phi = out["X"], out["w"], out["M_e"], out["phi_star"]
+    # trade balance: exports = imports
+    assert abs(X[0, 1] - X[1, 0]) / X[0, 1] < 1e-12
+    # labour market from primitives: entry + fixed + variable labour = L
+    sigma, delta, k, b = params["sigma"], params["delta"], params["k"], params["b"]
+    S = (b[:, None] / phi) ** k  # Pareto survival, literature.md section 2.1
+    labour = Me * params["f_e"] + Me / delta * (params["f"] * S).sum(axis=1) \
+        + (sigma - 1) / sigma * X.sum(axis=1) / w
+    assert rel(labour, params["L"]) < 1e-12
+
+
+def test_pareto_acr_entry_and_elasticity(pareto):
+    params = random_params(np.random.default_rng(5), 4)
+    out = pareto.solve(**params)
+    k, sigma = params["k"], params["sigma"]
+    # ACR (2012) / DRC: W_i / W_i^A = lam_ii^(-1/theta)
+    assert rel(out["gains"], np.diag(out["lam"]) ** (-1 / k)) < 1e-12
+    # DRC: M_e_i = (sigma-1) L_i / (sigma theta f_e_i)
+    assert rel(out["M_e"], (sigma - 1) * params["L"] / (sigma * k * params["f_e"])) < 1e-12
+    # literature.md section 2: -(sigma-1) - (theta - sigma + 1) = -theta
+    assert rel(out["eps"], -k) < 1e-14
+
+
+@pytest.mark.parametrize("change,words", [
+    (dict(tau=[[1, 1.5, 1], [1.5, 1, 1]]), "tau must be a square"),
+    (dict(f=[[1, 2], [2, 1], [1, 1]]), "f must be a 2 x 2 matrix"),
+    (dict(L=[1, 2, 3]), "L must be a vector of 2"),
+    (dict(f=[[1, 2], [-2, 1]]), "f[1,0]=-2"),
+    (dict(tau=[[1, 1.5], [1.5, 1.2]]), "tau[1,1]=1.2"),
+    (dict(tau=[[1, 0.5], [1.5, 1]]), "tau[0,1]=0.5"),
+    (dict(b=[1, 0]), "b[1]=0"),
+    (dict(k=2.0), "k[0]=2"),
+    (dict(sigma=[2, 3]), "sigma must be a scalar"),
+    (dict(L="[1, x]"), "cannot read"),
+])
+def test_bad_parameters_name_the_entry(pareto, change, words):
+    params = dict(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=1, L=[100, 50],
+                  tau=[[1, 1.5], [1.5, 1]], f=[[1, 2], [2, 1]])
+    params.update(change)
+    with pytest.raises(ms.MelitzError) as err:
+        pareto.solve(**params)
+    assert words in str(err.value)
+
+
+def test_corner_is_refused(pareto):
+    with pytest.raises(ms.AdmissibilityError, match="no selection"):
+        pareto.solve(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=100, L=[100, 50],
+                     tau=[[1, 1.5], [1.5, 1]], f=[[0.01, 2], [2, 1]])

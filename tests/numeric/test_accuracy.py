@@ -1,0 +1,170 @@
+"""Accuracy of the fast path (Model.solve) against the 50-digit reference (issue 3).
+
+Expected values: the stored tables in reference_data/, written by
+make_reference.py with Model.reference(dps=50) -- the independent mpmath path
+(quadrature of the declared density, root finding on the generic cutoff
+equation), never the fast path or the closed forms.  test_tables_reproduce
+recomputes rows live to check the tables against the current reference code.
+
+Tolerances are those of issue 3: max relative error 2e-15 (Pareto) and 5e-15
+(log-normal) in the standard ranges, 3e-14 in the stress regions, 1e-12 near
+sigma = 1.  Where the true value fits in a double, the fast path must return a
+finite number.  Outputs that miss a tolerance are listed in KNOWN with the
+error measured when the table was written; they are strict xfails, so fixing
+one makes the suite say so.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import pytest
+
+import melitz_sym as ms
+
+sys.path.insert(0, str(Path(__file__).parent))
+from points import DISTS, REGIONS  # noqa: E402
+
+DATA = Path(__file__).parent / "reference_data"
+TINY, HUGE = 2.3e-308, 1.7e308
+INF = float("inf")
+
+
+def tolerance(region: str, dist: str) -> float:
+    if region == "standard":
+        return 2e-15 if dist == "pareto" else 5e-15
+    return 1e-12 if region == "sigma_near_1" else 3e-14
+
+
+#: (region, dist, output) -> max relative error measured; see module docstring.
+KNOWN: dict[tuple[str, str, str], float] = {  # inf: inf/nan returned
+    ("standard", "pareto", "phi_tilde_t"): 6.1e-15,
+    ("standard", "pareto", "M_t"): 2.2e-15,
+    ("standard", "lognormal", "p_in"): 1.5e-14,
+    ("standard", "lognormal", "phi_tilde"): 5.4e-15,
+    ("standard", "lognormal", "M"): 8.2e-15,
+    ("standard", "lognormal", "M_e"): 1.3e-14,
+    ("standard", "lognormal", "pi_bar"): 1.5e-14,
+    ("standard", "lognormal", "r_bar"): 7.8e-15,
+    ("standard", "lognormal", "P"): 1.2e-11,
+    ("standard", "lognormal", "p_x"): 8.1e-15,
+    ("standard", "lognormal", "phi_tilde_x"): 7.5e-15,
+    ("standard", "lognormal", "phi_tilde_t"): 8e-05,
+    ("standard", "lognormal", "M_x"): 1.2e-14,
+    ("standard", "lognormal", "M_t"): 7.7e-15,
+    ("sigma_large", "lognormal", "p_in"): 4e-14,
+    ("sigma_large", "lognormal", "M_e"): 3.3e-14,
+    ("sigma_large", "lognormal", "pi_bar"): 4e-14,
+    ("sigma_large", "lognormal", "phi_tilde_t"): INF,
+    ("k_large", "pareto", "phi_tilde"): INF,
+    ("k_large", "pareto", "pi_bar"): INF,
+    ("k_large", "pareto", "r_bar"): INF,
+    ("k_large", "pareto", "P"): 1.0,
+    ("k_large", "pareto", "phi_tilde_x"): INF,
+    ("k_large", "pareto", "phi_tilde_t"): INF,
+    ("k_large", "pareto", "M_x"): 9.5e-14,
+    ("k_large", "pareto", "M_t"): 1.3e-13,
+    ("s_large", "lognormal", "p_in"): 6.1e-14,
+    ("s_large", "lognormal", "M"): 3.2e-14,
+    ("s_large", "lognormal", "pi_bar"): 6.1e-14,
+    ("s_large", "lognormal", "r_bar"): 3.3e-14,
+    ("s_large", "lognormal", "P"): 1e-13,
+    ("s_large", "lognormal", "phi_tilde_t"): INF,
+    ("s_large", "lognormal", "M_x"): 3.8e-14,
+    ("s_large", "lognormal", "M_t"): 3.2e-14,
+    ("deep_tail", "lognormal", "p_in"): 3.7e-14,
+    ("deep_tail", "lognormal", "M_e"): 3.2e-14,
+    ("deep_tail", "lognormal", "pi_bar"): 3.7e-14,
+    ("deep_tail", "lognormal", "P"): INF,
+    ("deep_tail", "lognormal", "phi_tilde_t"): INF,
+    ("sigma_near_1", "pareto", "phi_tilde"): INF,
+    ("sigma_near_1", "pareto", "pi_bar"): INF,
+    ("sigma_near_1", "pareto", "r_bar"): INF,
+    ("sigma_near_1", "pareto", "P"): INF,
+    ("sigma_near_1", "pareto", "phi_tilde_x"): INF,
+    ("sigma_near_1", "pareto", "phi_tilde_t"): INF,
+    ("sigma_near_1", "lognormal", "phi_star"): 1.0,
+    ("sigma_near_1", "lognormal", "p_in"): 290.0,
+    ("sigma_near_1", "lognormal", "phi_tilde"): 0.99,
+    ("sigma_near_1", "lognormal", "M"): INF,
+    ("sigma_near_1", "lognormal", "M_e"): INF,
+    ("sigma_near_1", "lognormal", "pi_bar"): 1.0,
+    ("sigma_near_1", "lognormal", "r_bar"): INF,
+    ("sigma_near_1", "lognormal", "P"): INF,
+    ("sigma_near_1", "lognormal", "W"): 1.0,
+    ("sigma_near_1", "lognormal", "phi_x_star"): 1.0,
+    ("sigma_near_1", "lognormal", "phi_tilde_x"): INF,
+    ("sigma_near_1", "lognormal", "phi_tilde_t"): INF,
+    ("sigma_near_1", "lognormal", "M_t"): INF,
+}
+
+TABLES = [(r, d) for r in REGIONS for d in DISTS[r] if (DATA / f"melitz-{d}-{r}.json").exists()]
+
+
+def load(region: str, dist: str) -> dict:
+    return json.loads((DATA / f"melitz-{dist}-{region}.json").read_text())
+
+
+def errors(region: str, dist: str) -> dict[str, tuple[float, int]]:
+    """Output -> (max relative error, number of non-finite results where the true value
+    fits in a double) of the fast path over the table."""
+    table = load(region, dist)
+    params = {k: np.array([float(x) for x in v]) for k, v in table["params"].items()}
+    fast = ms.model("melitz", dist=dist).solve(**params)
+    out = {}
+    for name, col in table["results"].items():
+        true = np.array([float(mpmath.mpf(x)) for x in col])
+        fits = (np.abs(true) > TINY) & (np.abs(true) < HUGE)
+        got = fast[name][fits]
+        bad = int((~np.isfinite(got)).sum())
+        exact = [mpmath.mpf(x) for x, ok in zip(col, fits) if ok]
+        rel = [float(abs((mpmath.mpf(g) - t) / t)) for g, t in zip(got, exact)
+               if np.isfinite(g)]
+        out[name] = (max(rel, default=0.0), bad)
+    return out
+
+
+_CACHE: dict = {}
+
+
+def cached_errors(region, dist):
+    if (region, dist) not in _CACHE:
+        _CACHE[region, dist] = errors(region, dist)
+    return _CACHE[region, dist]
+
+
+def _cases():
+    for region, dist in TABLES:
+        for name in load(region, dist)["results"]:
+            key = (region, dist, name)
+            marks = [pytest.mark.xfail(strict=True, reason=f"measured {KNOWN[key]:.1e}")] \
+                if key in KNOWN else []
+            yield pytest.param(region, dist, name, marks=marks, id=f"{dist}-{region}-{name}")
+
+
+@pytest.mark.parametrize("region,dist,name", list(_cases()))
+def test_fast_path_accuracy(region, dist, name):
+    err, nonfinite = cached_errors(region, dist)[name]
+    assert nonfinite == 0, f"{nonfinite} inf/nan where the true value fits in a double"
+    assert err <= tolerance(region, dist), f"max relative error {err:.2e}"
+
+
+def test_tables_exist_for_every_region():
+    assert {(r, d) for r in REGIONS for d in DISTS[r]} == set(TABLES)
+
+
+@pytest.mark.parametrize("region,dist", [("standard", "pareto"), ("standard", "lognormal"),
+                                         ("k_large", "pareto")])
+def test_tables_reproduce(region, dist):
+    """The first stored row is what the current reference code computes."""
+    table = load(region, dist)
+    row = {k: float(v[0]) for k, v in table["params"].items()}
+    with mpmath.workdps(50):
+        ref = ms.model("melitz", dist=dist).reference(dps=50, **row)
+        for name, col in table["results"].items():
+            want = mpmath.mpf(col[0])
+            assert abs(ref[name] - want) <= mpmath.mpf(10) ** -45 * abs(want), name

@@ -1,0 +1,135 @@
+"""The independent mpmath reference (Model.reference) against other paths.
+
+Sources of the expected values, all computed in this file:
+* the derived closed forms evaluated at 50 digits (Model.evaluate): a different
+  path (sympy's integrated tail moments and the power-law solution), so
+  agreement to 45 digits checks the quadrature and root finding of the reference;
+* literature.md §2.1 (untruncated Pareto, Melitz 2003 / Chaney 2008): the
+  autarky cutoff phi* = b [(sigma-1) f / ((k-sigma+1) delta f_e)]^(1/k);
+* Krugman (1980): the closed forms of the derivation at 50 digits.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import melitz_sym as ms
+from melitz_sym.errors import AdmissibilityError
+
+PARETO = dict(sigma="3.8", k="3.4", b="1", f="1", f_x="2", f_e="0.1", delta="0.05",
+              tau="1.5", n="3", L="100")
+LOGNORMAL = dict(sigma="3.8", f="1", f_x="2", f_e="0.1", delta="0.05", tau="1.5", n="3",
+                 L="100", mu="0.1", s="0.7")
+
+
+def _rel(a, b):
+    return abs(a - b) / abs(b)
+
+
+@pytest.mark.parametrize("model", ["melitz", "melitz-closed"])
+def test_pareto_reference_matches_closed_forms_to_45_digits(model):
+    m = ms.model(model)
+    point = {k: v for k, v in PARETO.items() if k in m.parameters}
+    with mpmath.workdps(50):
+        ref = m.reference(dps=50, **point)
+        closed = m.evaluate(dps=50, **point)
+        assert set(ref) == set(closed) - {"eps"}
+        for name, want in closed.items():
+            if name in ref:
+                assert _rel(ref[name], want) < mpmath.mpf(10) ** -45, name
+
+
+def test_autarky_cutoff_matches_literature():
+    """literature.md §2.1: phi* = b [(sigma-1) f / ((k-sigma+1) delta f_e)]^(1/k)."""
+    m = ms.model("melitz-closed")
+    p = {k: v for k, v in PARETO.items() if k in m.parameters}
+    with mpmath.workdps(50):
+        sigma, k, b, f, f_e, delta = (mpmath.mpf(p[x]) for x in
+                                      ("sigma", "k", "b", "f", "f_e", "delta"))
+        want = b * ((sigma - 1) * f / ((k - sigma + 1) * delta * f_e)) ** (1 / k)
+        assert _rel(m.reference(**p)["phi_star"], want) < mpmath.mpf(10) ** -45
+
+
+def test_tiny_moment_gap_is_resolved():
+    """k - (sigma - 1) = 1e-12: the tail moment integral decays like t^(-1-1e-12)."""
+    m = ms.model("melitz-closed")
+    p = dict(PARETO, k="2.800000000001")
+    p = {k: v for k, v in p.items() if k in m.parameters}
+    p["f_e"] = "1e-14"
+    with mpmath.workdps(50):
+        ref, closed = m.reference(**p), m.evaluate(**p)
+        for name in ref:
+            assert _rel(ref[name], closed[name]) < mpmath.mpf(10) ** -40, name
+
+
+def test_inputs_are_exact():
+    """Strings and Rationals are exact; a float is its binary value, not 0.1."""
+    m = ms.model("melitz-closed")
+    p = {k: v for k, v in PARETO.items() if k in m.parameters}
+    with mpmath.workdps(50):
+        a = m.reference(outputs=["W"], **p)["W"]
+        b = m.reference(outputs=["W"], **dict(p, f_e=sp.Rational(1, 10)))["W"]
+        c = m.reference(outputs=["W"], **dict(p, f_e=0.1))["W"]
+        assert _rel(a, b) < mpmath.mpf(10) ** -48
+        assert _rel(a, c) > mpmath.mpf(10) ** -20  # 0.1 as a double differs by ~5e-18
+
+
+def test_corner_is_refused():
+    m = ms.model("melitz-closed")
+    p = {k: v for k, v in PARETO.items() if k in m.parameters}
+    with pytest.raises(AdmissibilityError, match="no selection"):
+        m.reference(**dict(p, f_e="100"))
+
+
+def test_krugman_reference_from_steps():
+    m = ms.model("krugman")
+    p = dict(sigma="3.8", b="1.3", f="1", tau="1.5", n="3", L="100")
+    with mpmath.workdps(50):
+        ref, closed = m.reference(**p), m.evaluate(**p)
+        assert set(ref) == set(closed)
+        for name in ref:
+            assert _rel(ref[name], closed[name]) < mpmath.mpf(10) ** -45, name
+
+
+def test_krugman_fast_path_against_reference():
+    m = ms.model("krugman")
+    rng = np.random.default_rng(1980)
+    pts = dict(sigma=rng.uniform(1.5, 8, 20), b=rng.uniform(0.2, 3, 20),
+               f=rng.uniform(0.5, 3, 20), tau=rng.uniform(1, 3, 20),
+               n=rng.integers(0, 11, 20).astype(float), L=rng.uniform(1, 1000, 20))
+    fast = m.solve(**pts)
+    worst = 0.0
+    for i in range(20):
+        ref = m.reference(dps=30, **{k: v[i] for k, v in pts.items()})
+        for name, want in ref.items():
+            worst = max(worst, float(_rel(mpmath.mpf(fast[name][i]), want)))
+    assert worst <= 2e-15
+
+
+def test_lognormal_reference_satisfies_the_cutoff_equation():
+    """The reference cutoff is a root of the derived (closed-form) residual to 45 digits."""
+    m = ms.model("melitz", dist="lognormal")
+    d = m.derive()
+    with mpmath.workdps(60):
+        phi = m.reference(dps=50, outputs=["phi_star"], **LOGNORMAL)["phi_star"]
+        values = {s: mpmath.mpf(LOGNORMAL[s.name]) for s in d.parameters}
+        f = sp.lambdify([d.cutoff] + list(values), d.cutoff_residual, "mpmath")
+        scale = mpmath.mpf(LOGNORMAL["delta"]) * mpmath.mpf(LOGNORMAL["f_e"])
+        assert abs(f(phi, *values.values())) < scale * mpmath.mpf(10) ** -45
+
+
+def test_custom_distribution_fast_and_reference_agree():
+    phi, lam = sp.Symbol("phi", positive=True), sp.Symbol("lambda_", positive=True)
+    m = ms.model("melitz", dist=ms.Custom(lam * sp.exp(-lam * (phi - 1)), (1, sp.oo), var=phi))
+    pts = [dict(sigma=3.0, f=1.0, f_e=0.1, delta=0.1, L=1.0, tau=2.0, f_x=2.0, n=1.0,
+                lambda_=0.5),
+           dict(sigma=3.8, f=1.5, f_e=0.2, delta=0.05, L=100.0, tau=1.3, f_x=2.5, n=3.0,
+                lambda_=1.7)]
+    for p in pts:
+        ref = m.reference(dps=30, **p)
+        fast = m.solve(**p)
+        for name, want in ref.items():
+            assert _rel(mpmath.mpf(float(fast[name])), want) < 1e-13, name

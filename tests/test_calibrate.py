@@ -1,0 +1,109 @@
+"""Calibration to the share of exporters and export intensity.
+
+References computed independently in the tests:
+
+* Melitz (2003), open economy: the export cutoff is
+  phi_x* = tau (f_x / f)^(1/(sigma-1)) phi* and exporters sell tau^(1-sigma)
+  times their domestic sales in each of n foreign markets, so export intensity
+  is n tau^(1-sigma) / (1 + n tau^(1-sigma)).
+* Pareto (k, b): the share of exporters is (phi*/phi_x*)^k (Melitz 2003,
+  section 5; Helpman, Melitz and Yeaple 2004), inverted by hand below.
+* Log-normal (mu, s): survival S(x) = erfc((ln x - mu)/(s sqrt 2))/2, evaluated
+  with mpmath at the cutoff from the mpmath path (not the numpy path that the
+  numeric calibration uses).
+"""
+
+import json
+
+import mpmath as mp
+import pytest
+
+import melitz_sym as ms
+from melitz_sym.calibrate import calibrate, moments
+from melitz_sym.cli import main
+from melitz_sym.errors import AdmissibilityError, UnknownNameError
+
+BASE = {"sigma": "3.8", "f": "1", "f_e": "1", "delta": "0.1", "n": "1", "L": "100"}
+PARETO = {**BASE, "k": "4.6", "b": "0.5"}
+LOGNORMAL = {**BASE, "mu": "0", "s": "0.5"}
+TARGETS = {"share_exporters": 0.18, "export_intensity": 0.14}
+
+
+def test_pareto_is_inverted_symbolically_and_matches_the_literature():
+    m = ms.model("melitz", dist="pareto")
+    c = calibrate(m, TARGETS, **PARETO)
+    assert c.method == "symbolic" and set(c.formulas) == {"tau", "f_x"}
+    mp.mp.dps = 30
+    sigma, k, f, n = (mp.mpf(PARETO[x]) for x in ("sigma", "k", "f", "n"))
+    s, x = mp.mpf("0.18"), mp.mpf("0.14")
+    tau = (n * (1 - x) / x) ** (1 / (sigma - 1))
+    f_x = f * (s * tau ** k) ** (-(sigma - 1) / k)
+    assert c.params["tau"] == pytest.approx(float(tau), rel=1e-13)
+    assert c.params["f_x"] == pytest.approx(float(f_x), rel=1e-13)
+    assert c.max_error < 1e-14
+
+
+def test_lognormal_is_solved_numerically_and_checked_independently():
+    # one test, so the slow log-normal derivation is made once per test worker
+    m = ms.model("melitz", dist="lognormal")
+    c = calibrate(m, TARGETS, **LOGNORMAL)
+    assert c.method == "numeric" and not c.formulas
+    mp.mp.dps = 30
+    sigma, f, n, mu, s = (mp.mpf(LOGNORMAL[x]) for x in ("sigma", "f", "n", "mu", "s"))
+    tau, f_x = mp.mpf(c.params["tau"]), mp.mpf(c.params["f_x"])
+    params = {**LOGNORMAL, "tau": repr(c.params["tau"]), "f_x": repr(c.params["f_x"])}
+    phi = m.evaluate(dps=30, outputs=["phi_star"], **params)["phi_star"]
+    phi_x = tau * (f_x / f) ** (1 / (sigma - 1)) * phi
+
+    def surv(v):
+        return mp.erfc((mp.log(v) - mu) / (s * mp.sqrt(2))) / 2
+
+    assert float(surv(phi_x) / surv(phi)) == pytest.approx(0.18, abs=1e-9)
+    t = n * tau ** (1 - sigma)
+    assert float(t / (1 + t)) == pytest.approx(0.14, abs=1e-12)
+    # export intensity 0.7 > n/(n+1) needs tau < 1: no admissible parameters
+    with pytest.raises(AdmissibilityError, match="infeasible targets"):
+        calibrate(m, {"share_exporters": 0.18, "export_intensity": 0.7}, **LOGNORMAL)
+
+
+def test_moments_are_derived_not_typed():
+    e = moments(ms.model("melitz", dist="pareto"))
+    # export intensity under CES is free of productivity and of the cutoff
+    assert {s.name for s in e["export_intensity"].free_symbols} == {"n", "tau", "sigma"}
+    assert "phi_star" not in {s.name for s in e["share_exporters"].free_symbols}
+
+
+def test_single_target_frees_one_parameter():
+    m = ms.model("melitz", dist="pareto")
+    c = calibrate(m, {"export_intensity": 0.2}, **{**PARETO, "f_x": "2"})
+    assert c.free == ["tau"] and c.params["f_x"] == 2.0
+    assert c.params["tau"] == pytest.approx(4 ** (1 / 2.8), rel=1e-13)  # n(1-x)/x = 4
+
+
+@pytest.mark.parametrize("targets, match", [
+    ({"share_exporters": 0.18, "export_intensity": 0.7}, r"tau >= 1"),
+    ({"share_exporters": 1.5, "export_intensity": 0.14}, "strictly between 0 and 1"),
+])
+def test_infeasible_targets_raise(targets, match):
+    with pytest.raises(AdmissibilityError, match=match):
+        calibrate(ms.model("melitz", dist="pareto"), targets, **PARETO)
+
+
+def test_bad_requests():
+    with pytest.raises(UnknownNameError, match="moments are"):
+        calibrate(ms.model("melitz"), {"markup": 0.3}, **PARETO)
+    with pytest.raises(UnknownNameError, match="no exporters"):
+        calibrate(ms.model("melitz-closed"), TARGETS, **PARETO)
+
+
+def test_cli_calibrate(capsys):
+    args = ["calibrate", "melitz", "--target", "share_exporters=0.18", "--target",
+            "export_intensity=0.14"] + [a for k, v in PARETO.items()
+                                        for a in ("--set", f"{k}={v}")]
+    assert main(args + ["--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["method"] == "symbolic" and set(out["results"]) == {"tau", "f_x"}
+    assert abs(out["fit"]["share_exporters"]["model"] - 0.18) < 1e-14
+    assert main(args + ["--target", "export_intensity=oops"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("melitz-sym: error: ") and err.count("\n") == 1

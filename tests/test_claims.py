@@ -1,0 +1,85 @@
+"""Claims: comparative statics of the seed document (Epifani 2002) and the literature.
+
+Sources: the seed document's Sec. 2 (Cournot: markups fall, firms grow and
+labour productivity rises with market size) and Sec. 2.1 with footnote 2
+(Krugman 1980: no change of markups, size or productivity with trade; Melitz
+2003: selection, exporters more productive, no change without trade costs);
+ACR (2012) eq. (1) for the gains formula, which Melitz and Redding (2015) show
+fails away from untruncated Pareto.
+"""
+
+import pytest
+
+import melitz_sym as ms
+from melitz_sym.claims import MIN_POINTS, claim, claims
+from melitz_sym.cli import main
+from melitz_sym.errors import ParseError
+
+
+@pytest.mark.parametrize("model", ["krugman", "cournot"])
+def test_representative_firm_claims_hold(model):
+    results = ms.check_claims(model)
+    assert {r.name for r in results} == {c.name for c in claims(model)}
+    for r in results:
+        assert r.holds is True, str(r)
+        assert r.method in ("symbolic", "numeric", "mixed")
+        if r.method == "numeric":
+            assert r.points >= MIN_POINTS
+
+
+def test_krugman_invariance_is_proved_symbolically():
+    r = claim("krugman", "d markup/d tau = 0")
+    assert (r.holds, r.method) == (True, "symbolic")
+
+
+def test_cournot_scale_effects_are_proved_symbolically():
+    r = claim("cournot", "d q/d L > 0")
+    assert (r.holds, r.method) == (True, "symbolic")
+
+
+@pytest.mark.parametrize("name", ["opening_raises_cutoff", "exporters_more_productive",
+                                  "no_trade_costs_like_krugman", "acr_pareto"])
+def test_melitz_seed_claims_hold_under_pareto(name):
+    r, = ms.check_claims("melitz", [name])
+    assert r.holds is True, str(r)
+    if r.method == "numeric":
+        assert r.points >= MIN_POINTS
+
+
+def test_acr_fails_under_lognormal_with_a_counterexample():
+    m = ms.model("melitz", dist="lognormal")
+    assert "acr_pareto" not in {c.name for c in claims(m)}
+    r, = ms.check_claims(m, ["acr"])
+    assert r.holds is False
+    ce = r.counterexample
+    assert {"point", "lhs", "rhs"} <= set(ce) and "s" in ce["point"]
+    assert abs(ce["lhs"] - ce["rhs"]) > 1e-12
+    assert "counterexample" in str(r)
+
+
+def test_a_false_sign_claim_gets_a_confirmed_counterexample():
+    r = claim("cournot", "d markup/d L > 0")
+    assert r.holds is False
+    assert r.counterexample["lhs - rhs"] < 0
+
+
+def test_a_false_invariance_is_reported():
+    r = claim("melitz", "phi_tilde = phi_tilde_A when tau = 1")
+    assert r.holds is False
+
+
+def test_claim_errors():
+    with pytest.raises(ParseError):
+        claim("krugman", "markup")
+    with pytest.raises(ms.MelitzError, match="no claim"):
+        ms.check_claims("krugman", ["nonexistent"])
+
+
+def test_cli_claims(capsys):
+    assert main(["claims", "cournot"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("HOLDS") == 3 and "pro-competitive" in out
+    assert main(["claims", "cournot", "--claim", "d markup/d L > 0"]) == 1
+    assert "FALSE" in capsys.readouterr().out
+    assert main(["claims", "melitz", "--list"]) == 0
+    assert "acr" in capsys.readouterr().out

@@ -1,0 +1,139 @@
+"""Parsing equations in LaTeX (as papers write them) and in sympy syntax."""
+
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from melitz_sym.errors import ParseError, UnknownNameError
+from melitz_sym.parse import parse, parse_equation
+from melitz_sym.symbols import sym
+
+sigma, k, tau, f, f_x, f_e, delta, n, L = (sym(s) for s in
+                                           "sigma k tau f f_x f_e delta n L".split())
+phi_s, phi_x, phi = sym("phi_star"), sym("phi_x_star"), sym("phi")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (r"\varphi^*", phi_s),
+    (r"\varphi^{*}", phi_s),
+    (r"\varphi^*_x", phi_x),
+    (r"\varphi_x^*", phi_x),
+    (r"\tilde{\varphi}", sym("phi_tilde")),
+    (r"\tilde\varphi_x", sym("phi_tilde_x")),
+    (r"\bar{\pi}", sym("pi_bar")),
+    (r"\bar r", sym("r_bar")),
+    (r"f_x + f_e", f_x + f_e),
+    (r"f_{X}", f_x),
+    (r"\theta", k),
+    (r"\gamma", k),
+    (r"k", k),
+    (r"\lambda", sym("lam")),
+    (r"p_{in}", sym("p_in")),
+    (r"M_t", sym("M_t")),
+    (r"\rho", (sigma - 1) / sigma),
+    (r"\frac{1}{\sigma-1}", 1 / (sigma - 1)),
+    (r"\dfrac{\theta}{\theta-\sigma+1}", k / (k - sigma + 1)),
+    (r"\left[\frac{f}{\delta f_e}\right]^{1/k}", (f / (delta * f_e)) ** (1 / k)),
+    (r"L/\sigma f", L / (sigma * f)),  # juxtaposition binds tighter than /
+    (r"\tau^{-\theta}", tau ** -k),
+    (r"\varphi^{*\,\sigma-1}", phi_s ** (sigma - 1)),
+    (r"k(\sigma-1)", k * (sigma - 1)),  # the shape times sigma - 1
+    (r"k(\varphi^*)", sp.Function("k")(phi_s)),  # Melitz's function k
+    (r"j(\varphi_x^*)", sp.Function("j")(phi_x)),
+    (r"\pi(\varphi)", sp.Function("pi_d")(phi)),
+    (r"\tilde{\varphi}(\varphi^*)", sp.Function("phi_tilde")(phi_s)),
+    (r"\max\{0, \pi(\varphi)/\delta\}", sp.Max(0, sp.Function("pi_d")(phi) / delta)),
+    (r"\sqrt[3]{L}", L ** sp.Rational(1, 3)),
+    (r"e^{\sigma}", sp.exp(sigma)),
+    (r"\ln \tau", sp.log(tau)),
+    (r"\frac{\partial \varphi^*}{\partial \tau}", sp.Derivative(phi_s, tau)),
+    ("phi_star**(sigma - 1)", phi_s ** (sigma - 1)),
+    ("phi_star^(sigma - 1)", phi_s ** (sigma - 1)),
+    ("theta + gamma", 2 * k),
+    ("d phi_star/d tau", sp.Derivative(phi_s, tau)),
+    ("elasticity(M, tau)", tau * sp.Derivative(sym("M"), tau) / sym("M")),
+    ("2.5*f", sp.Rational(5, 2) * f),
+])
+def test_latex_and_sympy_names_map_to_canonical_symbols(text, expected):
+    assert parse(text) == expected
+
+
+def test_integral_over_the_distribution_from_the_cutoff():
+    e = parse(r"\int_{\varphi^*}^{\infty}\varphi^{\sigma-1}g(\varphi)d\varphi")
+    assert e == sp.Integral(phi ** (sigma - 1) * sp.Function("g")(phi), (phi, phi_s, sp.oo))
+
+
+def test_stieltjes_integral_dG():
+    x = sym("x")
+    e = parse(r"\int_{\varphi}^{\infty} x^{\sigma-1} dG(x)")
+    G = sp.Function("G")
+    assert e == sp.Integral(x ** (sigma - 1) * sp.Derivative(G(x), x), (x, phi, sp.oo))
+
+
+def test_integral_over_an_index_set_is_indefinite():
+    e = parse(r"\int_{\omega\in\Omega} q(\omega)^{\rho} d\omega")
+    assert isinstance(e, sp.Integral) and len(e.limits[0]) == 1
+
+
+def test_equation_and_inequality():
+    eq = parse_equation(r"\varphi_x^* = \tau \varphi^*")
+    assert eq == sp.Eq(phi_x, tau * phi_s)
+    assert parse("d phi_star/d tau < 0") == sp.Lt(sp.Derivative(phi_s, tau), 0)
+    with pytest.raises(ParseError, match="inequality"):
+        parse_equation("phi_star > 1")
+    with pytest.raises(ParseError, match="equation"):
+        parse_equation("phi_star")
+
+
+def test_display_math_delimiters_are_stripped():
+    assert parse(r"$$\varphi^* = 1$$") == sp.Eq(phi_s, 1)
+
+
+def test_unknown_name_is_named_with_suggestions():
+    with pytest.raises(UnknownNameError) as err:
+        parse("phii_star = 1")
+    msg = str(err.value)
+    assert "'phii_star'" in msg and "phi_star" in msg and "position 0" in msg
+
+
+def test_unknown_latex_command_is_named():
+    with pytest.raises(UnknownNameError, match="Phi"):
+        parse(r"\Phi(z)")
+
+
+@pytest.mark.parametrize("text, pos", [
+    (r"\frac{1}{", 9),
+    ("phi_star = (1 + f", 17),
+    ("f + * f", 4),
+    ("f = = f", 4),
+])
+def test_malformed_input_gives_the_position(text, pos):
+    with pytest.raises(ParseError) as err:
+        parse(text)
+    assert f"position {pos}" in str(err.value)
+
+
+def test_huge_numbers_are_refused_not_computed():
+    with pytest.raises(ParseError, match="too large"):
+        parse("2^2^2^2^2")
+    with pytest.raises(ParseError, match="digits"):
+        parse("1" * 40)
+
+
+_ALPHABET = st.sampled_from([
+    "\\varphi", "^*", "_x", "\\frac", "{", "}", "(", ")", "[", "]", "\\left[", "\\right]",
+    "\\int", "d", "\\sigma", "f", "f_x", "k", "j(", "=", "+", "-", "/", "^", "_", "*", "1",
+    "2.5", "\\tilde", "\\bar{\\pi}", "\\theta", " ", "\\partial", "\\max\\{", "\\}", "\\in",
+    "phi_star", "**", "tau", "\\sqrt", ",", "e", "<", "\\Big", "x", "G", "g(", "&", "'"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ALPHABET, max_size=25).map("".join) | st.text(max_size=40))
+def test_random_text_parses_or_raises_parse_error(text):
+    try:
+        result = parse(text)
+    except (ParseError, UnknownNameError) as exc:
+        assert str(exc)
+    else:
+        assert isinstance(result, sp.Basic)

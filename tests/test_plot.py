@@ -1,0 +1,63 @@
+"""Figures: files, labels from the symbol registry, and the plotted numbers.
+
+References: the ACR formula gains = lam^(-1/k) under Pareto (Arkolakis,
+Costinot and Rodriguez-Clare 2012, eq. (1)); cutoffs from the mpmath path.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+import melitz_sym as ms
+from melitz_sym import plot
+from melitz_sym.cli import main
+from melitz_sym.errors import ParseError
+
+PNG, PDF = b"\x89PNG\r\n\x1a\n", b"%PDF-"
+
+
+def test_tau_figure_png_and_pdf(tmp_path):
+    fig = plot.against_tau(ms.model("melitz"), {"f_e": 0.5}, tau=(1, 2), points=20)
+    ax1, ax2, ax3 = fig.axes
+    assert [t.get_text() for t in ax1.get_legend().get_texts()] == [r"$\varphi^*$",
+                                                                     r"$\varphi_x^*$"]
+    assert ax3.get_xlabel() == r"$\tau$" and ax2.get_ylabel() == r"$\tilde{\varphi}_t$"
+    assert plot.save(fig, tmp_path / "t.png").read_bytes().startswith(PNG)
+    assert plot.save(fig, tmp_path / "t.pdf").read_bytes().startswith(PDF)
+    with pytest.raises(ParseError, match="unknown format"):
+        plot.save(fig, tmp_path / "t.gif")
+
+
+def test_gains_figure_three_distributions():
+    fig = plot.gains_against_lam(points=15)
+    lines = fig.axes[0].get_lines()
+    assert [ln.get_label() for ln in lines] == list(plot.DISTRIBUTIONS)
+    for ln in lines:
+        lam, gains = ln.get_data()
+        assert np.all((lam > 0) & (lam <= 1)) and np.all(gains >= 1 - 1e-12)
+    lam, gains = lines[0].get_data()  # Pareto: ACR
+    np.testing.assert_allclose(gains, lam ** (-1 / plot.EXAMPLE_PARAMS["k"]), rtol=1e-10)
+
+
+def test_density_marks_the_cutoffs():
+    m = ms.model("melitz")
+    fig = plot.density(m)
+    ax = fig.axes[0]
+    marks = sorted(ln.get_xdata()[0] for ln in ax.get_lines()[1:])
+    params = {k: repr(v) for k, v in plot.EXAMPLE_PARAMS.items() if k in m.parameters}
+    ref = m.evaluate(dps=30, outputs=["phi_star", "phi_x_star"], **params)
+    np.testing.assert_allclose(marks, [float(ref["phi_star"]), float(ref["phi_x_star"])],
+                               rtol=1e-12)
+    x, g = ax.get_lines()[0].get_data()  # Pareto density k b^k / phi^(k+1)
+    k, b = plot.EXAMPLE_PARAMS["k"], plot.EXAMPLE_PARAMS["b"]
+    np.testing.assert_allclose(g, k * b ** k / x ** (k + 1), rtol=1e-12)
+
+
+def test_cli_plot(tmp_path, capsys):
+    out = tmp_path / "d.pdf"
+    assert main(["plot", "density", "--set", "f_x=2", "-o", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["output"] == str(out)
+    assert out.read_bytes().startswith(PDF)
+    assert main(["plot", "tau", "--set", "nonsense=1", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.startswith("melitz-sym: error: ")
