@@ -6,11 +6,13 @@ from functools import partial
 
 from ..distributions import Distribution, distribution
 from ..errors import UnknownNameError
-from . import krugman, melitz
+from . import cournot, krugman, melitz
 from .base import Model
 
 _BUILDERS = {
     "krugman": (krugman.derive, False, "Krugman (1980): representative firms, n+1 countries"),
+    "cournot": (cournot.derive, False,
+                "Cournot oligopoly with free entry (seed document, Epifani 2002, Sec. 2)"),
     "melitz-closed": (partial(melitz.derive, open_economy=False), True,
                       "Melitz (2003), closed economy"),
     "melitz": (partial(melitz.derive, open_economy=True), True,
