@@ -1,4 +1,6 @@
-"""Melitz with a density no paper covers: shifted exponential g = lam exp(-lam (phi - 1)) on [1, oo).
+"""Melitz with a density no paper covers.
+
+Shifted exponential g = lam exp(-lam (phi - 1)) on [1, oo).
 
 The reference is computed here from the primitives only (mpmath, 50 digits):
 tail integrals by quadrature, the export cutoff from literature.md O5, the

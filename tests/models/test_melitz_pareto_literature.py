@@ -37,7 +37,8 @@ LAMBDA = 1 + n * tau ** (-k) * (f_x / f) ** (1 - k / (sigma - 1))
 # Autarky cutoff: phi*_A = b [(sigma-1) f / ((theta-sigma+1) delta f_e)]^(1/theta)
 PHI_A = b * ((sigma - 1) * f / ((k - sigma + 1) * delta * f_e)) ** (1 / k)
 # Trade cutoff, written as in literature.md (first form, not via Lambda):
-# phi*_T = b [(sigma-1)(f + n f_x tau^-theta (f_x/f)^(-theta/(sigma-1))) / ((theta-sigma+1) delta f_e)]^(1/theta)
+# phi*_T = b [(sigma-1)(f + n f_x tau^-theta (f_x/f)^(-theta/(sigma-1)))
+#            / ((theta-sigma+1) delta f_e)]^(1/theta)
 PHI_T = b * ((sigma - 1) * (f + n * f_x * tau ** (-k) * (f_x / f) ** (-k / (sigma - 1)))
              / ((k - sigma + 1) * delta * f_e)) ** (1 / k)
 # p_x = tau^-theta (f_x/f)^(-theta/(sigma-1))
@@ -153,7 +154,10 @@ def _n50(expr: sp.Expr, point: dict) -> mpmath.mpf:
         return fn(*[mpmath.mpf(point[s].p) / point[s].q for s in syms])
 
 
-def _close(a, c, tol=mpmath.mpf(10) ** -40) -> bool:
+TOL_40 = mpmath.mpf(10) ** -40
+
+
+def _close(a, c, tol=TOL_40) -> bool:
     return abs(a - c) <= tol * max(abs(a), abs(c))
 
 
