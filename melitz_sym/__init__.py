@@ -19,7 +19,13 @@ from .distributions import (
     TruncatedPareto,
     Weibull,
 )
-from .errors import AdmissibilityError, MelitzError, ParseError, UnknownNameError
+from .errors import (
+    AdmissibilityError,
+    MelitzError,
+    NumericalError,
+    ParseError,
+    UnknownNameError,
+)
 from .models import Model, model, models
 from .verify import Verdict, verify
 from .claims import claim, claims, check_claims
@@ -33,6 +39,7 @@ __all__ = [
     "LogNormal",
     "MelitzError",
     "Model",
+    "NumericalError",
     "Pareto",
     "ParseError",
     "Restriction",

@@ -38,3 +38,10 @@ class UnknownNameError(MelitzError, KeyError):
 
 class NoClosedFormError(MelitzError, LookupError):
     """A closed form was requested where the derivation found none."""
+
+
+class NumericalError(MelitzError, ArithmeticError):
+    """The numeric solver found no finite, converged value at an admissible point.
+
+    Raised instead of returning nan or inf; the message names the point.
+    """

@@ -131,7 +131,9 @@ class Model:
         from ..numeric.fast import solve
 
         values = self.canonical_params(params)
-        return solve(self, self._output_names(outputs), values, errors)
+        names = self._output_names(outputs)
+        result = solve(self, self._with_cutoffs(names), values, errors)
+        return {k: result[k] for k in names}
 
     # ----- export -------------------------------------------------------------
     def latex(self) -> str:
@@ -154,7 +156,10 @@ class Model:
 
     def _with_cutoffs(self, names: list[str]) -> list[str]:
         """``names`` plus the cutoffs that :meth:`_check_interior` needs."""
-        return sorted(set(names) | {"phi_star", "phi_x_star"} & set(self.outputs),
+        need = {"phi_star"}
+        if self.dist is not None and (not self.dist.continuous or self.dist.support[1] != sp.oo):
+            need.add("phi_x_star")
+        return sorted(set(names) | need & set(self.outputs),
                       key=self.outputs.index)
 
     def _output_names(self, outputs: list[str] | None) -> list[str]:
@@ -172,24 +177,33 @@ class Model:
             return
         at = {s: sp.sympify(values[s.name]) for s in self.dist.symbols}
         lo, hi = (sp.N(e.subs(at), 30) for e in self.dist.support)
-        phi = result["phi_star"]
-        phi_x = result.get("phi_x_star")
-        if self.dist.continuous:
-            if phi < lo:
-                raise AdmissibilityError(
-                    f"no selection: the cutoff phi* = {float(phi):.6g} lies below the lower "
+        problem = corner(self.dist.continuous, result["phi_star"], result.get("phi_x_star"),
+                         lo, hi)
+        if problem:
+            raise AdmissibilityError(problem)
+
+
+def corner(continuous: bool, phi, phi_x, lo, hi) -> str | None:
+    """Why the cutoffs ``phi`` (and ``phi_x``) are a corner of support [lo, hi], or None.
+
+    With a continuous distribution the Melitz conditions need selection
+    (phi* >= lo) and, with an upper bound, exporters (phi_x* < hi); with all
+    firms alike (degenerate) every firm must produce and export (cutoffs <= lo).
+    """
+    if continuous:
+        if phi < lo:
+            return (f"no selection: the cutoff phi* = {float(phi):.6g} lies below the lower "
                     f"bound of productivity {float(lo):.6g}, so every entrant would produce "
                     "(a corner the Melitz conditions do not describe); raise f relative to "
                     "delta f_e")
-            if hi != sp.oo and phi_x is not None and phi_x >= hi:
-                raise AdmissibilityError(
-                    f"no exporters: the export cutoff phi_x* = {float(phi_x):.6g} is above the "
+        if hi != sp.oo and phi_x is not None and phi_x >= hi:
+            return (f"no exporters: the export cutoff phi_x* = {float(phi_x):.6g} is above the "
                     f"upper bound of productivity {float(hi):.6g}")
-        else:
-            worst = max(phi, phi_x) if phi_x is not None else phi
-            if worst > lo:
-                raise AdmissibilityError(
-                    f"with all firms at productivity {float(lo):.6g} the cutoffs "
-                    f"(phi* = {float(phi):.6g}"
-                    + (f", phi_x* = {float(phi_x):.6g}" if phi_x is not None else "")
-                    + ") must lie below it: not every firm would produce and export")
+        return None
+    worst = max(phi, phi_x) if phi_x is not None else phi
+    if worst > lo:
+        return (f"with all firms at productivity {float(lo):.6g} the cutoffs "
+                f"(phi* = {float(phi):.6g}"
+                + (f", phi_x* = {float(phi_x):.6g}" if phi_x is not None else "")
+                + ") must lie below it: not every firm would produce and export")
+    return None

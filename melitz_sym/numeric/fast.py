@@ -15,11 +15,11 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
-from ..errors import AdmissibilityError
+from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from . import stable
 
-_MODULES = [{"ndtr": scipy.special.ndtr}, "scipy", "numpy"]
+_MODULES = [{"ndtr": scipy.special.ndtr, "gammaincc": scipy.special.gammaincc}, "scipy", "numpy"]
 
 
 def _compile(symbols: tuple, exprs: tuple):
@@ -144,7 +144,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
     if errors == "raise" and not ok.all():
         for r, bad in failures:
             if bad.any():
-                idx = np.unravel_index(np.argmax(bad), bad.shape) if bad.ndim else ()
+                idx = _first(bad)
                 at = {k: v[idx].item() for k, v in values.items()}
                 where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
                 raise AdmissibilityError(r.message(at, where))
@@ -155,10 +155,72 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
             for n, v in zip(names, block(args)):
                 result[n][sl] = v
     result = {n: v.reshape(shape) for n, v in result.items()}
+    ok &= _valid(model, values, result, ok, errors)
     if not ok.all():
         for v in result.values():
             v[~ok] = np.nan
     return result
+
+
+@lru_cache(maxsize=64)
+def _support_fn(symbols: tuple, support: tuple):
+    return sp.lambdify(symbols, list(support), "numpy")
+
+
+def _first(mask: np.ndarray) -> tuple:
+    return np.unravel_index(np.argmax(mask), mask.shape) if mask.ndim else ()
+
+
+def _at(values: Mapping[str, np.ndarray], idx: tuple) -> str:
+    where = f" at index {idx if len(idx) != 1 else idx[0]}" if idx else ""
+    point = ", ".join(f"{k}={v[idx].item()!r}" for k, v in values.items())
+    return f"{where} ({point})"
+
+
+def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
+           admissible: np.ndarray, errors: str) -> np.ndarray:
+    """Mask of admissible points whose solution is interior and finite.
+
+    A corner (see :func:`melitz_sym.models.base.corner`) raises
+    :class:`AdmissibilityError` and a non-finite output :class:`NumericalError`
+    unless ``errors="nan"``; never a silent nan or inf.
+    """
+    from ..models.base import corner
+
+    good = np.ones(admissible.shape, bool)
+    if model.dist is not None and "phi_star" in result:
+        d = model.dist
+        syms = tuple(d.symbols)
+        bounds = _support_fn(syms, tuple(sp.sympify(e) for e in d.support))
+        lo, hi = (np.broadcast_to(np.asarray(v, float), admissible.shape)
+                  for v in bounds(*[values[s.name] for s in syms]))
+        phi = result["phi_star"]
+        phi_x = result.get("phi_x_star")
+        if d.continuous:
+            bad = phi < lo * (1 - 1e-14)
+            if phi_x is not None:
+                bad |= np.isfinite(hi) & (phi_x >= hi)
+        else:
+            worst = phi if phi_x is None else np.maximum(phi, phi_x)
+            bad = worst > lo * (1 + 1e-12)
+        bad &= admissible
+        if bad.any() and errors == "raise":
+            idx = _first(bad)
+            problem = corner(d.continuous, phi[idx], None if phi_x is None else phi_x[idx],
+                             lo[idx], hi[idx])
+            raise AdmissibilityError(f"{problem}{_at(values, idx)}")
+        good &= ~bad
+    nonfinite = np.zeros(admissible.shape, bool)
+    for v in result.values():
+        nonfinite |= ~np.isfinite(v)
+    nonfinite &= admissible & good
+    if nonfinite.any() and errors == "raise":
+        idx = _first(nonfinite)
+        names = [n for n, v in result.items() if not np.isfinite(v[idx])]
+        raise NumericalError(
+            f"the numeric solver produced no finite value of {', '.join(names)}{_at(values, idx)};"
+            " m.reference(...) computes this point in mpmath")
+    return good & ~nonfinite
 
 
 def _closed_block(d, model, names: list[str]):
@@ -174,13 +236,13 @@ def _newton_block(d, names: list[str]):
     """Evaluator of ``names`` on one block: Newton on log(phi*), then the outputs."""
     order = tuple(d.parameters)
     phi_s = d.cutoff
-    res = stable.erfc_form(d.cutoff_residual)
+    res = stable.special_form(d.cutoff_residual)
     F = _compiled(id(d), (phi_s,) + order, (res,))
-    dF = _compiled(id(d), (phi_s,) + order, (stable.erfc_form(sp.diff(d.cutoff_residual, phi_s)),))
+    dF = _compiled(id(d), (phi_s,) + order, (stable.special_form(sp.diff(d.cutoff_residual, phi_s)),))
     low = sp.lambdify(order, d.support_lower, "numpy")
     autarky = any(d.outputs[n].has(sym("phi_star_A")) for n in names)
     extra_syms = (phi_s, sym("phi_star_A")) if autarky else (phi_s,)
-    out = _compiled(id(d), extra_syms + order, tuple(stable.erfc_form(d.outputs[n])
+    out = _compiled(id(d), extra_syms + order, tuple(stable.special_form(d.outputs[n])
                                                      for n in names))
 
     def run(args):

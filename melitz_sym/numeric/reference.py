@@ -162,8 +162,17 @@ class Tails:
         log_h, p = self._dens.log_h, self._p
 
         peak = log_h(q0, a, *p)
+        v_end = mpmath.inf
+        if not finite:  # beyond v_end h < 2^-(prec+64): tanh-sinh nodes far out would
+            # ask for exp(exp(q)) at q ~ 1e20 (a million-bit ln 2 for a light tail)
+            drop = (mpmath.mp.prec + 64) * mpmath.ln2
+            v_end = mpmath.mpf(1)
+            while log_h(q0 + w * v_end, a, *p) - peak > -drop:
+                v_end *= 2
 
         def h(v):  # scaled to 1 at the peak: mpmath.quad's tolerance is absolute
+            if v > v_end:
+                return mpmath.mpf(0)
             return mpmath.exp(log_h(q0 + w * v, a, *p) - peak)
 
         pts = [(q_lo - q0) / w] + ([mpmath.mpf(0)] if q0 > q_lo else [])

@@ -20,6 +20,13 @@ Integrals of the normal density (:func:`erfc_form`)
     :math:`c - c\,\mathrm{erf}(u)` becomes :math:`2c\,\Phi(-\sqrt2 u)`
     (``scipy.special.ndtr``): the survival function is :math:`\Phi(-z)`, never
     :math:`1 - \Phi(z)`.
+
+Incomplete gamma functions (:func:`special_form`)
+    :math:`\Gamma(s, x)` becomes :math:`\Gamma(s)\,Q(s, x)` with the
+    regularised :math:`Q` (``scipy.special.gammaincc``) as one function node,
+    so that a power of it is a power of the whole product (sympy's SciPy
+    printer writes ``gamma(s)*gammaincc(s, x)`` without parentheses, and
+    ``uppergamma(s, x)**a`` would come out as ``gamma(s)*gammaincc(s, x)**a``).
 """
 
 from __future__ import annotations
@@ -131,3 +138,14 @@ def erfc_form(expr: sp.Expr) -> sp.Expr:
         return add
 
     return expr.replace(lambda e: e.is_Add and e.has(sp.erf), fix)
+
+
+class gammaincc(sp.Function):  # noqa: N801 (the scipy name)
+    r"""Regularised upper incomplete gamma :math:`Q(s, x) = \Gamma(s, x)/\Gamma(s)`,
+    kept unevaluated; compiled to ``scipy.special.gammaincc``."""
+
+
+def special_form(expr: sp.Expr) -> sp.Expr:
+    """:func:`erfc_form`, and every ``uppergamma(s, x)`` as ``gamma(s) gammaincc(s, x)``."""
+    expr = erfc_form(expr)
+    return expr.replace(sp.uppergamma, lambda s, x: sp.gamma(s) * gammaincc(s, x))

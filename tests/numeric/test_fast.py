@@ -1,0 +1,66 @@
+"""Guards of the vectorised solver (melitz_sym.numeric.fast): no silent nan, inf or corner.
+
+Expected values: the corner condition phi* < b is checked against the Pareto
+autarky cutoff of literature.md §2.1, b [(sigma-1) f / ((k-sigma+1) delta f_e)]^(1/k),
+evaluated here with mpmath.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import melitz_sym as ms
+from melitz_sym.numeric import fast, stable
+
+BASE = dict(sigma=3.8, k=4.6, b=0.5, f=1.0, f_e=0.05, delta=0.1, L=100.0)
+
+
+def _literature_cutoff(p):
+    sigma, k, b, f, f_e, delta = (mpmath.mpf(p[n]) for n in ("sigma", "k", "b", "f", "f_e",
+                                                             "delta"))
+    return b * ((sigma - 1) * f / ((k - sigma + 1) * delta * f_e)) ** (1 / k)
+
+
+def test_corner_raises_naming_the_point_and_index():
+    m = ms.model("melitz-closed")
+    f_e = np.array([0.05, 0.1, 50.0, 100.0])
+    assert _literature_cutoff({**BASE, "f_e": 50.0}) < BASE["b"]  # a true corner
+    with pytest.raises(ms.AdmissibilityError, match=r"no selection.*at index 2.*f_e=50\.0"):
+        m.solve(outputs=["W"], **{**BASE, "f_e": f_e})
+
+
+def test_corner_is_nan_with_errors_nan():
+    m = ms.model("melitz-closed")
+    f_e = np.array([0.05, 50.0])
+    out = m.solve(outputs=["W", "phi_star"], errors="nan", **{**BASE, "f_e": f_e})
+    assert np.isnan(out["W"][1]) and np.isnan(out["phi_star"][1])
+    want = _literature_cutoff(BASE)
+    assert abs(out["phi_star"][0] - float(want)) <= 1e-14 * float(want)
+
+
+def test_nonfinite_output_raises(monkeypatch):
+    """A solver that returned inf at an admissible point is reported, not passed on."""
+    m = ms.model("melitz-closed")
+    real = fast._closed_block
+
+    def broken(d, model, names):
+        run = real(d, model, names)
+        return lambda args: [np.full(np.shape(v), np.inf) if n == "W" else v
+                             for n, v in zip(names, run(args))]
+
+    monkeypatch.setattr(fast, "_closed_block", broken)
+    with pytest.raises(ms.NumericalError, match="no finite value of W"):
+        m.solve(outputs=["W"], **BASE)
+
+
+def test_power_of_incomplete_gamma_compiles_as_a_whole():
+    """uppergamma(s, x)**a evaluates as (Gamma(s) Q(s, x))**a (sympy's SciPy printer
+    would bind the power to Q alone); the reference value is mpmath's gammainc."""
+    s, x, a = sp.symbols("s x a", positive=True)
+    fn = fast._compile((s, x, a), (stable.special_form(sp.uppergamma(s, x) ** a),))
+    got = fn(2.5, 1.7, 0.4)[0]
+    want = mpmath.gammainc(2.5, 1.7) ** 0.4
+    assert abs(got - float(want)) <= 1e-14 * float(want)
