@@ -262,6 +262,14 @@ class Derivation:
         return {p: params[p.name] for p in self.parameters if p.name in params}
 
 
+def _range(s: sp.Symbol, box: Mapping[str, tuple]) -> tuple:
+    """Sampling range of ``s``: the model's box, else (0.2, 3) for a positive symbol
+    (a parameter of a Custom density) and (-1, 1) otherwise."""
+    if s.name in box:
+        return box[s.name]
+    return (0.2, 3) if s.is_positive else (-1, 1)
+
+
 def random_point(symbols: Iterable[sp.Symbol], restrictions: Iterable[Restriction],
                  box: Mapping[str, tuple], rng: random.Random,
                  tries: int = 10_000) -> dict[sp.Symbol, sp.Rational]:
@@ -272,7 +280,8 @@ def random_point(symbols: Iterable[sp.Symbol], restrictions: Iterable[Restrictio
               None if r.when is None else sp.lambdify(symbols, r.when, "mpmath"))
              for r in restrictions]
     for _ in range(tries):
-        point = [sp.Rational(round(rng.uniform(*box[s.name]) * 10**6), 10**6) for s in symbols]
+        point = [sp.Rational(round(rng.uniform(*_range(s, box)) * 10**6), 10**6)
+                 for s in symbols]
         args = [mpmath.mpf(v.p) / v.q for v in point]
         if all((when is not None and not when(*args)) or cond(*args) for cond, when in tests):
             return dict(zip(symbols, point))

@@ -103,8 +103,15 @@ def _output_symbol(name: str) -> sp.Symbol:
 
 def parameter_rows(d) -> list[tuple[str, str, str, str]]:
     """``(name, LaTeX, meaning, domain)`` of each parameter of ``d``."""
-    return [(p.name, REGISTRY[p.name].latex, REGISTRY[p.name].meaning, REGISTRY[p.name].domain)
-            for p in d.parameters]
+    rows = []
+    for p in d.parameters:
+        if p.name in REGISTRY:
+            q = REGISTRY[p.name]
+            rows.append((p.name, q.latex, q.meaning, q.domain))
+        else:  # a parameter of a Custom density
+            rows.append((p.name, sp.latex(p), "parameter of the declared density",
+                         f"{p.name} > 0" if p.is_positive else "real"))
+    return rows
 
 
 def restriction_rows(d) -> list[tuple[str, str]]:

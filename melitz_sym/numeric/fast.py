@@ -238,7 +238,8 @@ def _newton_block(d, names: list[str]):
     phi_s = d.cutoff
     res = stable.special_form(d.cutoff_residual)
     F = _compiled(id(d), (phi_s,) + order, (res,))
-    dF = _compiled(id(d), (phi_s,) + order, (stable.special_form(sp.diff(d.cutoff_residual, phi_s)),))
+    dres = stable.special_form(sp.diff(d.cutoff_residual, phi_s))
+    dF = _compiled(id(d), (phi_s,) + order, (dres,))
     low = sp.lambdify(order, d.support_lower, "numpy")
     autarky = any(d.outputs[n].has(sym("phi_star_A")) for n in names)
     extra_syms = (phi_s, sym("phi_star_A")) if autarky else (phi_s,)

@@ -106,3 +106,22 @@ def test_against_primitives(model, point):
         for name, want in ref.items():
             got = out[name]
             assert abs(got - want) <= mpmath.mpf(10) ** -25 * abs(want), (name, got, want)
+
+
+def test_every_step_rechecks(model):
+    """d.check() samples the density's own parameter (lambda_) too."""
+    how = model.derive().check()
+    assert set(how) == set(model.derive().names)
+    assert set(how.values()) <= {"declared", "symbolic", "numeric"}
+
+
+def test_latex_lists_the_density_parameter(model):
+    tex = model.latex()
+    assert r"\lambda" in tex and "parameter of the declared density" in tex
+
+
+def test_verify_with_a_density_parameter(model):
+    v = ms.verify(model, r"W = \rho \varphi^* (L/(\sigma f))^{1/(\sigma-1)}")
+    assert v.holds
+    wrong = ms.verify(model, r"W = \rho \varphi^* (L/(\sigma f))^{1/\sigma}")
+    assert not wrong.holds and wrong.counterexample is not None
