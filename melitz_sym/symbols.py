@@ -106,7 +106,8 @@ _QUANTITIES = [
     Quantity("export_fdi_ratio", r"\frac{S_X}{S_I}",
              "exports relative to foreign-affiliate sales in one market", kind=_O),
     Quantity("eps", r"\varepsilon",
-             "partial trade elasticity d ln(X_ij/X_jj)/d ln tau at the equilibrium", kind=_O),
+             "partial trade elasticity d ln(X_ij/X_jj)/d ln tau at the equilibrium", kind=_O,
+             assumptions={"negative": True}),
     # --- internal symbols of the derivation -------------------------------
     Quantity("Q", r"Q", "CES quantity aggregate (utility)", kind=_I),
     Quantity("A", r"A", "demand shifter R P^(sigma-1)", kind=_I),

@@ -10,8 +10,10 @@ template):
   :math:`F(\\varphi^*)` and its derivative :math:`F'(\\varphi^*)` (by
   ``sympy.diff``), the lower end of the cutoff search (the support's lower
   bound), and every other output as a function of :math:`\\varphi^*` (and of
-  the autarky cutoff :math:`\\varphi^*_A` for ``gains``).  The C and NumPy
-  targets add a safeguarded Newton solver for the cutoff.
+  the autarky cutoff :math:`\\varphi^*_A` for ``gains``), with survival
+  terms ``1 - erf(u)`` as ``erfc(u)``
+  (:func:`~melitz_sym.numeric.stable.code_form`).  The C and NumPy targets
+  add a safeguarded Newton solver for the cutoff.
 
 :func:`generate` renders a plan in one language (the targets live in
 :mod:`melitz_sym.export.targets`); :func:`write` writes the files, refusing to
@@ -27,6 +29,7 @@ from pathlib import Path
 import sympy as sp
 
 from ..errors import MelitzError, UnknownNameError
+from ..numeric.stable import code_form
 from ..symbols import REGISTRY, sym
 
 LANGUAGES = ("c", "fortran", "rust", "js", "octave", "numpy")
@@ -115,15 +118,15 @@ def plan(model) -> Plan:
     res = d.cutoff_residual
     funcs = [Function("cutoff_lower", params, sp.sympify(d.support_lower),
                       "lower end of the search for the cutoff (lower bound of productivity)"),
-             Function("cutoff_residual", (phi,) + params, res,
+             Function("cutoff_residual", (phi,) + params, code_form(res),
                       "residual F(phi_star) of the cutoff equation; the cutoff is its root"),
-             Function("cutoff_residual_dphi", (phi,) + params, sp.diff(res, phi),
+             Function("cutoff_residual_dphi", (phi,) + params, code_form(sp.diff(res, phi)),
                       "derivative dF/dphi_star of the cutoff residual")]
     for k, v in d.outputs.items():
         if v == phi:
             continue
         args = (phi, phi_a) + params if v.has(phi_a) else (phi,) + params
-        funcs.append(Function(k, args, v, REGISTRY[k].meaning))
+        funcs.append(Function(k, args, code_form(v), REGISTRY[k].meaning))
     return Plan(_prefix(model), d.title, params, tuple(funcs), restrictions, True, __version__)
 
 

@@ -179,11 +179,12 @@ def _at(values: Mapping[str, np.ndarray], idx: tuple) -> str:
 
 def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
            admissible: np.ndarray, errors: str) -> np.ndarray:
-    """Mask of admissible points whose solution is interior and finite.
+    """Mask of admissible points whose solution is interior.
 
     A corner (see :func:`melitz_sym.models.base.corner`) raises
-    :class:`AdmissibilityError` and a non-finite output :class:`NumericalError`
-    unless ``errors="nan"``; never a silent nan or inf.
+    :class:`AdmissibilityError` and a non-finite output :class:`NumericalError`;
+    with ``errors="nan"`` a corner is nan in every output and a non-finite
+    value (inf) is nan in its output only.  Never a silent inf.
     """
     from ..models.base import corner
 
@@ -220,7 +221,9 @@ def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndar
         raise NumericalError(
             f"the numeric solver produced no finite value of {', '.join(names)}{_at(values, idx)};"
             " m.reference(...) computes this point in mpmath")
-    return good & ~nonfinite
+    for v in result.values():  # errors="nan": a value that is not finite is nan
+        v[~np.isfinite(v)] = np.nan
+    return good
 
 
 def _closed_block(d, model, names: list[str]):

@@ -149,3 +149,15 @@ def special_form(expr: sp.Expr) -> sp.Expr:
     """:func:`erfc_form`, and every ``uppergamma(s, x)`` as ``gamma(s) gammaincc(s, x)``."""
     expr = erfc_form(expr)
     return expr.replace(sp.uppergamma, lambda s, x: sp.gamma(s) * gammaincc(s, x))
+
+
+class erfc(sp.Function):  # noqa: N801 (the name the code printers know)
+    r"""Complementary error function, kept unevaluated: sympy's ``erfc(-u)`` would
+    become ``2 - erfc(u)``.  Named ``erfc`` so that every code printer prints it
+    as its language's ``erfc``."""
+
+
+def code_form(expr: sp.Expr) -> sp.Expr:
+    r"""Stable form for generated code: :func:`erfc_form`, with
+    :math:`\Phi(x) = \mathrm{erfc}(-x/\sqrt2)/2` in the languages' own ``erfc``."""
+    return erfc_form(expr).replace(ndtr, lambda x: erfc(-x / sp.sqrt(2)) / 2)

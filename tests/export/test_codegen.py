@@ -51,7 +51,8 @@ MODERATE = {**melitz.BOX, "sigma": (1.5, 4), "s": (0.3, 1), "tau": (1, 2)}
 
 
 def _points(m, seed=2024) -> np.ndarray:
-    """POINTS random admissible parameter vectors in the model's sampling box."""
+    """POINTS random admissible parameter vectors in the model's sampling box, corners
+    (phi* below the lower bound: every entrant produces) left out."""
     d = m.derive()
     box = krugman.BOX if m.name == "krugman" else melitz.BOX
     if m.dist is not None and m.dist.name == "lognormal":
@@ -60,7 +61,7 @@ def _points(m, seed=2024) -> np.ndarray:
     rows = [random_point(d.parameters, d.restrictions, box, rng) for _ in range(2 * POINTS)]
     pts = np.array([[float(r[p]) for p in d.parameters] for r in rows])
     with np.errstate(all="ignore"):
-        ref = m.solve(**{p: pts[:, i] for i, p in enumerate(m.parameters)})
+        ref = m.solve(errors="nan", **{p: pts[:, i] for i, p in enumerate(m.parameters)})
     ok = np.logical_and.reduce([np.isfinite(v) for v in ref.values()])
     assert ok.sum() >= POINTS
     return pts[ok][:POINTS]

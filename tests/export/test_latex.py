@@ -92,6 +92,7 @@ def parse_back(tex: str, eq: sp.Basic) -> sp.Basic:
         lambda e: fback[e.func.__name__](*e.args))
     mapping = dict(back)
     mapping[sp.Symbol("e")] = sp.E
+    mapping[sp.Symbol("pi")] = sp.pi
     for s in parsed.free_symbols:
         if s not in mapping:
             same = [o for o in eq.free_symbols if o.name == s.name]

@@ -12,14 +12,17 @@ double {p}_solve_cutoff({params}, int *status)
 {{
     /* Safeguarded Newton iteration on y = log(phi_star): bracket the root of the
        decreasing residual by doubling [lo, hi], then take Newton steps and
-       bisect whenever a step leaves the bracket. */
+       bisect whenever a step leaves the bracket.  A residual that is nan far up
+       (every survival function underflowed) ends the doubling: the bisection
+       brings y back into range.  Converged when the step or the bracket is at
+       the rounding level of y, or the residual is exactly 0. */
     const double ms_lower = {p}_cutoff_lower({names});
     double ms_lo = ms_lower > 0 ? log(ms_lower) : -2.0, ms_width = 1.0, ms_y;
     double ms_hi = ms_lo + ms_width;
     int ms_i;
     *status = 1;
     for (ms_i = 0; ms_i < 200; ms_i++) {{
-        const int ms_need_hi = !({p}_cutoff_residual(exp(ms_hi), {names}) < 0);
+        const int ms_need_hi = {p}_cutoff_residual(exp(ms_hi), {names}) > 0;
         const int ms_need_lo = ms_lower <= 0 && !({p}_cutoff_residual(exp(ms_lo), {names}) > 0);
         if (!ms_need_hi && !ms_need_lo)
             break;
@@ -44,7 +47,8 @@ double {p}_solve_cutoff({params}, int *status)
         ms_next = ms_y - ms_f / ({p}_cutoff_residual_dphi(ms_phi, {names}) * ms_phi);
         if (!isfinite(ms_next) || ms_next <= ms_lo || ms_next >= ms_hi)
             ms_next = 0.5 * (ms_lo + ms_hi);
-        ms_done = fabs(ms_next - ms_y) <= 1e-15 * fmax(1.0, fabs(ms_y));
+        ms_done = fabs(ms_next - ms_y) <= 1e-15 * fmax(1.0, fabs(ms_y)) || ms_f == 0
+                  || ms_hi - ms_lo <= 4e-16 * fmax(1.0, fabs(ms_y));
         ms_y = ms_next;
         if (ms_done) {{
             *status = 0;

@@ -16,7 +16,8 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
     decreasing residual is bracketed by doubling [lo, hi], then Newton steps are
     taken and a bisection replaces any step that leaves the bracket.  Arguments
     broadcast like numpy arrays.  For gains, call it again with n = 0 to get the
-    autarky cutoff phi_star_A.
+    autarky cutoff phi_star_A.  A residual that is nan far up (every survival
+    function underflowed) ends the doubling; the bisection brings y back.
     """
     _args = numpy.broadcast_arrays(*[numpy.asarray(a, dtype=float) for a in ({names},)])
     _lower = numpy.broadcast_to(numpy.asarray(cutoff_lower(*_args), dtype=float), _args[0].shape)
@@ -25,7 +26,7 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
         _width = numpy.ones_like(_lo)
         _hi = _lo + _width
         for _ in range(200):
-            _need_hi = ~(cutoff_residual(numpy.exp(_hi), *_args) < 0)
+            _need_hi = cutoff_residual(numpy.exp(_hi), *_args) > 0
             _need_lo = (_lower <= 0) & ~(cutoff_residual(numpy.exp(_lo), *_args) > 0)
             if not (_need_hi.any() or _need_lo.any()):
                 break
@@ -43,7 +44,9 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
             _new = _y - _f / (cutoff_residual_dphi(_phi, *_args) * _phi)
             _bad = ~numpy.isfinite(_new) | (_new <= _lo) | (_new >= _hi)
             _new = numpy.where(_bad, 0.5 * (_lo + _hi), _new)
-            _done = numpy.abs(_new - _y) <= tol * numpy.maximum(1.0, numpy.abs(_y))
+            _scale = numpy.maximum(1.0, numpy.abs(_y))
+            _done = ((numpy.abs(_new - _y) <= tol * _scale) | (_f == 0)
+                     | (_hi - _lo <= 4e-16 * _scale))
             _y = _new
             if _done.all():
                 break
