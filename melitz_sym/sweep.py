@@ -207,7 +207,7 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
     if chunk_size < 1:
         raise ParseError("chunk size must be at least 1")
     columns = _columns(model, design, fixed or {})
-    outputs = model._output_names(outputs)
+    outputs = model.output_names(outputs)
     check_design(model, columns)
     names = list(columns)
     points = np.column_stack([columns[n] for n in names])

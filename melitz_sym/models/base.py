@@ -102,7 +102,7 @@ class Model:
         from ..numeric.precise import evaluate
 
         values = self.check(**params)
-        names = self._output_names(outputs)
+        names = self.output_names(outputs)
         result = evaluate(self.derive(), values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
         return {k: result[k] for k in names}
@@ -120,7 +120,7 @@ class Model:
         from ..numeric.reference import reference
 
         values = self.check(**params)
-        names = self._output_names(outputs)
+        names = self.output_names(outputs)
         result = reference(self, values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
         return {k: result[k] for k in names if k in result}
@@ -131,7 +131,7 @@ class Model:
         from ..numeric.fast import solve
 
         values = self.canonical_params(params)
-        names = self._output_names(outputs)
+        names = self.output_names(outputs)
         result = solve(self, self._with_cutoffs(names), values, errors)
         return {k: result[k] for k in names}
 
@@ -162,7 +162,8 @@ class Model:
         return sorted(set(names) | need & set(self.outputs),
                       key=self.outputs.index)
 
-    def _output_names(self, outputs: list[str] | None) -> list[str]:
+    def output_names(self, outputs: list[str] | None) -> list[str]:
+        """``outputs`` checked against the model's outputs (all of them for None)."""
         if outputs is None:
             return list(self.outputs)
         bad = [o for o in outputs if o not in self.outputs]

@@ -39,7 +39,7 @@ from ..symbols import sym
 from . import welfare
 from .ces import derive_ces_demand, derive_firm, rho
 from .melitz import BOX as MELITZ_BOX
-from .melitz import S, V, _specialise, derive_tail_objects
+from .melitz import S, V, specialise, derive_tail_objects
 from .solving import solve_power_law
 
 REF_H = "Helpman, Melitz & Yeaple (2004), AER 94(1)"
@@ -234,5 +234,5 @@ def derive(dist: Distribution) -> Derivation:
         d, dist, lam=lam, lam_of_Me=M_e_sym * sales["domestic"] / (M_e * L), M_e=M_e,
         W=W_cutoff, trade_ratio=sales["exports"] / sales["domestic"], cutoffs=cutoffs))
     outputs = {k: v.subs(cutoffs) for k, v in outputs.items()}
-    _specialise(d, dist, outputs, residual, open_economy=True)
+    specialise(d, dist, outputs, residual, open_economy=True)
     return d

@@ -237,7 +237,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
             d, dist, lam=lam, lam_of_Me=M_e_sym * lam / M_e, M_e=M_e, W=W_cutoff,
             trade_ratio=trade_ratio, cutoffs={phi_x: phi_x_of}))
     outputs = {k: v.subs(phi_x, phi_x_of) for k, v in outputs.items()}
-    _specialise(d, dist, outputs, residual_generic, open_economy)
+    specialise(d, dist, outputs, residual_generic, open_economy)
     return d
 
 
@@ -289,8 +289,8 @@ def _integral_obligations(dist: Distribution, x: sp.Symbol, a: sp.Expr) -> list[
     return [sp.diff(value, x) + x**a * dist.pdf(x)]
 
 
-def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Expr,
-                open_economy: bool) -> None:
+def specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Expr,
+               open_economy: bool) -> None:
     """Insert the distribution's S and V; find closed forms where the cutoff is a power law."""
     phi_s, n, x = sym("phi_star"), sym("n"), sym("x")
     S_l = sp.Lambda(x, d["survival"].rhs)

@@ -194,7 +194,7 @@ class MultiCountryModel(Model):
             raise MelitzError(f"{self.name}: solve supports errors='raise' only")
         from ..numeric import general_equilibrium
 
-        names = self._output_names(outputs)
+        names = self.output_names(outputs)
         result = getattr(general_equilibrium, self._solver)(self.derive(), self.read(params))
         return {k: result[k] for k in names}
 
@@ -204,7 +204,7 @@ class MultiCountryModel(Model):
         as nested lists of mpf)."""
         from ..numeric import ge_reference
 
-        names = self._output_names(outputs)
+        names = self.output_names(outputs)
         result = getattr(ge_reference, self._reference)(self.dist, self.read(params), dps)
         return {k: result[k] for k in names if k in result}
 

@@ -158,6 +158,6 @@ class erfc(sp.Function):  # noqa: N801 (the name the code printers know)
 
 
 def code_form(expr: sp.Expr) -> sp.Expr:
-    r"""Stable form for generated code: :func:`erfc_form`, with
+    r"""Stable form for generated code: :func:`special_form`, with
     :math:`\Phi(x) = \mathrm{erfc}(-x/\sqrt2)/2` in the languages' own ``erfc``."""
-    return erfc_form(expr).replace(ndtr, lambda x: erfc(-x / sp.sqrt(2)) / 2)
+    return special_form(expr).replace(ndtr, lambda x: erfc(-x / sp.sqrt(2)) / 2)
