@@ -5,6 +5,7 @@ never from the sweep itself.
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +150,17 @@ def test_cli_sweep(tmp_path, capsys):
     assert err.startswith("melitz-sym: error: ") and err.count("\n") == 1
     assert main(["sweep", "melitz", "-o", str(out)]) == 2
     assert "nothing to sweep" in capsys.readouterr().err
+
+
+def test_cli_sweep_over_a_value_of_the_parameter_file(tmp_path, capsys):
+    """The shipped example file sets tau; a sweep over tau uses the file for the rest,
+    and --set tau together with --grid tau is still refused."""
+    example = Path(__file__).parents[1] / "docs" / "examples" / "melitz-pareto.toml"
+    out = tmp_path / "res.csv"
+    args = ["sweep", "melitz", "--grid", "tau=1.2:2:3", "--params", str(example), "-o", str(out)]
+    assert main(args) == 0
+    res = sweep.read(out)
+    assert np.array_equal(res["tau"], np.linspace(1.2, 2, 3)) and np.all(res["k"] == 4.6)
+    capsys.readouterr()
+    assert main(args + ["--set", "tau=1.5"]) == 2
+    assert "both swept and set" in capsys.readouterr().err

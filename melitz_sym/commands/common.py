@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import MelitzError
@@ -24,11 +25,18 @@ def add_parameter_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parameters from a TOML or JSON file (--set overrides)")
 
 
-def parameters(args: argparse.Namespace) -> dict[str, str]:
-    """Parameters from ``--params FILE`` then ``--set``, as exact strings."""
+def parameters(args: argparse.Namespace, swept: Iterable[str] = ()) -> dict[str, str]:
+    """Parameters from ``--params FILE`` then ``--set``, as exact strings.
+
+    Names in ``swept`` are taken from the file only if the command does not
+    vary them (a sweep over tau ignores the file's tau; ``--set tau=...`` with a
+    sweep over tau is still a conflict).
+    """
     out: dict[str, str] = {}
     if getattr(args, "params", None):
-        out.update(_read_parameter_file(Path(args.params)))
+        skip = set(swept)
+        out.update((k, v) for k, v in _read_parameter_file(Path(args.params)).items()
+                   if k not in skip)
     for item in args.set:
         if "=" not in item:
             raise MelitzError(f"--set expects name=value, got {item!r}")

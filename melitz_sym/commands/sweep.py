@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         raise ParseError("nothing to sweep: give --grid NAME=START:STOP:COUNT, or --random N "
                          "or --lhs N with --range NAME=LOW:HIGH")
-    params = parameters(args)
+    params = parameters(args, swept=design)
     outputs = args.outputs.split(",") if args.outputs else None
     result = sweep.run(m, design, params, outputs, args.output, args.chunk_size, args.progress,
                        args.backend, args.scheduler)
