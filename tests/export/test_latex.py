@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import shutil
 import string
 import subprocess
 
@@ -27,13 +25,6 @@ def _derivation(name, dist):
     return (ms.model(name, dist=dist) if dist else ms.model(name)).derive()
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required in CI (.ci/run installs it)")
-        pytest.skip(f"{name} not installed")
-    return path
 
 
 # ---------------------------------------------------------------- round trip
@@ -180,8 +171,8 @@ def test_escape_makes_text_safe():
 
 
 @pytest.mark.parametrize("name, dist", [("krugman", None), ("melitz", "lognormal")])
-def test_document_compiles_without_errors_or_undefined_references(name, dist, tmp_path):
-    pdflatex = _tool("pdflatex")
+def test_document_compiles_without_errors_or_undefined_references(name, dist, tmp_path, tool):
+    pdflatex = tool("pdflatex")
     (tmp_path / "doc.tex").write_text(lx.document(_derivation(name, dist)))
     for _ in range(2):
         run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
