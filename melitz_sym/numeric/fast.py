@@ -19,7 +19,8 @@ from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from . import stable
 
-_MODULES = [{"ndtr": scipy.special.ndtr, "gammaincc": scipy.special.gammaincc}, "scipy", "numpy"]
+_MODULES = [{"ndtr": scipy.special.ndtr, "log_ndtr": scipy.special.log_ndtr,
+             "gammaincc": scipy.special.gammaincc}, "scipy", "numpy"]
 
 
 def _compile(symbols: tuple, exprs: tuple):
@@ -28,11 +29,6 @@ def _compile(symbols: tuple, exprs: tuple):
         vec = np.vectorize(lambda *a: tuple(fn(*a)), otypes=[float] * len(exprs))
         return lambda *a: list(vec(*a))
     return fn
-
-
-@lru_cache(maxsize=64)
-def _compiled(d_id: int, symbols: tuple, exprs: tuple):
-    return _compile(symbols, exprs)
 
 
 @lru_cache(maxsize=256)
@@ -59,42 +55,70 @@ def admissible_mask(d, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, li
     return ok, failures
 
 
-def _newton_log(F, dF, lower: np.ndarray, args: list, tol: float = 1e-15,
+def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
                 iters: int = 200) -> np.ndarray:
-    """Vectorised safeguarded Newton for F(exp(y)) = 0 with F decreasing in phi."""
-    lo = np.where(lower > 0, np.log(np.where(lower > 0, lower, 1.0)), -2.0)
-    lo = np.broadcast_to(lo, np.broadcast(lo, *args).shape).astype(float).copy()
-    width = np.ones_like(lo)
-    hi = lo + width
+    """Vectorised safeguarded Newton for R(y) = 0, y = log(phi), R decreasing.
+
+    ``FdF(y, *args)`` returns R and dR/dy together; each iteration evaluates it
+    once, on the unfinished points only, and tightens the bracket lo < y* < hi
+    (R(lo) > 0 > R(hi)).  The search starts at y = log(lower) + 1, with
+    log(lower) as lower end of the bracket, when ``lower > 0``, else at y = 0.
+    While one end is still open, the step goes towards it: the Newton step
+    while Newton steps shrink to less than half (at most 1 at first), else
+    twice the previous step (far in an exponential tail Newton steps stay
+    ~1/(sigma-1)).  Once
+    both ends are known, a Newton step that leaves the bracket or does not
+    shrink to half the step before last is replaced by bisection (``rtsafe``
+    of Numerical Recipes).  A point is finished once its Newton step is below
+    ``tol`` relative to max(1, |y|), its residual is exactly 0 or its bracket
+    is a few ulps wide.
+    """
+    shape = np.broadcast(lower, *args).shape
+    size = int(np.prod(shape))
+    lower = np.broadcast_to(lower, shape).reshape(-1)
+    act = [a if np.ndim(a) == 0 else np.broadcast_to(a, shape).reshape(-1) for a in args]
+    out = np.empty(size)
+    idx = np.arange(size)
+    bounded = lower > 0
+    lo = np.where(bounded, np.log(np.where(bounded, lower, 1.0)), -np.inf)
+    hi = np.full(size, np.inf)
+    y = np.where(bounded, lo + 1.0, 0.0)
+    dx = np.zeros(size)  # |last step|
+    dx_old = np.full(size, np.inf)  # |step before last|
+    dn = np.zeros(size)  # |last Newton step|
     with np.errstate(all="ignore"):
-        for _ in range(200):  # bracket: F(lo) > 0 > F(hi)
-            # nan far up: every survival function underflowed, the residual
-            # is -delta f_e there; the Newton stage bisects back into range
-            need_hi = F(np.exp(hi), *args) > 0
-            need_lo = (lower <= 0) & ~(F(np.exp(lo), *args) > 0)
-            if not (need_hi.any() or need_lo.any()):
-                break
-            width = np.where(need_hi | need_lo, width * 2, width)
-            hi = np.where(need_hi, hi + width, hi)
-            lo = np.where(need_lo, lo - width, lo)
-        y = 0.5 * (lo + hi)
-        done = np.zeros(y.shape, bool)
-        for _ in range(iters):  # converged points are frozen (no ulp-level dithering)
-            phi = np.exp(y)
-            f = F(phi, *args)
+        for _ in range(iters):
+            f, df = FdF(y, *act)
+            f = np.broadcast_to(f, y.shape)
             lo = np.where(f > 0, y, lo)
             hi = np.where(f < 0, y, hi)
-            step = f / (dF(phi, *args) * phi)
+            step = f / df
             newton = y - step
             scale = np.maximum(1.0, np.abs(y))
             now = (np.abs(step) <= tol * scale) | (f == 0) | (hi - lo <= 4e-16 * scale)
-            bad = ~np.isfinite(newton) | (newton < lo) | (newton > hi)
-            new = np.where(now, np.where(bad, y, newton), np.where(bad, 0.5 * (lo + hi), newton))
-            y = np.where(done, y, new)
-            done |= now
-            if done.all():
-                break
-    return np.exp(y)
+            inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
+            size_n = np.abs(step)
+            closed = np.isfinite(lo) & np.isfinite(hi)
+            bisect = ~inside | (size_n > 0.5 * dx_old)
+            mid = 0.5 * (lo + hi)
+            grow = np.maximum(2 * dx, 1.0)
+            reach = np.where(inside & (size_n < 0.5 * dn), size_n,
+                             np.minimum(np.where(inside, np.maximum(size_n, 2 * dx), grow), grow))
+            new = np.where(closed, np.where(bisect, mid, newton),
+                           y + np.where(np.isfinite(lo), reach, -reach))
+            dx, dx_old, dn = np.abs(new - y), dx, size_n
+            out[idx[now]] = np.where(inside, newton, y)[now]
+            if now.all():
+                return out.reshape(shape)
+            if now.any():
+                keep = ~now
+                idx, y, lo, hi, dx, dx_old, dn = (v[keep] for v in (idx, new, lo, hi, dx,
+                                                                     dx_old, dn))
+                act = [a if np.ndim(a) == 0 else a[keep] for a in act]
+            else:
+                y = new
+    out[idx] = y
+    return out.reshape(shape)
 
 
 BLOCK = 32768  # points per block: temporaries stay in cache, never giant arrays
@@ -235,29 +259,82 @@ def _closed_block(d, model, names: list[str]):
     return lambda args: fn(*_protected_args(order, args), *args)
 
 
+def _hoist(exprs: tuple, y: sp.Symbol) -> tuple[tuple, tuple, tuple]:
+    """``exprs`` with every largest ``y``-free part replaced by a new symbol.
+
+    Sums and products are split into their ``y``-free and ``y``-dependent
+    terms (``mu/s + z s - y/s`` becomes ``c_0 + c_1 y``), so that the
+    parameter-only work is done once per point instead of once per iteration.
+    Returns the rewritten expressions, the new symbols and what they stand for.
+    """
+    stand: dict[sp.Expr, sp.Symbol] = {}
+
+    def const(e: sp.Expr) -> sp.Expr:
+        if e.is_Number:
+            return e
+        if e not in stand:
+            stand[e] = sp.Symbol(f"c_{len(stand)}", real=True)
+        return stand[e]
+
+    def walk(e: sp.Expr) -> sp.Expr:
+        if not e.has(y):
+            return const(e)
+        if e.is_Add or e.is_Mul:
+            free = [a for a in e.args if not a.has(y)]
+            rest = [walk(a) for a in e.args if a.has(y)]
+            return e.func(*([const(e.func(*free))] if free else []), *rest)
+        return e.func(*[walk(a) for a in e.args]) if e.args else e
+
+    core = tuple(walk(e) for e in exprs)
+    return core, tuple(stand.values()), tuple(stand)
+
+
+@lru_cache(maxsize=64)
+def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Expr,
+                outputs: tuple):
+    """Compiled pieces of :func:`_newton_block`, keyed by the expressions: the
+    parameter-only part of the residual and its slope, the rest (in y and those
+    parts), the support's lower end and the outputs (in y and the parameters)."""
+    y = sp.Symbol("y_log_phi", real=True)
+    to_y = {phi_s: sp.exp(y)}
+    if sym("sigma") in order:
+        to_y[sym("sigma")] = 1 + stable.Z
+    terms = stable.exp_terms(stable.special_form(residual).subs(to_y))
+    core, consts, meaning = _hoist(
+        (stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y))), y)
+    autarky = any(e.has(sym("phi_star_A")) for e in outputs)
+    extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
+    return (_compile((stable.Z,) + order, meaning), _compile((y,) + consts, core),
+            sp.lambdify(order, lower, "numpy"), autarky,
+            _compile(extra_syms + order, tuple(
+                stable.special_form(e).subs(phi_s, sp.exp(y)) for e in outputs)))
+
+
 def _newton_block(d, names: list[str]):
-    """Evaluator of ``names`` on one block: Newton on log(phi*), then the outputs."""
+    """Evaluator of ``names`` on one block: Newton on y = log(phi*), then the outputs.
+
+    The cutoff residual is written with phi* = exp(y) and sigma = 1 + z as a sum
+    of exponentials of combined exponents (:func:`stable.exp_terms`); its
+    y-derivative is taken in the same form, so that terms cancel symbolically,
+    and both are compiled into one function with common subexpressions shared.
+    Their parameter-only parts (:func:`_hoist`) are evaluated once per block,
+    before the iteration.
+    """
     order = tuple(d.parameters)
-    phi_s = d.cutoff
-    res = stable.special_form(d.cutoff_residual)
-    F = _compiled(id(d), (phi_s,) + order, (res,))
-    dres = stable.special_form(sp.diff(d.cutoff_residual, phi_s))
-    dF = _compiled(id(d), (phi_s,) + order, (dres,))
-    low = sp.lambdify(order, d.support_lower, "numpy")
-    autarky = any(d.outputs[n].has(sym("phi_star_A")) for n in names)
-    extra_syms = (phi_s, sym("phi_star_A")) if autarky else (phi_s,)
-    out = _compiled(id(d), extra_syms + order, tuple(stable.special_form(d.outputs[n])
-                                                     for n in names))
+    pre, FdF, low, autarky, out = _newton_fns(
+        order, d.cutoff, d.cutoff_residual, sp.sympify(d.support_lower),
+        tuple(d.outputs[n] for n in names))
+
+    def cutoff(lower, args):
+        return newton_log(FdF, lower, pre(*_protected_args(order, args)[:1], *args))
 
     def run(args):
         shape = np.broadcast_shapes(*[np.shape(a) for a in args])
         lower = np.broadcast_to(np.asarray(low(*args), float), shape)
-        phi = _newton_log(lambda x, *a: F(x, *a)[0], lambda x, *a: dF(x, *a)[0], lower, args)
-        extra = [phi]
+        extra = [cutoff(lower, args)]
         if autarky:
-            args0 = [np.zeros_like(a) if p.name == "n" else a for p, a in zip(order, args)]
-            extra.append(_newton_log(lambda x, *a: F(x, *a)[0], lambda x, *a: dF(x, *a)[0],
-                                     lower, args0))
+            extra.append(np.exp(cutoff(lower, [np.zeros_like(a) if p.name == "n" else a
+                                               for p, a in zip(order, args)])))
         return [np.broadcast_to(np.asarray(v, float), shape) for v in out(*extra, *args)]
 
     return run

@@ -34,7 +34,7 @@ import sympy as sp
 
 from ..errors import AdmissibilityError
 from ..symbols import sym
-from .fast import _newton_log
+from .fast import newton_log
 
 _MODULES = ["scipy", "numpy"]
 
@@ -208,9 +208,14 @@ class AsymSystem:
         syms = tuple(sorted(self.d.pair["fe"].free_symbols - {self.phi_s},
                             key=lambda s: s.name))
         F = _lambdify((self.phi_s,) + syms, self.d.pair["fe"] - 1)
-        dF = _lambdify((self.phi_s,) + syms, self.d.pair["fe_phi"] / self.phi_s)
+        dF = _lambdify((self.phi_s,) + syms, self.d.pair["fe_phi"])  # d/d log phi
+
+        def residual_and_slope(y, *args):  # in y = log phi
+            phi = np.exp(y)
+            return F(phi, *args), dF(phi, *args)
+
         lower = np.broadcast_to(_eval(self.d.pair["lower"], diag), (N,))
-        return _newton_log(F, dF, lower, [diag[s] for s in syms])
+        return np.exp(newton_log(residual_and_slope, lower, [diag[s] for s in syms]))
 
 
 def newton(system: AsymSystem, u0: np.ndarray, tol: float = 1e-14,

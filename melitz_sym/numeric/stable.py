@@ -1,15 +1,24 @@
 r"""Rewrite derived expressions into numerically stable forms before ``lambdify``.
 
-Closed forms (:func:`log_domain`)
+Closed forms (:func:`closed_form`, :func:`log_of`)
     In the shifted symbols :math:`z = \sigma - 1` and :math:`e = k - (\sigma - 1)`
     (:mod:`melitz_sym.simplify`), each output is a product of powers of positive
     quantities and of sums of such products.  It is emitted as
-    :math:`\exp(\log y)` with :math:`\log y` a sum of ``exponent * log(base)``
-    terms, so that nested powers become one combined exponent and
-    :math:`b^k`, :math:`\tau^k`, :math:`f_x^{e/z}` never overflow on their own;
-    a sum of such powers becomes ``logaddexp`` of the logs of its terms.  Sums
-    without symbolic powers (:math:`z + e`, :math:`1 + z`) are evaluated
-    directly (``log1p`` for :math:`1 + x`).  The solver passes :math:`z` and
+    :math:`\exp(\log y)` with :math:`\log y = \sum_j c_j \log x_j`: exponents
+    are combined (one coefficient per base, in partial fractions of :math:`z`,
+    bases with the same coefficient under one log), so that nested powers
+    become one exponent, exponents that cancel between factors cancel exactly,
+    and :math:`b^k`, :math:`\tau^k`, :math:`f_x^{e/z}` never overflow on their
+    own.  A sum of such powers is normalised by one of its terms and becomes
+    ``logaddexp`` of the log-ratios of its terms to that one; with several
+    sums the form whose reference terms are the largest is selected point by
+    point (see :func:`log_of`).  Sums without symbolic powers (:math:`z + e`,
+    :math:`1 + z`) are evaluated directly (``log1p`` for :math:`1 + x`).
+    The log domain costs a relative error of about :math:`|\log y|` ulps, so an
+    output near the ends of the double range (:math:`\tau^{-k}` with
+    :math:`k \log\tau` in the hundreds) is accurate to some 1e-13, not 1e-15;
+    ``pow`` would not do better, since its exponent (:math:`k/z`) is rounded
+    too.  The solver passes :math:`z` and
     :math:`e` as arguments, computed once as ``sigma - 1`` and
     ``(k - sigma) + 1``: both are exact in floating point when :math:`e` is
     small (Sterbenz), so :math:`e` is never the difference of two rounded
@@ -30,6 +39,9 @@ Incomplete gamma functions (:func:`special_form`)
 """
 
 from __future__ import annotations
+
+import itertools
+from functools import lru_cache
 
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
@@ -57,47 +69,160 @@ def _has_symbolic_power(e: sp.Expr) -> bool:
     return any(not p.exp.is_Number for p in e.atoms(sp.Pow)) or e.has(sp.exp)
 
 
-def log_of(expr: sp.Expr) -> sp.Expr:
-    """An expression for log(expr) of a positive expression, built from the tree."""
+#: A sum of positive terms in the log domain: (coefficient, logs of its terms).
+_Sum = tuple[sp.Expr, list[sp.Expr]]
+
+
+def _log_parts(expr: sp.Expr) -> tuple[sp.Expr, list[_Sum]]:
+    """log(expr) of a positive expression as ``linear + sum(c * log(sum(exp(l))))``.
+
+    ``linear`` is a combination of logs of the bases; each sum of positive terms
+    with symbolic powers is kept apart as (c, [l_1, l_2, ...]) so that
+    :func:`log_of` can normalise it before the logs are combined.
+    """
     if expr.is_Mul:
-        return sp.Add(*[log_of(a) for a in expr.args])
+        parts = [_log_parts(a) for a in expr.args]
+        return sp.Add(*[p[0] for p in parts]), [s for p in parts for s in p[1]]
     if expr.is_Pow:
-        return expr.exp * log_of(expr.base)
+        lin, sums = _log_parts(expr.base)
+        return expr.exp * lin, [(expr.exp * c, logs) for c, logs in sums]
     if isinstance(expr, sp.exp):
-        return expr.args[0]
+        return expr.args[0], []
     if expr.is_Add:
         terms = sp.Add.make_args(expr)
         positive = all(t.could_extract_minus_sign() is False for t in terms)
         if positive and _has_symbolic_power(expr):
-            logs = [log_of(t) for t in terms]
-            out = logs[0]
-            for lt in logs[1:]:
-                out = logaddexp(out, lt)
-            return out
+            return sp.S.Zero, [(sp.S.One, [log_of(t) for t in terms])]
         if len(terms) == 2 and sp.S.One in terms:
             rest = terms[1] if terms[0] == 1 else terms[0]
-            return log1p(rest)
-        return sp.log(expr)
-    if expr.is_Number:
-        return sp.log(expr)
-    return sp.log(expr)
+            return log1p(rest), []
+    return sp.log(expr), []
 
 
-def _positive_sums(expr: sp.Expr) -> bool:
-    """Every sum in ``expr`` has only terms of positive sign (so ``expr > 0``)."""
-    return all(t.could_extract_minus_sign() is False
-               for a in expr.atoms(sp.Add) for t in a.args) and expr.could_extract_minus_sign() \
-        is False
+def _combined(expr: sp.Expr) -> sp.Expr:
+    """A combination of logs with one factored coefficient per log: ``sum c_j log(x_j)``."""
+    kept = {a: sp.Dummy() for a in expr.atoms(logaddexp)}  # their arguments stay as they are
+    expr = sp.expand(expr.xreplace(kept), log=False, power_exp=False, power_base=False,
+                     multinomial=False).xreplace({d: a for a, d in kept.items()})
+    logs = [a for a in expr.atoms(sp.log, log1p, logaddexp)]
+    other: dict[sp.Expr, sp.Expr] = {}
+    product: dict[sp.Expr, sp.Expr] = {}
+    for a, coefficient in sp.collect(expr, logs, evaluate=False).items():
+        for c in _partial_fractions(coefficient):
+            if c == 0:
+                continue
+            sign = -1 if c.could_extract_minus_sign() else 1
+            if isinstance(a, sp.log):
+                product[sign * c] = product.get(sign * c, sp.S.One) * a.args[0] ** sign
+            else:
+                other[sign * c] = other.get(sign * c, sp.S.Zero) + sign * a
+    return sp.Add(*[c * (other.get(c, 0) + _log_ratio(product.get(c, 1)))
+                    for c in dict.fromkeys([*other, *product])])
 
 
+def _partial_fractions(c: sp.Expr) -> list[sp.Expr]:
+    """``c`` as a sum of partial fractions in Z and one polynomial part, e.g.
+    ``(e + 2z)/(z (e + z)) = 1/z + 1/(e + z)`` (fewer roundings per term)."""
+    parts = sp.Add.make_args(sp.apart(sp.factor(c), Z))
+    poly = sp.Add(*[p for p in parts if not sp.fraction(p)[1].has(Z)])
+    return [sp.factor(p) for p in parts if sp.fraction(p)[1].has(Z)] + [sp.factor(poly)]
+
+
+def _log_ratio(x: sp.Expr) -> sp.Expr:
+    """``log(x)``, as ``-log(1/x)`` when x is a reciprocal (one rounding less)."""
+    num, den = sp.fraction(x)
+    return -sp.log(den) if num == 1 else sp.log(x)
+
+
+def _lse(logs: list[sp.Expr]) -> sp.Expr:
+    """log(sum(exp(l))) of the logs ``l`` as nested ``logaddexp``."""
+    out = logs[0]
+    for lt in logs[1:]:
+        out = logaddexp(out, lt)
+    return out
+
+
+def _reference(log_term: sp.Expr) -> sp.Expr:
+    """The log of a term without its factors that may be zero (such as ``n``)."""
+    return sp.Add(*[a for a in sp.Add.make_args(sp.expand(log_term, log=False))
+                    if all(s.is_positive for s in a.free_symbols)])
+
+
+#: At most this many choices of reference terms are compared (or selected between).
+_MAX_CHOICES = 16
+
+
+def _normalised(linear: sp.Expr, sums: list[_Sum], refs: tuple[int, ...]
+                ) -> tuple[sp.Expr, tuple, sp.Expr]:
+    """``linear + sum(c log S)`` with each sum S normalised by its term ``refs[s]``:
+    the expression, its size (operations, then fewer ``logaddexp`` arguments
+    that are not 0, then a canonical order, so that outputs sharing a sum
+    share its normalised form) and the condition that every reference term
+    is the largest of its sum."""
+    ref_logs = [_reference(logs[j]) for (_, logs), j in zip(sums, refs)]
+    lin = _combined(linear + sp.Add(*[c * r for (c, _), r in zip(sums, ref_logs)]))
+    inner = [[_combined(lt - r) for lt in logs] for (_, logs), r in zip(sums, ref_logs)]
+    largest = sp.And(*[x <= i[j] for i, j in zip(inner, refs) for x in i if x != i[j]])
+    inner = [sorted(i, key=sp.default_sort_key) for i in inner]
+    expr = _combined(lin + sp.Add(*[c * _lse(i) for (c, _), i in zip(sums, inner)]))
+    size = (sp.count_ops(lin) + sum(sp.count_ops(x) for i in inner for x in i),
+            -sum(x == 0 for i in inner for x in i), sp.default_sort_key(ref_logs))
+    return expr, size, largest
+
+
+def log_of(expr: sp.Expr) -> sp.Expr:
+    r"""An expression for log(expr) of a positive expression, built from the tree.
+
+    Logs of products and powers are combined into :math:`\sum_j c_j \log x_j`
+    with one factored coefficient :math:`c_j` per group of bases (one log of
+    their product), so that exponents such as :math:`e/z` that cancel between
+    factors cancel exactly.  A sum of positive terms :math:`S = \sum_i t_i`
+    with symbolic powers is normalised by one of its terms,
+    :math:`\log S = \log t_r + \mathrm{logaddexp}_i(\log t_i - \log t_r)`
+    (:math:`t_r` stripped of factors that may be zero, such as ``n``), so that
+    :math:`\log t_r` cancels symbolically against the other factors instead
+    of being added and subtracted in floating point (in
+    :math:`f^{e/z}/(n f^{e/z} + \dots)` the large :math:`(e/z)\log f` never
+    appears).  With one such sum, :math:`t_r` is the term that makes the
+    expression shortest.  With several (ratios of sums, as in
+    :math:`S_1^{a}/S_2^{b}` with large :math:`a \approx b`), the form is
+    chosen point by point: each sum is normalised by its largest term there,
+    so that every ``logaddexp`` is of order one and the large parts of the
+    sums cancel symbolically.
+    """
+    linear, sums = _log_parts(expr)
+    combos = list(itertools.islice(itertools.product(*[range(len(lg)) for _, lg in sums]),
+                                   _MAX_CHOICES))
+    forms = [_normalised(linear, sums, refs) for refs in combos]
+    if len(sums) < 2:
+        return min(forms, key=lambda f: f[1])[0]
+    pieces = [(f, cond) for f, _, cond in forms[:-1]] + [(forms[-1][0], True)]
+    return sp.Piecewise(*pieces)
+
+
+def _positive(expr: sp.Expr) -> bool:
+    """``expr > 0`` follows from its tree: products, powers (of any real exponent)
+    and sums of positive factors, over positive symbols and numbers.  Exponents
+    are not looked at (``tau**(-e - z)`` is positive)."""
+    if expr.is_Mul or expr.is_Add:
+        return all(_positive(a) for a in expr.args)
+    if expr.is_Pow:
+        return _positive(expr.base) and expr.exp.is_extended_real is True
+    if isinstance(expr, sp.exp):
+        return expr.args[0].is_extended_real is True
+    return expr.is_positive is True or (expr.is_nonnegative is True and expr.is_Symbol)
+
+
+@lru_cache(maxsize=512)
 def closed_form(expr: sp.Expr, with_k: bool) -> sp.Expr:
     """The stable form of a closed form, in Z (and E).
 
-    exp(log expr) when every sum in it is a sum of positive terms (the output is
-    positive); otherwise the expression in the protected quantities as it is.
+    exp(:func:`log_of` expr) when the expression is positive by its tree
+    (:func:`_positive`); otherwise the expression in the protected quantities
+    as it is.  Cached: solving for another set of outputs reuses the forms.
     """
     expr = protected(expr, with_k)
-    return sp.exp(log_of(expr)) if _positive_sums(expr) else expr
+    return sp.exp(log_of(expr)) if _positive(expr) else expr
 
 
 class ndtr(sp.Function):  # noqa: N801 (the scipy name)
@@ -109,32 +234,33 @@ class ndtr(sp.Function):  # noqa: N801 (the scipy name)
 
 
 def erfc_form(expr: sp.Expr) -> sp.Expr:
-    """Rewrite K + K erf(u) as 2K Phi(sqrt(2) u) and K - K erf(u) as 2K Phi(-sqrt(2) u).
+    r"""Rewrite every sum that is a polynomial in ``erf(u)`` in powers of
+    :math:`\Phi(\sqrt2 u) = (1 + \mathrm{erf}(u))/2` or of
+    :math:`\Phi(-\sqrt2 u) = (1 - \mathrm{erf}(u))/2`, whichever leaves fewer terms.
 
-    K is any common factor of two terms of a sum (a number, or an expression
-    such as ``f (phi* tau)^(sigma-1) / 2``).  Phi is :class:`ndtr`, so no
-    survival function is ever computed as 1 - Phi(z).
+    So K + K erf(u) becomes 2K Phi(sqrt(2) u), K - K erf(u) becomes
+    2K Phi(-sqrt(2) u) and K erf(u)^2 + 2K erf(u) + K becomes 4K Phi(sqrt(2) u)^2,
+    for any common factor K (a number, or an expression such as
+    ``f (phi* tau)^(sigma-1) / 2``).  Phi is :class:`ndtr`, so no survival
+    function is ever computed as 1 - Phi(z); a sum that gets no shorter keeps its erf.
     """
 
     def fix(add: sp.Expr) -> sp.Expr:
-        terms = list(sp.Add.make_args(add))
-        for i, t in enumerate(terms):
-            erfs = [a for a in sp.Mul.make_args(t) if isinstance(a, sp.erf)]
-            if not erfs:
-                continue
-            u = erfs[0].args[0]
-            K = t / erfs[0]
-            for j, other in enumerate(terms):
-                if j == i:
-                    continue
-                if other == K:
-                    new = 2 * K * ndtr(sp.sqrt(2) * u)
-                elif other == -K:
-                    new = -2 * K * ndtr(-sp.sqrt(2) * u)
-                else:
-                    continue
-                rest = [x for m, x in enumerate(terms) if m not in (i, j)]
-                return fix(sp.Add(new, *rest)) if rest else new
+        terms = sp.Add.make_args(add)
+        for g in sorted(add.atoms(sp.erf), key=sp.default_sort_key):
+            split = [t.as_independent(g, as_Add=False) for t in terms]
+            if any(p.has(g) and not (p == g or (p.is_Pow and p.base == g and p.exp.is_Integer
+                                                and p.exp > 0)) for _, p in split):
+                continue  # erf(u) inside a function or a denominator: not a polynomial
+            best = add
+            for sign in (1, -1):  # erf(u) = sign (2 Phi(sign sqrt(2) u) - 1)
+                w = 2 * ndtr(_normal_argument(sign * sp.sqrt(2) * g.args[0]))
+                new = sp.Add(*[c * t for c, p in split for t in sp.Add.make_args(
+                    sp.expand((sign * (w - 1)) ** (1 if p == g else p.exp)) if p.has(g) else p)])
+                if len(sp.Add.make_args(new)) < len(sp.Add.make_args(best)):
+                    best = new
+            if best is not add:
+                return fix(best)
         return add
 
     return expr.replace(lambda e: e.is_Add and e.has(sp.erf), fix)
@@ -143,6 +269,12 @@ def erfc_form(expr: sp.Expr) -> sp.Expr:
 class gammaincc(sp.Function):  # noqa: N801 (the scipy name)
     r"""Regularised upper incomplete gamma :math:`Q(s, x) = \Gamma(s, x)/\Gamma(s)`,
     kept unevaluated; compiled to ``scipy.special.gammaincc``."""
+
+    def fdiff(self, argindex=2):
+        if argindex != 2:
+            raise sp.ArgumentIndexError(self, argindex)
+        s, x = self.args
+        return -x ** (s - 1) * sp.exp(-x) / sp.gamma(s)
 
 
 def special_form(expr: sp.Expr) -> sp.Expr:
@@ -161,3 +293,99 @@ def code_form(expr: sp.Expr) -> sp.Expr:
     r"""Stable form for generated code: :func:`special_form`, with
     :math:`\Phi(x) = \mathrm{erfc}(-x/\sqrt2)/2` in the languages' own ``erfc``."""
     return special_form(expr).replace(ndtr, lambda x: erfc(-x / sp.sqrt(2)) / 2)
+
+
+def _normal_argument(x: sp.Expr) -> sp.Expr:
+    """The argument of Phi as one fraction with common factors taken out:
+    ``sqrt(2) (sqrt(2) mu/(2 s) - sqrt(2) log(phi)/(2 s))`` is ``(mu - log(phi))/s``."""
+    return sp.factor_terms(sp.expand_mul(x, deep=False))
+
+
+class log_ndtr(sp.Function):  # noqa: N801 (the scipy name)
+    r""":math:`\log\Phi(x)`, compiled to ``scipy.special.log_ndtr`` (accurate far into
+    both tails).  Its derivative :math:`\varphi(x)/\Phi(x)` is
+    :math:`\exp(-x^2/2 - \log\Phi(x))/\sqrt{2\pi}`: no overflow, no 0/0."""
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return sp.exp(-x**2 / 2 - self - sp.log(2 * sp.pi) / 2)
+
+
+def _positive_factor(e: sp.Expr) -> bool:
+    """``e`` is positive for every admissible real value of its symbols."""
+    if isinstance(e, (ndtr, sp.exp)):
+        return True
+    if e.is_Pow:
+        return _positive_factor(e.base) and all(s.is_real for s in e.exp.free_symbols)
+    if e.is_Mul:
+        return all(_positive_factor(a) for a in e.args)
+    return e.is_positive is True
+
+
+def _log_factor(e: sp.Expr) -> sp.Expr:
+    """log of a positive factor (:func:`_positive_factor`) as an expanded sum:
+    log Phi(x) is ``log_ndtr(x)``, powers and products become sums of logs."""
+
+    def log(a: sp.Expr) -> sp.Expr:
+        if a.is_Mul:
+            return sp.Add(*[log(b) for b in a.args])
+        if a.is_Pow:
+            return a.exp * log(a.base)
+        if isinstance(a, sp.exp):
+            return a.args[0]
+        if isinstance(a, ndtr):
+            return log_ndtr(a.args[0])
+        return sp.log(a)
+
+    return sp.expand(log(e))
+
+
+def exp_terms(expr: sp.Expr) -> list[tuple[sp.Expr, sp.Expr]]:
+    r"""``expr`` as :math:`\sum_i c_i \exp(L_i)`: the pairs :math:`(c_i, L_i)`.
+
+    Each term of the expanded sum is split into the factors known to be positive
+    (powers of positive parameters, exp, Phi), whose logarithms are combined into
+    the expanded exponent :math:`L_i` (``log_ndtr`` for Phi), and the rest
+    :math:`c_i` (numbers, ``n``, integrals).  Exponents are combined before
+    ``exp`` is taken, so that :math:`e^{(\sigma-1)\mu + (\sigma-1)^2 s^2/2}\,\Phi(x)`
+    does not overflow, and ratios such as :math:`\Phi(x)/\Phi(x)` cancel exactly.
+    """
+    out = []
+    for t in sp.Add.make_args(sp.expand_mul(expr, deep=False)):
+        c, rest = t.as_coeff_Mul()
+        coeff, logs = [c], []
+        for factor in sp.Mul.make_args(rest):
+            (logs.append(_log_factor(factor)) if _positive_factor(factor)
+             else coeff.append(factor))
+        out.append((sp.Mul(*coeff), sp.Add(*logs)))
+    return out
+
+
+def exp_terms_diff(terms: list[tuple[sp.Expr, sp.Expr]], y: sp.Symbol
+                   ) -> list[tuple[sp.Expr, sp.Expr]]:
+    r"""Derivative in ``y`` of :math:`\sum_i c_i e^{L_i}` in the same form.
+
+    Every term of :math:`c_i L_i' e^{L_i}` has its exponential factors merged
+    into the exponent, so that equal terms of opposite sign (the densities from
+    differentiating :math:`\Phi` in the limits of a tail moment and in its
+    survival weight) cancel symbolically instead of in floating point.
+    """
+    out = []
+    for c, L in terms:
+        for k in sp.Add.make_args(sp.expand(sp.diff(L, y))):
+            kc, kr = k.as_coeff_Mul()
+            extra, rest = sp.S.Zero, [c * kc]
+            for factor in sp.Mul.make_args(kr):
+                if _positive_factor(factor):
+                    extra += _log_factor(factor)
+                else:
+                    rest.append(factor)
+            out.append((sp.Mul(*rest), sp.expand(L + extra)))
+        if c.has(y):
+            out.append((sp.diff(c, y), L))
+    return out
+
+
+def exp_sum(terms: list[tuple[sp.Expr, sp.Expr]]) -> sp.Expr:
+    r""":math:`\sum_i c_i \exp(L_i)`; equal terms of opposite sign cancel here."""
+    return sp.Add(*[c * sp.exp(L) for c, L in terms])
