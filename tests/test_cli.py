@@ -46,3 +46,20 @@ def test_bad_input_exits_2_with_message(args, words, capsys):
     err = capsys.readouterr().err
     assert words in err
     assert "Traceback" not in err
+
+
+def test_verify_and_claims_print_json(capsys):
+    """--json: the verdicts as JSON; a false equation carries its counterexample as text."""
+    import json
+
+    from melitz_sym.cli import main
+
+    assert main(["verify", "krugman", "--json", "markup = sigma/(sigma-1)",  # Krugman (1980)
+                 "markup = sigma"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    first, second = out["verdicts"]
+    assert out["model"] == "krugman" and first["holds"] is True and second["holds"] is False
+    assert set(second["counterexample"]) == {"point", "lhs", "rhs"}
+    assert main(["claims", "krugman", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert results and all(r["holds"] is True for r in results)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 
-from .common import add_model_arguments
+from .common import add_model_arguments, json_value
 
 HELP = ("check the literature's qualitative claims about a model (comparative statics); "
         "exit 0 all hold, 1 some do not")
@@ -22,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(repeatable; replaces the registered claims)")
     parser.add_argument("--list", action="store_true",
                         help="list the registered claims without checking them")
+    parser.add_argument("--json", action="store_true",
+                        help="print the claims or verdicts as JSON (numbers as exact text)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
     m = model(args.model, args.dist)
     if args.list:
+        if args.json:
+            print(json.dumps(json_value(claims(m)), indent=2))
+            return 0
         for c in claims(m):
             print(f"{c.name:28s} {c.text}\n{'':28s} {c.description} [{c.source}]")
         return 0
@@ -37,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
         results = [claim(m, text) for text in args.claim]
     else:
         results = check_claims(m, args.only)
-        if not results:
+        if not results and not args.json:
             print(f"no registered claims for {m.name}")
-    print("\n".join(str(r) for r in results))
+    if args.json:
+        print(json.dumps({"model": m.name, "dist": m.dist.name if m.dist else None,
+                          "results": json_value(results)}, indent=2))
+    else:
+        print("\n".join(str(r) for r in results))
     return 0 if all(r.holds for r in results) else 1

@@ -62,3 +62,20 @@ def _read_parameter_file(path: Path) -> dict[str, str]:
     if not isinstance(data, dict):
         raise MelitzError(f"parameter file {path} must hold a table of name = value")
     return {str(k): str(v) for k, v in data.items()}
+
+
+def json_value(x: object) -> object:
+    """``x`` as JSON values: dataclasses and mappings as objects with string keys,
+    booleans, integers and None as they are, anything else (mpmath and sympy
+    numbers, expressions) as its text, so that no digit is lost."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        x = {f.name: getattr(x, f.name) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {str(k): json_value(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_value(v) for v in x]
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    return str(x)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 
-from .common import add_model_arguments
+from .common import add_model_arguments, json_value
 
 HELP = "verify equations against a model's derivation (exit 0 all hold, 1 some do not)"
 EXAMPLE = r"""melitz-sym verify melitz --dist pareto \
@@ -19,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an equation 'lhs = rhs' in LaTeX or sympy syntax")
     parser.add_argument("--seconds", type=float, default=120.0,
                         help="time budget of each numeric check (default 120)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the verdicts as JSON (equation, holds, method, step, "
+                        "counterexample, condition, detail; numbers as exact text)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,5 +31,10 @@ def run(args: argparse.Namespace) -> int:
 
     m = model(args.model, args.dist)
     verdicts = [verify(m, eq, seconds=args.seconds) for eq in args.equations]
-    print("\n".join(str(v) for v in verdicts))
+    if args.json:
+        print(json.dumps({"model": m.name, "dist": m.dist.name if m.dist else None,
+                          "verdicts": json_value(verdicts)}, indent=2))
+    else:
+        print("\n".join(str(v) for v in verdicts))
     return 0 if all(v.holds for v in verdicts) else 1
+
