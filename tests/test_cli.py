@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+import melitz_sym as ms
 from melitz_sym.cli import main
 
 PARETO = ["--set", "sigma=3.8", "--set", "k=4.6", "--set", "b=0.5", "--set", "f=1",
@@ -50,10 +51,6 @@ def test_bad_input_exits_2_with_message(args, words, capsys):
 
 def test_verify_and_claims_print_json(capsys):
     """--json: the verdicts as JSON; a false equation carries its counterexample as text."""
-    import json
-
-    from melitz_sym.cli import main
-
     assert main(["verify", "krugman", "--json", "markup = sigma/(sigma-1)",  # Krugman (1980)
                  "markup = sigma"]) == 1
     out = json.loads(capsys.readouterr().out)
@@ -63,3 +60,9 @@ def test_verify_and_claims_print_json(capsys):
     assert main(["claims", "krugman", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)["results"]
     assert results and all(r["holds"] is True for r in results)
+
+
+def test_models_json(capsys):
+    assert main(["models", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert set(listed) == set(ms.models()) and "melitz-asym" in listed
