@@ -200,7 +200,12 @@ class Derivation:
     # ----- building --------------------------------------------------------
     def add(self, name: str, eq: sp.Basic, rule: str, inputs: Iterable[str] = (),
             ref: str | None = None, obligation: Iterable[sp.Expr] = ()) -> sp.Eq:
-        """Append a step and return its equation."""
+        """Append a step and return its equation.
+
+        Models build ``eq`` with ``sp.Eq(lhs, rhs, evaluate=False)``: a step states
+        its equation and ``check()`` proves it; letting sympy try to decide it at
+        construction costs time and can turn a true equation into ``True``.
+        """
         if name in self.steps:
             raise ValueError(f"duplicate step {name!r}")
         inputs = tuple(inputs)

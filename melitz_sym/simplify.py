@@ -32,9 +32,9 @@ def shifts(with_k: bool = True) -> tuple[dict, dict]:
 
 
 def subs_seq(expr: sp.Expr, mapping: Mapping) -> sp.Expr:
-    """Substitute one pair at a time, in order."""
+    """Substitute one symbol at a time, in order (``xreplace``: symbols only, fast)."""
     for old, new in mapping.items():
-        expr = expr.subs(old, new)
+        expr = expr.xreplace({old: new})
     return expr
 
 

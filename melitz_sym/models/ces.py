@@ -43,10 +43,11 @@ def derive_ces_demand(d: Derivation) -> sp.Expr:
     q_of, p_of = sp.Function("q"), sp.Function("p")
     r = rho()
     d.add("ces_utility",
-          sp.Eq(Q, sp.Integral(q_of(omega) ** r, omega) ** (1 / r)),
+          sp.Eq(Q, sp.Integral(q_of(omega) ** r, omega) ** (1 / r), evaluate=False),
           "primitive: CES utility over the set of varieties", ref="Melitz (2003) eq. (1)")
     d.add("price_index_definition",
-          sp.Eq(P, sp.Integral(p_of(omega) ** (1 - sigma), omega) ** (1 / (1 - sigma))),
+          sp.Eq(P, sp.Integral(p_of(omega) ** (1 - sigma), omega) ** (1 / (1 - sigma)),
+                evaluate=False),
           "primitive: CES price index (dual of the utility)", ref="Melitz (2003) eq. (1)")
     # Utility as a function of one variety's quantity q and the rest X.
     X = sp.Dummy("X", positive=True)
@@ -62,7 +63,7 @@ def derive_ces_demand(d: Derivation) -> sp.Expr:
     # Spending R = int p q = Q P^sigma P^(1-sigma) = P Q, so Q = R / P.
     spending = (demand_Q * p / p ** (1 - sigma)) * P ** (1 - sigma)
     demand = sp.powsimp(demand_Q.subs(Q, R / P), force=True)
-    d.add("ces_demand", sp.Eq(q, demand),
+    d.add("ces_demand", sp.Eq(q, demand, evaluate=False),
           "first-order condition of utility maximisation dQ/dq = ell p, with the "
           "Lagrange multiplier ell = 1/P from the utility identity and Q = R/P "
           "from the budget",
@@ -70,7 +71,7 @@ def derive_ces_demand(d: Derivation) -> sp.Expr:
           obligation=[spending - P * Q,
                       sp.diff(U, q).subs(X, Q**r - q**r).subs(q, demand_Q)
                       - ell_sol * p])
-    d.add("demand_shifter", sp.Eq(A, R * P ** (sigma - 1)),
+    d.add("demand_shifter", sp.Eq(A, R * P ** (sigma - 1), evaluate=False),
           "definition: demand shifter A, so that q = A p^(-sigma)", ["ces_demand"],
           obligation=[(demand - A * p ** (-sigma)).subs(A, R * P ** (sigma - 1))])
     return A * p ** (-sigma)
@@ -104,18 +105,19 @@ def derive_firm(d: Derivation, demand: sp.Expr, suffix: str, unit_cost: sp.Expr,
     profit_of_p = p * demand - unit_cost * demand - fixed_cost
     foc = sp.diff(profit_of_p, p)
     price = sp.simplify(sp.solve(foc, p)[0])
-    d.add(f"pricing{suffix}", sp.Eq(sp.Function(f"p{suffix or '_d'}")(phi), price),
+    d.add(f"pricing{suffix}", sp.Eq(sp.Function(f"p{suffix or '_d'}")(phi), price, evaluate=False),
           f"first-order condition d pi/d p = 0 of profit in the {market} market, "
           "solved for p (constant markup over marginal cost)",
           ["ces_demand", "demand_shifter"], ref="Melitz (2003) eq. (3)",
           obligation=[foc.subs(p, price)])
     revenue = sp.powsimp(sp.expand_power_base((p * demand).subs(p, price), force=True),
                          force=True)
-    d.add(f"revenue{suffix}", sp.Eq(sp.Function(f"r{suffix or '_d'}")(phi), revenue),
+    d.add(f"revenue{suffix}", sp.Eq(sp.Function(f"r{suffix or '_d'}")(phi), revenue,
+                                    evaluate=False),
           "revenue p q at the optimal price", [f"pricing{suffix}"], ref="Melitz (2003) eq. (4)",
           obligation=[revenue - sym("A") * price ** (1 - sigma)])
     profit = revenue / sigma - fixed_cost
-    d.add(f"profit{suffix}", sp.Eq(sp.Function(f"pi{suffix or '_d'}")(phi), profit),
+    d.add(f"profit{suffix}", sp.Eq(sp.Function(f"pi{suffix or '_d'}")(phi), profit, evaluate=False),
           "profit at the optimal price: revenue minus variable and fixed cost, "
           "which equals revenue/sigma minus the fixed cost",
           [f"revenue{suffix}"], ref="Melitz (2003) eq. (4)",

@@ -86,17 +86,17 @@ def derive(dist: Distribution) -> MultiDerivation:
     demand = derive_ces_demand(d)
     firm = derive_firm(d, demand, "_ij", w * tau / phi, f, "destination")
     A_j = ALPHA * Y_J * P ** (sigma - 1)
-    d.add("market_demand", sp.Eq(A, A_j),
+    d.add("market_demand", sp.Eq(A, A_j, evaluate=False),
           "Cobb-Douglas upper tier: the destination spends alpha Y_j on varieties, so "
           "A = R P^(sigma-1) with R = alpha Y_j", ["demand_shifter"], ref=REF_C)
     zcp = firm.profit.subs(A, A_j).subs(phi, phi_s)
     cut = tidy(solve_power_law(zcp, phi_s))
-    d.add("cutoff", sp.Eq(phi_s, cut),
+    d.add("cutoff", sp.Eq(phi_s, cut, evaluate=False),
           "zero profit of the marginal firm from i in j, pi_ij(phi_bar) = 0, solved for "
           "phi_bar (a power law)", ["profit_ij", "market_demand"], ref=f"{REF_C}, eq. (4)",
           obligation=[zcp.subs(phi_s, cut)])
     x_of = firm.revenue.subs(A, A_j)
-    d.add("firm_exports", sp.Eq(sp.Function("x_ij")(phi), x_of),
+    d.add("firm_exports", sp.Eq(sp.Function("x_ij")(phi), x_of, evaluate=False),
           "sales of a firm with productivity phi >= phi_bar in j", ["revenue_ij", "market_demand"],
           ref=REF_C)
 
@@ -108,15 +108,15 @@ def derive(dist: Distribution) -> MultiDerivation:
     Msum_term = w * L * p1 ** (1 - sigma) * V(phi_s)
     N_x = w * L * S(phi_s)
     profits = w * L * (r1 * V(phi_s) / sigma - f * S(phi_s))
-    d.add("flows", sp.Eq(sp.Symbol("X_ij"), X),
+    d.add("flows", sp.Eq(sp.Symbol("X_ij"), X, evaluate=False),
           "exports from i to j: revenue r(phi) = r(1) phi^(sigma-1) integrated against the "
           "density over phi >= phi_bar, times the w_i L_i potential entrants",
           ["revenue_ij", "tail_moment"], ref=REF_C,
           obligation=[firm.revenue - r1 * phi ** (sigma - 1), X - A * Msum_term])
-    d.add("exporters", sp.Eq(sym("M_x"), N_x),
+    d.add("exporters", sp.Eq(sym("M_x"), N_x, evaluate=False),
           "number of exporters from i to j: potential entrants times 1 - G(phi_bar)",
           ["survival"], ref=REF_C)
-    d.add("pair_profits", sp.Eq(sp.Symbol("Pi_ij"), profits),
+    d.add("pair_profits", sp.Eq(sp.Symbol("Pi_ij"), profits, evaluate=False),
           "profits of i's firms in j: pi(phi) integrated over phi >= phi_bar",
           ["profit_ij", "tail_moment", "survival"], ref=REF_C,
           obligation=[profits - (X / sigma - f * N_x)])
@@ -139,7 +139,7 @@ def derive(dist: Distribution) -> MultiDerivation:
         raise AssertionError("chaney: price-index terms are not power laws in P and Y_j")
     z = shifted(sigma) - 1
     P_z = combine((Y_J ** e_Y * SIGMA_M) ** (1 / (-z - e_P)))
-    d.add("price_index", sp.Eq(P, unshift(P_z)),
+    d.add("price_index", sp.Eq(P, unshift(P_z), evaluate=False),
           "P_j^(1-sigma) = sum over origins of w_i L_i int p^(1-sigma) dG: each term is "
           f"P_j^({sp.sstr(unshift(e_P))}) Y_j^({sp.sstr(unshift(e_Y))}) m_ij, so with "
           "Sigma_j = sum_i m_ij the price index is a power law in P_j, solved",
@@ -150,13 +150,13 @@ def derive(dist: Distribution) -> MultiDerivation:
     c_z = combine(h_z.subs({w: 1, tau: 1, sym("f"): 1}))
     access_z = combine(h_z / c_z)
     access = unshift(access_z)
-    d.add("access", sp.Eq(sp.Symbol("a_ij"), access),
+    d.add("access", sp.Eq(sp.Symbol("a_ij"), access, evaluate=False),
           "bilateral access: the price-index term m_ij per potential entrant w_i L_i, "
           "normalised by its value at w_i = tau_ij = f_ij = 1", ["price_index"], ref=REF_C,
           obligation=[unshift(combine(m_z - c_z * shifted(w * L) * access_z))])
     d.add("multilateral_resistance",
           sp.Eq(THETA, sp.Sum(sp.Symbol("(Y_k/Y) a_kj"), (sp.Symbol("k_"), 1, sp.Symbol("N")))
-                ** (-1 / k)),
+                ** (-1 / k), evaluate=False),
           "definition: theta_j^(-k) = sum over origins k of (Y_k/Y) a_kj; with "
           "w_k L_k = Y_k/(1 + pi) the price-index sum is Sigma_j = c Y theta_j^(-k)/(1 + pi)",
           ["access"], ref=f"{REF_C}, eq. (6)")
@@ -168,14 +168,14 @@ def derive(dist: Distribution) -> MultiDerivation:
     share = tidy(share, with_k=True)
     if share.free_symbols - {sigma, k}:
         raise AssertionError("chaney: profits are not a constant share of sales")
-    d.add("profit_share", sp.Eq(sp.Symbol("Pi_ij") / sp.Symbol("X_ij"), share),
+    d.add("profit_share", sp.Eq(sp.Symbol("Pi_ij") / sp.Symbol("X_ij"), share, evaluate=False),
           "with the cutoff inserted, profits in every market are a constant share of "
           "sales", ["pair_profits", "flows", "cutoff"], ref=REF_C,
           obligation=[unshift(at_cutoff(profits) - shifted(share) * at_cutoff(X))])
     WL = sp.Symbol("WL", positive=True)  # sum over countries of w_i L_i
     fund = sp.Eq(DIVIDEND * WL, share * ALPHA * (1 + DIVIDEND) * WL)
     pi_sol = sp.factor(sp.solve(fund, DIVIDEND)[0])
-    d.add("dividend", sp.Eq(DIVIDEND, pi_sol),
+    d.add("dividend", sp.Eq(DIVIDEND, pi_sol, evaluate=False),
           "global fund: the dividend per share pi times the sum of w_i L_i equals profits, "
           "which are the profit share of world sales alpha Y = alpha (1 + pi) sum w_i L_i "
           "(sales in j add up to alpha Y_j by the price index)",
@@ -185,7 +185,7 @@ def derive(dist: Distribution) -> MultiDerivation:
     # ---- gravity, cutoff, price index in Chaney's form ---------------------------------
     # potential entrants w_i L_i = Y_i/(1 + pi); wages in prices stay
     X_grav = combine(at_cutoff(X / (w * L)).subs(P, P_theta_z) * Y_I / (1 + DIVIDEND))
-    d.add("gravity", sp.Eq(sp.Symbol("X_ij"), unshift(X_grav)),
+    d.add("gravity", sp.Eq(sp.Symbol("X_ij"), unshift(X_grav), evaluate=False),
           "flows with the price index inserted and w_i L_i = Y_i/(1 + pi)",
           ["flows", "price_index", "multilateral_resistance"], ref=f"{REF_C}, eq. (8)",
           obligation=[unshift(combine(X_grav - shifted(ALPHA * Y_I * Y_J / Y_W * access)
@@ -197,7 +197,7 @@ def derive(dist: Distribution) -> MultiDerivation:
     lam3 = sp.powsimp(sp.factor(unshift(lam3_z)), force=True)
     if lam3.free_symbols - {sigma, k, ALPHA, sym("b")}:
         raise AssertionError("chaney: the cutoff is not proportional to Chaney's form")
-    d.add("lambda_3", sp.Eq(LAMBDA_3, lam3),
+    d.add("lambda_3", sp.Eq(LAMBDA_3, lam3, evaluate=False),
           "the cutoff with the price index inserted, divided by "
           "(Y/Y_j)^(1/k) w_i tau_ij f_ij^(1/(sigma-1))/theta_j: a constant",
           ["cutoff", "price_index", "dividend"], ref=f"{REF_C}, eq. (9)")
@@ -241,7 +241,7 @@ def _elasticities(d: MultiDerivation, x_of: sp.Expr, r1: sp.Expr, cut: sp.Expr,
         d.add(f"elasticity_{name}",
               sp.Eq(sp.Tuple(sp.Symbol(f"eps_{name}"), sp.Symbol(f"eps_{name}_intensive"),
                              sp.Symbol(f"eps_{name}_extensive")),
-                    sp.Tuple(tidy(parts[0] + parts[1], with_k=True), *parts)),
+                    sp.Tuple(tidy(parts[0] + parts[1], with_k=True), *parts), evaluate=False),
               f"d ln X_ij / d ln {name}_ij split by the Leibniz rule into the intensive "
               "margin (sales of incumbent exporters) and the extensive margin (entry "
               "into exporting at the cutoff)", ["flows", "cutoff", "firm_exports"],

@@ -64,14 +64,15 @@ def derive(dist=None) -> Derivation:
     d.sampler = Sampler(d.parameters, d.restrictions, BOX, seed=2002)
 
     # ---- demand and technology (primitives) ----------------------------------
-    d.add("demand", sp.Eq(Q, A * p ** (-sigma)),
+    d.add("demand", sp.Eq(Q, A * p ** (-sigma), evaluate=False),
           "primitive: constant-elasticity aggregate demand for the homogeneous good",
           ref=f"{REF_C}")
     inverse = sp.solve(sp.Eq(Q, A * p ** (-sigma)), p)[0]
-    d.add("inverse_demand", sp.Eq(p, inverse), "the demand curve solved for the price",
+    d.add("inverse_demand", sp.Eq(p, inverse, evaluate=False),
+          "the demand curve solved for the price",
           ["demand"], obligation=[A * inverse ** (-sigma) - Q])
     labour = f + q / phi
-    d.add("technology", sp.Eq(sym("l"), labour),
+    d.add("technology", sp.Eq(sym("l"), labour, evaluate=False),
           "primitive: labour needed for output q, fixed cost f and marginal cost 1/phi",
           ref=f"{REF_C} eq. (1)")
 
@@ -79,7 +80,7 @@ def derive(dist=None) -> Derivation:
     profit_i = inverse.subs(Q, q_i + (n - 1) * q_o) * q_i - labour.subs(q, q_i)
     # Differentiate, then impose symmetry: q_i = q and (n - 1) q_o = n q - q.
     foc = sp.diff(profit_i, q_i).subs(q_i, q).subs(q_o, (n * q - q) / (n - 1))
-    d.add("cournot_foc", sp.Eq(foc, 0),
+    d.add("cournot_foc", sp.Eq(foc, 0, evaluate=False),
           "d pi_i/d q_i = 0 for pi_i = p(q_i + (n-1) q_o) q_i - f - q_i/phi, taking the "
           "rivals' output q_o as given, evaluated at the symmetric point q_i = q_o = q",
           ["inverse_demand", "technology"], ref=f"{REF_C} eq. (2)")
@@ -87,7 +88,7 @@ def derive(dist=None) -> Derivation:
     foc_p = sp.expand(foc.subs(inverse.subs(Q, n * q), p))
     price = sp.factor(sp.solve(foc_p, p)[0])
     markup = sp.factor(price * phi)
-    d.add("markup_rule", sp.Eq(p, price),
+    d.add("markup_rule", sp.Eq(p, price, evaluate=False),
           "the first-order condition with the market price p = p(n q) substituted, solved "
           "for p: a markup over 1/phi that falls with the number of firms",
           ["cournot_foc"], ref=f"{REF_C} eq. (2)",
@@ -96,7 +97,7 @@ def derive(dist=None) -> Derivation:
     # ---- free entry and labour market ---------------------------------------------
     zero_profit = (p - 1 / phi) * q - f
     q_n = _tidy(sp.solve(zero_profit.subs(p, price), q)[0])
-    d.add("free_entry", sp.Eq(q, q_n),
+    d.add("free_entry", sp.Eq(q, q_n, evaluate=False),
           "free entry: profit (p - 1/phi) q - f is zero at the markup rule, solved for q",
           ["markup_rule", "technology"], ref=f"{REF_C} eq. (3)",
           obligation=[zero_profit.subs(p, price).subs(q, q_n)])
@@ -105,7 +106,7 @@ def derive(dist=None) -> Derivation:
     if len(n_sol) != 1:
         raise RuntimeError(f"expected one positive number of firms, got {n_sol}")
     n_sol = _tidy(n_sol[0])
-    d.add("labour_market", sp.Eq(n, n_sol),
+    d.add("labour_market", sp.Eq(n, n_sol, evaluate=False),
           "labour market L = n (f + q/phi) with q from free entry, solved for n > 0",
           ["free_entry"], ref=f"{REF_C} eqs. (4)-(5)",
           obligation=[(market.lhs - market.rhs).subs(n, n_sol)])
@@ -115,17 +116,17 @@ def derive(dist=None) -> Derivation:
     out = {"n": n_sol}
     for name, expr in in_n.items():
         out[name] = _tidy(expr.subs(n, n_sol))
-        d.add(f"solution_{name}", sp.Eq(sym(name), out[name]),
+        d.add(f"solution_{name}", sp.Eq(sym(name), out[name], evaluate=False),
               f"{name} at the free-entry number of firms", ["labour_market"],
               ref=f"{REF_C} eq. (5)", obligation=[expr.subs(n, n_sol) - out[name]])
     out["l"] = _tidy(labour.subs(q, out["q"]))
     out["q_per_l"] = _tidy(out["q"] / out["l"])
-    d.add("labour_productivity", sp.Eq(sym("q_per_l"), out["q_per_l"]),
+    d.add("labour_productivity", sp.Eq(sym("q_per_l"), out["q_per_l"], evaluate=False),
           "output per worker q / (f + q/phi) of a firm", ["solution_q", "technology"],
           ref=f"{REF_C}, discussion of eq. (5)",
           obligation=[out["q_per_l"] * (f + out["q"] / phi) - out["q"]])
     out["W"] = _tidy(1 / out["p"])
-    d.add("welfare", sp.Eq(sym("W"), out["W"]),
+    d.add("welfare", sp.Eq(sym("W"), out["W"], evaluate=False),
           "real wage w/p with w = 1; equals consumption per worker n q / L because "
           "spending n p q = n l = L", ["solution_p"],
           obligation=[out["W"] - out["n"] * out["q"] / L])
@@ -146,7 +147,8 @@ def derive(dist=None) -> Derivation:
         in_u = sp.factor(sp.simplify(elasticity.subs(L, L_u)))
         if (sign * in_u).is_positive is not True:
             raise RuntimeError(f"could not prove the sign of d ln {name}/d ln L: {in_u}")
-        d.add(f"scale_effect_{name}", sp.Eq(sp.Symbol(f"epsilon_{name}_L"), elasticity),
+        d.add(f"scale_effect_{name}", sp.Eq(sp.Symbol(f"epsilon_{name}_L"), elasticity,
+                                            evaluate=False),
               f"elasticity of {name} with respect to market size L; with "
               f"(sigma L/f)^(1/2) = 1 + u it is {sp.sstr(in_u)}, "
               f"{'positive' if sign > 0 else 'negative'} for u > 0 (sigma L > f): trade "

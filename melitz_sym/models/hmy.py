@@ -99,18 +99,18 @@ def derive(dist: Distribution) -> Derivation:
     exp = derive_firm(d, demand, "_x", tau / phi, f_x, "export")
     fdi = derive_firm(d, demand, "_I", 1 / phi, f_I, "foreign-affiliate (FDI)")
     A_sol = sp.solve(dom.profit.subs(phi, phi_s), A)[0]
-    d.add("zcp", sp.Eq(sp.Function("r_d")(phi_s), sigma * f),
+    d.add("zcp", sp.Eq(sp.Function("r_d")(phi_s), sigma * f, evaluate=False),
           f"zero cutoff profit pi_D(phi*) = 0, solved for A = {sp.sstr(A_sol)}", ["profit"],
           ref=f"{REF_H}, cutoff a_D", obligation=[dom.profit.subs({phi: phi_s, A: A_sol})])
     zcp_x = exp.profit.subs(A, A_sol).subs(phi, phi_x)
     phi_x_of = tidy(solve_power_law(zcp_x, phi_x))
-    d.add("export_cutoff", sp.Eq(phi_x, phi_x_of),
+    d.add("export_cutoff", sp.Eq(phi_x, phi_x_of, evaluate=False),
           "zero export profit pi_X(phi_x*) = 0 in a foreign market with the same demand "
           "shifter A (symmetry), solved for phi_x* (a power law)", ["profit_x", "zcp"],
           ref=f"{REF_H}, cutoff a_X", obligation=[zcp_x.subs(phi_x, phi_x_of)])
     gap = (fdi.profit - exp.profit).subs(A, A_sol).subs(phi, PHI_I)
     phi_I_of = tidy(solve_power_law(gap, PHI_I))
-    d.add("fdi_cutoff", sp.Eq(PHI_I, phi_I_of),
+    d.add("fdi_cutoff", sp.Eq(PHI_I, phi_I_of, evaluate=False),
           "indifference between FDI and exporting, pi_I(phi_I*) = pi_X(phi_I*), solved "
           "for phi_I* (a power law)", ["profit_I", "profit_x", "zcp"],
           ref=f"{REF_H}, cutoff a_I", obligation=[gap.subs(PHI_I, phi_I_of)])
@@ -118,7 +118,7 @@ def derive(dist: Distribution) -> Derivation:
     ratio_I = tidy((phi_I_of / phi_x_of) ** (sigma - 1))
     d.add("sorting", sp.Eq(sp.Tuple((phi_x / phi_s) ** (sigma - 1),
                                     (PHI_I / phi_x) ** (sigma - 1)),
-                           sp.Tuple(ratio_x, ratio_I)),
+                           sp.Tuple(ratio_x, ratio_I), evaluate=False),
           "ratios of the cutoffs: phi* < phi_x* < phi_I* exactly when "
           "tau^(sigma-1) f_x > f and f_I > tau^(sigma-1) f_x (the restrictions)",
           ["export_cutoff", "fdi_cutoff"], ref=f"{REF_H}, sorting a_I < a_X < a_D",
@@ -128,13 +128,14 @@ def derive(dist: Distribution) -> Derivation:
     # ---- distribution ----------------------------------------------------------------
     phi_tilde_of, k_of, j_of = derive_tail_objects(d, dist)
     p_in = S(phi_s)
-    d.add("p_in", sp.Eq(sym("p_in"), p_in), "probability of successful entry 1 - G(phi*)",
+    d.add("p_in", sp.Eq(sym("p_in"), p_in, evaluate=False),
+          "probability of successful entry 1 - G(phi*)",
           ["survival"], ref="Melitz (2003) p. 1702")
     p_x = (S(phi_x) - S(PHI_I)) / p_in
     p_I = S(PHI_I) / p_in
-    d.add("p_x", sp.Eq(sym("p_x"), p_x),
+    d.add("p_x", sp.Eq(sym("p_x"), p_x, evaluate=False),
           "share of producers that export (phi_x* <= phi < phi_I*)", ["survival"], ref=REF_H)
-    d.add("p_I", sp.Eq(sym("p_I"), p_I),
+    d.add("p_I", sp.Eq(sym("p_I"), p_I, evaluate=False),
           "share of producers that serve foreign markets by FDI (phi >= phi_I*)", ["survival"],
           ref=REF_H)
     cutoffs = {phi_x: phi_x_of, PHI_I: phi_I_of}
@@ -145,7 +146,7 @@ def derive(dist: Distribution) -> Derivation:
                 + n * _expected(fdi.profit, PHI_I, None)).subs(A, A_sol)
     cutoff_lhs = f * j_of(phi_s) + n * f_x * j_of(phi_x) + n * (f_I - f_x) * j_of(PHI_I)
     pi_bar = sym("pi_bar")
-    d.add("zcp_average", sp.Eq(pi_bar, sp.expand(cutoff_lhs / p_in)),
+    d.add("zcp_average", sp.Eq(pi_bar, sp.expand(cutoff_lhs / p_in), evaluate=False),
           "average profit of producers: domestic profit above phi*, export profit on "
           "[phi_x*, phi_I*) and affiliate profit above phi_I* in each of n markets, "
           "integrated against g/(1 - G(phi*)) with A from the zero-profit condition; "
@@ -154,10 +155,10 @@ def derive(dist: Distribution) -> Derivation:
           ref=f"{REF_H}, free entry", obligation=[(expected - cutoff_lhs).subs(cutoffs)])
     v_e = p_in * pi_bar / delta - f_e
     pi_bar_fe = sp.solve(v_e, pi_bar)[0]
-    d.add("free_entry", sp.Eq(pi_bar, pi_bar_fe),
+    d.add("free_entry", sp.Eq(pi_bar, pi_bar_fe, evaluate=False),
           "free entry: the value of entry p_in pi_bar/delta - f_e is zero", ["p_in"],
           ref=f"{REF_H}, free entry", obligation=[v_e.subs(pi_bar, pi_bar_fe)])
-    d.add("cutoff_equation", sp.Eq(sp.expand(cutoff_lhs), delta * f_e),
+    d.add("cutoff_equation", sp.Eq(sp.expand(cutoff_lhs), delta * f_e, evaluate=False),
           "ZCP = FE: f j(phi*) + n f_x j(phi_x*) + n (f_I - f_x) j(phi_I*) = delta f_e",
           ["zcp_average", "free_entry"], ref=f"{REF_H}, free entry",
           obligation=[(p_in * pi_bar_fe - delta * f_e)])
@@ -165,10 +166,10 @@ def derive(dist: Distribution) -> Derivation:
 
     # ---- labour market, masses, aggregates -------------------------------------------------
     M_sym, M_e_sym = sym("M"), sym("M_e")
-    d.add("stationarity", sp.Eq(p_in * M_e_sym, delta * M_sym),
+    d.add("stationarity", sp.Eq(p_in * M_e_sym, delta * M_sym, evaluate=False),
           "stationary firm distribution: successful entrants replace exiting firms",
           ["p_in"], ref="Melitz (2003) p. 1704")
-    d.add("labour_market", sp.Eq(R, L),
+    d.add("labour_market", sp.Eq(R, L, evaluate=False),
           "labour market: by symmetry the labour employed by home firms anywhere equals "
           "the labour employed in the home country, so L = L_p + L_e with L_p = R - Pi "
           "and L_e = M_e f_e = Pi by stationarity and free entry: revenue R = L",
@@ -177,25 +178,28 @@ def derive(dist: Distribution) -> Derivation:
     revenue = (_expected(dom.revenue, phi_s, None) + n * _expected(exp.revenue, phi_x, PHI_I)
                + n * _expected(fdi.revenue, PHI_I, None)).subs(A, A_sol)
     r_bar = revenue / p_in
-    d.add("r_bar", sp.Eq(sym("r_bar"), r_bar),
+    d.add("r_bar", sp.Eq(sym("r_bar"), r_bar, evaluate=False),
           "average revenue of producers over the three modes, with A from ZCP",
           ["revenue", "revenue_x", "revenue_I", "zcp"], ref=REF_H,
           obligation=[(r_bar - sigma * (pi_bar + f + n * p_x * f_x + n * p_I * f_I))
                       .subs(pi_bar, cutoff_lhs / p_in).subs(cutoffs)])
     M = L / r_bar
-    d.add("M", sp.Eq(M_sym, M), "mass of producers M = R / r_bar", ["labour_market", "r_bar"])
+    d.add("M", sp.Eq(M_sym, M, evaluate=False),
+          "mass of producers M = R / r_bar", ["labour_market", "r_bar"])
     M_e = delta * M / p_in
-    d.add("M_e", sp.Eq(M_e_sym, M_e), "mass of entrants from stationarity",
+    d.add("M_e", sp.Eq(M_e_sym, M_e, evaluate=False), "mass of entrants from stationarity",
           ["stationarity", "M"])
-    d.add("M_x", sp.Eq(sym("M_x"), p_x * M), "mass of exporters p_x M", ["p_x", "M"])
-    d.add("M_I", sp.Eq(sym("M_I"), p_I * M), "mass of firms with foreign affiliates",
+    d.add("M_x", sp.Eq(sym("M_x"), p_x * M, evaluate=False),
+          "mass of exporters p_x M", ["p_x", "M"])
+    d.add("M_I", sp.Eq(sym("M_I"), p_I * M, evaluate=False),
+          "mass of firms with foreign affiliates",
           ["p_I", "M"])
     # Price index: home producers, foreign exporters (price tau p) and foreign affiliates.
     unit = dom.price.subs(phi, 1) ** (1 - sigma)
     P_pow = (M / p_in) * unit * (V(phi_s) + n * tau ** (1 - sigma) * (V(phi_x) - V(PHI_I))
                                  + n * V(PHI_I))
     P = P_pow ** (1 / (1 - sigma))
-    d.add("price_index", sp.Eq(sym("P"), P),
+    d.add("price_index", sp.Eq(sym("P"), P, evaluate=False),
           "price index: p^(1-sigma) integrated over home producers, foreign exporters "
           "(price tau p) and foreign affiliates (price p)",
           ["price_index_definition", "pricing", "M", "tail_moment"],
@@ -203,9 +207,9 @@ def derive(dist: Distribution) -> Derivation:
     W_cutoff = sp.powsimp(sp.expand_power_base(
         sp.solve(sp.Eq(A_sol, L * sym("P") ** (sigma - 1)), sym("P"))[0] ** -1, force=True),
         force=True)
-    d.add("welfare", sp.Eq(sym("W"), 1 / sym("P")), "real wage w/P with w = 1",
+    d.add("welfare", sp.Eq(sym("W"), 1 / sym("P"), evaluate=False), "real wage w/P with w = 1",
           ["price_index"])
-    d.add("welfare_cutoff", sp.Eq(sym("W"), W_cutoff),
+    d.add("welfare_cutoff", sp.Eq(sym("W"), W_cutoff, evaluate=False),
           "A = R P^(sigma-1) with A from ZCP and R = L, solved for 1/P: welfare moves "
           "with the domestic cutoff alone", ["demand_shifter", "zcp", "labour_market", "welfare"],
           obligation=[(W_cutoff ** (sigma - 1) - P_pow).subs(cutoffs)])
@@ -213,14 +217,14 @@ def derive(dist: Distribution) -> Derivation:
              [("domestic", V(phi_s)), ("exports", tau ** (1 - sigma) * (V(phi_x) - V(PHI_I))),
               ("affiliates", V(PHI_I))]}
     lam = sales["domestic"] / L
-    d.add("lam", sp.Eq(sym("lam"), lam),
+    d.add("lam", sp.Eq(sym("lam"), lam, evaluate=False),
           "domestic expenditure share: sales of home producers at home over R = L; the "
           "rest is spent on imports from foreign exporters and on foreign affiliates",
           ["M", "revenue", "labour_market"],
           obligation=[(sales["domestic"] + n * (sales["exports"] + sales["affiliates"])
                        - L).subs(cutoffs)])
     ratio = sales["exports"] / sales["affiliates"]
-    d.add("export_fdi_ratio", sp.Eq(sym("export_fdi_ratio"), ratio),
+    d.add("export_fdi_ratio", sp.Eq(sym("export_fdi_ratio"), ratio, evaluate=False),
           "exports relative to affiliate sales in one foreign market: revenue of firms on "
           "[phi_x*, phi_I*) at price tau p over revenue of firms above phi_I* at price p",
           ["revenue_x", "revenue_I", "M"], ref=f"{REF_H}, S_X/S_I")

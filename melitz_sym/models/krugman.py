@@ -39,14 +39,14 @@ def derive(dist=None) -> Derivation:
     dom = derive_firm(d, demand, "", 1 / phi, f, "domestic")
     exp = derive_firm(d, demand, "_x", tau / phi, 0, "export")
     markup = tidy(dom.price * phi)
-    d.add("markup", sp.Eq(sym("markup"), markup),
+    d.add("markup", sp.Eq(sym("markup"), markup, evaluate=False),
           "price over marginal cost 1/phi: the markup does not depend on L, tau or n",
           ["pricing"], ref=REF_K,
           obligation=[sp.diff(markup, v) for v in (L, tau, n)])
     # Symmetric countries share the demand shifter A; a firm sells at home and in n markets.
     total_profit = (dom.profit + n * exp.profit).subs(phi, b)
     A_sol = sp.solve(total_profit, A)[0]
-    d.add("free_entry", sp.Eq(total_profit, 0),
+    d.add("free_entry", sp.Eq(total_profit, 0, evaluate=False),
           "free entry: firms enter until profit (home plus n export markets) is zero; "
           f"solved for A = {sp.sstr(A_sol)}", ["profit", "profit_x"], ref=REF_K,
           obligation=[total_profit.subs(A, A_sol)])
@@ -54,36 +54,38 @@ def derive(dist=None) -> Derivation:
     q_total = ((demand + n * tau * demand.subs(sym("p"), tau * sym("p")))
                .subs(sym("p"), dom.price.subs(phi, b)).subs(A, A_sol))
     q_total = tidy(q_total)
-    d.add("firm_output", sp.Eq(q, q_total),
+    d.add("firm_output", sp.Eq(q, q_total, evaluate=False),
           "output produced by a firm (home sales plus tau times exports) at the "
           "free-entry demand shifter", ["free_entry", "ces_demand"], ref=REF_K,
           obligation=[sp.diff(q_total, v) for v in (L, tau, n)])
     labour_per_firm = f + q_total / b
     M_sol = sp.solve(sp.Eq(L, M * labour_per_firm), M)[0]
-    d.add("M", sp.Eq(M, M_sol), "labour market: L = M (f + q/phi)", ["firm_output"],
+    d.add("M", sp.Eq(M, M_sol, evaluate=False), "labour market: L = M (f + q/phi)", ["firm_output"],
           ref=REF_K, obligation=[L - M_sol * labour_per_firm])
     # Price index over M home and n M foreign varieties.
     P_pow = M_sol * (dom.price.subs(phi, b)) ** (1 - sigma) * (1 + n * tau ** (1 - sigma))
     P = tidy(P_pow ** (1 / (1 - sigma)))
-    d.add("price_index", sp.Eq(sym("P"), P),
+    d.add("price_index", sp.Eq(sym("P"), P, evaluate=False),
           "price index over M home and n M imported varieties (import price tau p)",
           ["price_index_definition", "M", "pricing"], ref=REF_K,
           obligation=[(A_sol - L * P_pow ** -1)])
     W = tidy(1 / P)
-    d.add("welfare", sp.Eq(sym("W"), W), "real wage w/P with w = 1", ["price_index"], ref=REF_K)
+    d.add("welfare", sp.Eq(sym("W"), W, evaluate=False),
+          "real wage w/P with w = 1", ["price_index"], ref=REF_K)
     lam = tidy(M_sol * dom.revenue.subs(phi, b).subs(A, A_sol) / L)
     imports = n * M_sol * exp.revenue.subs(phi, b).subs(A, A_sol) / L
-    d.add("lam", sp.Eq(sym("lam"), lam), "domestic expenditure share",
+    d.add("lam", sp.Eq(sym("lam"), lam, evaluate=False), "domestic expenditure share",
           ["M", "revenue", "free_entry"], ref=REF_K, obligation=[lam + imports - 1])
     gains = tidy(W / W.subs(n, 0))
-    d.add("gains", sp.Eq(sym("gains"), gains), "welfare over autarky welfare (n = 0)",
+    d.add("gains", sp.Eq(sym("gains"), gains, evaluate=False),
+          "welfare over autarky welfare (n = 0)",
           ["welfare"], ref=REF_K)
     ratio = (1 - lam) / (n * lam)
     eps = tidy(tau * sp.diff(sp.log(ratio), tau))
-    d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon"), eps),
+    d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon"), eps, evaluate=False),
           "partial elasticity of imports relative to domestic sales with respect to tau",
           ["lam"], obligation=[tau * sp.diff(sp.log(ratio), tau) - eps])
-    d.add("acr", sp.Eq(sym("gains"), lam ** (1 / eps)),
+    d.add("acr", sp.Eq(sym("gains"), lam ** (1 / eps), evaluate=False),
           "gains from trade equal lam^(1/varepsilon): the ACR formula holds",
           ["gains", "trade_elasticity"], ref="Arkolakis, Costinot, Rodriguez-Clare (2012)",
           obligation=[gains - lam ** (1 / eps)])

@@ -91,11 +91,12 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     dom = derive_firm(d, demand, "", 1 / phi, f, "domestic")
     d.add("relative_size", sp.Eq(dom.revenue.subs(phi, sp.Symbol("phi_1", positive=True))
                                  / dom.revenue.subs(phi, sp.Symbol("phi_2", positive=True)),
-                                 (sp.Symbol("phi_1") / sp.Symbol("phi_2")) ** (sigma - 1)),
+                                 (sp.Symbol("phi_1") / sp.Symbol("phi_2")) ** (sigma - 1),
+     evaluate=False),
           "ratio of revenues of two firms", ["revenue"], ref="Melitz (2003) eq. (5)")
     pi_d = dom.profit
     A_sol = sp.solve(sp.Eq(pi_d.subs(phi, phi_s), 0), A)[0]
-    d.add("zcp", sp.Eq(sp.Function("r_d")(phi_s), sigma * f),
+    d.add("zcp", sp.Eq(sp.Function("r_d")(phi_s), sigma * f, evaluate=False),
           "zero cutoff profit: pi(phi*) = 0, solved for the demand shifter "
           f"A = {sp.sstr(A_sol)}", ["profit"], ref="Melitz (2003) eq. (7)",
           obligation=[pi_d.subs({phi: phi_s, A: A_sol})])
@@ -105,12 +106,12 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
         exp = derive_firm(d, demand, "_x", tau / phi, f_x, "export")
         pi_x = exp.profit
         zcp_x = sp.Eq(pi_x.subs(phi, phi_x).subs(A, A_sol), 0)
-        d.add("export_zcp", sp.Eq(sp.Function("r_x")(phi_x), sigma * f_x),
+        d.add("export_zcp", sp.Eq(sp.Function("r_x")(phi_x), sigma * f_x, evaluate=False),
               "zero export profit at the export cutoff: pi_x(phi_x*) = 0, in a foreign "
               "market with the same demand shifter A (symmetry)", ["profit_x", "zcp"],
               ref=REF_O, obligation=[])
         phi_x_of = tidy(solve_power_law(zcp_x.lhs, phi_x))
-        d.add("export_cutoff", sp.Eq(phi_x, phi_x_of),
+        d.add("export_cutoff", sp.Eq(phi_x, phi_x_of, evaluate=False),
               "the export zero-profit condition solved for phi_x* (a power law)",
               ["export_zcp"], ref=REF_O, obligation=[zcp_x.lhs.subs(phi_x, phi_x_of)])
 
@@ -118,13 +119,14 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     # Generic layer: S and V undefined; the closed forms come in at the end.
     phi_tilde_of, k_of, j_of = derive_tail_objects(d, dist)
     p_in = S(phi_s)
-    d.add("p_in", sp.Eq(sym("p_in"), p_in), "probability of successful entry 1 - G(phi*)",
+    d.add("p_in", sp.Eq(sym("p_in"), p_in, evaluate=False),
+          "probability of successful entry 1 - G(phi*)",
           ["survival"], ref="Melitz (2003) p. 1702")
     p_x = S(phi_x) / S(phi_s) if open_economy else sp.Integer(0)
     if open_economy:
-        d.add("p_x", sp.Eq(sym("p_x"), p_x),
+        d.add("p_x", sp.Eq(sym("p_x"), p_x, evaluate=False),
               "probability of exporting conditional on producing", ["survival"], ref=REF_O)
-        d.add("phi_tilde_x", sp.Eq(sym("phi_tilde_x"), phi_tilde_of(phi_x)),
+        d.add("phi_tilde_x", sp.Eq(sym("phi_tilde_x"), phi_tilde_of(phi_x), evaluate=False),
               "average productivity of exporters", ["phi_tilde"], ref=REF_O)
 
     # ---- average profit: ZCP and free entry --------------------------------
@@ -132,19 +134,19 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
               + n * p_x * pi_x.subs(phi, phi_tilde_of(phi_x))).subs(A, A_sol)
     pi_bar = sp.expand(sp.powsimp(sp.expand_power_base(pi_bar, force=True), force=True))
     zcp_form = f * k_of(phi_s) + (n * p_x * f_x * k_of(phi_x) if open_economy else 0)
-    d.add("zcp_average", sp.Eq(sym("pi_bar"), zcp_form),
+    d.add("zcp_average", sp.Eq(sym("pi_bar"), zcp_form, evaluate=False),
           "average profit pi(phi_tilde) + n p_x pi_x(phi_tilde_x) with A from the "
           "zero-profit conditions: the ZCP curve", ["zcp", "phi_tilde", "k_function"]
           + (["export_cutoff", "p_x"] if open_economy else []), ref="Melitz (2003) eq. (12)",
           obligation=[(pi_bar - zcp_form).subs(phi_x, phi_x_of)])
     v_e = p_in * sym("pi_bar") / delta - f_e
     pi_bar_fe = sp.solve(v_e, sym("pi_bar"))[0]
-    d.add("free_entry", sp.Eq(sym("pi_bar"), pi_bar_fe),
+    d.add("free_entry", sp.Eq(sym("pi_bar"), pi_bar_fe, evaluate=False),
           "free entry: the value of entry p_in pi_bar/delta - f_e is zero (profits "
           "discounted by the exit probability delta)", ["p_in"], ref="Melitz (2003) eq. (13)",
           obligation=[v_e.subs(sym("pi_bar"), pi_bar_fe)])
     cutoff_lhs = f * j_of(phi_s) + (n * f_x * j_of(phi_x) if open_economy else 0)
-    d.add("cutoff_equation", sp.Eq(sp.expand(cutoff_lhs), delta * f_e),
+    d.add("cutoff_equation", sp.Eq(sp.expand(cutoff_lhs), delta * f_e, evaluate=False),
           "ZCP = FE multiplied by 1 - G(phi*): f j(phi*) + n f_x j(phi_x*) = delta f_e",
           ["zcp_average", "free_entry", "j_function"], ref="Melitz (2003) eq. (14)",
           obligation=[(p_in * zcp_form - cutoff_lhs)])
@@ -160,7 +162,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     L_e = (M_e_sym * f_e).subs(M_e_sym, sp.solve(stationarity, M_e_sym)[0])
     L_e = L_e.subs(sym("pi_bar"), pi_bar_fe)  # keep pi_bar symbolic in Pi
     R_sol = sp.solve(sp.Eq(L, (R - Pi) + L_e).subs(sym("pi_bar"), pi_bar_fe), R)[0]
-    d.add("labour_market", sp.Eq(R, R_sol),
+    d.add("labour_market", sp.Eq(R, R_sol, evaluate=False),
           "labour market: L = L_p + L_e with production labour L_p = R - Pi and entry "
           "labour L_e = M_e f_e = Pi (by stationarity and free entry), so R = L",
           ["stationarity", "free_entry"], ref="Melitz (2003) p. 1705",
@@ -169,28 +171,32 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
              + n * p_x * (exp.revenue.subs(phi, phi_tilde_of(phi_x)) if open_economy else 0)
              ).subs(A, A_sol)
     r_bar = sp.expand(sp.powsimp(sp.expand_power_base(r_bar, force=True), force=True))
-    d.add("r_bar", sp.Eq(sym("r_bar"), r_bar),
+    d.add("r_bar", sp.Eq(sym("r_bar"), r_bar, evaluate=False),
           "average revenue r(phi_tilde) + n p_x r_x(phi_tilde_x) with A from ZCP",
           ["revenue", "zcp", "phi_tilde"], ref="Melitz (2003) eq. (17)",
           obligation=[(r_bar - sigma * (zcp_form + f + n * p_x * f_x)).subs(phi_x, phi_x_of)])
     M = R_sol / r_bar
-    d.add("M", sp.Eq(M_sym, M), "mass of producers M = R / r_bar", ["labour_market", "r_bar"],
+    d.add("M", sp.Eq(M_sym, M, evaluate=False),
+          "mass of producers M = R / r_bar", ["labour_market", "r_bar"],
           ref="Melitz (2003) eq. (18)")
     M_x = p_x * M
     M_t = (1 + n * p_x) * M
     M_e = delta * M / p_in
     if open_economy:
-        d.add("M_x", sp.Eq(sym("M_x"), M_x), "mass of exporters p_x M", ["p_x", "M"], ref=REF_O)
-        d.add("M_t", sp.Eq(sym("M_t"), M_t),
+        d.add("M_x", sp.Eq(sym("M_x"), M_x, evaluate=False),
+              "mass of exporters p_x M", ["p_x", "M"], ref=REF_O)
+        d.add("M_t", sp.Eq(sym("M_t"), M_t, evaluate=False),
               "varieties available: M home producers and n M_x foreign exporters",
               ["M_x"], ref=REF_O)
-    d.add("M_e", sp.Eq(M_e_sym, M_e), "mass of entrants from stationarity",
+    d.add("M_e", sp.Eq(M_e_sym, M_e, evaluate=False), "mass of entrants from stationarity",
           ["stationarity", "M"], ref="Melitz (2003) p. 1704")
     phi_t_pow = (M * phi_tilde_of(phi_s) ** (sigma - 1)
                  + n * M_x * (phi_tilde_of(phi_x) / tau) ** (sigma - 1)) / M_t
-    phi_t_def = phi_t_pow ** (1 / (sigma - 1))
+    # Powers with exponent 1/(sigma-1) are built unevaluated (and their equations not
+    # tested for truth): sympy is slow to expand them in sigma, fast in shifted symbols.
+    phi_t_def = sp.Pow(phi_t_pow, 1 / (sigma - 1), evaluate=False)
     if open_economy:
-        d.add("phi_tilde_t", sp.Eq(sym("phi_tilde_t"), phi_t_def),
+        d.add("phi_tilde_t", sp.Eq(sym("phi_tilde_t"), phi_t_def, evaluate=False),
               "aggregate productivity: the (sigma-1)-mean over home producers and foreign "
               "exporters (adjusted for tau)", ["M_t", "phi_tilde_x"], ref=REF_O)
     # Price index from its definition: integrate p^(1-sigma) over varieties sold.
@@ -198,8 +204,8 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     P_pow = (M * price_d.subs(phi, 1) ** (1 - sigma) * V(phi_s) / p_in
              + (n * M * (tau * price_d.subs(phi, 1)) ** (1 - sigma) * V(phi_x) / p_in
                 if open_economy else 0))
-    P = P_pow ** (1 / (1 - sigma))
-    d.add("price_index", sp.Eq(sym("P"), P),
+    P = sp.Pow(P_pow, 1 / (1 - sigma), evaluate=False)
+    d.add("price_index", sp.Eq(sym("P"), P, evaluate=False),
           "price index: p(phi)^(1-sigma) integrated over home producers (density "
           "g/(1-G(phi*)) above phi*) and foreign exporters (above phi_x*, price tau p)",
           ["price_index_definition", "pricing", "M", "tail_moment"], ref="Melitz (2003) eq. (8)",
@@ -207,10 +213,10 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
                       (A_sol - R_sol * P_pow ** -1).subs(phi_x, phi_x_of)])
     W_sol = sp.solve(sp.Eq(A_sol, R_sol * sym("P") ** (sigma - 1)), sym("P"))
     W_cutoff = sp.powsimp(sp.expand_power_base(1 / W_sol[0], force=True), force=True)
-    d.add("welfare", sp.Eq(sym("W"), 1 / sym("P")),
+    d.add("welfare", sp.Eq(sym("W"), 1 / sym("P"), evaluate=False),
           "welfare per worker is the real wage w/P with w = 1", ["price_index"],
           ref="Melitz (2003) p. 1706")
-    d.add("welfare_cutoff", sp.Eq(sym("W"), W_cutoff),
+    d.add("welfare_cutoff", sp.Eq(sym("W"), W_cutoff, evaluate=False),
           "A = R P^(sigma-1) with A from ZCP and R = L, solved for 1/P: welfare "
           "depends on the domestic cutoff alone, for any distribution",
           ["demand_shifter", "zcp", "labour_market", "welfare"], ref="Melitz (2003) eq. (19)",
@@ -219,7 +225,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
     imports = (n * M_x * exp.revenue.subs(phi, phi_tilde_of(phi_x)).subs(A, A_sol) / R_sol
                if open_economy else sp.Integer(0))
     lam = sp.powsimp(sp.expand_power_base(lam, force=True), force=True)
-    d.add("lam", sp.Eq(sym("lam"), lam),
+    d.add("lam", sp.Eq(sym("lam"), lam, evaluate=False),
           "domestic expenditure share: sales of home producers at home over R",
           ["M", "revenue", "labour_market"], ref="Arkolakis, Costinot, Rodriguez-Clare (2012)",
           obligation=[(lam + imports - 1).subs(phi_x, phi_x_of)])
@@ -251,22 +257,22 @@ def derive_tail_objects(d: Derivation, dist: Distribution) -> tuple[sp.Lambda, .
     :math:`k(x) = (\tilde\varphi(x)/x)^{\sigma-1} - 1` and :math:`j(x) = S(x) k(x)`.
     """
     sigma, phi_s, x = sym("sigma"), sym("phi_star"), sym("x")
-    d.add("survival", sp.Eq(S(x), dist.survival(x)),
+    d.add("survival", sp.Eq(S(x), dist.survival(x), evaluate=False),
           "S(x) = 1 - G(x): the density integrated from x to the upper bound "
           + _integration_note(dist), obligation=_integral_obligations(dist, x, 0))
-    d.add("tail_moment", sp.Eq(V(x), dist.tail_moment(x, sigma - 1)),
+    d.add("tail_moment", sp.Eq(V(x), dist.tail_moment(x, sigma - 1), evaluate=False),
           "V(x): t^(sigma-1) integrated against the density from x to the upper bound "
           + _integration_note(dist), obligation=_integral_obligations(dist, x, sigma - 1))
     phi_tilde_of = sp.Lambda(x, (V(x) / S(x)) ** (1 / (sigma - 1)))
-    d.add("phi_tilde", sp.Eq(sym("phi_tilde"), phi_tilde_of(phi_s)),
+    d.add("phi_tilde", sp.Eq(sym("phi_tilde"), phi_tilde_of(phi_s), evaluate=False),
           "average productivity of producers: the (sigma-1)-mean of phi conditional "
           "on phi >= phi*", ["tail_moment", "survival"], ref="Melitz (2003) eq. (6)")
     k_of = sp.Lambda(x, (phi_tilde_of(x) / x) ** (sigma - 1) - 1)
     j_of = sp.Lambda(x, S(x) * k_of(x))
-    d.add("k_function", sp.Eq(sp.Function("k")(x), k_of(x)),
+    d.add("k_function", sp.Eq(sp.Function("k")(x), k_of(x), evaluate=False),
           "definition: k(x) = (phi_tilde(x)/x)^(sigma-1) - 1", ["phi_tilde"],
           ref="Melitz (2003) p. 1703")
-    d.add("j_function", sp.Eq(sp.Function("j")(x), sp.expand(j_of(x))),
+    d.add("j_function", sp.Eq(sp.Function("j")(x), sp.expand(j_of(x)), evaluate=False),
           "definition: j(x) = [1 - G(x)] k(x)", ["k_function"], ref="Melitz (2003) p. 1704",
           obligation=[sp.expand(j_of(x)) - (V(x) * x ** (1 - sigma) - S(x))])
     return phi_tilde_of, k_of, j_of
@@ -316,7 +322,7 @@ def specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Ex
         return
     cutoff_z = combine(shifted(cutoff, with_k))
     cutoff = unshift(cutoff_z, with_k)
-    d.add("cutoff_solution", sp.Eq(phi_s, cutoff),
+    d.add("cutoff_solution", sp.Eq(phi_s, cutoff, evaluate=False),
           "the cutoff equation is a power law in phi*: solved in closed form",
           ["cutoff_equation", "survival", "tail_moment"],
           obligation=[d.cutoff_residual.subs(phi_s, cutoff)])
@@ -327,7 +333,7 @@ def specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Ex
         d.outputs["gains"] = d.outputs["W"] / unshift(W_A, with_k)
     closed = {k: unshift(v, with_k) for k, v in closed_z.items()}
     if open_economy:
-        d.add("gains", sp.Eq(sym("gains"), closed["gains"]),
+        d.add("gains", sp.Eq(sym("gains"), closed["gains"], evaluate=False),
               "welfare over autarky welfare (n = 0) with the same parameters",
               ["welfare_cutoff", "cutoff_solution"])
     d.closed_forms = closed
@@ -340,7 +346,7 @@ def _distribution_facts(d: Derivation, closed: dict, open_economy: bool, with_k:
     k_x = d.concretize(d["k_function"].rhs)
     k_tidy = tidy(k_x, with_k)  # exact rewriting: often visibly free of x
     if is_zero_symbolic(sp.diff(k_tidy, x)):
-        d.add("k_constant", sp.Eq(sp.Function("k")(x), k_tidy),
+        d.add("k_constant", sp.Eq(sp.Function("k")(x), k_tidy, evaluate=False),
               "k(x) does not depend on x (its derivative simplifies to zero)",
               ["k_function", "tail_moment", "survival"], obligation=[sp.diff(k_x, x)])
     if not open_economy:
@@ -348,20 +354,20 @@ def _distribution_facts(d: Derivation, closed: dict, open_economy: bool, with_k:
     trade = [sym(s) for s in ("tau", "f_x", "n")]
     dMe = [sp.diff(closed["M_e"], t) for t in trade]
     if all(is_zero_symbolic(e) for e in dMe):
-        d.add("M_e_invariant", sp.Eq(sym("M_e"), closed["M_e"]),
+        d.add("M_e_invariant", sp.Eq(sym("M_e"), closed["M_e"], evaluate=False),
               "the mass of entrants does not depend on tau, f_x or n", ["M_e"], obligation=dMe)
     # The trade elasticity (step trade_elasticity_general) at the closed-form cutoffs.
     tau, f_x, lam = sym("tau"), sym("f_x"), closed["lam"]
     if tau in closed["eps"].free_symbols or f_x in closed["eps"].free_symbols:
         return
     eps = tidy(closed["eps"], with_k)
-    d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon"), eps),
+    d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon"), eps, evaluate=False),
           "the partial trade elasticity at the solved cutoffs is a constant (free of tau "
           "and f_x)", ["trade_elasticity_general", "cutoff_solution"],
           ref="Arkolakis, Costinot, Rodriguez-Clare (2012)",
           obligation=[closed["eps"] - eps])
     acr = lam ** (1 / eps)
-    d.add("acr", sp.Eq(sym("gains"), acr),
+    d.add("acr", sp.Eq(sym("gains"), acr, evaluate=False),
           "gains from trade equal lam^(1/varepsilon): the ACR formula holds",
           ["gains", "trade_elasticity", "lam"], ref="Arkolakis, Costinot, Rodriguez-Clare "
           "(2012) eq. (1)", obligation=[closed["gains"] - acr])

@@ -91,7 +91,7 @@ def derive(dist: Distribution) -> MultiDerivation:
     firm = derive_firm(d, demand, "_ij", w * tau / phi, w * f, "destination")
     zcp = firm.profit.subs(phi, phi_s)
     cut = tidy(solve_power_law(zcp, phi_s))
-    d.add("cutoff", sp.Eq(phi_s, cut),
+    d.add("cutoff", sp.Eq(phi_s, cut, evaluate=False),
           "zero profit of the marginal firm from i in j, pi_ij(phi*_ij) = 0 (fixed cost "
           "w_i f_ij in origin labour), solved for phi*_ij (a power law)", ["profit_ij"],
           ref=REF_D, obligation=[zcp.subs(phi_s, cut)])
@@ -101,14 +101,14 @@ def derive(dist: Distribution) -> MultiDerivation:
     _, _, j_of = derive_tail_objects(d, dist)
     r1 = firm.revenue.subs(phi, 1)
     expected = r1 * V(phi_s) / sigma - w * f * S(phi_s)
-    d.add("expected_profit", sp.Eq(sp.Symbol("pi_bar_ij"), expected),
+    d.add("expected_profit", sp.Eq(sp.Symbol("pi_bar_ij"), expected, evaluate=False),
           "expected per-period profit of an entrant from market j: pi_ij(phi) integrated "
           "over phi >= phi*_ij; with A from zero profit it is w_i f_ij j(phi*_ij)",
           ["profit_ij", "tail_moment", "survival", "cutoff", "j_function"], ref=REF_D,
           obligation=[firm.revenue - r1 * phi ** (sigma - 1),
                       sp.expand(expected.subs(A, A_of_cut) - w * f * j_of(phi_s))])
     fe_term = f * j_of(phi_s) / (delta * f_e)
-    d.add("free_entry", sp.Eq(_sum_j(f * sp.Function("j")(phi_s)), delta * f_e),
+    d.add("free_entry", sp.Eq(_sum_j(f * sp.Function("j")(phi_s)), delta * f_e, evaluate=False),
           "free entry: the expected value of entry, sum over markets of expected profits "
           "discounted by delta, equals the entry cost w_i f_e; the wage cancels",
           ["expected_profit"], ref=f"{REF_D}; Melitz (2003) eq. (13)")
@@ -116,7 +116,7 @@ def derive(dist: Distribution) -> MultiDerivation:
     # ---- flows and markets --------------------------------------------------------------
     X = M_e / delta * r1 * V(phi_s)
     p1 = firm.price.subs(phi, 1)
-    d.add("flows", sp.Eq(sp.Symbol("X_ij"), X),
+    d.add("flows", sp.Eq(sp.Symbol("X_ij"), X, evaluate=False),
           "sales of i's firms in j: M_e/delta incumbents per unit of density (stationary "
           "distribution), revenue integrated over phi >= phi*_ij",
           ["revenue_ij", "tail_moment"], ref=REF_D)
@@ -126,7 +126,8 @@ def derive(dist: Distribution) -> MultiDerivation:
     var_pair = M_e / delta * (sigma - 1) / sigma * r1 * V(phi_s)
     sum_x, sum_pi = sp.symbols("Sigma_X Sigma_pi", positive=True)
     d.add("labour_market",
-          sp.Eq(w * L, w * f_e * M_e + _sum_j(sp.Symbol("fixed_ij") + sp.Symbol("variable_ij"))),
+          sp.Eq(w * L, w * f_e * M_e + _sum_j(sp.Symbol("fixed_ij") + sp.Symbol("variable_ij")),
+                evaluate=False),
           "labour market: entry labour M_e f_e plus, per market, fixed labour "
           "(M_e/delta) f_ij (1 - G(phi*_ij)) and variable labour (sigma-1)/sigma of revenue; "
           "fixed + variable + profit = revenue in each market, and free entry makes the "
@@ -137,7 +138,7 @@ def derive(dist: Distribution) -> MultiDerivation:
                       (w * f_e * M_e + (sum_x - M_e / delta * sum_pi)
                        - sum_x).subs(sum_pi, delta * w * f_e)])
     d.add("goods_market", sp.Eq(sp.Sum(sp.Symbol("X_ij"), (sp.Symbol("i"), 1, N_C)),
-                                sp.Symbol("w_j") * sp.Symbol("L_j")),
+                                sp.Symbol("w_j") * sp.Symbol("L_j"), evaluate=False),
           "price index P_j^(1-sigma) = sum_i (M_e_i/delta) int p_ij^(1-sigma) dG_i times "
           "A_j = w_j L_j P_j^(sigma-1): spending w_j L_j equals the sales of all origins in j",
           ["price_index_definition", "flows"], ref=REF_D,
@@ -148,14 +149,15 @@ def derive(dist: Distribution) -> MultiDerivation:
     dom = {tau: 1}
     A_dom = A_of_cut.subs(dom)
     W_cut = tidy(w / P_own.subs(A, A_dom))
-    d.add("welfare_cutoff", sp.Eq(sym("W"), W_cut),
+    d.add("welfare_cutoff", sp.Eq(sym("W"), W_cut, evaluate=False),
           "welfare w_i/P_i with A_i = w_i L_i P_i^(sigma-1) and A_i from the domestic "
           "zero-profit condition: a function of the domestic cutoff phi*_ii alone",
           ["cutoff", "goods_market"], ref="Melitz (2003) eq. (19); " + REF_D,
           obligation=[cut.subs(dom).subs(A, A_dom) - phi_s, sp.diff(W_cut, w)])
     gamma = gamma_of(dist)
     eps_generic = -(sigma - 1) - gamma(cut)
-    d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon_ij"), -(sigma - 1) - gamma(phi_s)),
+    d.add("trade_elasticity", sp.Eq(sp.Symbol("varepsilon_ij"), -(sigma - 1) - gamma(phi_s),
+                                    evaluate=False),
           "partial elasticity d ln X_ij / d ln tau_ij at given wages, entry and destination "
           "demand: intensive margin -(sigma-1) plus the extensive margin -gamma(phi*_ij)",
           ["flows", "cutoff"], ref="Melitz & Redding (2015); literature.md section 2",
@@ -177,7 +179,7 @@ def derive(dist: Distribution) -> MultiDerivation:
     pair["fe_phi"] = phi_s * sp.diff(fe_phi, phi_s)
     pair["log_V_phi"] = phi_s * sp.diff(log_V, phi_s)
     pair = {key: _erfc(_neat(e, with_k)) for key, e in pair.items()}
-    d.add("autarky_cutoff", sp.Eq(sp.expand(f * j_of(phi_s)), delta * f_e),
+    d.add("autarky_cutoff", sp.Eq(sp.expand(f * j_of(phi_s)), delta * f_e, evaluate=False),
           "free entry with the domestic market only (autarky), in the domestic cutoff; "
           "autarky welfare follows from welfare_cutoff", ["free_entry", "welfare_cutoff"],
           ref="Melitz (2003) eq. (14)")

@@ -98,7 +98,7 @@ def derive(d: Derivation, dist: Distribution, *, lam: sp.Expr, lam_of_Me: sp.Exp
     V_x = dist.tail_moment(x, sigma - 1)
     check_gamma = ([] if V_x.has(sp.Integral) or not dist.continuous else
                    [x * sp.diff(V_x, x) + gam(x).subs(V(x), V_x) * V_x])
-    d.add("gamma_function", sp.Eq(GAMMA(x), gam(x)),
+    d.add("gamma_function", sp.Eq(GAMMA(x), gam(x), evaluate=False),
           "extensive-margin elasticity gamma(x) = -d ln V/d ln x = x^sigma g(x)/V(x) "
           "(fundamental theorem of calculus on V)"
           + ("" if dist.continuous else "; a point mass has no density below b: gamma = 0"),
@@ -127,7 +127,7 @@ def derive(d: Derivation, dist: Distribution, *, lam: sp.Expr, lam_of_Me: sp.Exp
     check_eps = ([] if V_x.has(sp.Integral) else
                  [tau * sp.diff(sp.log(insert(ratio)), tau)
                   - insert(eps_explicit.subs(cutoffs))])
-    d.add("trade_elasticity_general", sp.Eq(EPS, eps),
+    d.add("trade_elasticity_general", sp.Eq(EPS, eps, evaluate=False),
           "partial elasticity d ln(X_ij/X_jj)/d ln tau of imports from one partner relative "
           "to domestic sales, holding the importer's cutoff phi* fixed; each V' is written "
           "-gamma V/x: intensive margin -(sigma-1) plus the extensive margin",
@@ -144,14 +144,15 @@ def derive(d: Derivation, dist: Distribution, *, lam: sp.Expr, lam_of_Me: sp.Exp
     gap = insert_gamma(_dV_as_gamma(dlnW - claim))  # linear in dln_phi_star, dln_M_e
     d.add("mr_decomposition",
           sp.Eq(sp.Symbol("dln_W"),
-                (-sp.Symbol("dln_lam") + sp.Symbol("dln_M_e")) / (sigma - 1 + GAMMA(phi_s))),
+                (-sp.Symbol("dln_lam") + sp.Symbol("dln_M_e")) / (sigma - 1 + GAMMA(phi_s)),
+                evaluate=False),
           "welfare W(phi*) and the domestic share lam(phi*, M_e) totally differentiated in "
           "ln phi* and ln M_e, with V'(phi*) = -gamma V/phi*: the change in welfare is the "
           "change in lam and in entry scaled by sigma - 1 + gamma(phi*)",
           ["welfare_cutoff", "lam", "M_e", "gamma_function"], ref=REF_MR,
           obligation=[sp.diff(gap, v).subs(M_e_sym, M_e).subs(cutoffs) for v in (dphi, dMe)]
           + [(lam_of_Me.subs(M_e_sym, M_e) - lam).subs(cutoffs)])
-    d.add("acr_prediction", sp.Eq(sp.Symbol("acr_gains"), sym("lam") ** (1 / EPS)),
+    d.add("acr_prediction", sp.Eq(sp.Symbol("acr_gains"), sym("lam") ** (1 / EPS), evaluate=False),
           "the ACR gains formula lam^(1/varepsilon) with the local trade elasticity; it "
           "equals W/W_A only where varepsilon is a constant", ["lam", "trade_elasticity_general"],
           ref=REF_ACR)
