@@ -61,8 +61,14 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
 
     ``FdF(y, *args)`` returns R and dR/dy together; each iteration evaluates it
     once, on the unfinished points only, and tightens the bracket lo < y* < hi
-    (R(lo) > 0 > R(hi)).  The search starts at y = log(lower) + 1, with
-    log(lower) as lower end of the bracket, when ``lower > 0``, else at y = 0.
+    (R(lo) > 0 > R(hi)).  If it also returns the y-dependent part P of
+    R = P - c (P, c > 0: the cutoff equation's left side and its constant right
+    side), the step is Newton's on the equivalent log(P) - log(c) = log1p(R/c),
+    which is nearly linear in y in the tails where R itself is flat or
+    exponential, so far starts converge in a few steps instead of many (near
+    the root, within 1e-3 c, the plain Newton step is kept).  The search
+    starts at y = log(lower) + 1, with log(lower) as lower end of the bracket,
+    when ``lower > 0``, else at y = 0.
     While one end is still open, the step goes towards it: the Newton step
     while Newton steps shrink to less than half (at most 1 at first), else
     twice the previous step (far in an exponential tail Newton steps stay
@@ -88,11 +94,16 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     dn = np.zeros(size)  # |last Newton step|
     with np.errstate(all="ignore"):
         for _ in range(iters):
-            f, df = FdF(y, *act)
+            f, df, *part = FdF(y, *act)
             f = np.broadcast_to(f, y.shape)
             lo = np.where(f > 0, y, lo)
             hi = np.where(f < 0, y, hi)
             step = f / df
+            if part:  # Newton on log(P) - log(c), where R = P - c
+                P = part[0]
+                c = P - f
+                ok = (c > 0) & (P > 0) & (np.abs(f) > 1e-3 * c)  # plain Newton near the root
+                step = np.where(ok, np.log1p(f / np.where(ok, c, 1.0)) * P / df, step)
             newton = y - step
             scale = np.maximum(1.0, np.abs(y))
             now = (np.abs(step) <= tol * scale) | (f == 0) | (hi - lo <= 4e-16 * scale)
@@ -300,8 +311,10 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
     if sym("sigma") in order:
         to_y[sym("sigma")] = 1 + stable.Z
     terms = stable.exp_terms(stable.special_form(residual).subs(to_y))
+    moving = [t for t in terms if t[0].has(y) or t[1].has(y)]
     core, consts, meaning = _hoist(
-        (stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y))), y)
+        (stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y)),
+         stable.exp_sum(moving)), y)
     autarky = any(e.has(sym("phi_star_A")) for e in outputs)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     return (_compile((stable.Z,) + order, meaning), _compile((y,) + consts, core),
