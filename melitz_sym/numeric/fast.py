@@ -8,7 +8,9 @@ bracket), with the derivative taken by sympy.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -133,6 +135,9 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
 
 
 BLOCK = 32768  # points per block: temporaries stay in cache, never giant arrays
+#: Threads working on blocks at once (numpy and scipy.special release the GIL);
+#: ``MELITZ_SYM_THREADS=1`` turns this off.
+THREADS = max(1, int(os.environ.get("MELITZ_SYM_THREADS", os.cpu_count() or 1)))
 
 
 @lru_cache(maxsize=64)
@@ -164,7 +169,8 @@ def _blocks(arrays: list, shape: tuple):
 def solve(model, names: list[str], params: Mapping[str, object], errors: str = "raise") -> dict:
     """Outputs ``names`` of ``model`` for array parameters (broadcast like numpy).
 
-    The points are processed in blocks of :data:`BLOCK`; closed forms are
+    The points are processed in blocks of :data:`BLOCK`, on :data:`THREADS`
+    threads when there are several blocks; closed forms are
     evaluated in their stable form (:mod:`melitz_sym.numeric.stable`), the
     other models by a vectorised safeguarded Newton on log(phi*).
     """
@@ -185,10 +191,20 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
                 raise AdmissibilityError(r.message(at, where))
     result = {n: np.empty(int(np.prod(shape))) for n in names}
     block = _closed_block(d, model, names) if d.closed_forms else _newton_block(d, names)
-    with np.errstate(all="ignore"):
-        for sl, args in _blocks(raw, shape):
+
+    def work(item: tuple) -> None:
+        sl, args = item
+        with np.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
             for n, v in zip(names, block(args)):
                 result[n][sl] = v
+
+    items = list(_blocks(raw, shape))
+    if min(THREADS, len(items)) > 1:
+        with ThreadPoolExecutor(min(THREADS, len(items))) as pool:
+            list(pool.map(work, items))
+    else:
+        for item in items:
+            work(item)
     result = {n: v.reshape(shape) for n, v in result.items()}
     ok &= _valid(model, values, result, ok, errors)
     if not ok.all():
