@@ -38,7 +38,7 @@ from ..symbols import sym
 from .ces import derive_ces_demand, derive_firm
 from .melitz import BOX as MELITZ_BOX
 from .melitz import S, V, derive_tail_objects
-from .multicountry import MultiCountryModel, MultiDerivation
+from .multicountry import PAIR_MEANINGS, MultiCountryModel, MultiDerivation
 from .solving import solve_power_law
 
 REF_C = "Chaney (2008), AER 98(4)"
@@ -216,6 +216,23 @@ def derive(dist: Distribution) -> MultiDerivation:
                      "theta": "i", "Y": "i"})
     d.outputs.update({"theta": THETA, "Y": Y_I})
     d.pair = {"access": access, "lambda_3": lam3}
+    d.meanings = {
+        **PAIR_MEANINGS,
+        "alpha": "share of income spent on the differentiated goods (Chaney's mu)",
+        "Y_i": "income of the origin i, Y_i = (1 + pi) w_i L_i (wages and dividends)",
+        "Y_j": "income of the destination j, Y_j = (1 + pi) w_j L_j",
+        "Y": "world income, the sum of Y_i over all countries",
+        "theta_j": "multilateral resistance theta_j of the destination j",
+        "pi": "dividend per unit of labour income, paid by the global fund",
+        "P": "price index P_j of the destination j",
+        "W": "welfare 1/P_j of the destination j (per unit of income)",
+        "access": "bilateral access term a_ij of origin i to destination j",
+        "lambda_3": "Chaney's constant lambda_3 in the cutoff",
+    }
+    d.assembly = (
+        "Order: pi; Y_i = (1 + pi) w_i L_i and Y = sum_i Y_i; access a_ij for every "
+        "pair and theta_j by multilateral_resistance; then phi_star, X and M_x per pair "
+        "(i, j) and P, W per destination j.",)
     _elasticities(d, firm.revenue.subs(A, A_j), r1.subs(A, A_j), cut, dist)
     return d
 

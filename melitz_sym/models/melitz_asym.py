@@ -45,7 +45,7 @@ from ..symbols import sym
 from .ces import derive_ces_demand, derive_firm
 from .melitz import BOX as MELITZ_BOX
 from .melitz import S, V, derive_tail_objects
-from .multicountry import MultiCountryModel, MultiDerivation
+from .multicountry import PAIR_MEANINGS, MultiCountryModel, MultiDerivation
 from .solving import solve_power_law
 from .welfare import gamma_of
 
@@ -187,6 +187,40 @@ def derive(dist: Distribution) -> MultiDerivation:
     if phi_A is not None:
         pair["phi_A"] = _neat(phi_A, with_k)
     d.pair = pair
+    whose = (("w", "i"), ("A", "j"), ("tau", "ij"))
+    d.meanings = {
+        **PAIR_MEANINGS,
+        "f_e": "sunk entry cost of the origin i (labour)",
+        "M_e": "mass of entrants per period of the origin i (an unknown)",
+        "A": "demand shifter A_j = w_j L_j P_j^(sigma-1) of the destination j (an unknown)",
+        "w": "wage of the origin i (an unknown; w_0 = 1 is the numeraire)",
+        "W": "welfare w_i/P_i of country i from its domestic cutoff: evaluate at the "
+             "domestic pair (i, i)",
+        "A_of_cut": "the demand shifter A_j at which phi_star is the pair's cutoff (zero "
+                    "profit solved for A)",
+        "fe": "the pair's term f_ij j_i(phi*_ij)/(delta f_e_i) of origin i's free-entry "
+              "condition: its sum over destinations j is 1",
+        "log_r": "log of X_ij/V_i(phi*_ij): X_ij = exp(log_r + log_V)",
+        "log_V": "log of the tail moment V_i(phi*_ij) of origin i's productivity",
+        "lower": "lower bound of origin i's productivity (every cutoff lies above it)",
+        "upper": "upper bound of origin i's productivity (every cutoff lies below it)",
+        **{f"cut_{v}": f"elasticity d ln phi*_ij / d ln {v}_{ij}" for v, ij in whose},
+        **{f"log_r_{v}": f"d log_r / d ln {v}_{ij}" for v, ij in whose},
+        "fe_phi": "phi*_ij d fe / d phi*_ij",
+        "log_V_phi": "d log_V / d ln phi*_ij",
+        "phi_A": "autarky cutoff of country i (free entry with the domestic market only): "
+                 "evaluate at the domestic pair (i, i)",
+    }
+    d.assembly = (
+        "Unknowns ln w_i, ln M_e_i, ln A_j (3N); equations: sum_j fe = 1 (free_entry), "
+        "sum_j X_ij/(w_i L_i) = 1 (labour_market), sum_i X_ij/(w_j L_j) = 1 "
+        "(goods_market),",
+        "the goods market of country 0 replaced by ln w_0 = 0 (Walras' law); phi_star "
+        "per pair from w_i and A_j, X_ij = exp(log_r + log_V).",
+        "Newton Jacobian by the chain rule: d ln X_ij/d ln v = log_r_v + log_V_phi "
+        "cut_v and d fe/d ln v = fe_phi cut_v for v = w_i, A_j (d ln X_ij/d ln M_e_i = 1).",
+        "Outputs: lam_ij = X_ij / sum_k X_kj, P_j = (A_j/(w_j L_j))^(1/(sigma-1)), "
+        "gains_i = W(phi*_ii)/W(autarky cutoff), eps_ij = log_r_tau + log_V_phi cut_tau.")
     d.outputs = {name: sp.Symbol(name) for name in
                  ("phi_star", "X", "lam", "w", "P", "A", "M_e", "M", "W", "gains", "eps")}
     d.shapes.update({"phi_star": "ij", "X": "ij", "lam": "ij", "w": "i", "P": "i", "A": "i",

@@ -39,15 +39,34 @@ class MultiDerivation(Derivation):
     shapes : parameter or output name -> ``""``, ``"i"`` or ``"ij"``.
     pair : name -> pair expression used by the numeric layer (residual terms,
         their derivatives, outputs in the pair and market symbols).
+    meanings : name -> meaning in the N-country setting, for arguments and pair
+        expressions (the registry's are written for the symmetric models);
+        generated code documents its arguments and functions with them.
+    assembly : how the pair expressions assemble into the equilibrium, in words,
+        beyond the aggregation steps (for generated code).
     """
 
     shapes: dict[str, str] = field(default_factory=dict)
     pair: dict[str, sp.Expr] = field(default_factory=dict)
+    meanings: dict[str, str] = field(default_factory=dict)
+    assembly: tuple[str, ...] = ()
 
     @property
     def parameter_shapes(self) -> dict[str, str]:
         """Parameter name -> shape, in the documented parameter order."""
         return {p.name: self.shapes[p.name] for p in self.parameters}
+
+
+#: Meanings every N-country model shares (origin, pair and destination values).
+PAIR_MEANINGS = {
+    "w": "wage of the origin i",
+    "L": "labour endowment of the origin i",
+    "tau": "iceberg trade cost from origin i to destination j (1 for i = j)",
+    "f": "per-period fixed cost for a firm of origin i to serve destination j",
+    "phi_star": "productivity cutoff phi*_ij of origin i's firms in destination j",
+    "X": "trade flow X_ij: sales of origin i's firms in destination j",
+    "M_x": "number of origin i's firms selling in destination j",
+}
 
 
 def _read(name: str, value: object):
@@ -207,11 +226,6 @@ class MultiCountryModel(Model):
         names = self.output_names(outputs)
         result = getattr(ge_reference, self._reference)(self.dist, self.read(params), dps)
         return {k: result[k] for k in names if k in result}
-
-    def codegen(self, lang: str, directory=None, force: bool = False):
-        """Not available yet: code generation covers the scalar models."""
-        raise MelitzError(f"{self.name}: code generation is not available for N-country "
-                          "models (their solver sums pair terms over countries)")
 
     def evaluate(self, dps: int = 30, outputs: list[str] | None = None,
                  **params: object) -> dict:

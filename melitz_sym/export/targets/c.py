@@ -61,7 +61,7 @@ double {p}_solve_cutoff({params}, int *status)
 
 
 def _signature(plan: Plan, f) -> str:
-    args = ", ".join(f"double {a.name}" for a in f.args)
+    args = ", ".join(f"double {a.name}" for a in f.args) or "void"
     return f"double {plan.prefix}_{f.name}({args})"
 
 

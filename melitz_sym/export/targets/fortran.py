@@ -36,7 +36,8 @@ def render(plan: Plan) -> dict[str, str]:
         consts |= c
         code.append(text)
         args = ", ".join(a.name for a in f.args)
-        decl = [f"    real(real64), intent(in) :: {args}", "    real(real64) :: res"]
+        decl = [f"    real(real64), intent(in) :: {args}"] if args else []
+        decl.append("    real(real64) :: res")
         if pairs:
             decl.append(f"    real(real64) :: {', '.join(str(t) for t, _ in pairs)}")
         decl += [f"    real(real64), parameter :: {s} = {v}" for s, v in sorted(consts, key=str)]
