@@ -332,11 +332,22 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
         (stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y)),
          stable.exp_sum(moving)), y)
     autarky = any(e.has(sym("phi_star_A")) for e in outputs)
-    extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     return (_compile((stable.Z,) + order, meaning), _compile((y,) + consts, core),
             sp.lambdify(order, lower, "numpy"), autarky,
-            _compile(extra_syms + order, tuple(
-                stable.special_form(e).subs(phi_s, sp.exp(y)) for e in outputs)))
+            _outputs_fn(order, phi_s, outputs, autarky, False))
+
+
+@lru_cache(maxsize=64)
+def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
+                exp_form: bool):
+    """The outputs compiled as functions of y = log(phi*) (and phi*_A) and the
+    parameters; with ``exp_form``, in :func:`stable.exp_form` (the fallback
+    where the plain form is not finite)."""
+    y = sp.Symbol("y_log_phi", real=True)
+    form = stable.exp_form if exp_form else (lambda e: e)
+    extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
+    return _compile(extra_syms + order, tuple(
+        form(stable.special_form(e)).subs(phi_s, sp.exp(y)) for e in outputs))
 
 
 def _newton_block(d, names: list[str]):
@@ -350,9 +361,9 @@ def _newton_block(d, names: list[str]):
     before the iteration.
     """
     order = tuple(d.parameters)
+    outputs = tuple(d.outputs[n] for n in names)
     pre, FdF, low, autarky, out = _newton_fns(
-        order, d.cutoff, d.cutoff_residual, sp.sympify(d.support_lower),
-        tuple(d.outputs[n] for n in names))
+        order, d.cutoff, d.cutoff_residual, sp.sympify(d.support_lower), outputs)
 
     def cutoff(lower, args):
         return newton_log(FdF, lower, pre(*_protected_args(order, args)[:1], *args))
@@ -364,6 +375,14 @@ def _newton_block(d, names: list[str]):
         if autarky:
             extra.append(np.exp(cutoff(lower, [np.zeros_like(a) if p.name == "n" else a
                                                for p, a in zip(order, args)])))
-        return [np.broadcast_to(np.asarray(v, float), shape) for v in out(*extra, *args)]
+        vals = [np.array(np.broadcast_to(np.asarray(v, float), shape))
+                for v in out(*extra, *args)]
+        bad = ~np.isfinite(vals).all(axis=0)
+        if bad.any():  # inf * 0 or a huge power of a ratio near one: the exp form there
+            again = _outputs_fn(order, d.cutoff, outputs, autarky, True)(
+                *[np.broadcast_to(a, shape)[bad] if np.ndim(a) else a for a in extra + args])
+            for v, w in zip(vals, again):
+                v[bad] = np.where(np.isfinite(v[bad]), v[bad], w)
+        return vals
 
     return run

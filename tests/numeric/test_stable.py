@@ -64,3 +64,28 @@ def test_large_exponents_cancel_symbolically(f, g, want):
     got = fn(1e4, f, g, 0.5)
     assert np.isfinite(got)
     assert abs(got - float(sp.Rational(want))) <= 4e-16 * float(sp.Rational(want))
+
+
+def _normal_written_out(expr: sp.Expr) -> sp.Expr:
+    """ndtr and log_ndtr as sympy's erf, so that mpmath evaluates them."""
+    def phi(x):
+        return (1 + sp.erf(x / sp.sqrt(2))) / 2
+    return expr.replace(stable.log_ndtr, lambda x: sp.log(phi(x))).replace(stable.ndtr, phi)
+
+
+@pytest.mark.parametrize("name", ["phi_tilde_x", "M"])
+def test_exp_form_equals_the_derived_expression(name):
+    """The log-normal fallback form (stable.exp_form) is exact: 40 digits at
+    random rational points (phi* and the parameters)."""
+    d = ms.model("melitz", dist="lognormal").derive()
+    derived = stable.special_form(d.outputs[name])
+    form = stable.exp_form(derived)
+    assert form != derived  # something was rewritten
+    rng = random.Random(name)
+    for _ in range(2):
+        point = {s: sp.Rational(rng.randint(11, 40), 10) for s in d.parameters}
+        point[sym("mu")] = sp.Rational(rng.randint(-10, 10), 10)
+        point[sym("phi_star")] = sp.Rational(rng.randint(11, 60), 10)
+        want = sp.N(_normal_written_out(derived).subs(point), 40)
+        got = sp.N(_normal_written_out(form).subs(point), 40)
+        assert abs(got - want) <= sp.Float("1e-30", 40) * abs(want), (name, point)
