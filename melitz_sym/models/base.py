@@ -193,7 +193,8 @@ def corner(continuous: bool, phi, phi_x, lo, hi) -> str | None:
     """
     if continuous:
         if phi < lo:
-            return (f"no selection: the cutoff phi* = {float(phi):.6g} lies below the lower "
+            at = f" = {float(phi):.6g}" if phi > 0 else ""  # 0: the solver found no root above
+            return (f"no selection: the cutoff phi*{at} lies below the lower "
                     f"bound of productivity {float(lo):.6g}, so every entrant would produce "
                     "(a corner the Melitz conditions do not describe); raise f relative to "
                     "delta f_e")

@@ -79,7 +79,8 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     shrink to half the step before last is replaced by bisection (``rtsafe``
     of Numerical Recipes).  A point is finished once its Newton step is below
     ``tol`` relative to max(1, |y|), its residual is exactly 0 or its bracket
-    is a few ulps wide.
+    is a few ulps wide.  Where R(log(lower)) <= 0 the root is not above the
+    lower bound (a corner): the result there is -inf (phi = 0).
     """
     shape = np.broadcast(lower, *args).shape
     size = int(np.prod(shape))
@@ -95,6 +96,18 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     dx_old = np.full(size, np.inf)  # |step before last|
     dn = np.zeros(size)  # |last Newton step|
     with np.errstate(all="ignore"):
+        if bounded.any():  # R(log lower) <= 0: the root is not above the lower bound
+            below = np.zeros(size, bool)
+            below[bounded] = FdF(lo[bounded], *[a if np.ndim(a) == 0 else a[bounded]
+                                                for a in act])[0] <= 0
+            if below.any():
+                out[below] = -np.inf
+                keep = ~below
+                idx, y, lo, hi, dx, dx_old, dn = (v[keep] for v in (idx, y, lo, hi, dx,
+                                                                     dx_old, dn))
+                act = [a if np.ndim(a) == 0 else a[keep] for a in act]
+                if not keep.any():
+                    return out.reshape(shape)
         for _ in range(iters):
             f, df, *part = FdF(y, *act)
             f = np.broadcast_to(f, y.shape)

@@ -21,11 +21,12 @@ import melitz_sym as ms
 from melitz_sym.derivation import random_point
 from melitz_sym.errors import MelitzError, UnknownNameError
 from melitz_sym.export import codegen
-from melitz_sym.models import krugman, melitz
+from melitz_sym.models import cournot, hmy, krugman, melitz
 from melitz_sym.numeric.stable import erfc
 
-CLOSED = [("krugman", None), ("melitz-closed", "pareto"), ("melitz", "pareto")]
-SOLVER = [("melitz", "lognormal")]
+CLOSED = [("krugman", None), ("cournot", None), ("melitz-closed", "pareto"), ("melitz", "pareto"),
+          ("hmy", "pareto")]
+SOLVER = [("melitz", "lognormal"), ("melitz", "truncated-pareto")]
 POINTS = 100
 RTOL = 1e-13
 
@@ -47,11 +48,13 @@ def _points(m, seed=2024) -> np.ndarray:
     """POINTS random admissible parameter vectors in the model's sampling box, corners
     (phi* below the lower bound: every entrant produces) left out."""
     d = m.derive()
-    box = krugman.BOX if m.name == "krugman" else melitz.BOX
+    box = {"krugman": krugman.BOX, "cournot": cournot.BOX, "hmy": hmy.BOX}.get(m.name, melitz.BOX)
     if m.dist is not None and m.dist.name == "lognormal":
         box = MODERATE
+    if m.dist is not None and m.dist.name == "truncated-pareto":  # selection: phi* > b
+        box = {**melitz.BOX, "f_e": (0.005, 0.05), "delta": (0.01, 0.1)}
     rng = random.Random(seed)
-    rows = [random_point(d.parameters, d.restrictions, box, rng) for _ in range(2 * POINTS)]
+    rows = [random_point(d.parameters, d.restrictions, box, rng) for _ in range(3 * POINTS)]
     pts = np.array([[float(r[p]) for p in d.parameters] for r in rows])
     with np.errstate(all="ignore"):
         ref = m.solve(errors="nan", **{p: pts[:, i] for i, p in enumerate(m.parameters)})

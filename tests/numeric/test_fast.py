@@ -86,3 +86,21 @@ def test_blocks_on_threads_give_the_single_thread_result(monkeypatch):
     p["sigma"][-1] = 0.9
     with pytest.raises(ms.AdmissibilityError, match=f"at index {size - 1}"):
         m.solve(outputs=["phi_star"], **p)
+
+
+def test_newton_corner_below_a_bounded_support_raises():
+    """No closed form, support (1, oo): with a large entry cost the cutoff equation
+    has no root above the lower bound.  The mpmath reference (root finding on the
+    primitives) says so; the fast path used to return phi* = 1 silently."""
+    phi, lam = sp.symbols("phi lambda_", positive=True)
+    m = ms.model("melitz-closed", dist=ms.Custom(lam * sp.exp(-lam * (phi - 1)), (1, sp.oo),
+                                                 var=phi))
+    p = dict(sigma=3.0, lambda_=2.0, f=1.0, delta=0.1, L=10.0)
+    with pytest.raises(ms.AdmissibilityError, match="no selection"):
+        m.reference(dps=20, outputs=["phi_star"], f_e=50.0, **p)
+    with pytest.raises(ms.AdmissibilityError, match=r"no selection.*at index 1"):
+        m.solve(outputs=["phi_star"], f_e=np.array([5.0, 50.0]), **p)
+    out = m.solve(outputs=["phi_star", "W"], errors="nan", f_e=np.array([5.0, 50.0]), **p)
+    assert np.isnan(out["phi_star"][1]) and np.isnan(out["W"][1])
+    want = m.reference(dps=20, outputs=["phi_star"], f_e=5.0, **p)["phi_star"]
+    assert abs(out["phi_star"][0] / float(want) - 1) < 1e-13
