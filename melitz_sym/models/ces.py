@@ -104,7 +104,7 @@ def derive_firm(d: Derivation, demand: sp.Expr, suffix: str, unit_cost: sp.Expr,
     p, phi, sigma = sym("p"), sym("phi"), sym("sigma")
     profit_of_p = p * demand - unit_cost * demand - fixed_cost
     foc = sp.diff(profit_of_p, p)
-    price = sp.simplify(sp.solve(foc, p)[0])
+    price = sp.solve(foc, p)[0]  # solve simplifies its solutions
     d.add(f"pricing{suffix}", sp.Eq(sp.Function(f"p{suffix or '_d'}")(phi), price, evaluate=False),
           f"first-order condition d pi/d p = 0 of profit in the {market} market, "
           "solved for p (constant markup over marginal cost)",

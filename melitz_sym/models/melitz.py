@@ -209,8 +209,8 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
           "price index: p(phi)^(1-sigma) integrated over home producers (density "
           "g/(1-G(phi*)) above phi*) and foreign exporters (above phi_x*, price tau p)",
           ["price_index_definition", "pricing", "M", "tail_moment"], ref="Melitz (2003) eq. (8)",
-          obligation=[(P_pow - M_t * (r * phi_t_def) ** (sigma - 1)).subs(phi_x, phi_x_of),
-                      (A_sol - R_sol * P_pow ** -1).subs(phi_x, phi_x_of)])
+          obligation=[(P_pow - M_t * r ** (sigma - 1) * phi_t_pow).xreplace({phi_x: phi_x_of}),
+                      (A_sol - R_sol * P_pow ** -1).xreplace({phi_x: phi_x_of})])
     W_sol = sp.solve(sp.Eq(A_sol, R_sol * sym("P") ** (sigma - 1)), sym("P"))
     W_cutoff = sp.powsimp(sp.expand_power_base(1 / W_sol[0], force=True), force=True)
     d.add("welfare", sp.Eq(sym("W"), 1 / sym("P"), evaluate=False),
@@ -242,7 +242,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
         outputs.update(welfare.derive(
             d, dist, lam=lam, lam_of_Me=M_e_sym * lam / M_e, M_e=M_e, W=W_cutoff,
             trade_ratio=trade_ratio, cutoffs={phi_x: phi_x_of}))
-    outputs = {k: v.subs(phi_x, phi_x_of) for k, v in outputs.items()}
+    outputs = {k: v.xreplace({phi_x: phi_x_of}) for k, v in outputs.items()}
     specialise(d, dist, outputs, residual_generic, open_economy)
     return d
 
