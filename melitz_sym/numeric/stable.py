@@ -291,8 +291,12 @@ class erfc(sp.Function):  # noqa: N801 (the name the code printers know)
 
 def code_form(expr: sp.Expr) -> sp.Expr:
     r"""Stable form for generated code: :func:`special_form`, with
-    :math:`\Phi(x) = \mathrm{erfc}(-x/\sqrt2)/2` in the languages' own ``erfc``."""
-    return special_form(expr).replace(ndtr, lambda x: erfc(-x / sp.sqrt(2)) / 2)
+    :math:`\Phi(x) = \mathrm{erfc}(-x/\sqrt2)/2` in the languages' own ``erfc``,
+    and sympy's polar numbers (``exp_polar(i pi)``, which ``integrate`` leaves in
+    the arguments of functions such as ``lerchphi`` to mark a branch) as the
+    ordinary numbers they are at the principal branch."""
+    return special_form(expr).replace(ndtr, lambda x: erfc(-x / sp.sqrt(2)) / 2).replace(
+        sp.exp_polar, sp.exp)
 
 
 def _normal_argument(x: sp.Expr) -> sp.Expr:

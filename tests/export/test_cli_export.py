@@ -23,7 +23,7 @@ def test_codegen_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
 @pytest.mark.parametrize("args, words", [
     (["codegen", "krugman", "--lang", "cobol"], "unknown language 'cobol'"),
     (["codegen", "nomodel", "--lang", "c"], "unknown model"),
-    (["codegen", "melitz", "--dist", "frechet", "--lang", "rust"], "no standard function"),
+    (["codegen", "melitz", "--dist", "gumbel", "--lang", "rust"], "unknown distribution"),
 ])
 def test_codegen_bad_input_writes_nothing(args, words, tmp_path, capsys):
     out = tmp_path / "gen"

@@ -1,4 +1,10 @@
-"""C99 target: a header and a source file; with no closed form, a Newton solver too."""
+"""C99 target: a header and a source file; with no closed form, a Newton solver too.
+
+C has no regularised upper incomplete gamma function: a source whose
+expressions use ``gammaincc`` carries a private (``static``) implementation of
+it (:data:`GAMMAINCC`), emitted only when used
+(:mod:`melitz_sym.export.targets.special`).
+"""
 
 from __future__ import annotations
 
@@ -6,31 +12,120 @@ import sympy as sp
 
 from ..codegen import Plan, cse
 from . import comment, function_doc
+from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
+
+GAMMAINCC = "\n/*\n" + comment(GAMMAINCC_NOTE, " *") + """
+ */
+static const double gammaincc_lgam1p_c[] = {
+    LGAM1P
+};
+
+static double gammaincc_lgam1p(double a)
+{
+    double s = 0.0;
+    int k;
+    if (fabs(a) > 0.2)
+        return lgamma(1.0 + a);
+    for (k = (int)(sizeof gammaincc_lgam1p_c / sizeof gammaincc_lgam1p_c[0]) - 1; k >= 0; k--)
+        s = gammaincc_lgam1p_c[k] + a * s;
+    return a * s;
+}
+
+static double gammaincc_front(double a, double x)
+{
+    const double la = a * log(x);
+    if (x <= 700.0 && la < 700.0 && a < 170.0)
+        return pow(x, a) * exp(-x) / tgamma(a);
+    return exp(la - x - lgamma(a));
+}
+
+static double gammaincc(double a, double x)
+{
+    int n;
+    if (!(x > 0.0))
+        return x == 0.0 ? 1.0 : NAN;
+    if (x > 1.1 ? x < a : x <= 0.5 ? -0.4 / log(x) < a : x * 1.1 < a) {
+        double term = 1.0, sum = 1.0;
+        for (n = 1; n < 2000 && term > 1e-17 * sum; n++) {
+            term *= x / (a + n);
+            sum += term;
+        }
+        return 1.0 - gammaincc_front(a, x) / a * sum;
+    }
+    if (x <= 1.1) {
+        double fac = 1.0, sum = 0.0, term;
+        for (n = 1; n < 100; n++) {
+            fac *= -x / n;
+            term = fac / (a + n);
+            sum += term;
+            if (fabs(term) <= 1e-17 * fabs(sum))
+                break;
+        }
+        return -expm1(a * log(x) - gammaincc_lgam1p(a)) - pow(x, a) / tgamma(a) * sum;
+    }
+    {
+        const double tiny = 1e-300;
+        double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
+        for (n = 1; n < 2000; n++) {
+            const double an = -n * (n - a);
+            double step;
+            b += 2.0;
+            d = an * d + b;
+            if (fabs(d) < tiny)
+                d = tiny;
+            c = b + an / c;
+            if (fabs(c) < tiny)
+                c = tiny;
+            d = 1.0 / d;
+            step = d * c;
+            h *= step;
+            if (fabs(step - 1.0) <= 1e-16)
+                break;
+        }
+        return gammaincc_front(a, x) * h;
+    }
+}
+""".replace("LGAM1P", literals(lgam1p_coefficients()))
 
 _SOLVER = """
 double {p}_solve_cutoff({params}, int *status)
 {{
     /* Safeguarded Newton iteration on y = log(phi_star): bracket the root of the
-       decreasing residual by doubling [lo, hi], then take Newton steps and
+       decreasing residual by doubling [lo, hi] (an end passed over becomes the
+       other end), then take Newton steps and
        bisect whenever a step leaves the bracket.  A residual that is nan far up
-       (every survival function underflowed) ends the doubling: the bisection
-       brings y back into range.  Converged when the step or the bracket is at
-       the rounding level of y, or the residual is exactly 0. */
+       or far down (a term overflowed or underflowed) ends the doubling on that
+       side (nan at both ends widens both), and a nan inside the bracket moves
+       the end that was nan (the other one being finite; else it fails): the
+       bisection brings y back into range (a bracket that closes on a nan end
+       is a failure, not a root).  Converged
+       when the step or the bracket is at the rounding level of y, or the
+       residual is exactly 0. */
     const double ms_lower = {p}_cutoff_lower({names});
     double ms_lo = ms_lower > 0 ? log(ms_lower) : -2.0, ms_width = 1.0, ms_y;
     double ms_hi = ms_lo + ms_width;
-    int ms_i;
+    int ms_i, ms_nan_lo = 0, ms_nan_hi = 0;
     *status = 1;
     for (ms_i = 0; ms_i < 200; ms_i++) {{
-        const int ms_need_hi = {p}_cutoff_residual(exp(ms_hi), {names}) > 0;
-        const int ms_need_lo = ms_lower <= 0 && !({p}_cutoff_residual(exp(ms_lo), {names}) > 0);
+        const double ms_f_hi = {p}_cutoff_residual(exp(ms_hi), {names});
+        const double ms_f_lo = ms_lower <= 0 ? {p}_cutoff_residual(exp(ms_lo), {names}) : 1.0;
+        ms_nan_hi = isnan(ms_f_hi);
+        ms_nan_lo = isnan(ms_f_lo);
+        const int ms_need_hi = ms_f_hi > 0 || (ms_nan_hi && ms_nan_lo);
+        const int ms_need_lo = ms_f_lo < 0 || (ms_nan_hi && ms_nan_lo);
         if (!ms_need_hi && !ms_need_lo)
             break;
         ms_width *= 2;
-        if (ms_need_hi)
+        if (ms_need_hi) {{
+            if (ms_f_hi > 0)
+                ms_lo = ms_hi;
             ms_hi += ms_width;
-        if (ms_need_lo)
+        }}
+        if (ms_need_lo) {{
+            if (ms_f_lo < 0)
+                ms_hi = ms_lo;
             ms_lo -= ms_width;
+        }}
     }}
     if (ms_i == 200)
         return NAN;
@@ -40,15 +135,22 @@ double {p}_solve_cutoff({params}, int *status)
         const double ms_f = {p}_cutoff_residual(ms_phi, {names});
         double ms_next;
         int ms_done;
-        if (ms_f > 0)
+        if (isnan(ms_f) && ms_nan_lo == ms_nan_hi)
+            return NAN;
+        if (ms_f > 0 || (isnan(ms_f) && ms_nan_lo && !ms_nan_hi)) {{
             ms_lo = ms_y;
-        if (ms_f < 0)
+            ms_nan_lo = isnan(ms_f);
+        }}
+        if (ms_f < 0 || (isnan(ms_f) && ms_nan_hi && !ms_nan_lo)) {{
             ms_hi = ms_y;
+            ms_nan_hi = isnan(ms_f);
+        }}
         ms_next = ms_y - ms_f / ({p}_cutoff_residual_dphi(ms_phi, {names}) * ms_phi);
         if (!isfinite(ms_next) || ms_next <= ms_lo || ms_next >= ms_hi)
             ms_next = 0.5 * (ms_lo + ms_hi);
-        ms_done = fabs(ms_next - ms_y) <= 1e-15 * fmax(1.0, fabs(ms_y)) || ms_f == 0
-                  || ms_hi - ms_lo <= 4e-16 * fmax(1.0, fabs(ms_y));
+        ms_done = (fabs(ms_next - ms_y) <= 1e-15 * fmax(1.0, fabs(ms_y)) && !isnan(ms_f))
+                  || ms_f == 0 || (ms_hi - ms_lo <= 4e-16 * fmax(1.0, fabs(ms_y))
+                                   && !ms_nan_lo && !ms_nan_hi);
         ms_y = ms_next;
         if (ms_done) {{
             *status = 0;
@@ -76,12 +178,15 @@ def render(plan: Plan) -> dict[str, str]:
            "#define _XOPEN_SOURCE 700 /* M_PI, M_SQRT2, ... in math.h */",
            "#define _USE_MATH_DEFINES", "#endif", "#include <math.h>",
            f'#include "{plan.prefix}.h"', ""]
+    src += [code + "\n" for code in carried(plan, {"gammaincc": (GAMMAINCC, ())})]
+    own = {"gammaincc": "gammaincc"}  # the source's own gammaincc(a, x)
     for f in plan.functions:
         doc = ["/*", comment(function_doc(plan, f), " *"), " */"]
         head += doc + [_signature(plan, f) + ";", ""]
         pairs, result = cse(f)
-        body = [f"    const double {t} = {sp.ccode(e)};" for t, e in pairs]
-        src += doc + [_signature(plan, f), "{", *body, f"    return {sp.ccode(result)};", "}", ""]
+        body = [f"    const double {t} = {sp.ccode(e, user_functions=own)};" for t, e in pairs]
+        src += doc + [_signature(plan, f), "{", *body,
+                      f"    return {sp.ccode(result, user_functions=own)};", "}", ""]
     if plan.solver:
         doc = ["/*", comment([
             "solve_cutoff: the equilibrium cutoff phi_star, root of cutoff_residual above "

@@ -1,4 +1,10 @@
-"""Fortran 2008 target: one module of pure functions in double precision (real64)."""
+"""Fortran 2008 target: one module of pure functions in double precision (real64).
+
+Fortran 2008 has ``gamma`` and ``log_gamma`` but no incomplete gamma function:
+a module whose expressions use ``gammaincc`` carries a private implementation
+of it (:data:`GAMMAINCC`), emitted only when used
+(:mod:`melitz_sym.export.targets.special`).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,96 @@ from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
 from ..codegen import Plan, case_safe_names, cse
 from . import comment, function_doc
+from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
+
+_LGAM1P = lgam1p_coefficients()
+
+GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
+  ! (Fortran has no expm1: expm1(y) = 2 sinh(y/2) exp(y/2), as accurate.)
+  pure function gammaincc(a, x) result(q)
+    real(real64), intent(in) :: a, x
+    real(real64) :: q
+    real(real64), parameter :: lgam1p_c(LEN) = [ &
+      LGAM1P]
+    real(real64), parameter :: tiny = 1e-300_real64
+    real(real64) :: term, total, fac, lg, y, b, c, d, h, an, step
+    integer :: n
+    if (x == 0) then
+      q = 1
+      return
+    end if
+    if (merge(x < a, merge(-0.4_real64 / log(x) < a, x * 1.1_real64 < a, x <= 0.5_real64), &
+              x > 1.1_real64)) then
+      term = 1
+      total = 1
+      do n = 1, 1999
+        if (term <= 1e-17_real64 * total) exit
+        term = term * x / (a + n)
+        total = total + term
+      end do
+      q = 1 - front(a, x) / a * total
+    else if (x <= 1.1_real64) then
+      fac = 1
+      total = 0
+      do n = 1, 99
+        fac = -fac * x / n
+        term = fac / (a + n)
+        total = total + term
+        if (abs(term) <= 1e-17_real64 * abs(total)) exit
+      end do
+      if (abs(a) > 0.2_real64) then
+        lg = log_gamma(1 + a)
+      else
+        lg = 0
+        do n = size(lgam1p_c), 1, -1
+          lg = lgam1p_c(n) + a * lg
+        end do
+        lg = a * lg
+      end if
+      y = a * log(x) - lg
+      q = -2 * sinh(y / 2) * exp(y / 2) - x**a / gamma(a) * total
+    else
+      b = x + 1 - a
+      c = 1 / tiny
+      d = 1 / b
+      h = d
+      do n = 1, 1999
+        an = -n * (n - a)
+        b = b + 2
+        d = an * d + b
+        if (abs(d) < tiny) d = tiny
+        c = b + an / c
+        if (abs(c) < tiny) c = tiny
+        d = 1 / d
+        step = d * c
+        h = h * step
+        if (abs(step - 1) <= 1e-16_real64) exit
+      end do
+      q = front(a, x) * h
+    end if
+  contains
+    pure function front(a, x) result(r)
+      real(real64), intent(in) :: a, x
+      real(real64) :: r
+      if (x <= 700 .and. a * log(x) < 700 .and. a < 170) then
+        r = x**a * exp(-x) / gamma(a)
+      else
+        r = exp(a * log(x) - x - log_gamma(a))
+      end if
+    end function front
+  end function gammaincc
+""".replace("LGAM1P", literals([c + "_real64" for c in _LGAM1P], indent="      ").replace(
+    ",\n", ", &\n")).replace("LEN", str(len(_LGAM1P)))
+
+#: Functions printed as the Fortran 2008 intrinsics (erf, erfc, gamma) or the module's
+#: own function (gammaincc) of that name.
+_OWN = {"erf": "erf", "erfc": "erfc", "gamma": "gamma", "gammaincc": "gammaincc"}
 
 
 def _assign(name: str, expr: sp.Expr) -> tuple[set, str]:
     consts, unsupported, code = sp.fcode(expr, assign_to=name, standard=2008,
-                                         source_format="free", human=False)
+                                         source_format="free", human=False,
+                                         user_functions=_OWN)
     if unsupported:
         raise PrintMethodNotImplementedError(f"Unsupported: {sorted(map(str, unsupported))}")
     return consts, "\n".join("    " + line for line in code.splitlines())
@@ -44,5 +135,6 @@ def render(plan: Plan) -> dict[str, str]:
         lines += ["", comment(function_doc(plan, f), "  !"),
                   f"  pure function {fname}({args}) result(res)", *decl, *code,
                   f"  end function {fname}"]
+    lines += carried(plan, {"gammaincc": (GAMMAINCC, ())})
     lines.append(f"end module {plan.prefix}")
     return {f"{plan.prefix}.f90": "\n".join(lines) + "\n"}

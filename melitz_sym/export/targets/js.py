@@ -1,9 +1,10 @@
 """JavaScript target: an ES module exporting one function per output.
 
-JavaScript's ``Math`` has no error function: a module whose expressions use
-``erfc`` or ``erf`` carries private (not exported) implementations of them
-(:data:`ERFC`, :data:`ERF`), emitted only when used
-(:mod:`melitz_sym.export.targets.erfc`).
+JavaScript's ``Math`` has no error function, no gamma function and no
+incomplete gamma function: a module whose expressions use ``erfc``, ``erf``,
+``gamma`` or ``gammaincc`` carries private (not exported) implementations of
+them (:data:`ERFC`, :data:`ERF`, :data:`GAMMA`, :data:`GAMMAINCC`), emitted
+only when used (:mod:`melitz_sym.export.targets.special`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import sympy as sp
 
 from ..codegen import Plan, cse
 from . import comment, function_doc
-from .erfc import NOTE, SPECIAL, carried
+from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, SPECIAL,
+                      carried, lgam1p_coefficients, literals)
 
-ERFC = "\n" + comment(NOTE, "//") + """
+ERFC = "\n" + comment(ERFC_NOTE, "//") + """
 function erf_series(x) {
   const x2 = x * x;
   let s = 0;
@@ -51,11 +53,118 @@ function erf(x) {
 }
 """
 
+GAMMA = "\n" + comment(GAMMA_NOTE, "//") + """
+const LANCZOS = [
+  COEFS,
+];
+
+function lanczos_sum(z) {
+  let s = LANCZOS[0];
+  for (let i = 1; i < LANCZOS.length; i++) {
+    s += LANCZOS[i] / (z + i);
+  }
+  return s;
+}
+
+function gamma(z) {
+  if (z < 0.5) {
+    return gamma(z + 1) / z;
+  }
+  const t = z + (G - 0.5);
+  const w = Math.pow(t, 0.5 * z - 0.25);
+  return Math.sqrt(2 * Math.PI) * w * (w * Math.exp(-t)) * lanczos_sum(z - 1);
+}
+
+function lgamma(z) {
+  if (z < 0.5) {
+    return lgamma(z + 1) - Math.log(z);
+  }
+  const t = z + (G - 0.5);
+  return 0.5 * Math.log(2 * Math.PI) + (z - 0.5) * Math.log(t) - t + Math.log(lanczos_sum(z - 1));
+}
+""".replace("COEFS", literals(LANCZOS, indent="  ")).replace("(G - 0.5)", f"{LANCZOS_G - 0.5!r}")
+
+GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "//") + """
+const GAMMAINCC_TAYLOR = [
+  LGAM1P,
+];
+
+function gammaincc_lgam1p(a) {
+  if (Math.abs(a) > 0.2) {
+    return lgamma(1 + a);
+  }
+  let s = 0;
+  for (let k = GAMMAINCC_TAYLOR.length - 1; k >= 0; k--) {
+    s = GAMMAINCC_TAYLOR[k] + a * s;
+  }
+  return a * s;
+}
+
+function gammaincc_front(a, x) {
+  const la = a * Math.log(x);
+  if (x <= 700 && la < 700 && a < 170) {
+    return Math.pow(x, a) * Math.exp(-x) / gamma(a);
+  }
+  return Math.exp(la - x - lgamma(a));
+}
+
+function gammaincc(a, x) {
+  if (!(x > 0)) {
+    return x === 0 ? 1 : NaN;
+  }
+  if (x > 1.1 ? x < a : x <= 0.5 ? -0.4 / Math.log(x) < a : x * 1.1 < a) {
+    let term = 1, sum = 1;
+    for (let n = 1; n < 2000 && term > 1e-17 * sum; n++) {
+      term *= x / (a + n);
+      sum += term;
+    }
+    return 1 - gammaincc_front(a, x) / a * sum;
+  }
+  if (x <= 1.1) {
+    let fac = 1, sum = 0;
+    for (let n = 1; n < 100; n++) {
+      fac *= -x / n;
+      const term = fac / (a + n);
+      sum += term;
+      if (Math.abs(term) <= 1e-17 * Math.abs(sum)) {
+        break;
+      }
+    }
+    return -Math.expm1(a * Math.log(x) - gammaincc_lgam1p(a)) - Math.pow(x, a) / gamma(a) * sum;
+  }
+  const tiny = 1e-300;
+  let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+  for (let n = 1; n < 2000; n++) {
+    const an = -n * (n - a);
+    b += 2;
+    d = an * d + b;
+    if (Math.abs(d) < tiny) {
+      d = tiny;
+    }
+    c = b + an / c;
+    if (Math.abs(c) < tiny) {
+      c = tiny;
+    }
+    d = 1 / d;
+    const step = d * c;
+    h *= step;
+    if (Math.abs(step - 1) <= 1e-16) {
+      break;
+    }
+  }
+  return gammaincc_front(a, x) * h;
+}
+""".replace("LGAM1P", literals(lgam1p_coefficients(), indent="  "))
+
+#: name -> (code, carried functions it calls)
+CARRIED = {"erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
+           "gammaincc": (GAMMAINCC, ("gamma",))}
+
 
 def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.mjs``: ``export function <output>(...)`` each."""
     lines = [comment(plan.header(), "//")]
-    plain = {name: name for name in SPECIAL}  # the module's own erfc(x), erf(x)
+    plain = {name: name for name in SPECIAL}  # the module's own erfc(x), gamma(x), ...
     for f in plan.functions:
         pairs, result = cse(f)
         args = ", ".join(a.name for a in f.args)
@@ -63,5 +172,5 @@ def render(plan: Plan) -> dict[str, str]:
                   f"export function {f.name}({args}) {{",
                   *[f"  const {t} = {sp.jscode(e, user_functions=plain)};" for t, e in pairs],
                   f"  return {sp.jscode(result, user_functions=plain)};", "}"]
-    lines += carried(plan, ERFC, ERF)
+    lines += carried(plan, CARRIED)
     return {f"{plan.prefix}.mjs": "\n".join(lines) + "\n"}

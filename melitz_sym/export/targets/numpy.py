@@ -13,11 +13,16 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
     """The equilibrium cutoff phi_star, root of cutoff_residual above cutoff_lower.
 
     Vectorised safeguarded Newton iteration on y = log(phi_star): the root of the
-    decreasing residual is bracketed by doubling [lo, hi], then Newton steps are
+    decreasing residual is bracketed by doubling [lo, hi] (an end passed over
+    becomes the other end), then Newton steps are
     taken and a bisection replaces any step that leaves the bracket.  Arguments
     broadcast like numpy arrays.  For gains, call it again with n = 0 to get the
-    autarky cutoff phi_star_A.  A residual that is nan far up (every survival
-    function underflowed) ends the doubling; the bisection brings y back.
+    autarky cutoff phi_star_A.  A residual that is nan far up or far down (a
+    term overflowed or underflowed) ends the doubling on that side (nan at both
+    ends widens both), and a nan inside the bracket moves the end that was nan
+    (the other one being finite; else the result is nan): the bisection brings
+    y back.  Where it does not converge (or the bracket closes on a nan end:
+    a failure, not a root) the result is nan.
     """
     _args = numpy.broadcast_arrays(*[numpy.asarray(a, dtype=float) for a in ({names},)])
     _lower = numpy.broadcast_to(numpy.asarray(cutoff_lower(*_args), dtype=float), _args[0].shape)
@@ -26,31 +31,40 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
         _width = numpy.ones_like(_lo)
         _hi = _lo + _width
         for _ in range(200):
-            _need_hi = cutoff_residual(numpy.exp(_hi), *_args) > 0
-            _need_lo = (_lower <= 0) & ~(cutoff_residual(numpy.exp(_lo), *_args) > 0)
+            _f_hi = cutoff_residual(numpy.exp(_hi), *_args)
+            _f_lo = numpy.where(_lower <= 0, cutoff_residual(numpy.exp(_lo), *_args), 1.0)
+            _nan_hi, _nan_lo = numpy.isnan(_f_hi), numpy.isnan(_f_lo)
+            _need_hi = (_f_hi > 0) | (_nan_hi & _nan_lo)
+            _need_lo = (_f_lo < 0) | (_nan_hi & _nan_lo)
             if not (_need_hi.any() or _need_lo.any()):
                 break
             _width = numpy.where(_need_hi | _need_lo, _width * 2, _width)
+            _lo, _hi = numpy.where(_f_hi > 0, _hi, _lo), numpy.where(_f_lo < 0, _lo, _hi)
             _hi = numpy.where(_need_hi, _hi + _width, _hi)
             _lo = numpy.where(_need_lo, _lo - _width, _lo)
         else:
             raise ValueError("the cutoff equation has no root at some points")
         _y = 0.5 * (_lo + _hi)
+        _failed = numpy.zeros(_y.shape, dtype=bool)
         for _ in range(iters):
             _phi = numpy.exp(_y)
             _f = cutoff_residual(_phi, *_args)
-            _lo = numpy.where(_f > 0, _y, _lo)
-            _hi = numpy.where(_f < 0, _y, _hi)
+            _nan = numpy.isnan(_f)
+            _failed |= _nan & (_nan_lo == _nan_hi)
+            _to_lo = (_f > 0) | (_nan & _nan_lo & ~_nan_hi)
+            _to_hi = (_f < 0) | (_nan & _nan_hi & ~_nan_lo)
+            _lo, _nan_lo = numpy.where(_to_lo, _y, _lo), numpy.where(_to_lo, _nan, _nan_lo)
+            _hi, _nan_hi = numpy.where(_to_hi, _y, _hi), numpy.where(_to_hi, _nan, _nan_hi)
             _new = _y - _f / (cutoff_residual_dphi(_phi, *_args) * _phi)
             _bad = ~numpy.isfinite(_new) | (_new <= _lo) | (_new >= _hi)
             _new = numpy.where(_bad, 0.5 * (_lo + _hi), _new)
             _scale = numpy.maximum(1.0, numpy.abs(_y))
-            _done = ((numpy.abs(_new - _y) <= tol * _scale) | (_f == 0)
-                     | (_hi - _lo <= 4e-16 * _scale))
+            _done = (((numpy.abs(_new - _y) <= tol * _scale) & ~_nan) | (_f == 0)
+                     | ((_hi - _lo <= 4e-16 * _scale) & ~_nan_lo & ~_nan_hi))
             _y = _new
             if _done.all():
                 break
-    return numpy.exp(_y)
+    return numpy.where(_failed | ~_done, numpy.nan, numpy.exp(_y))
 '''
 
 

@@ -1,9 +1,10 @@
 """Rust target: a module of ``pub fn`` on ``f64`` (no crates needed).
 
-Rust's standard library has no error function: a module whose expressions use
-``erfc`` or ``erf`` carries private implementations of them (:data:`ERFC`,
-:data:`ERF`), emitted only when used
-(:mod:`melitz_sym.export.targets.erfc`).
+Rust's standard library has no error function, no (stable) gamma function and
+no incomplete gamma function: a module whose expressions use ``erfc``,
+``erf``, ``gamma`` or ``gammaincc`` carries private implementations of them
+(:data:`ERFC`, :data:`ERF`, :data:`GAMMA`, :data:`GAMMAINCC`), emitted only
+when used (:mod:`melitz_sym.export.targets.special`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from sympy.printing.rust import RustCodePrinter
 
 from ..codegen import Plan, cse
 from . import comment, function_doc
-from .erfc import NOTE, SPECIAL, carried
+from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, SPECIAL,
+                      carried, lgam1p_coefficients, literals)
 
-ERFC = "\n" + comment(NOTE, "//") + """
+ERFC = "\n" + comment(ERFC_NOTE, "//") + """
 fn erf_series(x: f64) -> f64 {
     let x2 = x * x;
     let mut s = 0.0;
@@ -58,16 +60,135 @@ fn erf(x: f64) -> f64 {
 }
 """
 
+GAMMA = "\n" + comment(GAMMA_NOTE, "//") + """
+const LANCZOS: [f64; 9] = [
+    COEFS,
+];
+
+fn lanczos_sum(z: f64) -> f64 {
+    let mut s = LANCZOS[0];
+    for (i, c) in LANCZOS.iter().enumerate().skip(1) {
+        s += c / (z + i as f64);
+    }
+    s
+}
+
+fn gamma(z: f64) -> f64 {
+    if z < 0.5 {
+        return gamma(z + 1.0) / z;
+    }
+    let t = z + (G - 0.5);
+    let w = t.powf(0.5 * z - 0.25);
+    (2.0 * PI).sqrt() * w * (w * (-t).exp()) * lanczos_sum(z - 1.0)
+}
+
+fn lgamma(z: f64) -> f64 {
+    if z < 0.5 {
+        return lgamma(z + 1.0) - z.ln();
+    }
+    let t = z + (G - 0.5);
+    0.5 * (2.0 * PI).ln() + (z - 0.5) * t.ln() - t + lanczos_sum(z - 1.0).ln()
+}
+""".replace("COEFS", literals(LANCZOS, indent="    ")).replace("(G - 0.5)", f"{LANCZOS_G - 0.5!r}")
+
+GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "//") + """
+const GAMMAINCC_TAYLOR: [f64; LEN] = [
+    LGAM1P,
+];
+
+fn gammaincc_lgam1p(a: f64) -> f64 {
+    if a.abs() > 0.2 {
+        return lgamma(1.0 + a);
+    }
+    a * GAMMAINCC_TAYLOR.iter().rev().fold(0.0, |s, c| c + a * s)
+}
+
+fn gammaincc_front(a: f64, x: f64) -> f64 {
+    let la = a * x.ln();
+    if x <= 700.0 && la < 700.0 && a < 170.0 {
+        return x.powf(a) * (-x).exp() / gamma(a);
+    }
+    (la - x - lgamma(a)).exp()
+}
+
+fn gammaincc(a: f64, x: f64) -> f64 {
+    if !(x > 0.0) {
+        return if x == 0.0 { 1.0 } else { f64::NAN };
+    }
+    let p_series = if x > 1.1 {
+        x < a
+    } else if x <= 0.5 {
+        -0.4 / x.ln() < a
+    } else {
+        x * 1.1 < a
+    };
+    if p_series {
+        let (mut term, mut sum) = (1.0, 1.0);
+        let mut n = 1.0;
+        while n < 2000.0 && term > 1e-17 * sum {
+            term *= x / (a + n);
+            sum += term;
+            n += 1.0;
+        }
+        return 1.0 - gammaincc_front(a, x) / a * sum;
+    }
+    if x <= 1.1 {
+        let (mut fac, mut sum) = (1.0, 0.0);
+        for i in 1..100 {
+            let n = i as f64;
+            fac *= -x / n;
+            let term = fac / (a + n);
+            sum += term;
+            if term.abs() <= 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        return -(a * x.ln() - gammaincc_lgam1p(a)).exp_m1() - x.powf(a) / gamma(a) * sum;
+    }
+    let tiny = 1e-300;
+    let mut b = x + 1.0 - a;
+    let (mut c, mut d) = (1.0 / tiny, 1.0 / b);
+    let mut h = d;
+    for i in 1..2000 {
+        let n = i as f64;
+        let an = -n * (n - a);
+        b += 2.0;
+        d = an * d + b;
+        if d.abs() < tiny {
+            d = tiny;
+        }
+        c = b + an / c;
+        if c.abs() < tiny {
+            c = tiny;
+        }
+        d = 1.0 / d;
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() <= 1e-16 {
+            break;
+        }
+    }
+    gammaincc_front(a, x) * h
+}
+""".replace("LGAM1P", literals(lgam1p_coefficients(), indent="    ")).replace(
+    "LEN", str(len(lgam1p_coefficients())))
+
+#: name -> (code, carried functions it calls)
+CARRIED = {"erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
+           "gammaincc": (GAMMAINCC, ("gamma",))}
+
 
 class _Printer(RustCodePrinter):
     """sympy's Rust printer, with the parentheses it drops around sums restored,
-    and ``erfc``/``erf`` printed as calls of the module's own implementations.
+    and ``erfc``/``erf``/``gamma``/``gammaincc`` printed as calls of the module's own
+    implementations.
 
     sympy 1.14 wraps the factors of a product in an implicit float cast and
     prints ``b*f*(sigma - 1)`` as ``b*f*sigma - 1.0``; a cast sum is
     parenthesised here.  It decides on those casts by the factors' assumptions:
-    ``erfc(u)`` and ``erf(u)`` are declared real (else ``2*erfc(u)`` keeps an
-    integer ``2``), and an integer result is printed as a float (``0.0``).  It
+    the carried functions (``erfc(u)``, ...) are declared real (else
+    ``2*erfc(u)`` keeps an integer ``2``), and an integer result is printed as
+    a float (``0.0``).  It
     prints a constant power of an integer (``sqrt(2)``) as a 15-digit float:
     here it gets 20 digits (rounds to the nearest double), as does a function
     of a number (``log(2)``, which it would print as ``2_i32.ln()``).
@@ -118,5 +239,5 @@ def render(plan: Plan) -> dict[str, str]:
         lines += ["", comment(function_doc(plan, f), "///"), f"pub fn {f.name}({args}) -> f64 {{",
                   *[f"    let {t}: f64 = {printer.doprint(e)};" for t, e in pairs],
                   f"    {printer.doprint(result)}", "}"]
-    lines += carried(plan, ERFC, ERF)
+    lines += carried(plan, CARRIED)
     return {f"{plan.prefix}.rs": "\n".join(lines) + "\n"}
