@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..derivation import Derivation
+from ..simplify import tidy
 from ..symbols import sym
+from .solving import solve_power_law
 
 REF_M = "Melitz (2003), Econometrica 71(6)"
 
@@ -54,15 +56,15 @@ def derive_ces_demand(d: Derivation) -> sp.Expr:
     U = (q**r + X) ** (1 / r)
     marginal = sp.diff(U, q).subs(X, Q**r - q**r)  # Q^(1-rho) q^(rho-1)
     foc = sp.Eq(sp.powsimp(marginal, force=True), ell * p)
-    q_foc = sp.solve(foc, q)[0]
+    q_foc = tidy(solve_power_law(foc.lhs - foc.rhs, q))  # Q^(1-rho) q^(rho-1) = ell p
     # Utility identity Q^rho = int q^rho = Q^rho ell^(1-sigma) P^(1-sigma) fixes ell.
     per_variety = sp.powsimp(sp.expand_power_base(q_foc**r, force=True), force=True)
     identity = sp.Eq(Q**r, (per_variety / p ** (1 - sigma)) * P ** (1 - sigma))
-    ell_sol = [s for s in sp.solve(identity, ell) if s.is_positive is not False][0]
-    demand_Q = sp.powsimp(sp.expand_power_base(q_foc.subs(ell, ell_sol), force=True), force=True)
+    ell_sol = tidy(solve_power_law(identity.rhs - identity.lhs, ell))
+    demand_Q = tidy(q_foc.subs(ell, ell_sol))
     # Spending R = int p q = Q P^sigma P^(1-sigma) = P Q, so Q = R / P.
     spending = (demand_Q * p / p ** (1 - sigma)) * P ** (1 - sigma)
-    demand = sp.powsimp(demand_Q.subs(Q, R / P), force=True)
+    demand = tidy(demand_Q.subs(Q, R / P))
     d.add("ces_demand", sp.Eq(q, demand, evaluate=False),
           "first-order condition of utility maximisation dQ/dq = ell p, with the "
           "Lagrange multiplier ell = 1/P from the utility identity and Q = R/P "
@@ -104,7 +106,9 @@ def derive_firm(d: Derivation, demand: sp.Expr, suffix: str, unit_cost: sp.Expr,
     p, phi, sigma = sym("p"), sym("phi"), sym("sigma")
     profit_of_p = p * demand - unit_cost * demand - fixed_cost
     foc = sp.diff(profit_of_p, p)
-    price = sp.solve(foc, p)[0]  # solve simplifies its solutions
+    # dpi/dp = A p^(-sigma-1) ((1 - sigma) p + sigma c): the bracket is linear in p
+    price = tidy(solve_power_law(sp.expand(sp.powsimp(foc * p ** (sigma + 1) / sym("A"),
+                                                      force=True)), p))
     d.add(f"pricing{suffix}", sp.Eq(sp.Function(f"p{suffix or '_d'}")(phi), price, evaluate=False),
           f"first-order condition d pi/d p = 0 of profit in the {market} market, "
           "solved for p (constant markup over marginal cost)",

@@ -211,8 +211,8 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
           ["price_index_definition", "pricing", "M", "tail_moment"], ref="Melitz (2003) eq. (8)",
           obligation=[(P_pow - M_t * r ** (sigma - 1) * phi_t_pow).xreplace({phi_x: phi_x_of}),
                       (A_sol - R_sol * P_pow ** -1).xreplace({phi_x: phi_x_of})])
-    W_sol = sp.solve(sp.Eq(A_sol, R_sol * sym("P") ** (sigma - 1)), sym("P"))
-    W_cutoff = sp.powsimp(sp.expand_power_base(1 / W_sol[0], force=True), force=True)
+    P_sol = solve_power_law(R_sol * sym("P") ** (sigma - 1) - A_sol, sym("P"))
+    W_cutoff = tidy(1 / P_sol)
     d.add("welfare", sp.Eq(sym("W"), 1 / sym("P"), evaluate=False),
           "welfare per worker is the real wage w/P with w = 1", ["price_index"],
           ref="Melitz (2003) p. 1706")
@@ -242,8 +242,7 @@ def derive(dist: Distribution, open_economy: bool) -> Derivation:
         outputs.update(welfare.derive(
             d, dist, lam=lam, lam_of_Me=M_e_sym * lam / M_e, M_e=M_e, W=W_cutoff,
             trade_ratio=trade_ratio, cutoffs={phi_x: phi_x_of}))
-    outputs = {k: v.xreplace({phi_x: phi_x_of}) for k, v in outputs.items()}
-    specialise(d, dist, outputs, residual_generic, open_economy)
+    specialise(d, dist, outputs, residual_generic, open_economy, {phi_x: phi_x_of})
     return d
 
 
@@ -296,8 +295,10 @@ def _integral_obligations(dist: Distribution, x: sp.Symbol, a: sp.Expr) -> list[
 
 
 def specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Expr,
-               open_economy: bool) -> None:
-    """Insert the distribution's S and V; find closed forms where the cutoff is a power law."""
+               open_economy: bool, cutoffs: dict | None = None) -> None:
+    """Insert the distribution's S and V (and ``cutoffs``, other cutoffs such as
+    phi_x* in terms of phi*, substituted after S and V, in the shifted symbols);
+    find closed forms where the cutoff is a power law."""
     phi_s, n, x = sym("phi_star"), sym("n"), sym("x")
     S_l = sp.Lambda(x, d["survival"].rhs)
     V_l = sp.Lambda(x, d["tail_moment"].rhs)
@@ -308,8 +309,10 @@ def specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Ex
     insert_z = Concretizer(((S, sp.Lambda(x, shifted(S_l.expr, with_k))),
                             (V, sp.Lambda(x, shifted(V_l.expr, with_k)))))
 
-    def concrete_z(e: sp.Expr) -> sp.Expr:
-        return combine(insert_z(shifted(e, with_k)))
+    cutoffs_z = {k: shifted(v, with_k) for k, v in (cutoffs or {}).items()}
+
+    def concrete_z(e: sp.Expr) -> sp.Expr:  # substitutions are fast in shifted symbols
+        return combine(insert_z(shifted(e, with_k)).xreplace(cutoffs_z))
 
     outputs_z = {k: concrete_z(v) for k, v in outputs.items()}
     d.outputs = {k: unshift(v, with_k) for k, v in outputs_z.items()}
