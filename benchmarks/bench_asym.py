@@ -17,10 +17,10 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 from scipy.optimize import root  # noqa: E402
+from timing import interleaved  # noqa: E402
 
 import melitz_sym as ms  # noqa: E402
 from melitz_sym.numeric.general_equilibrium import AsymSystem, newton  # noqa: E402
@@ -36,15 +36,6 @@ def parameters(N: int, seed: int = 0) -> dict:
                 f_e=rng.uniform(0.5, 2, N), L=rng.uniform(10, 300, N), tau=tau, f=f)
 
 
-def best_of(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def main() -> None:
     m = ms.model("melitz-asym")
     d = m.derive()
@@ -58,19 +49,23 @@ def main() -> None:
         return system.residual(u, jacobian=False)[0]
 
     print(f"N = {N}: {3 * N} unknowns (ln w, ln M_e, ln A)")
+    methods = (("hybr", {"xtol": 1e-14}), ("lm", {"xtol": 1e-14, "ftol": 1e-14}))
     for label, u0 in (("autarky start", autarky), ("start 1% off the root", near)):
         print(f"  {label}:")
-        t_ours = best_of(lambda u0=u0: newton(system, u0), 20)
+        runs = {"ours": lambda u0=u0: newton(system, u0)}
+        runs.update({m_: lambda u0=u0, m_=m_, o=o: root(F, u0, method=m_, options=o)
+                     for m_, o in methods})
+        with np.errstate(all="ignore"):
+            best = interleaved(runs, rounds=3)
         u, iters = newton(system, u0)
-        print(f"    Newton, analytic Jacobian {t_ours * 1e3:9.2f} ms  {iters:3d} iterations  "
-              f"max residual {np.max(np.abs(F(u))):.1e}")
-        for method, opts in (("hybr", {"xtol": 1e-14}), ("lm", {"xtol": 1e-14, "ftol": 1e-14})):
+        print(f"    Newton, analytic Jacobian {best['ours'] * 1e3:9.2f} ms  {iters:3d} iterations"
+              f"  max residual {np.max(np.abs(F(u))):.1e}")
+        for method, opts in methods:
             with np.errstate(all="ignore"):
-                t = best_of(lambda u0=u0, m_=method, o=opts: root(F, u0, method=m_, options=o),
-                            3)
                 sol = root(F, u0, method=method, options=opts)
                 gap = np.max(np.abs(np.expm1(sol.x - ours)))
-            verdict = (f"ratio {t / t_ours:6.1f}x" if sol.success and gap < 1e-12
+            t = best[method]
+            verdict = (f"ratio {t / best['ours']:6.1f}x" if sol.success and gap < 1e-12
                        else "no solution at 1e-12")
             print(f"    scipy root {method:4s} (FD Jac.) {t * 1e3:9.2f} ms  "
                   f"{sol.nfev:4d} evaluations  max residual {np.max(np.abs(sol.fun)):.1e}  "
@@ -80,7 +75,7 @@ def main() -> None:
     prev = None
     for n in (2, 5, 10, 20, 50, 100):
         params = parameters(n, seed=1)
-        t = best_of(lambda p=params: m.solve(**p), 3 if n <= 50 else 2)
+        t = interleaved({"solve": lambda p=params: m.solve(**p)}, 3 if n <= 50 else 2)["solve"]
         growth = "" if prev is None else f"  x{t / prev[1]:.1f} for N x{n / prev[0]:.1f}"
         print(f"  N = {n:3d}  {t * 1e3:9.2f} ms{growth}")
         prev = (n, t)

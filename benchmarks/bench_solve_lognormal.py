@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import erfc
+from timing import interleaved
 
 import melitz_sym as ms
 
@@ -114,15 +114,6 @@ def brentq_loop(p: dict[str, np.ndarray], count: int) -> np.ndarray:
     return out
 
 
-def best_of(fn, repeat: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def main(n: int = 1_000_000, n_loop: int = 2000) -> None:
     p = inputs(n)
     m = ms.model("melitz", dist="lognormal")
@@ -131,11 +122,12 @@ def main(n: int = 1_000_000, n_loop: int = 2000) -> None:
     for name in ("phi_star", "W"):
         print(f"max relative difference ours vs Newton baseline, {name}: "
               f"{np.max(np.abs(ours[name] / base[name] - 1)):.1e}")
-    t_ours = best_of(lambda: m.solve(outputs=["phi_star", "W"], **p))
-    t_base = best_of(lambda: baseline(p))
     small = {k: v[:n_loop] for k, v in p.items()}
     loop = brentq_loop(small, n_loop)
-    t_loop = best_of(lambda: brentq_loop(small, n_loop)) / n_loop
+    best = interleaved({"ours": lambda: m.solve(outputs=["phi_star", "W"], **p),
+                        "base": lambda: baseline(p),
+                        "loop": lambda: brentq_loop(small, n_loop)})
+    t_ours, t_base, t_loop = best["ours"], best["base"], best["loop"] / n_loop
     print(f"max relative difference ours vs brentq loop, phi_star: "
           f"{np.max(np.abs(ours['phi_star'][:n_loop] / loop - 1)):.1e}")
     print(f"points: {n} (brentq loop: {n_loop})")

@@ -11,9 +11,9 @@ Usage: python3 benchmarks/bench_solve_pareto.py [N]
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
+from timing import interleaved
 
 import melitz_sym as ms
 
@@ -64,15 +64,6 @@ def baseline(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {"phi_star": np.exp(y, out=y), "W": np.exp(w, out=w)}
 
 
-def best_of(fn, repeat: int = 5) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def main(n: int = 1_000_000) -> None:
     p = inputs(n)
     m = ms.model("melitz")
@@ -81,8 +72,9 @@ def main(n: int = 1_000_000) -> None:
     for name in ("phi_star", "W"):
         err = np.max(np.abs(ours[name] / base[name] - 1))
         print(f"max relative difference ours vs baseline, {name}: {err:.1e}")
-    t_ours = best_of(lambda: m.solve(outputs=["phi_star", "W"], **p))
-    t_base = best_of(lambda: baseline(p))
+    best = interleaved({"ours": lambda: m.solve(outputs=["phi_star", "W"], **p),
+                        "base": lambda: baseline(p)}, rounds=5)
+    t_ours, t_base = best["ours"], best["base"]
     print(f"points: {n}")
     print(f"baseline (fused in-place log-domain numpy): {t_base * 1e3:8.1f} ms")
     print(f"melitz_sym Model.solve:                     {t_ours * 1e3:8.1f} ms")

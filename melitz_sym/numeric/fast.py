@@ -21,8 +21,21 @@ from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from . import stable
 
+def _exp_ndtr(A, x):
+    r""":math:`e^{A}\Phi(x)` (:class:`stable.exp_ndtr`): ``exp(A) * ndtr(x)``, and
+    ``exp(A + log Phi(x))`` where that is not a finite normal number (an
+    overflowing exp or an underflowing Phi)."""
+    out = np.exp(A) * scipy.special.ndtr(x)
+    bad = ~(np.abs(out) >= np.finfo(float).tiny) | ~np.isfinite(out)
+    if bad.any():
+        A, x = (np.broadcast_to(v, np.shape(out)) for v in (A, x))
+        out = np.array(out)
+        out[bad] = np.exp(A[bad] + scipy.special.log_ndtr(x[bad]))
+    return out
+
+
 _MODULES = [{"ndtr": scipy.special.ndtr, "log_ndtr": scipy.special.log_ndtr,
-             "gammaincc": scipy.special.gammaincc}, "scipy", "numpy"]
+             "exp_ndtr": _exp_ndtr, "gammaincc": scipy.special.gammaincc}, "scipy", "numpy"]
 
 
 def _compile(symbols: tuple, exprs: tuple):

@@ -305,6 +305,16 @@ def _normal_argument(x: sp.Expr) -> sp.Expr:
     return sp.factor_terms(sp.expand_mul(x, deep=False))
 
 
+class exp_ndtr(sp.Function):  # noqa: N801
+    r""":math:`e^{A}\,\Phi(x)` as one node (arguments ``A, x``), compiled to
+    ``exp(A) * ndtr(x)``: each factor is rounded once, which is more accurate
+    than :math:`\exp(A + \log\Phi(x))` (whose exponent is a rounded sum of two
+    large numbers of opposite sign); where that product overflows or
+    underflows, the numeric layer evaluates the exponent form instead."""
+
+    nargs = 2
+
+
 class log_ndtr(sp.Function):  # noqa: N801 (the scipy name)
     r""":math:`\log\Phi(x)`, compiled to ``scipy.special.log_ndtr`` (accurate far into
     both tails).  Its derivative :math:`\varphi(x)/\Phi(x)` is
@@ -406,5 +416,20 @@ def exp_form(expr: sp.Expr) -> sp.Expr:
 
 
 def exp_sum(terms: list[tuple[sp.Expr, sp.Expr]]) -> sp.Expr:
-    r""":math:`\sum_i c_i \exp(L_i)`; equal terms of opposite sign cancel here."""
-    return sp.Add(*[c * sp.exp(L) for c, L in terms])
+    r""":math:`\sum_i c_i \exp(L_i)`; equal terms of opposite sign cancel here.
+    A term whose exponent is one :math:`\log\Phi(x)` plus logs (of parameters:
+    no overflow) and a rest :math:`A` is :math:`c_i` times the product of
+    those parameters times :math:`\Phi(x)` (``ndtr``: no log and exp) or, with a
+    rest, times :class:`exp_ndtr` :math:`(A, x)`: a term of the residual and
+    its derivative share that node."""
+    def term(c: sp.Expr, L: sp.Expr) -> sp.Expr:
+        parts = sp.Add.make_args(L)
+        phis = [a for a in parts if isinstance(a, log_ndtr)]
+        if len(phis) != 1:
+            return c * sp.exp(L)
+        logs = sp.Add(*[a for a in parts if isinstance(a, sp.log)])
+        rest = L - phis[0] - logs
+        phi = ndtr(phis[0].args[0]) if rest == 0 else exp_ndtr(rest, phis[0].args[0])
+        return c * sp.exp(logs) * phi
+
+    return sp.Add(*[term(c, L) for c, L in terms])

@@ -67,10 +67,11 @@ def test_large_exponents_cancel_symbolically(f, g, want):
 
 
 def _normal_written_out(expr: sp.Expr) -> sp.Expr:
-    """ndtr and log_ndtr as sympy's erf, so that mpmath evaluates them."""
+    """ndtr, log_ndtr and exp_ndtr as sympy's erf, so that mpmath evaluates them."""
     def phi(x):
         return (1 + sp.erf(x / sp.sqrt(2))) / 2
-    return expr.replace(stable.log_ndtr, lambda x: sp.log(phi(x))).replace(stable.ndtr, phi)
+    return expr.replace(stable.log_ndtr, lambda x: sp.log(phi(x))).replace(
+        stable.exp_ndtr, lambda a, x: sp.exp(a) * phi(x)).replace(stable.ndtr, phi)
 
 
 @pytest.mark.parametrize("name", ["P", "M"])
