@@ -35,7 +35,8 @@ def _exp_ndtr(A, x):
 
 
 _MODULES = [{"ndtr": scipy.special.ndtr, "log_ndtr": scipy.special.log_ndtr,
-             "exp_ndtr": _exp_ndtr, "gammaincc": scipy.special.gammaincc}, "scipy", "numpy"]
+             "exp_ndtr": _exp_ndtr, "gammaincc": scipy.special.gammaincc,
+             "gammainc": scipy.special.gammainc}, "scipy", "numpy"]
 
 
 def _compile(symbols: tuple, exprs: tuple):

@@ -245,25 +245,36 @@ def erfc_form(expr: sp.Expr) -> sp.Expr:
     function is ever computed as 1 - Phi(z); a sum that gets no shorter keeps its erf.
     """
 
+    def choices(g: sp.Expr) -> list[sp.Expr]:  # erf(u) = sign (2 Phi(sign sqrt(2) u) - 1)
+        return [sign * (2 * ndtr(_normal_argument(sign * sp.sqrt(2) * g.args[0])) - 1)
+                for sign in (1, -1)]
+
+    return _rewrite_polynomials(expr, sp.erf, choices)
+
+
+def _rewrite_polynomials(expr: sp.Expr, kind: type, choices) -> sp.Expr:
+    """Rewrite every sum that is a polynomial in a function ``g`` of type ``kind``
+    with ``g`` replaced by one of ``choices(g)`` (expressions equal to ``g``),
+    expanded, where that leaves fewer terms; a sum that gets no shorter is kept."""
+
     def fix(add: sp.Expr) -> sp.Expr:
         terms = sp.Add.make_args(add)
-        for g in sorted(add.atoms(sp.erf), key=sp.default_sort_key):
+        for g in sorted(add.atoms(kind), key=sp.default_sort_key):
             split = [t.as_independent(g, as_Add=False) for t in terms]
             if any(p.has(g) and not (p == g or (p.is_Pow and p.base == g and p.exp.is_Integer
                                                 and p.exp > 0)) for _, p in split):
-                continue  # erf(u) inside a function or a denominator: not a polynomial
+                continue  # g inside a function or a denominator: not a polynomial
             best = add
-            for sign in (1, -1):  # erf(u) = sign (2 Phi(sign sqrt(2) u) - 1)
-                w = 2 * ndtr(_normal_argument(sign * sp.sqrt(2) * g.args[0]))
+            for w in choices(g):
                 new = sp.Add(*[c * t for c, p in split for t in sp.Add.make_args(
-                    sp.expand((sign * (w - 1)) ** (1 if p == g else p.exp)) if p.has(g) else p)])
+                    sp.expand(w ** (1 if p == g else p.exp)) if p.has(g) else p)])
                 if len(sp.Add.make_args(new)) < len(sp.Add.make_args(best)):
                     best = new
             if best is not add:
                 return fix(best)
         return add
 
-    return expr.replace(lambda e: e.is_Add and e.has(sp.erf), fix)
+    return expr.replace(lambda e: e.is_Add and e.has(kind), fix)
 
 
 class gammaincc(sp.Function):  # noqa: N801 (the scipy name)
@@ -277,10 +288,27 @@ class gammaincc(sp.Function):  # noqa: N801 (the scipy name)
         return -x ** (s - 1) * sp.exp(-x) / sp.gamma(s)
 
 
+class gammainc(sp.Function):  # noqa: N801 (the scipy name)
+    r"""Regularised lower incomplete gamma :math:`P(s, x) = \gamma(s, x)/\Gamma(s)
+    = 1 - Q(s, x)`, kept unevaluated; compiled to ``scipy.special.gammainc``."""
+
+    def fdiff(self, argindex=2):
+        if argindex != 2:
+            raise sp.ArgumentIndexError(self, argindex)
+        s, x = self.args
+        return x ** (s - 1) * sp.exp(-x) / sp.gamma(s)
+
+
 def special_form(expr: sp.Expr) -> sp.Expr:
-    """:func:`erfc_form`, and every ``uppergamma(s, x)`` as ``gamma(s) gammaincc(s, x)``."""
+    r""":func:`erfc_form`, and every ``uppergamma(s, x)`` as ``gamma(s) gammaincc(s, x)``;
+    then every sum that is a polynomial in :math:`Q(s, x)` in powers of
+    :math:`P(s, x) = 1 - Q(s, x)` (``gammainc``) where that leaves fewer terms, so
+    that :math:`\Gamma(s) - \Gamma(s) Q(s, x)` (the Frechet tail moment, with
+    :math:`Q \approx 1` for small x) is :math:`\Gamma(s) P(s, x)`, not a difference
+    of nearly equal numbers."""
     expr = erfc_form(expr)
-    return expr.replace(sp.uppergamma, lambda s, x: sp.gamma(s) * gammaincc(s, x))
+    expr = expr.replace(sp.uppergamma, lambda s, x: sp.gamma(s) * gammaincc(s, x))
+    return _rewrite_polynomials(expr, gammaincc, lambda g: [1 - gammainc(*g.args)])
 
 
 class erfc(sp.Function):  # noqa: N801 (the name the code printers know)

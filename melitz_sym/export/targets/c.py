@@ -1,8 +1,8 @@
 """C99 target: a header and a source file; with no closed form, a Newton solver too.
 
-C has no regularised upper incomplete gamma function: a source whose
-expressions use ``gammaincc`` carries a private (``static``) implementation of
-it (:data:`GAMMAINCC`), emitted only when used
+C has no regularised incomplete gamma functions: a source whose expressions
+use ``gammaincc`` (upper) or ``gammainc`` (lower) carries a private
+(``static``) implementation of them (:data:`INCGAMMA`), emitted only when used
 (:mod:`melitz_sym.export.targets.special`).
 """
 
@@ -14,24 +14,24 @@ from ..codegen import Plan, cse
 from . import comment, function_doc
 from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
 
-GAMMAINCC = "\n/*\n" + comment(GAMMAINCC_NOTE, " *") + """
+INCGAMMA = "\n/*\n" + comment(GAMMAINCC_NOTE, " *") + """
  */
-static const double gammaincc_lgam1p_c[] = {
+static const double incgamma_lgam1p_c[] = {
     LGAM1P
 };
 
-static double gammaincc_lgam1p(double a)
+static double incgamma_lgam1p(double a)
 {
     double s = 0.0;
     int k;
     if (fabs(a) > 0.2)
         return lgamma(1.0 + a);
-    for (k = (int)(sizeof gammaincc_lgam1p_c / sizeof gammaincc_lgam1p_c[0]) - 1; k >= 0; k--)
-        s = gammaincc_lgam1p_c[k] + a * s;
+    for (k = (int)(sizeof incgamma_lgam1p_c / sizeof incgamma_lgam1p_c[0]) - 1; k >= 0; k--)
+        s = incgamma_lgam1p_c[k] + a * s;
     return a * s;
 }
 
-static double gammaincc_front(double a, double x)
+static double incgamma_front(double a, double x)
 {
     const double la = a * log(x);
     if (x <= 700.0 && la < 700.0 && a < 170.0)
@@ -39,21 +39,22 @@ static double gammaincc_front(double a, double x)
     return exp(la - x - lgamma(a));
 }
 
-static double gammaincc(double a, double x)
+static double incgamma(double a, double x, int lower)
 {
     int n;
     if (!(x > 0.0))
-        return x == 0.0 ? 1.0 : NAN;
+        return x == 0.0 ? (lower ? 0.0 : 1.0) : NAN;
     if (x > 1.1 ? x < a : x <= 0.5 ? -0.4 / log(x) < a : x * 1.1 < a) {
-        double term = 1.0, sum = 1.0;
+        double term = 1.0, sum = 1.0, p;
         for (n = 1; n < 2000 && term > 1e-17 * sum; n++) {
             term *= x / (a + n);
             sum += term;
         }
-        return 1.0 - gammaincc_front(a, x) / a * sum;
+        p = incgamma_front(a, x) / a * sum;
+        return lower ? p : 1.0 - p;
     }
     if (x <= 1.1) {
-        double fac = 1.0, sum = 0.0, term;
+        double fac = 1.0, sum = 0.0, term, y;
         for (n = 1; n < 100; n++) {
             fac *= -x / n;
             term = fac / (a + n);
@@ -61,7 +62,9 @@ static double gammaincc(double a, double x)
             if (fabs(term) <= 1e-17 * fabs(sum))
                 break;
         }
-        return -expm1(a * log(x) - gammaincc_lgam1p(a)) - pow(x, a) / tgamma(a) * sum;
+        y = a * log(x) - incgamma_lgam1p(a);
+        return lower ? exp(y) + pow(x, a) / tgamma(a) * sum
+                     : -expm1(y) - pow(x, a) / tgamma(a) * sum;
     }
     {
         const double tiny = 1e-300;
@@ -82,10 +85,17 @@ static double gammaincc(double a, double x)
             if (fabs(step - 1.0) <= 1e-16)
                 break;
         }
-        return gammaincc_front(a, x) * h;
+        return lower ? 1.0 - incgamma_front(a, x) * h : incgamma_front(a, x) * h;
     }
 }
 """.replace("LGAM1P", literals(lgam1p_coefficients()))
+
+#: name -> (code, carried functions it calls); the core first (C declares before use)
+CARRIED = {"incgamma": (INCGAMMA, ()),
+           "gammaincc": ("static double gammaincc(double a, double x)\n"
+                         "{\n    return incgamma(a, x, 0);\n}", ("incgamma",)),
+           "gammainc": ("static double gammainc(double a, double x)\n"
+                        "{\n    return incgamma(a, x, 1);\n}", ("incgamma",))}
 
 _SOLVER = """
 double {p}_solve_cutoff({params}, int *status)
@@ -178,8 +188,8 @@ def render(plan: Plan) -> dict[str, str]:
            "#define _XOPEN_SOURCE 700 /* M_PI, M_SQRT2, ... in math.h */",
            "#define _USE_MATH_DEFINES", "#endif", "#include <math.h>",
            f'#include "{plan.prefix}.h"', ""]
-    src += [code + "\n" for code in carried(plan, {"gammaincc": (GAMMAINCC, ())})]
-    own = {"gammaincc": "gammaincc"}  # the source's own gammaincc(a, x)
+    src += [code + "\n" for code in carried(plan, CARRIED)]
+    own = {"gammaincc": "gammaincc", "gammainc": "gammainc"}  # the source's own
     for f in plan.functions:
         doc = ["/*", comment(function_doc(plan, f), " *"), " */"]
         head += doc + [_signature(plan, f) + ";", ""]

@@ -1,8 +1,8 @@
 """Fortran 2008 target: one module of pure functions in double precision (real64).
 
 Fortran 2008 has ``gamma`` and ``log_gamma`` but no incomplete gamma function:
-a module whose expressions use ``gammaincc`` carries a private implementation
-of it (:data:`GAMMAINCC`), emitted only when used
+a module whose expressions use ``gammaincc`` or ``gammainc`` carries an
+implementation of both on one core (:data:`INCGAMMA`), emitted only when used
 (:mod:`melitz_sym.export.targets.special`).
 """
 
@@ -17,10 +17,11 @@ from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
 
 _LGAM1P = lgam1p_coefficients()
 
-GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
+INCGAMMA = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
   ! (Fortran has no expm1: expm1(y) = 2 sinh(y/2) exp(y/2), as accurate.)
-  pure function gammaincc(a, x) result(q)
+  pure function incgamma(a, x, lower) result(q)
     real(real64), intent(in) :: a, x
+    logical, intent(in) :: lower
     real(real64) :: q
     real(real64), parameter :: lgam1p_c(LEN) = [ &
       LGAM1P]
@@ -28,7 +29,7 @@ GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
     real(real64) :: term, total, fac, lg, y, b, c, d, h, an, step
     integer :: n
     if (x == 0) then
-      q = 1
+      q = merge(0.0_real64, 1.0_real64, lower)
       return
     end if
     if (merge(x < a, merge(-0.4_real64 / log(x) < a, x * 1.1_real64 < a, x <= 0.5_real64), &
@@ -40,7 +41,8 @@ GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
         term = term * x / (a + n)
         total = total + term
       end do
-      q = 1 - front(a, x) / a * total
+      q = front(a, x) / a * total
+      if (.not. lower) q = 1 - q
     else if (x <= 1.1_real64) then
       fac = 1
       total = 0
@@ -60,7 +62,11 @@ GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
         lg = a * lg
       end if
       y = a * log(x) - lg
-      q = -2 * sinh(y / 2) * exp(y / 2) - x**a / gamma(a) * total
+      if (lower) then
+        q = exp(y) + x**a / gamma(a) * total
+      else
+        q = -2 * sinh(y / 2) * exp(y / 2) - x**a / gamma(a) * total
+      end if
     else
       b = x + 1 - a
       c = 1 / tiny
@@ -79,6 +85,7 @@ GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
         if (abs(step - 1) <= 1e-16_real64) exit
       end do
       q = front(a, x) * h
+      if (lower) q = 1 - q
     end if
   contains
     pure function front(a, x) result(r)
@@ -90,13 +97,25 @@ GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
         r = exp(a * log(x) - x - log_gamma(a))
       end if
     end function front
-  end function gammaincc
+  end function incgamma
 """.replace("LGAM1P", literals([c + "_real64" for c in _LGAM1P], indent="      ").replace(
     ",\n", ", &\n")).replace("LEN", str(len(_LGAM1P)))
 
+#: name -> (code, carried functions it calls)
+CARRIED = {"incgamma": (INCGAMMA, ()),
+           "gammaincc": ("\n  pure function gammaincc(a, x) result(q)\n"
+                         "    real(real64), intent(in) :: a, x\n    real(real64) :: q\n"
+                         "    q = incgamma(a, x, .false.)\n  end function gammaincc",
+                         ("incgamma",)),
+           "gammainc": ("\n  pure function gammainc(a, x) result(q)\n"
+                        "    real(real64), intent(in) :: a, x\n    real(real64) :: q\n"
+                        "    q = incgamma(a, x, .true.)\n  end function gammainc",
+                        ("incgamma",))}
+
 #: Functions printed as the Fortran 2008 intrinsics (erf, erfc, gamma) or the module's
-#: own function (gammaincc) of that name.
-_OWN = {"erf": "erf", "erfc": "erfc", "gamma": "gamma", "gammaincc": "gammaincc"}
+#: own functions (gammaincc, gammainc) of that name.
+_OWN = {"erf": "erf", "erfc": "erfc", "gamma": "gamma", "gammaincc": "gammaincc",
+        "gammainc": "gammainc"}
 
 
 def _assign(name: str, expr: sp.Expr) -> tuple[set, str]:
@@ -135,6 +154,6 @@ def render(plan: Plan) -> dict[str, str]:
         lines += ["", comment(function_doc(plan, f), "  !"),
                   f"  pure function {fname}({args}) result(res)", *decl, *code,
                   f"  end function {fname}"]
-    lines += carried(plan, {"gammaincc": (GAMMAINCC, ())})
+    lines += carried(plan, CARRIED)
     lines.append(f"end module {plan.prefix}")
     return {f"{plan.prefix}.f90": "\n".join(lines) + "\n"}

@@ -2,9 +2,10 @@
 
 JavaScript's ``Math`` has no error function, no gamma function and no
 incomplete gamma function: a module whose expressions use ``erfc``, ``erf``,
-``gamma`` or ``gammaincc`` carries private (not exported) implementations of
-them (:data:`ERFC`, :data:`ERF`, :data:`GAMMA`, :data:`GAMMAINCC`), emitted
-only when used (:mod:`melitz_sym.export.targets.special`).
+``gamma``, ``gammaincc`` or ``gammainc`` carries private (not exported)
+implementations of them (:data:`ERFC`, :data:`ERF`, :data:`GAMMA`, and both
+incomplete gamma functions on one core, :data:`INCGAMMA`), emitted only when
+used (:mod:`melitz_sym.export.targets.special`).
 """
 
 from __future__ import annotations
@@ -84,23 +85,23 @@ function lgamma(z) {
 }
 """.replace("COEFS", literals(LANCZOS, indent="  ")).replace("(G - 0.5)", f"{LANCZOS_G - 0.5!r}")
 
-GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "//") + """
-const GAMMAINCC_TAYLOR = [
+INCGAMMA = "\n" + comment(GAMMAINCC_NOTE, "//") + """
+const INCGAMMA_TAYLOR = [
   LGAM1P,
 ];
 
-function gammaincc_lgam1p(a) {
+function incgamma_lgam1p(a) {
   if (Math.abs(a) > 0.2) {
     return lgamma(1 + a);
   }
   let s = 0;
-  for (let k = GAMMAINCC_TAYLOR.length - 1; k >= 0; k--) {
-    s = GAMMAINCC_TAYLOR[k] + a * s;
+  for (let k = INCGAMMA_TAYLOR.length - 1; k >= 0; k--) {
+    s = INCGAMMA_TAYLOR[k] + a * s;
   }
   return a * s;
 }
 
-function gammaincc_front(a, x) {
+function incgamma_front(a, x) {
   const la = a * Math.log(x);
   if (x <= 700 && la < 700 && a < 170) {
     return Math.pow(x, a) * Math.exp(-x) / gamma(a);
@@ -108,9 +109,9 @@ function gammaincc_front(a, x) {
   return Math.exp(la - x - lgamma(a));
 }
 
-function gammaincc(a, x) {
+function incgamma(a, x, lower) {
   if (!(x > 0)) {
-    return x === 0 ? 1 : NaN;
+    return x === 0 ? (lower ? 0 : 1) : NaN;
   }
   if (x > 1.1 ? x < a : x <= 0.5 ? -0.4 / Math.log(x) < a : x * 1.1 < a) {
     let term = 1, sum = 1;
@@ -118,7 +119,8 @@ function gammaincc(a, x) {
       term *= x / (a + n);
       sum += term;
     }
-    return 1 - gammaincc_front(a, x) / a * sum;
+    const p = incgamma_front(a, x) / a * sum;
+    return lower ? p : 1 - p;
   }
   if (x <= 1.1) {
     let fac = 1, sum = 0;
@@ -130,7 +132,9 @@ function gammaincc(a, x) {
         break;
       }
     }
-    return -Math.expm1(a * Math.log(x) - gammaincc_lgam1p(a)) - Math.pow(x, a) / gamma(a) * sum;
+    const y = a * Math.log(x) - incgamma_lgam1p(a);
+    const rest = Math.pow(x, a) / gamma(a) * sum;
+    return lower ? Math.exp(y) + rest : -Math.expm1(y) - rest;
   }
   const tiny = 1e-300;
   let b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
@@ -152,13 +156,18 @@ function gammaincc(a, x) {
       break;
     }
   }
-  return gammaincc_front(a, x) * h;
+  const q = incgamma_front(a, x) * h;
+  return lower ? 1 - q : q;
 }
 """.replace("LGAM1P", literals(lgam1p_coefficients(), indent="  "))
 
 #: name -> (code, carried functions it calls)
 CARRIED = {"erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
-           "gammaincc": (GAMMAINCC, ("gamma",))}
+           "incgamma": (INCGAMMA, ("gamma",)),
+           "gammaincc": ("function gammaincc(a, x) {\n  return incgamma(a, x, false);\n}",
+                         ("incgamma",)),
+           "gammainc": ("function gammainc(a, x) {\n  return incgamma(a, x, true);\n}",
+                        ("incgamma",))}
 
 
 def render(plan: Plan) -> dict[str, str]:

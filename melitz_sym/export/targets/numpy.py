@@ -70,9 +70,10 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
 
 def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.py``: one function per output (names without the prefix)."""
-    # gammaincc: the regularised incomplete gamma of stable.code_form
+    # gammaincc, gammainc: the regularised incomplete gammas of stable.code_form
     printer = SciPyPrinter({"fully_qualified_modules": True,
-                            "user_functions": {"gammaincc": "scipy.special.gammaincc"}})
+                            "user_functions": {"gammaincc": "scipy.special.gammaincc",
+                                               "gammainc": "scipy.special.gammainc"}})
     defs = []
     for f in plan.functions:
         pairs, result = cse(f)

@@ -1,7 +1,8 @@
 """MATLAB/Octave target: one function file per output (elementwise operators).
 
-The regularised upper incomplete gamma function ``gammaincc(a, x)`` is the
-language's ``gammainc(x, a, 'upper')`` (arguments swapped; sympy's Octave
+The regularised upper and lower incomplete gamma functions ``gammaincc(a, x)``
+and ``gammainc(a, x)`` are the language's ``gammainc(x, a, 'upper')`` and
+``gammainc(x, a)`` (arguments swapped; sympy's Octave
 printer writes ``uppergamma(a, x)`` as ``gammainc(x, a, 'upper').*gamma(a)``,
 which is right, but does not know the regularised function on its own).
 """
@@ -15,11 +16,16 @@ from . import comment, function_doc
 
 
 class _Printer(OctaveCodePrinter):
-    """sympy's Octave printer, with ``gammaincc(a, x)`` as ``gammainc(x, a, 'upper')``."""
+    """sympy's Octave printer, with ``gammaincc(a, x)`` as ``gammainc(x, a, 'upper')``
+    and ``gammainc(a, x)`` as ``gammainc(x, a)``."""
 
     def _print_gammaincc(self, expr):
         a, x = expr.args
         return f"gammainc({self._print(x)}, {self._print(a)}, 'upper')"
+
+    def _print_gammainc(self, expr):
+        a, x = expr.args
+        return f"gammainc({self._print(x)}, {self._print(a)})"
 
 
 def render(plan: Plan) -> dict[str, str]:

@@ -2,9 +2,10 @@
 
 Rust's standard library has no error function, no (stable) gamma function and
 no incomplete gamma function: a module whose expressions use ``erfc``,
-``erf``, ``gamma`` or ``gammaincc`` carries private implementations of them
-(:data:`ERFC`, :data:`ERF`, :data:`GAMMA`, :data:`GAMMAINCC`), emitted only
-when used (:mod:`melitz_sym.export.targets.special`).
+``erf``, ``gamma``, ``gammaincc`` or ``gammainc`` carries private
+implementations of them (:data:`ERFC`, :data:`ERF`, :data:`GAMMA`, and both
+incomplete gamma functions on one core, :data:`INCGAMMA`), emitted only when
+used (:mod:`melitz_sym.export.targets.special`).
 """
 
 from __future__ import annotations
@@ -91,19 +92,19 @@ fn lgamma(z: f64) -> f64 {
 }
 """.replace("COEFS", literals(LANCZOS, indent="    ")).replace("(G - 0.5)", f"{LANCZOS_G - 0.5!r}")
 
-GAMMAINCC = "\n" + comment(GAMMAINCC_NOTE, "//") + """
-const GAMMAINCC_TAYLOR: [f64; LEN] = [
+INCGAMMA = "\n" + comment(GAMMAINCC_NOTE, "//") + """
+const INCGAMMA_TAYLOR: [f64; LEN] = [
     LGAM1P,
 ];
 
-fn gammaincc_lgam1p(a: f64) -> f64 {
+fn incgamma_lgam1p(a: f64) -> f64 {
     if a.abs() > 0.2 {
         return lgamma(1.0 + a);
     }
-    a * GAMMAINCC_TAYLOR.iter().rev().fold(0.0, |s, c| c + a * s)
+    a * INCGAMMA_TAYLOR.iter().rev().fold(0.0, |s, c| c + a * s)
 }
 
-fn gammaincc_front(a: f64, x: f64) -> f64 {
+fn incgamma_front(a: f64, x: f64) -> f64 {
     let la = a * x.ln();
     if x <= 700.0 && la < 700.0 && a < 170.0 {
         return x.powf(a) * (-x).exp() / gamma(a);
@@ -111,9 +112,9 @@ fn gammaincc_front(a: f64, x: f64) -> f64 {
     (la - x - lgamma(a)).exp()
 }
 
-fn gammaincc(a: f64, x: f64) -> f64 {
+fn incgamma(a: f64, x: f64, lower: bool) -> f64 {
     if !(x > 0.0) {
-        return if x == 0.0 { 1.0 } else { f64::NAN };
+        return if x == 0.0 { if lower { 0.0 } else { 1.0 } } else { f64::NAN };
     }
     let p_series = if x > 1.1 {
         x < a
@@ -130,7 +131,8 @@ fn gammaincc(a: f64, x: f64) -> f64 {
             sum += term;
             n += 1.0;
         }
-        return 1.0 - gammaincc_front(a, x) / a * sum;
+        let p = incgamma_front(a, x) / a * sum;
+        return if lower { p } else { 1.0 - p };
     }
     if x <= 1.1 {
         let (mut fac, mut sum) = (1.0, 0.0);
@@ -143,7 +145,9 @@ fn gammaincc(a: f64, x: f64) -> f64 {
                 break;
             }
         }
-        return -(a * x.ln() - gammaincc_lgam1p(a)).exp_m1() - x.powf(a) / gamma(a) * sum;
+        let y = a * x.ln() - incgamma_lgam1p(a);
+        let rest = x.powf(a) / gamma(a) * sum;
+        return if lower { y.exp() + rest } else { -y.exp_m1() - rest };
     }
     let tiny = 1e-300;
     let mut b = x + 1.0 - a;
@@ -168,14 +172,19 @@ fn gammaincc(a: f64, x: f64) -> f64 {
             break;
         }
     }
-    gammaincc_front(a, x) * h
+    let q = incgamma_front(a, x) * h;
+    if lower { 1.0 - q } else { q }
 }
 """.replace("LGAM1P", literals(lgam1p_coefficients(), indent="    ")).replace(
     "LEN", str(len(lgam1p_coefficients())))
 
 #: name -> (code, carried functions it calls)
 CARRIED = {"erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
-           "gammaincc": (GAMMAINCC, ("gamma",))}
+           "incgamma": (INCGAMMA, ("gamma",)),
+           "gammaincc": ("fn gammaincc(a: f64, x: f64) -> f64 {\n    incgamma(a, x, false)\n}",
+                         ("incgamma",)),
+           "gammainc": ("fn gammainc(a: f64, x: f64) -> f64 {\n    incgamma(a, x, true)\n}",
+                        ("incgamma",))}
 
 
 class _Printer(RustCodePrinter):

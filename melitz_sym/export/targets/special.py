@@ -3,8 +3,9 @@
 A generated file whose expressions call a function its language has no
 standard version of carries a private implementation of it, emitted only when
 used (:func:`carried`): ``erfc``/``erf`` (Rust, JavaScript), the regularised
-upper incomplete gamma function ``gammaincc`` (C, Fortran, Rust, JavaScript;
-Octave has ``gammainc(x, a, 'upper')``) and ``gamma`` (Rust, JavaScript).
+upper and lower incomplete gamma functions ``gammaincc`` and ``gammainc`` (C,
+Fortran, Rust, JavaScript; Octave has ``gammainc(x, a)`` and
+``gammainc(x, a, 'upper')``) and ``gamma`` (Rust, JavaScript).
 Each is one algorithm written out in each target's language; the notes here
 document it in the generated file.  These are special functions (numerical
 analysis), not model formulas.
@@ -16,7 +17,7 @@ import mpmath
 import sympy as sp
 
 #: Functions a target may carry.
-SPECIAL = ("erf", "erfc", "gamma", "gammaincc")
+SPECIAL = ("erf", "erfc", "gamma", "gammaincc", "gammainc")
 
 
 def carried(plan, codes: dict[str, tuple[str, tuple[str, ...]]]) -> list[str]:
@@ -57,18 +58,20 @@ ERFC_NOTE = [
 ]
 
 GAMMAINCC_NOTE = [
-    'gammaincc(a, x): regularised upper incomplete gamma function',
-    'Q(a, x) = Gamma(a, x)/Gamma(a) for a > 0, x >= 0, written by melitz-sym (a special',
-    'function, not part of the model), with F(a, x) = x^a exp(-x)/Gamma(a) (as',
+    'gammaincc(a, x) and gammainc(a, x): regularised upper and lower incomplete gamma',
+    'functions Q(a, x) = Gamma(a, x)/Gamma(a) and P(a, x) = 1 - Q(a, x) for a > 0, x >= 0,',
+    'written by melitz-sym (special functions, not part of the model), on one core',
+    'incgamma(a, x, lower) that computes whichever of P and Q is small directly and the',
+    'other as 1 minus it (no cancellation), with F(a, x) = x^a exp(-x)/Gamma(a) (as',
     'pow(x, a) exp(-x)/Gamma(a), or exp(a log(x) - x - log Gamma(a)) where that would',
     'overflow or underflow):',
     '* x > 1.1 and x < a, or x <= 1.1 and a above 1.1 x (above -0.4/log(x) for x <= 0.5):',
-    '  Q = 1 - P with the series P(a, x) = F(a, x)/a sum_{n>=0} x^n/((a+1)...(a+n))',
-    '  (P below about 1/2 there, no cancellation);',
-    '* else x <= 1.1: Q = -expm1(a log(x) - log Gamma(1 + a))',
-    '  - x^a/Gamma(a) sum_{n>=1} (-x)^n/(n! (a + n)), with log Gamma(1 + a) for |a| <= 0.2',
-    '  from its Taylor series -euler a + sum_{k>=2} (-1)^k zeta(k) a^k/k (25 terms,',
-    '  coefficients computed by mpmath when the file was generated);',
+    '  the series P(a, x) = F(a, x)/a sum_{n>=0} x^n/((a+1)...(a+n)) (P below about 1/2);',
+    '* else x <= 1.1: with s = sum_{n>=1} (-x)^n/(n! (a + n)) and',
+    '  y = a log(x) - log Gamma(1 + a), P = exp(y) + x^a/Gamma(a) s and',
+    '  Q = -expm1(y) - x^a/Gamma(a) s, log Gamma(1 + a) for |a| <= 0.2 from its Taylor',
+    '  series -euler a + sum_{k>=2} (-1)^k zeta(k) a^k/k (25 terms, coefficients computed by',
+    '  mpmath when the file was generated);',
     '* else (x > 1.1, x >= a): the continued fraction',
     '  Q = F(a, x) / (x + 1 - a - 1(1 - a)/(x + 3 - a - 2(2 - a)/(x + 5 - a - ...)))',
     '  by the modified Lentz algorithm, to a relative step below 1e-16.',
