@@ -36,7 +36,8 @@ def _exp_ndtr(A, x):
 
 _MODULES = [{"ndtr": scipy.special.ndtr, "log_ndtr": scipy.special.log_ndtr,
              "exp_ndtr": _exp_ndtr, "gammaincc": scipy.special.gammaincc,
-             "gammainc": scipy.special.gammainc}, "scipy", "numpy"]
+             "gammainc": scipy.special.gammainc, "erfcx": scipy.special.erfcx},
+            "scipy", "numpy"]
 
 
 def _compile(symbols: tuple, exprs: tuple):
@@ -72,29 +73,31 @@ def admissible_mask(d, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, li
 
 
 def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
-                iters: int = 200) -> np.ndarray:
+               iters: int = 200, first_step: float = 16.0) -> np.ndarray:
     """Vectorised safeguarded Newton for R(y) = 0, y = log(phi), R decreasing.
 
     ``FdF(y, *args)`` returns R and dR/dy together; each iteration evaluates it
     once, on the unfinished points only, and tightens the bracket lo < y* < hi
     (R(lo) > 0 > R(hi)).  If it also returns the y-dependent part P of
-    R = P - c (P, c > 0: the cutoff equation's left side and its constant right
-    side), the step is Newton's on the equivalent log(P) - log(c) = log1p(R/c),
-    which is nearly linear in y in the tails where R itself is flat or
-    exponential, so far starts converge in a few steps instead of many (near
-    the root, within 1e-3 c, the plain Newton step is kept).  The search
-    starts at y = log(lower) + 1, with log(lower) as lower end of the bracket,
-    when ``lower > 0``, else at y = 0.
+    R = P - c and c (P, c > 0: the cutoff equation's left side and its constant
+    right side, passed as it is: P - R loses c where P >> c), the step is
+    Newton's on the equivalent log(P) - log(c) = log1p(R/c), which is nearly
+    linear in y in the tails where R itself is flat or exponential, so a far
+    start converges in a step or two instead of many.  The search starts at
+    y = log(lower) + 1, with log(lower) as lower end of the bracket, when
+    ``lower > 0``, else at y = 0.
     While one end is still open, the step goes towards it: the Newton step
-    while Newton steps shrink to less than half (at most 1 at first), else
-    twice the previous step (far in an exponential tail Newton steps stay
-    ~1/(sigma-1)).  Once
-    both ends are known, a Newton step that leaves the bracket or does not
-    shrink to half the step before last is replaced by bisection (``rtsafe``
-    of Numerical Recipes).  A point is finished once its Newton step is below
-    ``tol`` relative to max(1, |y|), its residual is exactly 0 or its bracket
-    is a few ulps wide.  Where R(log(lower)) <= 0 the root is not above the
-    lower bound (a corner): the result there is -inf (phi = 0).
+    while Newton steps shrink to less than half (at most ``first_step`` at
+    first), else twice the previous step (far in an exponential tail Newton
+    steps stay ~1/(sigma-1)).  Once both ends are known, a Newton step that
+    leaves the bracket or does not shrink to half the step before last (if
+    there is one) is replaced by bisection (``rtsafe`` of Numerical Recipes).
+    A point is finished once its Newton step is below ``tol`` relative to
+    max(1, |y|), its residual is exactly 0 or its bracket is a few ulps wide;
+    finished points are dropped from the arrays once a quarter of them are
+    (dropping them at every iteration costs more than their evaluations).
+    Where R(log(lower)) <= 0 the root is not above the lower bound (a corner):
+    the result there is -inf (phi = 0).
     """
     shape = np.broadcast(lower, *args).shape
     size = int(np.prod(shape))
@@ -122,6 +125,9 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
                 act = [a if np.ndim(a) == 0 else a[keep] for a in act]
                 if not keep.any():
                     return out.reshape(shape)
+        done = np.zeros(idx.size, bool)  # finished, not yet compacted away
+        closed = False  # every bracket has both ends
+        first = True  # no step before last yet: dx_old stays inf
         for _ in range(iters):
             f, df, *part = FdF(y, *act)
             f = np.broadcast_to(f, y.shape)
@@ -129,35 +135,45 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
             hi = np.where(f < 0, y, hi)
             step = f / df
             if part:  # Newton on log(P) - log(c), where R = P - c
-                P = part[0]
-                c = P - f
-                ok = (c > 0) & (P > 0) & (np.abs(f) > 1e-3 * c)  # plain Newton near the root
-                step = np.where(ok, np.log1p(f / np.where(ok, c, 1.0)) * P / df, step)
+                P, c = part
+                far = (c > 0) & (P > 0)
+                if far.any():
+                    step = np.where(far, np.log1p(f / np.where(far, c, 1.0)) * P / df, step)
             newton = y - step
-            scale = np.maximum(1.0, np.abs(y))
-            now = (np.abs(step) <= tol * scale) | (f == 0) | (hi - lo <= 4e-16 * scale)
-            inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
             size_n = np.abs(step)
-            closed = np.isfinite(lo) & np.isfinite(hi)
+            scale = np.maximum(1.0, np.abs(y))
+            now = (size_n <= tol * scale) | (f == 0) | (hi - lo <= 4e-16 * scale)
+            inside = (newton > lo) & (newton < hi)  # False where newton is nan
             bisect = ~inside | (size_n > 0.5 * dx_old)
-            mid = 0.5 * (lo + hi)
-            grow = np.maximum(2 * dx, 1.0)
-            reach = np.where(inside & (size_n < 0.5 * dn), size_n,
-                             np.minimum(np.where(inside, np.maximum(size_n, 2 * dx), grow), grow))
-            new = np.where(closed, np.where(bisect, mid, newton),
-                           y + np.where(np.isfinite(lo), reach, -reach))
-            dx, dx_old, dn = np.abs(new - y), dx, size_n
+            if not closed:
+                closed = bool(np.isfinite(lo).all() and np.isfinite(hi).all())
+            if closed:
+                new = np.where(bisect, 0.5 * (lo + hi), newton)
+            else:
+                grow = np.maximum(2 * dx, first_step)
+                reach = np.where(inside & (size_n < 0.5 * dn), size_n,
+                                 np.minimum(np.where(inside, np.maximum(size_n, 2 * dx), grow),
+                                            grow))
+                new = np.where(np.isfinite(lo) & np.isfinite(hi),
+                               np.where(bisect, 0.5 * (lo + hi), newton),
+                               y + np.where(np.isfinite(lo), reach, -reach))
+            dx, dx_old, dn = np.abs(new - y), dx_old if first else dx, size_n
+            first = False
+            now &= ~done
             out[idx[now]] = np.where(inside, newton, y)[now]
-            if now.all():
+            done |= now
+            finished = np.count_nonzero(done)
+            if finished == done.size:
                 return out.reshape(shape)
-            if now.any():
-                keep = ~now
+            if 4 * finished >= done.size:  # compact once a quarter has finished
+                keep = ~done
                 idx, y, lo, hi, dx, dx_old, dn = (v[keep] for v in (idx, new, lo, hi, dx,
                                                                      dx_old, dn))
                 act = [a if np.ndim(a) == 0 else a[keep] for a in act]
+                done = np.zeros(idx.size, bool)
             else:
                 y = new
-    out[idx] = y
+    out[idx[~done]] = y[~done]
     return out.reshape(shape)
 
 
@@ -355,9 +371,10 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
         to_y[sym("sigma")] = 1 + stable.Z
     terms = stable.exp_terms(stable.special_form(residual).subs(to_y))
     moving = [t for t in terms if t[0].has(y) or t[1].has(y)]
+    fixed = [t for t in terms if t not in moving]
     core, consts, meaning = _hoist(
         (stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y)),
-         stable.exp_sum(moving)), y)
+         stable.exp_sum(moving), -stable.exp_sum(fixed)), y)
     autarky = any(e.has(sym("phi_star_A")) for e in outputs)
     return (_compile((stable.Z,) + order, meaning), _compile((y,) + consts, core),
             sp.lambdify(order, lower, "numpy"), autarky,
@@ -373,8 +390,9 @@ def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
     y = sp.Symbol("y_log_phi", real=True)
     form = stable.exp_form if exp_form else (lambda e: e)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
-    return _compile(extra_syms + order, tuple(
-        form(stable.special_form(e)).subs(phi_s, sp.exp(y)) for e in outputs))
+    return _compile(extra_syms + (stable.Z,) + order, tuple(
+        stable.in_z(form(stable.ratio_form(stable.special_form(e)))).subs(phi_s, sp.exp(y))
+        for e in outputs))
 
 
 def _newton_block(d, names: list[str]):
@@ -402,12 +420,13 @@ def _newton_block(d, names: list[str]):
         if autarky:
             extra.append(np.exp(cutoff(lower, [np.zeros_like(a) if p.name == "n" else a
                                                for p, a in zip(order, args)])))
+        z = _protected_args(order, args)[:1]
         vals = [np.array(np.broadcast_to(np.asarray(v, float), shape))
-                for v in out(*extra, *args)]
+                for v in out(*extra, *z, *args)]
         bad = ~np.isfinite(vals).all(axis=0)
         if bad.any():  # inf * 0 or a huge power of a ratio near one: the exp form there
             again = _outputs_fn(order, d.cutoff, outputs, autarky, True)(
-                *[np.broadcast_to(a, shape)[bad] if np.ndim(a) else a for a in extra + args])
+                *[np.broadcast_to(a, shape)[bad] if np.ndim(a) else a for a in extra + z + args])
             for v, w in zip(vals, again):
                 v[bad] = np.where(np.isfinite(v[bad]), v[bad], w)
         return vals

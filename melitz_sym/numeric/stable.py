@@ -428,6 +428,62 @@ def exp_terms_diff(terms: list[tuple[sp.Expr, sp.Expr]], y: sp.Symbol
     return out
 
 
+class erfcx(sp.Function):  # noqa: N801 (the scipy name)
+    r"""Scaled complementary error function :math:`e^{x^2}\mathrm{erfc}(x)`, kept
+    unevaluated; compiled to ``scipy.special.erfcx`` (no underflow for large x)."""
+
+
+def ratio_form(expr: sp.Expr) -> sp.Expr:
+    r"""Every product :math:`e^{A}(\Phi(a)/\Phi(b))^p` whose arguments differ by a
+    quantity :math:`d = a - b` free of logs (the cutoff cancels, as in
+    :math:`\tilde\varphi_x = e^{\mu + z s^2/2}(\Phi(a)/\Phi(b))^{1/z}` with
+    :math:`d = s z`) as, where :math:`a < 0`,
+
+    .. math:: \exp\big(A - p d (a + b)/2\big)
+              \big(\mathrm{erfcx}(-a/\sqrt2)/\mathrm{erfcx}(-b/\sqrt2)\big)^p
+
+    (from :math:`\Phi(x) = \mathrm{erfcx}(-x/\sqrt2) e^{-x^2/2}/2`), with
+    :math:`p d` cancelled and the exponent expanded symbolically (for
+    :math:`\tilde\varphi_x` it is :math:`\log\varphi_x^*`): no Phi underflows
+    to 0/0 deep in the tail, no huge exponentials meet, and near sigma = 1 the
+    large power :math:`1/z` meets only a ratio of two numbers of order one.
+    Elsewhere the product stays as it is."""
+
+    def ratio(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+        if not (e.is_Pow and not e.exp.is_Number):
+            return None
+        num, den = sp.fraction(e.base)
+        if isinstance(num, ndtr) and isinstance(den, ndtr) and not sp.expand(
+                num.args[0] - den.args[0]).has(sp.log):
+            return num.args[0], den.args[0]
+        return None
+
+    def fix(e: sp.Expr) -> sp.Expr:
+        power = next(f for f in sp.Mul.make_args(e) if ratio(f) is not None)
+        (a, b), p = ratio(power), power.exp
+        exps = [f for f in sp.Mul.make_args(e) if isinstance(f, sp.exp)]
+        rest = [f for f in sp.Mul.make_args(e) if f is not power and f not in exps]
+        A = sp.Add(*[f.args[0] for f in exps]) - p * sp.factor(sp.expand(a - b)) * (a + b) / 2
+        tail = sp.Mul(*rest) * sp.exp(sp.expand(A)) * (
+            erfcx(-a / sp.sqrt(2)) / erfcx(-b / sp.sqrt(2))) ** p
+        return sp.Piecewise((tail, a < 0), (e, True))
+
+    return expr.replace(
+        lambda e: e.is_Mul and any(isinstance(f, sp.exp) for f in e.args)
+        and sum(ratio(f) is not None for f in e.args) == 1, fix)
+
+
+def in_z(expr: sp.Expr) -> sp.Expr:
+    r"""``expr`` with sigma = 1 + Z, every sum that held sigma expanded, so that
+    :math:`s\sigma - s` is :math:`s Z`: near sigma = 1 a divisor
+    :math:`s\sigma - s` computed from sigma loses :math:`1/z` ulps."""
+    sigma = sym("sigma")
+    return expr.replace(
+        lambda e: e.is_Add and e.has(sigma),
+        lambda e: sp.expand(e.xreplace({sigma: 1 + Z}), power_exp=False, power_base=False,
+                            log=False, multinomial=False)).xreplace({sigma: 1 + Z})
+
+
 def exp_form(expr: sp.Expr) -> sp.Expr:
     r"""``expr`` with every sum that holds a normal cdf written as a sum of
     exponentials with combined exponents (:func:`exp_terms`), so that
