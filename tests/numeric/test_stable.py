@@ -67,9 +67,10 @@ def test_large_exponents_cancel_symbolically(f, g, want):
 
 
 def _normal_written_out(expr: sp.Expr) -> sp.Expr:
-    """ndtr, log_ndtr and exp_ndtr as sympy's erf, so that mpmath evaluates them."""
+    """ndtr, log_ndtr and exp_ndtr as sympy's erfc, so that mpmath evaluates them
+    (erfc: no 1 + erf(x) that cancels in the lower tail)."""
     def phi(x):
-        return (1 + sp.erf(x / sp.sqrt(2))) / 2
+        return sp.erfc(-x / sp.sqrt(2)) / 2
     return expr.replace(stable.log_ndtr, lambda x: sp.log(phi(x))).replace(
         stable.exp_ndtr, lambda a, x: sp.exp(a) * phi(x)).replace(stable.ndtr, phi)
 
@@ -90,3 +91,27 @@ def test_exp_form_equals_the_derived_expression(name):
         want = sp.N(_normal_written_out(derived).subs(point), 40)
         got = sp.N(_normal_written_out(form).subs(point), 40)
         assert abs(got - want) <= sp.Float("1e-30", 40) * abs(want), (name, point)
+
+
+@pytest.mark.parametrize("name,ratio", [("phi_tilde", True), ("phi_tilde_x", True),
+                                        ("P", False)])
+def test_ratio_form_in_z_equals_the_derived_expression(name, ratio):
+    """The form of the Newton path's outputs (stable.ratio_form, then stable.in_z)
+    is exact, in each branch of the Phi-ratio choice: 40 digits at random
+    rational points, with phi* in the body and deep in the tail (Phi(a) ~ 1e-60)."""
+    d = ms.model("melitz", dist="lognormal").derive()
+    derived = stable.special_form(d.outputs[name])
+    form = stable.in_z(stable.ratio_form(derived))
+    assert form.has(stable.erfcx) == ratio and form.has(stable.Z)
+    rng = random.Random(name)
+    for phi in ("3/2", "10**7"):
+        point = {s: sp.Rational(rng.randint(11, 40), 10) for s in d.parameters}
+        point[sym("mu")] = sp.Rational(rng.randint(-10, 10), 10)
+        point[sym("s")] = sp.Rational(1, 2)
+        point[sym("phi_star")] = sp.sympify(phi)
+        want = sp.N(_normal_written_out(derived).subs(point), 40)
+        for branch in _branches(form):
+            got = sp.N(_normal_written_out(branch).replace(
+                stable.erfcx, lambda x: sp.exp(x ** 2) * sp.erfc(x)).subs(
+                {stable.Z: point[sym("sigma")] - 1, **point}), 40)
+            assert abs(got - want) <= sp.Float("1e-30", 40) * abs(want), (name, phi, branch)
