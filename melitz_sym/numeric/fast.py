@@ -91,7 +91,11 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     first), else twice the previous step (far in an exponential tail Newton
     steps stay ~1/(sigma-1)).  Once both ends are known, a Newton step that
     leaves the bracket or does not shrink to half the step before last (if
-    there is one) is replaced by bisection (``rtsafe`` of Numerical Recipes).
+    there is one) is replaced by bisection (``rtsafe`` of Numerical Recipes);
+    where the log step leaves the bracket the plain step is tried first, and
+    the step after a bisection is not held to the halving test (with hi at
+    the root, every Newton step is twice the bisection before it, and rtsafe
+    would halve its way in, one bit per iteration).
     A point is finished once its Newton step is below ``tol`` relative to
     max(1, |y|), its residual is exactly 0 or its bracket is a few ulps wide;
     finished points are dropped from the arrays once a quarter of them are
@@ -133,31 +137,39 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
             f = np.broadcast_to(f, y.shape)
             lo = np.where(f > 0, y, lo)
             hi = np.where(f < 0, y, hi)
-            step = f / df
+            plain = step = f / df
             if part:  # Newton on log(P) - log(c), where R = P - c
                 P, c = part
                 far = (c > 0) & (P > 0)
                 if far.any():
                     step = np.where(far, np.log1p(f / np.where(far, c, 1.0)) * P / df, step)
             newton = y - step
+            inside = (newton > lo) & (newton < hi)  # False where newton is nan
+            if part and not inside.all():  # the plain step where the log step leaves
+                alt = y - plain
+                use = ~inside & (alt > lo) & (alt < hi)
+                newton, step, inside = (np.where(use, alt, newton), np.where(use, plain, step),
+                                        inside | use)
             size_n = np.abs(step)
             scale = np.maximum(1.0, np.abs(y))
             now = (size_n <= tol * scale) | (f == 0) | (hi - lo <= 4e-16 * scale)
-            inside = (newton > lo) & (newton < hi)  # False where newton is nan
             bisect = ~inside | (size_n > 0.5 * dx_old)
             if not closed:
                 closed = bool(np.isfinite(lo).all() and np.isfinite(hi).all())
             if closed:
                 new = np.where(bisect, 0.5 * (lo + hi), newton)
+                halved = bisect
             else:
                 grow = np.maximum(2 * dx, first_step)
                 reach = np.where(inside & (size_n < 0.5 * dn), size_n,
                                  np.minimum(np.where(inside, np.maximum(size_n, 2 * dx), grow),
                                             grow))
-                new = np.where(np.isfinite(lo) & np.isfinite(hi),
-                               np.where(bisect, 0.5 * (lo + hi), newton),
+                both = np.isfinite(lo) & np.isfinite(hi)
+                new = np.where(both, np.where(bisect, 0.5 * (lo + hi), newton),
                                y + np.where(np.isfinite(lo), reach, -reach))
-            dx, dx_old, dn = np.abs(new - y), dx_old if first else dx, size_n
+                halved = both & bisect
+            dx, dx_old, dn = (np.where(halved, np.inf, np.abs(new - y)),
+                              dx_old if first else dx, size_n)
             first = False
             now &= ~done
             out[idx[now]] = np.where(inside, newton, y)[now]
