@@ -126,13 +126,18 @@ class Model:
         return {k: result[k] for k in names if k in result}
 
     def solve(self, outputs: list[str] | None = None, errors: str = "raise",
-              **params: object) -> dict:
-        """Vectorised solution with numpy; parameters broadcast like numpy arrays."""
+              precision: str = "double", **params: object) -> dict:
+        """Vectorised solution with numpy; parameters broadcast like numpy arrays.
+
+        ``errors="nan"`` returns nan at inadmissible points instead of raising;
+        ``precision="extended"`` evaluates closed forms in long double (each
+        output within about an ulp, some 10x slower; see
+        :func:`melitz_sym.numeric.fast.solve`)."""
         from ..numeric.fast import solve
 
         values = self.canonical_params(params)
         names = self.output_names(outputs)
-        result = solve(self, self._with_cutoffs(names), values, errors)
+        result = solve(self, self._with_cutoffs(names), values, errors, precision)
         return {k: result[k] for k in names}
 
     # ----- export -------------------------------------------------------------

@@ -206,11 +206,13 @@ class MultiCountryModel(Model):
         return self.read(params)
 
     def solve(self, outputs: list[str] | None = None, errors: str = "raise",
-              **params: object) -> dict:
+              precision: str = "double", **params: object) -> dict:
         """Equilibrium outputs as arrays: scalars, vectors (per country) or
         matrices (per pair, rows = origin)."""
         if errors != "raise":
             raise MelitzError(f"{self.name}: solve supports errors='raise' only")
+        if precision != "double":
+            raise MelitzError(f"{self.name}: solve supports precision='double' only")
         from ..numeric import general_equilibrium
 
         names = self.output_names(outputs)

@@ -105,12 +105,12 @@ def load(region: str, dist: str) -> dict:
     return json.loads((DATA / f"melitz-{dist}-{region}.json").read_text())
 
 
-def errors(region: str, dist: str) -> dict[str, tuple[float, int]]:
+def errors(region: str, dist: str, precision: str = "double") -> dict[str, tuple[float, int]]:
     """Output -> (max relative error, number of non-finite results where the true value
     fits in a double) of the fast path over the table."""
     table = load(region, dist)
     params = {k: np.array([float(x) for x in v]) for k, v in table["params"].items()}
-    fast = ms.model("melitz", dist=dist).solve(errors="nan", **params)
+    fast = ms.model("melitz", dist=dist).solve(errors="nan", precision=precision, **params)
     out = {}
     for name, col in table["results"].items():
         true = np.array([float(mpmath.mpf(x)) for x in col])
@@ -147,6 +147,16 @@ def test_fast_path_accuracy(region, dist, name):
     err, nonfinite = cached_errors(region, dist)[name]
     assert nonfinite == 0, f"{nonfinite} inf/nan where the true value fits in a double"
     assert err <= tolerance(region, dist), f"max relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("region", [r for r, d in TABLES if d == "pareto"])
+def test_extended_precision_is_within_an_ulp(region):
+    """precision="extended" (closed forms in long double) meets every tolerance of
+    issue 3 with room to spare: each output within two ulps (4.5e-16) of the
+    50-digit reference, finite wherever the true value fits in a double."""
+    for name, (err, nonfinite) in errors(region, "pareto", "extended").items():
+        assert nonfinite == 0, (name, f"{nonfinite} inf/nan")
+        assert err <= 4.5e-16, (name, f"max relative error {err:.2e}")
 
 
 def test_tables_exist_for_every_region():

@@ -2,7 +2,7 @@
 
 Expected values: the corner condition phi* < b is checked against the Pareto
 autarky cutoff of literature.md §2.1, b [(sigma-1) f / ((k-sigma+1) delta f_e)]^(1/k),
-evaluated here with mpmath.
+and W = rho phi* (L/(sigma f))^(1/(sigma-1)) (same section), evaluated here with mpmath.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def test_nonfinite_output_raises(monkeypatch):
     m = ms.model("melitz-closed")
     real = fast._closed_block
 
-    def broken(d, model, names):
-        run = real(d, model, names)
+    def broken(d, model, names, extended):
+        run = real(d, model, names, extended)
         return lambda args: [np.full(np.shape(v), np.inf) if n == "W" else v
                              for n, v in zip(names, run(args))]
 
@@ -104,3 +104,37 @@ def test_newton_corner_below_a_bounded_support_raises():
     assert np.isnan(out["phi_star"][1]) and np.isnan(out["W"][1])
     want = m.reference(dps=20, outputs=["phi_star"], f_e=5.0, **p)["phi_star"]
     assert abs(out["phi_star"][0] / float(want) - 1) < 1e-13
+
+
+def test_extended_precision_rounds_the_closed_form_once():
+    """precision="extended": W of melitz-closed within an ulp of the literature's
+    W = rho phi* (L/(sigma f))^(1/(sigma-1)) at 50 digits, with log W up to ~140
+    (double, in the log domain: 2e-14)."""
+    m = ms.model("melitz-closed")
+    sigma = np.linspace(1.1, 3.0, 41)
+    p = {**BASE, "L": 1e6, "sigma": sigma, "k": sigma + 2.5}
+    got = m.solve(outputs=["W"], precision="extended", **p)["W"]
+    for i, s_ in enumerate(sigma):
+        with mpmath.workdps(50):
+            q = {**p, "sigma": s_, "k": s_ + 2.5}
+            sg, L, f = (mpmath.mpf(q[n]) for n in ("sigma", "L", "f"))
+            want = (sg - 1) / sg * _literature_cutoff(q) * (L / (sg * f)) ** (1 / (sg - 1))
+            assert abs(mpmath.mpf(got[i]) / want - 1) <= 2.3e-16, (s_, got[i], want)
+
+
+def test_extended_precision_is_refused_without_closed_forms():
+    m = ms.model("melitz", dist="lognormal")
+    with pytest.raises(ms.MelitzError, match="precision='extended' is for closed forms"):
+        m.solve(precision="extended", sigma=3.0, mu=0.0, s=1.0, f=1.0, f_x=1.5, f_e=0.05,
+                delta=0.1, tau=1.5, n=1.0, L=100.0)
+
+
+def test_extended_precision_is_refused_where_long_double_is_double(monkeypatch):
+    monkeypatch.setattr(fast.np, "longdouble", np.float64)
+    with pytest.raises(ms.MelitzError, match="53-bit significand"):
+        ms.model("melitz-closed").solve(precision="extended", **BASE)
+
+
+def test_precision_must_be_a_known_word():
+    with pytest.raises(ValueError, match="precision must be"):
+        ms.model("melitz-closed").solve(precision="quad", **BASE)
