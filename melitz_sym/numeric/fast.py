@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..errors import AdmissibilityError, MelitzError, NumericalError
 from ..symbols import sym
-from . import stable
+from . import quadrature, stable
 
 def _exp_ndtr(A, x):
     r""":math:`e^{A}\Phi(x)` (:class:`stable.exp_ndtr`): ``exp(A) * ndtr(x)``, and
@@ -45,11 +45,10 @@ _MODULES_EXTENDED = [{"log1p": np.log1p}, "numpy"]
 
 
 def _compile(symbols: tuple, exprs: tuple, modules: list = _MODULES):
-    fn = sp.lambdify(symbols, list(exprs), modules=modules, cse=True)
-    if any(e.has(sp.Integral) for e in exprs):  # quadrature is scalar: vectorise
-        vec = np.vectorize(lambda *a: tuple(fn(*a)), otypes=[float] * len(exprs))
-        return lambda *a: list(vec(*a))
-    return fn
+    """``lambdify`` with common subexpressions shared; integrals sympy could not
+    do become calls of vectorised quadrature (:mod:`.quadrature`)."""
+    exprs = [quadrature.with_quadrature(e) for e in exprs]
+    return sp.lambdify(symbols, exprs, modules=[quadrature.FUNCTIONS, *modules], cse=True)
 
 
 @lru_cache(maxsize=256)
@@ -419,9 +418,9 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
     terms = stable.exp_terms(stable.special_form(residual).subs(to_y))
     moving = [t for t in terms if t[0].has(y) or t[1].has(y)]
     fixed = [t for t in terms if t not in moving]
-    core, consts, meaning = _hoist(
-        (stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y)),
-         stable.exp_sum(moving), -stable.exp_sum(fixed)), y)
+    core, consts, meaning = _hoist(tuple(quadrature.with_quadrature(e) for e in (
+        stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y)),
+        stable.exp_sum(moving), -stable.exp_sum(fixed))), y)
     autarky = any(e.has(sym("phi_star_A")) for e in outputs)
     return (_compile((stable.Z,) + order, meaning), _compile((y,) + consts, core),
             sp.lambdify(order, lower, "numpy"), autarky,
