@@ -1,9 +1,11 @@
 """Vectorised numpy solvers generated from a derivation with ``lambdify``.
 
-Closed forms (Pareto, Krugman) are compiled directly.  Without a closed form
-the cutoff equation is solved at all points at once by a safeguarded Newton
-iteration on ``y = log(phi*)`` (bisection whenever a Newton step leaves the
-bracket), with the derivative taken by sympy.
+Closed forms (Pareto, Krugman) are compiled directly, in their stable forms
+(:mod:`.stable`), in double or, with ``precision="extended"``, in long double.
+Without a closed form the cutoff equation is solved at all points at once by a
+safeguarded Newton iteration on ``y = log(phi*)`` (bisection whenever a Newton
+step leaves the bracket), with the derivative taken by sympy; integrals sympy
+could not do are evaluated by vectorised quadrature (:mod:`.quadrature`).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ quadrature (Takahasi and Mori 1974; Bailey, Jeyabalan and Li 2005):
   :math:`dt = (b - x)\,\tfrac{\pi}{2}\cosh s / (2\cosh^2 u)\,ds`,
 
 both with the trapezoidal rule in :math:`s \in [-S, S]`, the integrand with its
-exponents combined so that it underflows to 0 far out instead of inf * 0.  The step is halved
-(new nodes only) from 1/4 to 1/128 until two successive sums agree to 1e-10
-relatively; the error of the rule shrinks like :math:`e^{-c/h}`, so the last
+exponents combined so that it underflows to 0 far out instead of inf * 0.  The
+step is halved (new nodes only) from 1/4 to 1/128 until two successive sums
+agree to 1e-10 relatively; the error of the rule shrinks like :math:`e^{-c/h}`, so the last
 sum is then within about the square of that, far below 1e-13.  A point that
 does not settle, or whose integrand is not negligible at the last node of an
 infinite range, gets nan: the solver reports it instead of returning a wrong
