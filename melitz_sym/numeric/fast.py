@@ -439,7 +439,8 @@ def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
     form = stable.exp_form if exp_form else (lambda e: e)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     return _compile(extra_syms + (stable.Z,) + order, tuple(
-        stable.in_z(form(stable.ratio_form(stable.special_form(e)))).subs(phi_s, sp.exp(y))
+        stable.in_z(form(stable.ratio_form(stable.special_form(e), phi_s))).subs(
+            phi_s, sp.exp(y))
         for e in outputs))
 
 

@@ -433,44 +433,65 @@ class erfcx(sp.Function):  # noqa: N801 (the scipy name)
     unevaluated; compiled to ``scipy.special.erfcx`` (no underflow for large x)."""
 
 
-def ratio_form(expr: sp.Expr) -> sp.Expr:
-    r"""Every product :math:`e^{A}(\Phi(a)/\Phi(b))^p` whose arguments differ by a
-    quantity :math:`d = a - b` free of logs (the cutoff cancels, as in
-    :math:`\tilde\varphi_x = e^{\mu + z s^2/2}(\Phi(a)/\Phi(b))^{1/z}` with
-    :math:`d = s z`) as, where :math:`a < 0`,
+def ratio_form(expr: sp.Expr, cutoff: sp.Symbol) -> sp.Expr:
+    r"""Every product :math:`e^{A}(\Phi(a)/\Phi(b))^p` (or :math:`\Phi(a)/\Phi(b)`)
+    whose arguments differ by a quantity :math:`d = a - b` free of the
+    ``cutoff`` (as in :math:`\tilde\varphi_x = e^{\mu + z s^2/2}
+    (\Phi(a)/\Phi(b))^{1/z}` with :math:`d = s z`, or the export probability
+    :math:`p_x = \Phi(b - D)/\Phi(b)` with :math:`D = (\log\tau +
+    \log(f_x/f)/z)/s`) as, where both arguments are negative,
 
     .. math:: \exp\big(A - p d (a + b)/2\big)
               \big(\mathrm{erfcx}(-a/\sqrt2)/\mathrm{erfcx}(-b/\sqrt2)\big)^p
 
     (from :math:`\Phi(x) = \mathrm{erfcx}(-x/\sqrt2) e^{-x^2/2}/2`), with
-    :math:`p d` cancelled and the exponent expanded symbolically (for
-    :math:`\tilde\varphi_x` it is :math:`\log\varphi_x^*`): no Phi underflows
-    to 0/0 deep in the tail, no huge exponentials meet, and near sigma = 1 the
-    large power :math:`1/z` meets only a ratio of two numbers of order one.
-    Elsewhere the product stays as it is."""
+    :math:`p d` cancelled and the exponent expanded symbolically where that
+    makes it shorter (for :math:`\tilde\varphi_x` it is
+    :math:`\log\varphi_x^*`).  No Phi underflows to 0/0 deep in the tail, the
+    rounding of the arguments costs :math:`|d|` ulps instead of :math:`a^2`,
+    and near sigma = 1 the large power :math:`1/z` meets only a ratio of two
+    numbers of order one.  Elsewhere the product stays as it is."""
 
-    def ratio(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
-        if not (e.is_Pow and not e.exp.is_Number):
+    def free(a: sp.Expr, b: sp.Expr) -> bool:
+        return not sp.expand(a - b).has(cutoff)
+
+    def power(e: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, list] | None:
+        """(a, b, p, [factor]) of a product of exponentials and one power
+        (Phi(a)/Phi(b))^p, or None."""
+        factors = sp.Mul.make_args(e)
+        if not any(isinstance(f, sp.exp) for f in factors):
             return None
-        num, den = sp.fraction(e.base)
-        if isinstance(num, ndtr) and isinstance(den, ndtr) and not sp.expand(
-                num.args[0] - den.args[0]).has(sp.log):
-            return num.args[0], den.args[0]
+        for f in factors:
+            if f.is_Pow and not f.exp.is_Number:
+                num, den = sp.fraction(f.base)
+                if isinstance(num, ndtr) and isinstance(den, ndtr) and free(num.args[0],
+                                                                            den.args[0]):
+                    return num.args[0], den.args[0], f.exp, [f]
         return None
 
-    def fix(e: sp.Expr) -> sp.Expr:
-        power = next(f for f in sp.Mul.make_args(e) if ratio(f) is not None)
-        (a, b), p = ratio(power), power.exp
-        exps = [f for f in sp.Mul.make_args(e) if isinstance(f, sp.exp)]
-        rest = [f for f in sp.Mul.make_args(e) if f is not power and f not in exps]
-        A = sp.Add(*[f.args[0] for f in exps]) - p * sp.factor(sp.expand(a - b)) * (a + b) / 2
-        tail = sp.Mul(*rest) * sp.exp(sp.expand(A)) * (
-            erfcx(-a / sp.sqrt(2)) / erfcx(-b / sp.sqrt(2))) ** p
-        return sp.Piecewise((tail, a < 0), (e, True))
+    def quotient(e: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, list] | None:
+        """(a, b, 1, [Phi(a), 1/Phi(b)]) of a product with one Phi above and one
+        below the line, or None."""
+        factors = sp.Mul.make_args(e)
+        nums = [f for f in factors if isinstance(f, ndtr)]
+        dens = [f for f in factors if f.is_Pow and f.exp == -1 and isinstance(f.base, ndtr)]
+        if len(nums) == 1 and len(dens) == 1 and free(nums[0].args[0], dens[0].base.args[0]):
+            return nums[0].args[0], dens[0].base.args[0], sp.S.One, [nums[0], dens[0]]
+        return None
 
-    return expr.replace(
-        lambda e: e.is_Mul and any(isinstance(f, sp.exp) for f in e.args)
-        and sum(ratio(f) is not None for f in e.args) == 1, fix)
+    def fix(e: sp.Expr, ratio) -> sp.Expr:
+        a, b, p, used = ratio(e)
+        exps = [f for f in sp.Mul.make_args(e) if isinstance(f, sp.exp)]
+        rest = [f for f in sp.Mul.make_args(e) if f not in used and f not in exps]
+        A = sp.Add(*[f.args[0] for f in exps]) - p * sp.factor(sp.expand(a - b)) * (a + b) / 2
+        A = min(A, sp.expand(A), key=sp.count_ops)
+        tail = sp.Mul(*rest) * sp.exp(A) * (erfcx(-a / sp.sqrt(2)) / erfcx(-b / sp.sqrt(2))) ** p
+        return sp.Piecewise((tail, sp.And(a < 0, b < 0)), (e, True))
+
+    expr = expr.replace(lambda e: e.is_Mul and power(e) is not None, lambda e: fix(e, power))
+    # a quotient only as the whole expression (p_x): inside the sums of M or P
+    # the tail form's exponentials overflow near sigma = 1
+    return fix(expr, quotient) if expr.is_Mul and quotient(expr) is not None else expr
 
 
 def in_z(expr: sp.Expr) -> sp.Expr:
