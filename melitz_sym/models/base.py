@@ -129,10 +129,12 @@ class Model:
               precision: str = "double", **params: object) -> dict:
         """Vectorised solution with numpy; parameters broadcast like numpy arrays.
 
-        ``errors="nan"`` returns nan at inadmissible points instead of raising;
-        ``precision="extended"`` evaluates closed forms in long double (each
-        output within about an ulp, some 10x slower; see
-        :func:`melitz_sym.numeric.fast.solve`)."""
+        ``errors="nan"`` returns nan at inadmissible points instead of raising.
+        ``precision`` applies to closed forms: ``"double"`` (the log domain
+        costs about |log y| ulps), ``"adaptive"`` (double, and long double at
+        the points where that would exceed about 1.8e-15) or ``"extended"``
+        (long double: each output within about an ulp, some 7x slower); see
+        :func:`melitz_sym.numeric.fast.solve`."""
         from ..numeric.fast import solve
 
         values = self.canonical_params(params)

@@ -1,7 +1,9 @@
 """Vectorised numpy solvers generated from a derivation with ``lambdify``.
 
 Closed forms (Pareto, Krugman) are compiled directly, in their stable forms
-(:mod:`.stable`), in double or, with ``precision="extended"``, in long double.
+(:mod:`.stable`): in double, in long double, or in double with the points where
+the log domain's error estimate is large recomputed in long double
+(``precision="adaptive"``).
 Without a closed form the cutoff equation is solved at all points at once by a
 safeguarded Newton iteration on ``y = log(phi*)`` (bisection whenever a Newton
 step leaves the bracket), with the derivative taken by sympy; integrals sympy
@@ -201,10 +203,15 @@ THREADS = max(1, int(os.environ.get("MELITZ_SYM_THREADS", os.cpu_count() or 1)))
 
 
 @lru_cache(maxsize=64)
-def _stable_closed(d_id: int, symbols: tuple, exprs: tuple, with_k: bool, extended: bool):
+def _stable_closed(d_id: int, symbols: tuple, exprs: tuple, with_k: bool, extended: bool,
+                   magnitudes: bool = False):
     """Compiled stable forms of closed forms, taking (Z, E) + symbols (see stable.py);
-    with ``extended``, numpy functions only (they take long double arrays)."""
+    with ``extended``, numpy functions only (they take long double arrays); with
+    ``magnitudes``, each form's :func:`stable.log_magnitude` follows the forms
+    (sharing their logs)."""
     forms = tuple(stable.closed_form(e, with_k) for e in exprs)
+    if magnitudes:
+        forms += tuple(stable.log_magnitude(f) for f in forms)
     return _compile((stable.Z, stable.E) + symbols, forms,
                     _MODULES_EXTENDED if extended else _MODULES)
 
@@ -232,19 +239,28 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
           precision: str = "double") -> dict:
     """Outputs ``names`` of ``model`` for array parameters (broadcast like numpy).
 
-    The points are processed in blocks of :data:`BLOCK`, on :data:`THREADS`
+    The points are processed in blocks (:data:`BLOCK`), on :data:`THREADS`
     threads when there are several blocks; closed forms are
     evaluated in their stable form (:mod:`melitz_sym.numeric.stable`), the
     other models by a vectorised safeguarded Newton on log(phi*).
-    With ``precision="extended"`` the closed forms are evaluated in the
-    platform's long double (x87: 64-bit significand) and rounded to double at
-    the end: the log domain's |log y| ulps shrink 2048-fold, so every output
-    is within about an ulp, at some 10x the time.
+    ``precision`` says how closed forms are evaluated (models solved by Newton
+    are in double, and refuse ``"extended"``):
+
+    ``"double"``    in double: the log domain costs about
+                    :func:`stable.log_magnitude` units of 2^-53 (|log y| ulps,
+                    more where large terms cancel);
+    ``"adaptive"``  in double, and the points where some requested output's
+                    estimate exceeds :data:`MAGNITUDE_LIMIT` again in long
+                    double (no more than 1.8e-15 or so anywhere; as
+                    ``"double"`` where long double is double);
+    ``"extended"``  in the platform's long double (x87: 64-bit significand),
+                    rounded to double at the end: those ulps shrink 2048-fold,
+                    every output is within about an ulp, at some 7x the time.
     """
     if errors not in ("raise", "nan"):
         raise ValueError("errors must be 'raise' or 'nan'")
-    if precision not in ("double", "extended"):
-        raise ValueError("precision must be 'double' or 'extended'")
+    if precision not in ("double", "adaptive", "extended"):
+        raise ValueError("precision must be 'double', 'adaptive' or 'extended'")
     d = model.derive()
     if precision == "extended":
         _check_extended(model, d)
@@ -261,7 +277,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
                 where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
                 raise AdmissibilityError(r.message(at, where))
     result = {n: np.empty(int(np.prod(shape))) for n in names}
-    block = (_closed_block(d, model, names, precision == "extended") if d.closed_forms
+    block = (_closed_block(d, model, names, precision) if d.closed_forms
              else _newton_block(d, names))
 
     def work(item: tuple) -> None:
@@ -349,6 +365,11 @@ def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndar
     return good
 
 
+def _wide_long_double() -> bool:
+    """The platform's long double has more significand bits than double."""
+    return np.finfo(np.longdouble).nmant >= 63
+
+
 def _check_extended(model, d) -> None:
     """``precision="extended"`` needs closed forms and a long double wider than double."""
     if not d.closed_forms:
@@ -356,25 +377,57 @@ def _check_extended(model, d) -> None:
             f"{model.name}: precision='extended' is for closed forms (Pareto, Krugman); "
             "this model is solved by Newton in double precision, and m.reference(dps=...) "
             "computes any point in mpmath")
-    if np.finfo(np.longdouble).nmant < 63:
+    if not _wide_long_double():
         raise MelitzError(
             "precision='extended' needs a long double wider than double; on this platform "
             f"it has a {np.finfo(np.longdouble).nmant + 1}-bit significand")
 
 
-def _closed_block(d, model, names: list[str], extended: bool = False):
-    """Evaluator of the closed forms of ``names`` on one block of arguments
-    (``extended``: in long double)."""
+#: precision="adaptive": a point whose closed forms have a log-domain error estimate
+#: (:func:`stable.log_magnitude`, in units of 2^-53) above this is recomputed in
+#: long double; 16 u is 1.8e-15.
+MAGNITUDE_LIMIT = 16.0
+
+
+def _closed_block(d, model, names: list[str], precision: str = "double"):
+    """Evaluator of the closed forms of ``names`` on one block of arguments, in
+    double, in long double (``"extended"``) or in double with the points whose
+    error estimate exceeds :data:`MAGNITUDE_LIMIT` recomputed in long double
+    (``"adaptive"``, where long double is wider than double)."""
     order = tuple(d.parameters)
     exprs = tuple(d.closed_forms[n] for n in names)
     with_k = model.dist is not None and bool(model.dist.reparametrisation(sym("sigma") - 1)[0])
-    fn = _stable_closed(id(d), order, exprs, with_k, extended)
-    if extended:
-        def run(args):
-            args = [np.asarray(a, np.longdouble) for a in args]
-            return fn(*_protected_args(order, args), *args)
-        return run
-    return lambda args: fn(*_protected_args(order, args), *args)
+    adaptive = precision == "adaptive" and _wide_long_double()
+    fn = _stable_closed(id(d), order, exprs, with_k, precision == "extended", adaptive)
+    if precision == "extended":
+        return lambda args: _in_long_double(fn, order, args)
+    if not adaptive:
+        return lambda args: fn(*_protected_args(order, args), *args)
+    extended = _stable_closed(id(d), order, exprs, with_k, True)
+
+    def run(args):
+        vals = fn(*_protected_args(order, args), *args)
+        shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+        redo = np.zeros(shape, bool)
+        for m in vals[len(names):]:
+            redo |= ~(np.asarray(m) <= MAGNITUDE_LIMIT)  # nan too
+        vals = vals[:len(names)]
+        if not redo.any():
+            return vals
+        again = _in_long_double(extended, order, [
+            a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[redo] for a in args])
+        vals = [np.array(np.broadcast_to(v, shape)) for v in vals]
+        for v, w in zip(vals, again):
+            v[redo] = w
+        return vals
+
+    return run
+
+
+def _in_long_double(fn, order: tuple, args: list) -> list:
+    """The compiled long double forms ``fn`` at double ``args``."""
+    args = [np.asarray(a, np.longdouble) for a in args]
+    return fn(*_protected_args(order, args), *args)
 
 
 def _hoist(exprs: tuple, y: sp.Symbol) -> tuple[tuple, tuple, tuple]:

@@ -225,6 +225,43 @@ def closed_form(expr: sp.Expr, with_k: bool) -> sp.Expr:
     return sp.exp(log_of(expr)) if _positive(expr) else expr
 
 
+#: A log whose argument is 0 (``log(n)`` at n = 0) counts this much; it enters
+#: :func:`log_magnitude` only with weight exp(-inf) = 0 (inside ``logaddexp``).
+_LOG_CAP = 800
+
+
+def _abs_bound(e: sp.Expr) -> sp.Expr:
+    r"""Running-error weight of ``e``: :math:`|x|` of every leaf, summed over
+    the terms of a sum and multiplied over the factors of a product; a log
+    counts :math:`|\log x| + 1` (its argument is a product rounded a few
+    times), ``logaddexp`` its value plus its arguments' weights times their
+    softmax weights :math:`e^{a_i - \mathrm{lse}}`."""
+    if e.is_Add:
+        return sp.Add(*[_abs_bound(a) for a in e.args])
+    if e.is_Mul:
+        return sp.Mul(*[_abs_bound(a) for a in e.args])
+    if isinstance(e, sp.Piecewise):
+        return sp.Piecewise(*[(_abs_bound(x), c) for x, c in e.args])
+    if isinstance(e, (sp.log, log1p)):
+        return (sp.Abs(e) if e.args[0].is_positive else sp.Min(sp.Abs(e), _LOG_CAP)) + 1
+    if isinstance(e, logaddexp):
+        return sp.Abs(e) + 1 + sp.Add(*[sp.exp(a - e) * _abs_bound(a) for a in e.args])
+    return sp.Abs(e)
+
+
+def log_magnitude(form: sp.Expr) -> sp.Expr:
+    r"""Error estimate of a stable form in the log domain, in units of the
+    unit roundoff u = 2^-53.
+
+    In :math:`\exp(\sum_j c_j \log x_j)` every rounding in the exponent is an
+    absolute error there, hence a relative error of the output: about u times
+    the sum of the magnitudes of the exponent's terms (:func:`_abs_bound`),
+    which exceeds :math:`|\log y|` where large terms cancel.  A form with no
+    ``exp`` (not evaluated in the log domain) has magnitude 0.
+    """
+    return sp.Add(*[_abs_bound(x.args[0]) for x in form.atoms(sp.exp)])
+
+
 class ndtr(sp.Function):  # noqa: N801 (the scipy name)
     r"""Standard normal cdf :math:`\Phi(x)`, kept unevaluated (sympy would turn
     ``erfc(-u)`` back into ``2 - erfc(u)``); compiled to ``scipy.special.ndtr``."""

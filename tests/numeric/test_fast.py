@@ -46,8 +46,8 @@ def test_nonfinite_output_raises(monkeypatch):
     m = ms.model("melitz-closed")
     real = fast._closed_block
 
-    def broken(d, model, names, extended):
-        run = real(d, model, names, extended)
+    def broken(d, model, names, precision):
+        run = real(d, model, names, precision)
         return lambda args: [np.full(np.shape(v), np.inf) if n == "W" else v
                              for n, v in zip(names, run(args))]
 
@@ -133,6 +133,47 @@ def test_extended_precision_is_refused_where_long_double_is_double(monkeypatch):
     monkeypatch.setattr(fast.np, "longdouble", np.float64)
     with pytest.raises(ms.MelitzError, match="53-bit significand"):
         ms.model("melitz-closed").solve(precision="extended", **BASE)
+
+
+def test_adaptive_precision_recomputes_the_points_with_a_large_error_estimate():
+    """precision="adaptive" is the long double result (rounded once) where some
+    output's stable.log_magnitude exceeds MAGNITUDE_LIMIT, and a double result
+    elsewhere: there it agrees with precision="double" within the error bound
+    of each (the same forms, but their common subexpressions are shared with
+    the estimates, so they are rounded in another order).  Both kinds of point
+    occur here."""
+    m = ms.model("melitz", dist="pareto")
+    d = m.derive()
+    rng = np.random.default_rng(11)
+    sigma = rng.uniform(1.5, 8, 400)
+    p = dict(sigma=sigma, k=sigma - 1 + rng.uniform(0.1, 5, 400), b=1.0, f=1.0, f_x=2.5,
+             f_e=0.02, delta=0.05, tau=rng.uniform(1, 3, 400), n=3.0, L=rng.uniform(1, 1e3, 400))
+    names = ["phi_star", "W", "p_x"]
+    got = m.solve(outputs=names, precision="adaptive", **p)
+    double = m.solve(outputs=names, **p)
+    extended = m.solve(outputs=names, precision="extended", **p)
+    order = tuple(d.parameters)
+    forms = tuple(stable.closed_form(d.closed_forms[n], True) for n in names)
+    magnitude = sp.lambdify((stable.Z, stable.E) + order,
+                            [stable.log_magnitude(f) for f in forms], "numpy")
+    args = [np.broadcast_to(np.asarray(p[s_.name], float), sigma.shape) for s_ in order]
+    mags = [np.broadcast_to(v, sigma.shape)
+            for v in magnitude(*fast._protected_args(order, args), *args)]
+    redo = np.any([v > fast.MAGNITUDE_LIMIT for v in mags], axis=0)
+    assert 0 < redo.sum() < redo.size
+    limit = 4 * 2.0**-53 * (fast.MAGNITUDE_LIMIT + 6)  # twice the bound of test_accuracy
+    for n in names:
+        assert np.array_equal(got[n][redo], extended[n][redo]), n
+        assert np.all(np.abs(got[n][~redo] / double[n][~redo] - 1) <= limit), n
+
+
+def test_adaptive_precision_is_double_where_long_double_is_double(monkeypatch):
+    p = {**BASE, "sigma": np.linspace(1.2, 3.0, 50), "k": 6.0, "L": 1e6}
+    double = ms.model("melitz-closed").solve(**p)
+    monkeypatch.setattr(fast.np, "longdouble", np.float64)
+    adaptive = ms.model("melitz-closed").solve(precision="adaptive", **p)
+    for n, v in double.items():
+        assert np.array_equal(adaptive[n], v), n
 
 
 def test_precision_must_be_a_known_word():
