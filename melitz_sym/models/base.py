@@ -130,11 +130,13 @@ class Model:
         """Vectorised solution with numpy; parameters broadcast like numpy arrays.
 
         ``errors="nan"`` returns nan at inadmissible points instead of raising.
-        ``precision`` applies to closed forms: ``"double"`` (the log domain
-        costs about |log y| ulps), ``"adaptive"`` (double, and long double at
-        the points where that would exceed about 1.8e-15) or ``"extended"``
-        (long double: each output within about an ulp, some 7x slower); see
-        :func:`melitz_sym.numeric.fast.solve`."""
+        ``precision``: ``"double"`` (closed forms: the log domain costs about
+        |log y| ulps; Newton models: outputs in the tail carry the root's
+        rounding times the tail's elasticity), ``"adaptive"`` (closed forms in
+        double, and in long double at the points where the error would exceed
+        about 1.8e-15; Newton models as ``"extended"``) or ``"extended"``
+        (long double, with long double normal functions: each output within
+        about an ulp, 4-9x slower); see :func:`melitz_sym.numeric.fast.solve`."""
         from ..numeric.fast import solve
 
         values = self.canonical_params(params)

@@ -7,7 +7,9 @@ the log domain's error estimate is large recomputed in long double
 Without a closed form the cutoff equation is solved at all points at once by a
 safeguarded Newton iteration on ``y = log(phi*)`` (bisection whenever a Newton
 step leaves the bracket), with the derivative taken by sympy; integrals sympy
-could not do are evaluated by vectorised quadrature (:mod:`.quadrature`).
+could not do are evaluated by vectorised quadrature (:mod:`.quadrature`).  In
+long double (``precision="extended"``) the root gets one more Newton step on
+the residual and the outputs are evaluated there too (:mod:`.extended`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sympy as sp
 
 from ..errors import AdmissibilityError, MelitzError, NumericalError
 from ..symbols import sym
+from . import extended as extended_numeric
 from . import quadrature, stable
 
 def _exp_ndtr(A, x):
@@ -243,19 +246,28 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
     threads when there are several blocks; closed forms are
     evaluated in their stable form (:mod:`melitz_sym.numeric.stable`), the
     other models by a vectorised safeguarded Newton on log(phi*).
-    ``precision`` says how closed forms are evaluated (models solved by Newton
-    are in double, and refuse ``"extended"``):
+    ``precision`` says how the outputs are computed:
 
-    ``"double"``    in double: the log domain costs about
+    ``"double"``    in double.  Closed forms: the log domain costs about
                     :func:`stable.log_magnitude` units of 2^-53 (|log y| ulps,
-                    more where large terms cancel);
-    ``"adaptive"``  in double, and the points where some requested output's
-                    estimate exceeds :data:`MAGNITUDE_LIMIT` again in long
-                    double (no more than 1.8e-15 or so anywhere; as
-                    ``"double"`` where long double is double);
+                    more where large terms cancel).  Newton models: the root
+                    carries the residual's rounding, which outputs in the tail
+                    (Phi of the cutoff) multiply by its elasticity (log-normal:
+                    up to 4.5e-14 in the standard ranges);
+    ``"adaptive"``  closed forms in double, and the points where some requested
+                    output's estimate exceeds :data:`MAGNITUDE_LIMIT` again in
+                    long double (no more than 1.8e-15 or so anywhere); Newton
+                    models as ``"extended"``, for want of a cheaper estimate;
+                    as ``"double"`` where long double is double;
     ``"extended"``  in the platform's long double (x87: 64-bit significand),
-                    rounded to double at the end: those ulps shrink 2048-fold,
-                    every output is within about an ulp, at some 7x the time.
+                    rounded to double at the end: those ulps shrink 2048-fold.
+                    Newton models: the double root gets a Newton step on the
+                    residual in long double and the outputs are evaluated in
+                    long double, with the normal functions of :mod:`.extended`
+                    (incomplete gamma functions and quadrature stay double).
+                    Every output of the accuracy tables is then within about
+                    an ulp (near sigma = 1 within 4.3e-15), at 4-9x the time
+                    (closed forms: some 7x).
     """
     if errors not in ("raise", "nan"):
         raise ValueError("errors must be 'raise' or 'nan'")
@@ -263,7 +275,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
         raise ValueError("precision must be 'double', 'adaptive' or 'extended'")
     d = model.derive()
     if precision == "extended":
-        _check_extended(model, d)
+        _check_extended()
     order = tuple(d.parameters)
     raw = [np.asarray(params[p.name], dtype=float) for p in order]
     shape = np.broadcast_shapes(*[a.shape for a in raw])
@@ -278,7 +290,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
                 raise AdmissibilityError(r.message(at, where))
     result = {n: np.empty(int(np.prod(shape))) for n in names}
     block = (_closed_block(d, model, names, precision) if d.closed_forms
-             else _newton_block(d, names))
+             else _newton_block(d, names, precision))
 
     def work(item: tuple) -> None:
         sl, args = item
@@ -370,13 +382,8 @@ def _wide_long_double() -> bool:
     return np.finfo(np.longdouble).nmant >= 63
 
 
-def _check_extended(model, d) -> None:
-    """``precision="extended"`` needs closed forms and a long double wider than double."""
-    if not d.closed_forms:
-        raise MelitzError(
-            f"{model.name}: precision='extended' is for closed forms (Pareto, Krugman); "
-            "this model is solved by Newton in double precision, and m.reference(dps=...) "
-            "computes any point in mpmath")
+def _check_extended() -> None:
+    """``precision="extended"`` needs a long double wider than double."""
     if not _wide_long_double():
         raise MelitzError(
             "precision='extended' needs a long double wider than double; on this platform "
@@ -462,10 +469,12 @@ def _hoist(exprs: tuple, y: sp.Symbol) -> tuple[tuple, tuple, tuple]:
 
 @lru_cache(maxsize=64)
 def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Expr,
-                outputs: tuple):
+                outputs: tuple, extended: bool = False):
     """Compiled pieces of :func:`_newton_block`, keyed by the expressions: the
     parameter-only part of the residual and its slope, the rest (in y and those
-    parts), the support's lower end and the outputs (in y and the parameters)."""
+    parts), the support's lower end and the outputs (in y and the parameters);
+    with ``extended``, the residual and the outputs in long double
+    (:mod:`.extended`)."""
     y = sp.Symbol("y_log_phi", real=True)
     to_y = {phi_s: sp.exp(y)}
     if sym("sigma") in order:
@@ -477,27 +486,45 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
         stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y)),
         stable.exp_sum(moving), -stable.exp_sum(fixed))), y)
     autarky = any(e.has(sym("phi_star_A")) for e in outputs)
-    return (_compile((stable.Z,) + order, meaning), _compile((y,) + consts, core),
+    modules = extended_numeric.MODULES if extended else _MODULES
+    return (_compile((stable.Z,) + order, meaning, modules),
+            _compile((y,) + consts, core, modules),
             sp.lambdify(order, lower, "numpy"), autarky,
-            _outputs_fn(order, phi_s, outputs, autarky, False))
+            _outputs_fn(order, phi_s, outputs, autarky, False, extended))
 
 
 @lru_cache(maxsize=64)
 def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
-                exp_form: bool):
+                exp_form: bool, extended: bool = False):
     """The outputs compiled as functions of y = log(phi*) (and phi*_A) and the
     parameters; with ``exp_form``, in :func:`stable.exp_form` (the fallback
-    where the plain form is not finite)."""
+    where the plain form is not finite); with ``extended``, in long double."""
     y = sp.Symbol("y_log_phi", real=True)
     form = stable.exp_form if exp_form else (lambda e: e)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     return _compile(extra_syms + (stable.Z,) + order, tuple(
         stable.in_z(form(stable.ratio_form(stable.special_form(e), phi_s))).subs(
             phi_s, sp.exp(y))
-        for e in outputs))
+        for e in outputs), extended_numeric.MODULES if extended else _MODULES)
 
 
-def _newton_block(d, names: list[str]):
+#: A long double Newton step longer than this (relative to max(1, |y|)) is not a
+#: correction of the double root; the root is kept as it is there.
+POLISH_LIMIT = 1e-10
+
+
+def _polish(FdF, pre, order: tuple, y: np.ndarray, args: list) -> np.ndarray:
+    """The double root ``y`` after a Newton step on the long double residual: the
+    root's error (a few ulps of double, from the residual's rounding) is
+    squared by the step, and what is left is the long double residual's."""
+    args = [np.asarray(a, np.longdouble) for a in args]
+    y = np.asarray(y, np.longdouble)
+    r, dr = FdF(y, *pre(*_protected_args(order, args)[:1], *args))[:2]
+    step = r / dr
+    return np.where(np.abs(step) <= POLISH_LIMIT * np.maximum(1, np.abs(y)), y - step, y)
+
+
+def _newton_block(d, names: list[str], precision: str = "double"):
     """Evaluator of ``names`` on one block: Newton on y = log(phi*), then the outputs.
 
     The cutoff residual is written with phi* = exp(y) and sigma = 1 + z as a sum
@@ -505,15 +532,22 @@ def _newton_block(d, names: list[str]):
     y-derivative is taken in the same form, so that terms cancel symbolically,
     and both are compiled into one function with common subexpressions shared.
     Their parameter-only parts (:func:`_hoist`) are evaluated once per block,
-    before the iteration.
+    before the iteration.  With ``precision="extended"`` the double root gets
+    a Newton step on the residual in long double (:func:`_polish`) and the
+    outputs are evaluated in long double, both with the special functions of
+    :mod:`.extended`, and rounded to double once.
     """
     order = tuple(d.parameters)
     outputs = tuple(d.outputs[n] for n in names)
-    pre, FdF, low, autarky, out = _newton_fns(
-        order, d.cutoff, d.cutoff_residual, sp.sympify(d.support_lower), outputs)
+    key = (order, d.cutoff, d.cutoff_residual, sp.sympify(d.support_lower), outputs)
+    pre, FdF, low, autarky, out = _newton_fns(*key)
+    extended = precision == "extended" or (precision == "adaptive" and _wide_long_double())
+    if extended:
+        pre_ld, FdF_ld, _, _, out = _newton_fns(*key, True)
 
     def cutoff(lower, args):
-        return newton_log(FdF, lower, pre(*_protected_args(order, args)[:1], *args))
+        y = newton_log(FdF, lower, pre(*_protected_args(order, args)[:1], *args))
+        return _polish(FdF_ld, pre_ld, order, y, args) if extended else y
 
     def run(args):
         shape = np.broadcast_shapes(*[np.shape(a) for a in args])
@@ -522,15 +556,17 @@ def _newton_block(d, names: list[str]):
         if autarky:
             extra.append(np.exp(cutoff(lower, [np.zeros_like(a) if p.name == "n" else a
                                                for p, a in zip(order, args)])))
+        if extended:
+            args = [np.asarray(a, np.longdouble) for a in args]
         z = _protected_args(order, args)[:1]
         vals = [np.array(np.broadcast_to(np.asarray(v, float), shape))
                 for v in out(*extra, *z, *args)]
         bad = ~np.isfinite(vals).all(axis=0)
         if bad.any():  # inf * 0 or a huge power of a ratio near one: the exp form there
-            again = _outputs_fn(order, d.cutoff, outputs, autarky, True)(
+            again = _outputs_fn(order, d.cutoff, outputs, autarky, True, extended)(
                 *[np.broadcast_to(a, shape)[bad] if np.ndim(a) else a for a in extra + z + args])
             for v, w in zip(vals, again):
-                v[bad] = np.where(np.isfinite(v[bad]), v[bad], w)
+                v[bad] = np.where(np.isfinite(v[bad]), v[bad], np.asarray(w, float))
         return vals
 
     return run

@@ -122,11 +122,34 @@ def test_extended_precision_rounds_the_closed_form_once():
             assert abs(mpmath.mpf(got[i]) / want - 1) <= 2.3e-16, (s_, got[i], want)
 
 
-def test_extended_precision_is_refused_without_closed_forms():
+LOGNORMAL = dict(mu=0.3, s=0.6, f=1.0, f_x=2.5, f_e=0.02, delta=0.05, tau=1.7, n=4.0,
+                 L=100.0)
+
+
+@pytest.mark.skipif(not fast._wide_long_double(), reason="long double is double here")
+def test_extended_precision_solves_newton_models_within_an_ulp():
+    """precision="extended" for a model solved by Newton (log-normal): every output
+    within two ulps of the 50-digit mpmath reference (Model.reference: quadrature
+    of the density and root finding on the primitives), where double misses
+    p_in, p_x and M_x by tens of ulps at these points."""
     m = ms.model("melitz", dist="lognormal")
-    with pytest.raises(ms.MelitzError, match="precision='extended' is for closed forms"):
-        m.solve(precision="extended", sigma=3.0, mu=0.0, s=1.0, f=1.0, f_x=1.5, f_e=0.05,
-                delta=0.1, tau=1.5, n=1.0, L=100.0)
+    sigma = np.array([1.8, 2.5, 3.8, 5.0, 7.5])
+    got = m.solve(precision="extended", sigma=sigma, **LOGNORMAL)
+    for i, s_ in enumerate(sigma):
+        want = m.reference(dps=50, sigma=s_, **LOGNORMAL)
+        assert {"p_in", "p_x", "M_x", "W"} <= set(want)
+        for name in want:
+            assert abs(mpmath.mpf(got[name][i]) / want[name] - 1) <= 4.5e-16, (s_, name)
+
+
+@pytest.mark.skipif(not fast._wide_long_double(), reason="long double is double here")
+def test_adaptive_precision_is_extended_for_newton_models():
+    m = ms.model("melitz", dist="lognormal")
+    p = {**LOGNORMAL, "sigma": np.linspace(1.5, 8.0, 30)}
+    adaptive = m.solve(outputs=["phi_star", "p_x"], precision="adaptive", **p)
+    extended = m.solve(outputs=["phi_star", "p_x"], precision="extended", **p)
+    for n, v in extended.items():
+        assert np.array_equal(adaptive[n], v), n
 
 
 def test_extended_precision_is_refused_where_long_double_is_double(monkeypatch):
@@ -167,11 +190,15 @@ def test_adaptive_precision_recomputes_the_points_with_a_large_error_estimate():
         assert np.all(np.abs(got[n][~redo] / double[n][~redo] - 1) <= limit), n
 
 
-def test_adaptive_precision_is_double_where_long_double_is_double(monkeypatch):
-    p = {**BASE, "sigma": np.linspace(1.2, 3.0, 50), "k": 6.0, "L": 1e6}
-    double = ms.model("melitz-closed").solve(**p)
+@pytest.mark.parametrize("model,p", [
+    ("melitz-closed", {**BASE, "sigma": np.linspace(1.2, 3.0, 50), "k": 6.0, "L": 1e6}),
+    ("melitz-lognormal", {**LOGNORMAL, "sigma": np.linspace(1.5, 8.0, 20)})])
+def test_adaptive_precision_is_double_where_long_double_is_double(monkeypatch, model, p):
+    m = (ms.model("melitz", dist="lognormal") if model == "melitz-lognormal"
+         else ms.model(model))
+    double = m.solve(**p)
     monkeypatch.setattr(fast.np, "longdouble", np.float64)
-    adaptive = ms.model("melitz-closed").solve(precision="adaptive", **p)
+    adaptive = m.solve(precision="adaptive", **p)
     for n, v in double.items():
         assert np.array_equal(adaptive[n], v), n
 
