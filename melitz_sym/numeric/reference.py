@@ -256,15 +256,25 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
     10^-(dps+2) (two or three steps: convergence is quadratic).  Returns the
     arguments of the compiled expressions at the root.  ``exporters=False``
     (for n = 0 only) skips the export-cutoff quadratures, which are then
-    multiplied by n = 0.
+    multiplied by n = 0; so are they where phi_x* is at or above the upper end
+    of a bounded support (the bracket's search goes there; the tails are 0 and
+    their generic expressions 0/0).
     """
+
+    ones = [mpmath.mpf(1)] * 3
+    no_exports = [0 if s.name == "n" else v for s, v in zip(sys.args[8:], params)]
 
     def evaluate(y):
         phi = mpmath.exp(y)
         phi_x = sys.phi_x(phi, *params)
-        ones = [mpmath.mpf(1)] * 3
-        x_tails = _tail_values(tails, a, phi_x) if exporters and phi_x else ones
-        args = [phi, phi_x] + _tail_values(tails, a, phi) + x_tails + params
+        home = _tail_values(tails, a, phi)
+        if not home[0]:  # phi* at or above the support's upper end: nobody produces,
+            return None, mpmath.mpf(-1), mpmath.mpf(0)  # the residual is -delta f_e
+        x_tails = _tail_values(tails, a, phi_x) if exporters and phi_x else []
+        p = params
+        if not x_tails or not x_tails[0]:  # nobody exports: n times no term
+            x_tails, p = ones, no_exports
+        args = [phi, phi_x] + home + x_tails + p
         return args, sys.residual(*args), sys.dresidual(*args) * phi
 
     with mpmath.workdps(20):

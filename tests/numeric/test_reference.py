@@ -109,16 +109,22 @@ def test_krugman_fast_path_against_reference():
     assert worst <= 2e-15
 
 
+def _residual_at_reference(m, params: dict, dps: int) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """The reference cutoff phi* and the derived (closed-form) residual there,
+    relative to delta f_e, at dps + 10 digits."""
+    d = m.derive()
+    with mpmath.workdps(dps + 10):
+        phi = m.reference(dps=dps, outputs=["phi_star"], **params)["phi_star"]
+        values = {s: mpmath.mpf(params[s.name]) for s in d.parameters}
+        f = sp.lambdify([d.cutoff] + list(values), d.cutoff_residual, "mpmath")
+        scale = mpmath.mpf(params["delta"]) * mpmath.mpf(params["f_e"])
+        return phi, abs(f(phi, *values.values())) / scale
+
+
 def test_lognormal_reference_satisfies_the_cutoff_equation():
     """The reference cutoff is a root of the derived (closed-form) residual to 45 digits."""
-    m = ms.model("melitz", dist="lognormal")
-    d = m.derive()
-    with mpmath.workdps(60):
-        phi = m.reference(dps=50, outputs=["phi_star"], **LOGNORMAL)["phi_star"]
-        values = {s: mpmath.mpf(LOGNORMAL[s.name]) for s in d.parameters}
-        f = sp.lambdify([d.cutoff] + list(values), d.cutoff_residual, "mpmath")
-        scale = mpmath.mpf(LOGNORMAL["delta"]) * mpmath.mpf(LOGNORMAL["f_e"])
-        assert abs(f(phi, *values.values())) < scale * mpmath.mpf(10) ** -45
+    _, residual = _residual_at_reference(ms.model("melitz", dist="lognormal"), LOGNORMAL, 50)
+    assert residual < mpmath.mpf(10) ** -45
 
 
 def test_custom_distribution_fast_and_reference_agree():
@@ -133,3 +139,28 @@ def test_custom_distribution_fast_and_reference_agree():
         fast = m.solve(**p)
         for name, want in ref.items():
             assert _rel(mpmath.mpf(float(fast[name])), want) < 1e-13, name
+
+
+#: Truncated Pareto with the root's phi_x* below the upper bound b_H = 34.4, where the
+#: bracket's search for a negative residual passes phi_x* = b_H (the tails are 0 there).
+TRUNCATED = dict(sigma="6.03", f="1.28", f_x="2.14", f_e="0.0237", delta="0.0134",
+                 tau="1.29", n="8", L="2.7", k="7.65", b="1.86", b_H="34.4")
+
+
+def test_truncated_pareto_reference_past_the_upper_bound():
+    """The search used to divide 0 by 0 (ZeroDivisionError) beyond b_H; the reference
+    cutoff is a root of the derived (closed-form) residual to 25 digits, and the
+    fast path agrees with it."""
+    m = ms.model("melitz", dist="truncated-pareto")
+    phi, residual = _residual_at_reference(m, TRUNCATED, 30)
+    assert residual < mpmath.mpf(10) ** -25
+    fast = m.solve(outputs=["phi_star"], **{k: float(v) for k, v in TRUNCATED.items()})
+    assert _rel(mpmath.mpf(float(fast["phi_star"])), phi) < 1e-14
+
+
+def test_truncated_pareto_without_exporters_is_refused():
+    """phi_x* above b_H at the root: no firm exports, an AdmissibilityError that says
+    so (it used to be a ZeroDivisionError)."""
+    m = ms.model("melitz", dist="truncated-pareto")
+    with pytest.raises(AdmissibilityError, match="no exporters"):
+        m.reference(dps=30, **dict(TRUNCATED, b_H="8.09", f_x="6"))
