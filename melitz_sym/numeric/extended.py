@@ -22,8 +22,8 @@ the tail's elasticity :math:`|x|/s`).  So the long double path
 * :func:`log_ndtr` and :func:`exp_ndtr` (:math:`e^A\Phi(x)`, whose exponent is
   combined as :math:`A - x^2/2`: no overflow of :math:`e^A` on its own) from the same.
 
-Incomplete gamma functions are evaluated in double (``scipy.special``) at the
-rounded arguments: long double buys nothing there.
+Every other special function (gamma, incomplete gamma, ...) is evaluated in
+double (``scipy.special``) at the rounded arguments.
 """
 
 from __future__ import annotations
@@ -122,14 +122,18 @@ def exp_ndtr(A, x) -> np.ndarray:
                     np.exp(A) * (1 - scale * np.exp(-half_square)))
 
 
-def _in_double(fn):
+def _in_double(fn: np.ufunc):
+    """``fn`` (a double precision ufunc) at long double arguments, rounded to double."""
     def call(*args):
-        return fn(*[np.asarray(a, float) for a in args]).astype(LD)
+        return np.asarray(fn(*[np.asarray(a, float) for a in args])).astype(LD)
     call.__name__ = fn.__name__
     return call
 
 
-#: ``lambdify`` modules of the long double path.
-MODULES = [{"ndtr": ndtr, "log_ndtr": log_ndtr, "exp_ndtr": exp_ndtr, "erfcx": erfcx,
-            "gammainc": _in_double(scipy.special.gammainc),
-            "gammaincc": _in_double(scipy.special.gammaincc), "log1p": np.log1p}, "numpy"]
+#: ``lambdify`` modules of the long double path: the functions above, every other
+#: ``scipy.special`` function in double (:func:`_in_double`), numpy's own (which
+#: take long double) before scipy's.
+MODULES = [{"ndtr": ndtr, "log_ndtr": log_ndtr, "exp_ndtr": exp_ndtr, "erfcx": erfcx},
+           {name: _in_double(fn) for name, fn in vars(scipy.special).items()
+            if isinstance(fn, np.ufunc) and not hasattr(np, name)},
+           "numpy", "scipy"]

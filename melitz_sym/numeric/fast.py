@@ -111,7 +111,10 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     finished points are dropped from the arrays once a quarter of them are
     (dropping them at every iteration costs more than their evaluations).
     Where R(log(lower)) <= 0 the root is not above the lower bound (a corner):
-    the result there is -inf (phi = 0).
+    the result there is -inf (phi = 0).  A residual that is nan (its terms
+    overflow: the left side of the cutoff equation grows without bound towards
+    the lower end of the support, never towards the upper) counts as positive;
+    a point that has not converged after ``iters`` iterations is nan.
     """
     shape = np.broadcast(lower, *args).shape
     size = int(np.prod(shape))
@@ -145,12 +148,12 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
         for _ in range(iters):
             f, df, *part = FdF(y, *act)
             f = np.broadcast_to(f, y.shape)
-            lo = np.where(f > 0, y, lo)
+            lo = np.where((f > 0) | np.isnan(f), y, lo)  # nan: overflow towards the lower end
             hi = np.where(f < 0, y, hi)
-            plain = step = f / df
+            plain = step = np.where(np.isfinite(df), f / df, np.nan)  # overflowed slope: no step
             if part:  # Newton on log(P) - log(c), where R = P - c
                 P, c = part
-                far = (c > 0) & (P > 0)
+                far = (c > 0) & (P > 0) & np.isfinite(df)
                 if far.any():
                     step = np.where(far, np.log1p(f / np.where(far, c, 1.0)) * P / df, step)
             newton = y - step
@@ -195,7 +198,7 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
                 done = np.zeros(idx.size, bool)
             else:
                 y = new
-    out[idx[~done]] = y[~done]
+    out[idx[~done]] = np.nan  # not converged: reported, never returned as a root
     return out.reshape(shape)
 
 
@@ -264,7 +267,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
                     Newton models: the double root gets a Newton step on the
                     residual in long double and the outputs are evaluated in
                     long double, with the normal functions of :mod:`.extended`
-                    (incomplete gamma functions and quadrature stay double).
+                    (other special functions and quadrature stay double).
                     Every output of the accuracy tables is then within about
                     an ulp (near sigma = 1 within 4.3e-15), at 4-9x the time
                     (closed forms: some 7x).
@@ -479,7 +482,7 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
     to_y = {phi_s: sp.exp(y)}
     if sym("sigma") in order:
         to_y[sym("sigma")] = 1 + stable.Z
-    terms = stable.exp_terms(stable.special_form(residual).subs(to_y))
+    terms = stable.exp_terms(stable.expm1_form(stable.special_form(residual)).subs(to_y))
     moving = [t for t in terms if t[0].has(y) or t[1].has(y)]
     fixed = [t for t in terms if t not in moving]
     core, consts, meaning = _hoist(tuple(quadrature.with_quadrature(e) for e in (
@@ -503,7 +506,8 @@ def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
     form = stable.exp_form if exp_form else (lambda e: e)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     return _compile(extra_syms + (stable.Z,) + order, tuple(
-        stable.in_z(form(stable.ratio_form(stable.special_form(e), phi_s))).subs(
+        stable.in_z(form(stable.ratio_form(stable.expm1_form(stable.special_form(e)),
+                                           phi_s))).subs(
             phi_s, sp.exp(y))
         for e in outputs), extended_numeric.MODULES if extended else _MODULES)
 

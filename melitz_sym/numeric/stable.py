@@ -44,7 +44,7 @@ import itertools
 from functools import lru_cache
 
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.numpy_nodes import logaddexp
 
 from ..simplify import shifted, shifts
@@ -346,6 +346,67 @@ def special_form(expr: sp.Expr) -> sp.Expr:
     expr = erfc_form(expr)
     expr = expr.replace(sp.uppergamma, lambda s, x: sp.gamma(s) * gammaincc(s, x))
     return _rewrite_polynomials(expr, gammaincc, lambda g: [1 - gammainc(*g.args)])
+
+
+def _exponent_parts(term: sp.Expr) -> tuple[sp.Expr, dict[sp.Expr, int]] | None:
+    """``term`` as (rest, {b: m}) with term = rest * exp(sum m b), every m an integer
+    (the parts b with their powers of products expanded, so that (b/phi)^k and
+    b^k/phi^k are one part), or None when an m is not an integer."""
+    exps = [f for f in sp.Mul.make_args(term) if isinstance(f, sp.exp)]
+    powers: dict[sp.Expr, int] = {}
+    exponent = sp.expand(sp.Add(*[f.args[0] for f in exps]), power_base=True)
+    for part in sp.Add.make_args(exponent) if exponent != 0 else ():
+        m, b = part.as_coeff_Mul()
+        if not m.is_Integer:
+            return None
+        powers[b] = powers.get(b, 0) + int(m)
+    return sp.Mul(*[f for f in sp.Mul.make_args(term) if f not in exps]), powers
+
+
+def expm1_form(expr: sp.Expr) -> sp.Expr:
+    r"""Differences of exponentials with :math:`\mathrm{expm1}(a) = e^a - 1`.
+
+    The terms of a sum that share a rest :math:`r` (up to a number :math:`c_i`)
+    and carry exponentials :math:`e^{\sum_b m_{ib} b}` (integer :math:`m_{ib}`)
+    are :math:`r \sum_i c_i \prod_b w_b^{m_{ib}}`, a polynomial in
+    :math:`w_b = e^b` (after a common factor :math:`\prod_b w_b^{\min_i m_{ib}}`).
+    Where its coefficients sum to zero, it vanishes as every :math:`b \to 0` and
+    its terms cancel catastrophically for small :math:`b`: it is rewritten in
+    :math:`\mathrm{expm1}(b) = w_b - 1` (expanded), which has no such constant.
+    So the Frechet survival weight :math:`1 - e^{-x}` (:math:`x = (b/\varphi)^k`) is
+    :math:`-\mathrm{expm1}(-x)`, and the sums that sympy expanded over
+    :math:`e^{x + x_x}` (the cutoff residual; the denominator of
+    :math:`\tilde\varphi_t`, where :math:`e^{x_x} - 2e^{x + x_x} + e^{2x + x_x}`
+    is :math:`e^{x_x}\mathrm{expm1}(x)^2`) lose an ulp or two for small
+    :math:`x` instead of :math:`1/x` (all of them below 1e-16 or so).
+    For the numeric path only (Fortran has no ``expm1``)."""
+
+    def fix(add: sp.Expr) -> sp.Expr:
+        groups: dict[sp.Expr, list] = {}
+        keep = []
+        for t in add.args:
+            parts = _exponent_parts(t)
+            if parts is None:
+                keep.append(t)
+                continue
+            c, rest = parts[0].as_coeff_Mul()
+            groups.setdefault(rest, []).append((c, parts[1], t))
+        out, changed = [], False
+        for rest, members in groups.items():
+            if len(members) < 2 or sum(c for c, _, _ in members) != 0:
+                out += [t for _, _, t in members]  # as they were
+                continue
+            bases = {b for _, p, _ in members for b in p}
+            low = {b: min(p.get(b, 0) for _, p, _ in members) for b in bases}
+            e = {b: sp.Dummy() for b in bases}
+            poly = sp.expand(sp.Add(*[c * sp.Mul(*[(1 + e[b]) ** (p.get(b, 0) - low[b])
+                                                   for b in bases]) for c, p, _ in members]))
+            out.append(rest * sp.exp(sp.Add(*[m * b for b, m in low.items()]))
+                       * poly.xreplace({e[b]: expm1(b) for b in bases}))
+            changed = True
+        return sp.Add(*keep, *out) if changed else add
+
+    return expr.replace(lambda e: e.is_Add and e.has(sp.exp), fix)
 
 
 class erfc(sp.Function):  # noqa: N801 (the name the code printers know)

@@ -142,6 +142,36 @@ def test_extended_precision_solves_newton_models_within_an_ulp():
             assert abs(mpmath.mpf(got[name][i]) / want[name] - 1) <= 4.5e-16, (s_, name)
 
 
+#: Frechet points where the cutoff's tail weight x = (b/phi*)^k is about 1e-4: the
+#: derived sums of exponentials cancel to O(x) (stable.expm1_form) and the
+#: residual overflows at the first Newton iterate y = 0 (nan, or an infinite slope).
+FRECHET = dict(sigma=[7.080886479423986, 5.605818594293422],
+               f=[2.2506627550056226, 0.7863251838399337],
+               f_x=[9.579004201338401, 3.811782615488333],
+               f_e=[0.00879999445129501, 0.008722849996509737],
+               delta=[0.030719259180539277, 0.07737472175112543],
+               tau=[2.0014823724046846, 1.7951563876498813], n=[2.0, 4.0],
+               L=[8.53108014164544, 357.5978347351183], k=[8.80761985556741, 9.35522243519859],
+               b=[2.4424756930382707, 1.8788616362633144])
+
+
+@pytest.mark.parametrize("precision", ["double", "extended"])
+def test_frechet_with_a_small_tail_weight_against_the_reference(precision):
+    """Against Model.reference (mpmath, 30 digits): every output within 1e-14.  The
+    first point was a NumericalError before stable.expm1_form (1 - e^(-x) was 0
+    in a denominator); at the second the slope of the rewritten residual
+    overflows at the first iterate y = 0, which a Newton step of -0 must not
+    take for convergence (it returned phi* = 1)."""
+    if precision == "extended" and not fast._wide_long_double():
+        pytest.skip("long double is double here")
+    m = ms.model("melitz", dist="frechet")
+    got = m.solve(precision=precision, **{k: np.array(v) for k, v in FRECHET.items()})
+    for i in range(2):
+        want = m.reference(dps=30, **{k: v[i] for k, v in FRECHET.items()})
+        for name, w in want.items():
+            assert abs(mpmath.mpf(got[name][i]) / w - 1) <= 1e-14, (i, name, got[name][i], w)
+
+
 @pytest.mark.skipif(not fast._wide_long_double(), reason="long double is double here")
 def test_adaptive_precision_is_extended_for_newton_models():
     m = ms.model("melitz", dist="lognormal")

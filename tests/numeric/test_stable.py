@@ -115,3 +115,43 @@ def test_ratio_form_in_z_equals_the_derived_expression(name, ratio):
                 stable.erfcx, lambda x: sp.exp(x ** 2) * sp.erfc(x)).subs(
                 {stable.Z: point[sym("sigma")] - 1, **point}), 40)
             assert abs(got - want) <= sp.Float("1e-30", 40) * abs(want), (name, phi, branch)
+
+
+def _special_written_out(expr: sp.Expr) -> sp.Expr:
+    """expm1 and the regularised incomplete gamma functions in sympy's own terms."""
+    from sympy.codegen.cfunctions import expm1
+    return expr.replace(expm1, lambda x: sp.exp(x) - 1).replace(
+        stable.gammainc, lambda s, x: sp.lowergamma(s, x) / sp.gamma(s)).replace(
+        stable.gammaincc, lambda s, x: sp.uppergamma(s, x) / sp.gamma(s))
+
+
+def test_expm1_form_of_simple_differences():
+    x = sp.Symbol("x", positive=True)
+    from sympy.codegen.cfunctions import expm1
+    assert stable.expm1_form(1 - sp.exp(-x)) == sp.exp(-x) * expm1(x)
+    assert stable.expm1_form((sp.exp(x) - 1) * sp.exp(-x)) == sp.exp(-x) * expm1(x)
+    assert stable.expm1_form(sp.exp(x) + 1) == sp.exp(x) + 1  # nothing cancels
+
+
+@pytest.mark.parametrize("name", ["cutoff_residual", "phi_tilde_t", "M"])
+def test_expm1_form_is_exact_and_leaves_no_vanishing_sum(name):
+    """Frechet: the rewritten expression equals the derived one (40 digits at random
+    rational points), and no sum of exponentials whose coefficients add up to 0
+    (a difference that vanishes as (b/phi)^k -> 0) is left in it."""
+    d = ms.model("melitz", dist="frechet").derive()
+    derived = stable.special_form(d.cutoff_residual if name == "cutoff_residual"
+                                  else d.outputs[name])
+    form = stable.expm1_form(derived)
+    assert form != derived
+    rng = random.Random(name)
+    for _ in range(2):
+        point = {s: sp.Rational(rng.randint(11, 40), 10) for s in d.parameters}
+        point[sym("k")] = point[sym("sigma")] + sp.Rational(rng.randint(1, 30), 10)
+        point[d.cutoff] = sp.Rational(rng.randint(11, 40), 10)
+        want = sp.N(_special_written_out(derived).subs(point), 40)
+        got = sp.N(_special_written_out(form).subs(point), 40)
+        assert abs(got - want) <= sp.Float("1e-30", 40) * abs(want), point
+    for add in form.atoms(sp.Add):
+        coefficients = [t.as_coeff_Mul()[0] for t in add.args if t.has(sp.exp)
+                        and any(isinstance(f, sp.exp) for f in sp.Mul.make_args(t))]
+        assert len(coefficients) < 2 or sum(coefficients) != 0, add
