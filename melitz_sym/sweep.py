@@ -153,14 +153,15 @@ def check_design(model, columns: Mapping[str, np.ndarray]) -> None:
 
 
 def _manifest(model, columns: Mapping[str, np.ndarray], outputs: list[str],
-              chunk_size: int) -> dict:
+              chunk_size: int, precision: str) -> dict:
     h = hashlib.sha256()
     for name, col in columns.items():
         h.update(name.encode())
         h.update(np.ascontiguousarray(col).tobytes())
     dist = model.dist.name if model.dist is not None else None
     return {"model": model.name, "dist": dist, "outputs": outputs, "chunk_size": chunk_size,
-            "rows": len(next(iter(columns.values()))), "points": h.hexdigest()}
+            "precision": precision, "rows": len(next(iter(columns.values()))),
+            "points": h.hexdigest()}
 
 
 def workdir_for(output: Path) -> Path:
@@ -178,17 +179,19 @@ def _save_chunk(workdir: Path, i: int, block: np.ndarray) -> None:
     tmp.replace(_chunk_path(workdir, i))  # atomic: a chunk file is complete or absent
 
 
-def solve_block(model, names: list[str], outputs: list[str], block: np.ndarray) -> np.ndarray:
+def solve_block(model, names: list[str], outputs: list[str], block: np.ndarray,
+                precision: str = "double") -> np.ndarray:
     """Outputs (columns) at the points of ``block`` (rows; columns in order ``names``)."""
     params = {name: block[:, j] for j, name in enumerate(names)}
-    result = model.solve(outputs=outputs, errors="raise", **params)
+    result = model.solve(outputs=outputs, errors="raise", precision=precision, **params)
     return np.column_stack([result[o] for o in outputs])
 
 
 def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | None = None,
         outputs: list[str] | None = None, output: str | Path | None = None,
         chunk_size: int = CHUNK_SIZE, progress: bool | None = None,
-        backend: str = "local", scheduler: str | None = None) -> dict[str, np.ndarray]:
+        backend: str = "local", scheduler: str | None = None,
+        precision: str = "double") -> dict[str, np.ndarray]:
     """Solve ``model`` at every point of ``design``; return parameter and output columns.
 
     Parameters
@@ -203,6 +206,9 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
     progress : show a progress bar (None: only when stderr is a terminal).
     backend : ``"local"`` or ``"dask"`` (chunks as blocks of a dask array on the
         distributed scheduler at ``scheduler``).
+    precision : that of :meth:`melitz_sym.Model.solve` (``"double"``,
+        ``"adaptive"`` or ``"extended"``); chunks left by a sweep at another
+        precision are not reused.
     """
     if chunk_size < 1:
         raise ParseError("chunk size must be at least 1")
@@ -218,7 +224,7 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
         output = Path(output)
         _check_format(output)
         workdir = workdir_for(output)
-        manifest = _manifest(model, columns, outputs, chunk_size)
+        manifest = _manifest(model, columns, outputs, chunk_size, precision)
         workdir.mkdir(parents=True, exist_ok=True)
         mfile = workdir / "manifest.json"
         if mfile.exists() and json.loads(mfile.read_text()) != manifest:
@@ -245,11 +251,11 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
     try:
         if backend == "local":
             for i, block in todo:
-                finished(i, solve_block(model, names, outputs, block))
+                finished(i, solve_block(model, names, outputs, block, precision))
         elif backend == "dask":
             from .sweep_dask import run_blocks
 
-            run_blocks(model, names, outputs, todo, scheduler, finished)
+            run_blocks(model, names, outputs, todo, scheduler, finished, precision)
         else:
             raise ParseError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     finally:

@@ -29,14 +29,15 @@ def _model(name: str, dist: str | None):
     return model(name, dist)
 
 
-def _solve(block: np.ndarray, spec, names: list[str], outputs: list[str]) -> np.ndarray:
+def _solve(block: np.ndarray, spec, names: list[str], outputs: list[str],
+           precision: str) -> np.ndarray:
     m = _model(*spec) if isinstance(spec, tuple) else spec
-    return solve_block(m, names, outputs, block)
+    return solve_block(m, names, outputs, block, precision)
 
 
 def run_blocks(model, names: list[str], outputs: list[str],
                todo: list[tuple[int, np.ndarray]], scheduler: str | None,
-               finished: Finished) -> None:
+               finished: Finished, precision: str = "double") -> None:
     """Compute every ``(index, points)`` chunk of ``todo`` on the scheduler at ``scheduler``.
 
     ``finished(index, values)`` is called for each chunk as it completes.
@@ -55,7 +56,7 @@ def run_blocks(model, names: list[str], outputs: list[str],
     spec = ((model.name, model.dist.name if model.dist is not None else None)
             if model.cache_key is not None else model)
     points = da.concatenate([da.from_array(block, chunks=block.shape) for _, block in todo])
-    values = points.map_blocks(_solve, spec, names, outputs, dtype=float,
+    values = points.map_blocks(_solve, spec, names, outputs, precision, dtype=float,
                                chunks=(points.chunks[0], (len(outputs),)))
     blocks = values.to_delayed().ravel()
     try:

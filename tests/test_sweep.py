@@ -77,11 +77,11 @@ def test_interrupted_sweep_resumes_without_recomputing(model, tmp_path, monkeypa
     calls = []
     real = sweep.solve_block
 
-    def flaky(m, names, outputs, block):
+    def flaky(m, names, outputs, block, precision):
         if len(calls) == 3:
             raise KeyboardInterrupt
         calls.append(len(block))
-        return real(m, names, outputs, block)
+        return real(m, names, outputs, block, precision)
 
     monkeypatch.setattr(sweep, "solve_block", flaky)
     with pytest.raises(KeyboardInterrupt):
@@ -106,6 +106,35 @@ def test_chunks_of_another_sweep_are_not_reused(model, tmp_path):
     (parts / "manifest.json").write_text(json.dumps({"model": "krugman"}))
     with pytest.raises(MelitzError, match="different sweep"):
         sweep.run(model, {"tau": np.array([1.5])}, FIXED, OUTPUTS, output=out)
+
+
+def test_sweep_at_another_precision(model, tmp_path, capsys):
+    """precision is passed to Model.solve (the sweep equals the extended solve at its
+    points, which differs from double here), from the CLI too, and the chunks of a
+    sweep at another precision are not reused."""
+    design = {"tau": np.linspace(1.1, 2.9, 40)}
+    fixed = {**{k: float(v) for k, v in FIXED.items()}, "L": 1e6, "sigma": 1.3, "k": 3.0}
+    res = sweep.run(model, design, fixed, OUTPUTS, precision="extended")
+    extended = model.solve(outputs=OUTPUTS, precision="extended", **design, **fixed)
+    double = model.solve(outputs=OUTPUTS, **design, **fixed)
+    assert any(not np.array_equal(extended[o], double[o]) for o in OUTPUTS)
+    for o in OUTPUTS:
+        assert np.array_equal(res[o], extended[o]), o
+    out = tmp_path / "res.npz"
+    args = ["sweep", "melitz", "--grid", "tau=1.1:2.9:40", "-o", str(out), "--precision",
+            "extended", "--outputs", ",".join(OUTPUTS)] + [
+        a for k, v in fixed.items() for a in ("--set", f"{k}={v!r}")]
+    assert main(args) == 0
+    for o in OUTPUTS:
+        assert np.array_equal(sweep.read(out)[o], extended[o]), o
+    parts = sweep.workdir_for(out)
+    parts.mkdir()
+    columns = sweep._columns(model, design, fixed)
+    manifest = sweep._manifest(model, columns, OUTPUTS, 8, "double")
+    (parts / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(MelitzError, match="different sweep"):
+        sweep.run(model, design, fixed, OUTPUTS, output=out, chunk_size=8, precision="extended")
+    sweep.run(model, design, fixed, OUTPUTS, output=out, chunk_size=8)  # the same sweep
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".npz", ".parquet"])

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="results file: .csv, .npz or .parquet (needs pyarrow)")
     parser.add_argument("--chunk-size", type=int, default=16384, metavar="ROWS",
                         help="points per chunk (default 16384)")
+    parser.add_argument("--precision", choices=("double", "adaptive", "extended"),
+                        default="double", help="double (default, fastest); adaptive (long "
+                        "double where double would miss about 2e-15); extended (long double)")
     parser.add_argument("--backend", choices=("local", "dask"), default="local",
                         help="where chunks are computed (default local)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address")
@@ -69,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     params = parameters(args, swept=design)
     outputs = args.outputs.split(",") if args.outputs else None
     result = sweep.run(m, design, params, outputs, args.output, args.chunk_size, args.progress,
-                       args.backend, args.scheduler)
+                       args.backend, args.scheduler, args.precision)
     rows = len(next(iter(result.values())))
     if args.json:
         print(json.dumps({"model": m.name, "dist": m.dist.name if m.dist else None,
