@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
+#: pdfTeX's creation date and document ID come from SOURCE_DATE_EPOCH when it is
+#: set: fixed here (2026-01-01T00:00:00Z), a regenerated PDF is byte for byte the same.
+PDF_EPOCH = "1767225600"
 
 GALLERY = [
     ("tau.png", "Cutoffs, aggregate productivity and welfare against tau (Melitz, Pareto)",
@@ -54,6 +58,7 @@ def write_reference(model, stem: str, docs: Path, pdf: bool = False) -> list[Pat
     if pdf:
         from melitz_sym.export.latex import build_pdf
 
+        os.environ.setdefault("SOURCE_DATE_EPOCH", PDF_EPOCH)
         paths.append(out / f"{stem}.pdf")
         paths[1].write_bytes(build_pdf(render(d, "latex")))
     return paths
@@ -74,8 +79,6 @@ def literate_main(model, stem: str, example: dict, docs: Path = ROOT / "docs") -
 
 def cli_reference() -> str:
     """Markdown CLI reference: the ``--help`` of ``melitz-sym`` and of every subcommand."""
-    import os
-
     from melitz_sym.cli import build_parser
 
     os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal width: fix it
