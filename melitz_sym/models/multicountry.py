@@ -157,7 +157,7 @@ def check_entries(d: MultiDerivation, arrays: Mapping[str, object]) -> None:
         holds = np.asarray(sp.lambdify(syms, r.condition, "numpy")(*args))
         if r.when is not None:
             holds = holds | ~np.asarray(sp.lambdify(syms, r.when, "numpy")(*args))
-        shape = np.broadcast(*args).shape if args else ()
+        shape = np.broadcast_shapes(*map(np.shape, args))
         bad = ~np.broadcast_to(holds, shape)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()

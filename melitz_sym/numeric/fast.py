@@ -68,7 +68,7 @@ def _restriction_fns(r):
 
 def admissible_mask(d, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list]:
     """Boolean mask of points satisfying every restriction, and the failures."""
-    shape = np.broadcast(*values.values()).shape
+    shape = np.broadcast_shapes(*map(np.shape, values.values()))
     ok = np.ones(shape, bool)
     failures = []
     for r in d.restrictions:
@@ -116,7 +116,7 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     the lower end of the support, never towards the upper) counts as positive;
     a point that has not converged after ``iters`` iterations is nan.
     """
-    shape = np.broadcast(lower, *args).shape
+    shape = np.broadcast_shapes(np.shape(lower), *map(np.shape, args))  # any number of args
     size = int(np.prod(shape))
     lower = np.broadcast_to(lower, shape).reshape(-1)
     act = [a if np.ndim(a) == 0 else np.broadcast_to(a, shape).reshape(-1) for a in args]

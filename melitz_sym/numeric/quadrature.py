@@ -62,7 +62,8 @@ def _nodes(level: int, infinite: bool) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def integrate(g, lower: np.ndarray, upper: np.ndarray | None, params: list) -> np.ndarray:
     r""":math:`\int_{lower}^{upper} g(t, *params)\,dt` per point (``upper=None``: to
     infinity); ``g`` is vectorised in ``t`` and its parameters."""
-    shape = np.broadcast(lower, *([] if upper is None else [upper]), *params).shape
+    shape = np.broadcast_shapes(*map(np.shape, [lower, *([] if upper is None else [upper]),
+                                                *params]))
     flat = [np.broadcast_to(v, shape).reshape(-1) for v in
             [lower, *([] if upper is None else [upper]), *params]]
     out = np.empty(int(np.prod(shape)))

@@ -181,19 +181,24 @@ class Tails:
 
 
 # ----- the Melitz system in the generic layer ------------------------------------
+#: Cutoffs above phi* (name, the step that gives it in terms of phi*), where derived.
+EXTRA_CUTOFFS = (("phi_x_star", "export_cutoff"), ("phi_I_star", "fdi_cutoff"))
+
+
 @dataclass(frozen=True)
 class _System:
-    """Generic cutoff residual, its derivative and the outputs, compiled for mpmath."""
+    """Generic cutoff residual, its derivative and the outputs, compiled for mpmath.
+
+    Their arguments (``args``) are the cutoffs (phi* first), the tails S, V and
+    the density g at each cutoff, then the parameters; ``above`` gives the
+    cutoffs after phi* from phi* and the parameters."""
 
     args: tuple
+    cutoffs: tuple
     residual: object
     dresidual: object
-    phi_x: object
+    above: object
     outputs: dict
-
-
-def _tail_symbols():
-    return sp.symbols("S_1 V_1 g_1 S_2 V_2 g_2", positive=True)
 
 
 _SYSTEMS: dict[int, tuple[Derivation, _System]] = {}
@@ -208,22 +213,25 @@ def _system(d: Derivation) -> _System:
 
 
 def _compile_system(d: Derivation) -> _System:
-    phi_s, phi_x, sigma = d.cutoff, sym("phi_x_star"), sym("sigma")
-    S1, V1, g1, S2, V2, g2 = _tail_symbols()
+    phi_s, sigma = d.cutoff, sym("sigma")
+    extra = [(sym(name), d[step].rhs) for name, step in EXTRA_CUTOFFS if step in d.steps]
+    cutoffs = [phi_s] + [c for c, _ in extra]
+    tails = [sp.symbols(f"S_{i} V_{i} g_{i}", positive=True) for i in range(1, len(cutoffs) + 1)]
     a = sigma - 1
 
     def plain(e):
-        return e.xreplace({S(phi_s): S1, V(phi_s): V1, S(phi_x): S2, V(phi_x): V2})
+        return e.xreplace({f(c): t for c, (S_i, V_i, _) in zip(cutoffs, tails)
+                           for f, t in ((S, S_i), (V, V_i))})
 
     eq = d["cutoff_equation"]
     res = plain(eq.lhs - eq.rhs)
-    open_economy = "export_cutoff" in d.steps
-    x_of = d["export_cutoff"].rhs if open_economy else sp.Integer(0)
-    # total derivative in phi*: S' = -g, V' = -x^a g (fundamental theorem of calculus)
-    dres = sp.diff(res, phi_s) - sp.diff(res, S1) * g1 - sp.diff(res, V1) * phi_s**a * g1
-    if open_economy:
-        dres += (sp.diff(res, phi_x) - sp.diff(res, S2) * g2
-                 - sp.diff(res, V2) * phi_x**a * g2) * sp.diff(x_of, phi_s)
+
+    def total(c, S_i, V_i, g_i):
+        """d res / d c with S' = -g and V' = -c^a g (fundamental theorem of calculus)."""
+        return sp.diff(res, c) - sp.diff(res, S_i) * g_i - sp.diff(res, V_i) * c**a * g_i
+
+    dres = total(phi_s, *tails[0]) + sp.Add(*[total(c, *t) * sp.diff(of, phi_s)
+                                              for (c, of), t in zip(extra, tails[1:])])
     outs = {}
     for name in d.outputs:
         if name in ("phi_star", "gains"):
@@ -231,14 +239,15 @@ def _compile_system(d: Derivation) -> _System:
         step = d.steps.get(STEP_OF.get(name, name))
         if step is not None and step.eq.lhs == sym(name):
             outs[name] = step.eq.rhs  # outputs without a generic step are left out
-    outs.pop("phi_x_star", None)  # an argument of the compiled expressions
+    for c in cutoffs:
+        outs.pop(c.name, None)  # arguments of the compiled expressions
     for name, e in outs.items():  # resolve outputs defined through other outputs
         while e.free_symbols & {sym(k) for k in outs}:
             e = e.xreplace({sym(k): v for k, v in outs.items()})
         outs[name] = plain(e)
-    args = (phi_s, phi_x, S1, V1, g1, S2, V2, g2) + tuple(d.parameters)
-    return _System(args, _fn(args, res), _fn(args, dres),
-                   _fn((phi_s,) + tuple(d.parameters), x_of),
+    args = tuple(cutoffs) + tuple(x for t in tails for x in t) + tuple(d.parameters)
+    return _System(args, tuple(cutoffs), _fn(args, res), _fn(args, dres),
+                   _fn((phi_s,) + tuple(d.parameters), sp.Tuple(*[of for _, of in extra])),
                    {k: _fn(args, e) for k, e in outs.items()})
 
 
@@ -255,26 +264,27 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
     digits, then Newton at ``dps + 10`` digits until the step is below
     10^-(dps+2) (two or three steps: convergence is quadratic).  Returns the
     arguments of the compiled expressions at the root.  ``exporters=False``
-    (for n = 0 only) skips the export-cutoff quadratures, which are then
-    multiplied by n = 0; so are they where phi_x* is at or above the upper end
-    of a bounded support (the bracket's search goes there; the tails are 0 and
-    their generic expressions 0/0).
+    (for n = 0 only) skips the quadratures at the cutoffs above phi*, whose
+    terms are then multiplied by n = 0.  Where such a cutoff is at or above the
+    upper end of a bounded support (the bracket's search goes there) its
+    tails are 0 and their generic expressions 0/0: they are evaluated with
+    tails of 2^-(prec + 64) instead, a term far below the working precision.
     """
-
     ones = [mpmath.mpf(1)] * 3
-    no_exports = [0 if s.name == "n" else v for s, v in zip(sys.args[8:], params)]
 
     def evaluate(y):
         phi = mpmath.exp(y)
-        phi_x = sys.phi_x(phi, *params)
+        above = sys.above(phi, *params)
         home = _tail_values(tails, a, phi)
         if not home[0]:  # phi* at or above the support's upper end: nobody produces,
             return None, mpmath.mpf(-1), mpmath.mpf(0)  # the residual is -delta f_e
-        x_tails = _tail_values(tails, a, phi_x) if exporters and phi_x else []
-        p = params
-        if not x_tails or not x_tails[0]:  # nobody exports: n times no term
-            x_tails, p = ones, no_exports
-        args = [phi, phi_x] + home + x_tails + p
+        args = [phi, *above, *home]
+        for c in above:
+            t = _tail_values(tails, a, c) if exporters and c else ones
+            if not t[0]:  # beyond the support: nobody in this group
+                t = [mpmath.ldexp(1, -(mpmath.mp.prec + 64))] * 2 + [mpmath.mpf(0)]
+            args += t
+        args += params
         return args, sys.residual(*args), sys.dresidual(*args) * phi
 
     with mpmath.workdps(20):
@@ -334,7 +344,7 @@ def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, obj
         tails = Tails(dist, values)
         a = values[sym("sigma")] - 1
         args = _solve_cutoff(sys, tails, a, plist, dps)
-        out = {"phi_star": args[0], "phi_x_star": args[1]}
+        out = {c.name: v for c, v in zip(sys.cutoffs, args)}
         for name in names:
             if name in sys.outputs:
                 out[name] = sys.outputs[name](*args)
