@@ -482,7 +482,7 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
     to_y = {phi_s: sp.exp(y)}
     if sym("sigma") in order:
         to_y[sym("sigma")] = 1 + stable.Z
-    terms = stable.exp_terms(stable.expm1_form(stable.special_form(residual)).subs(to_y))
+    terms = stable.exp_terms(stable.numeric_form(residual).subs(to_y))
     moving = [t for t in terms if t[0].has(y) or t[1].has(y)]
     fixed = [t for t in terms if t not in moving]
     core, consts, meaning = _hoist(tuple(quadrature.with_quadrature(e) for e in (
@@ -506,8 +506,7 @@ def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
     form = stable.exp_form if exp_form else (lambda e: e)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     return _compile(extra_syms + (stable.Z,) + order, tuple(
-        stable.in_z(form(stable.ratio_form(stable.expm1_form(stable.special_form(e)),
-                                           phi_s))).subs(
+        stable.in_z(form(stable.ratio_form(stable.numeric_form(e), phi_s))).subs(
             phi_s, sp.exp(y))
         for e in outputs), extended_numeric.MODULES if extended else _MODULES)
 

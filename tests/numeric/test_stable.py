@@ -155,3 +155,25 @@ def test_expm1_form_is_exact_and_leaves_no_vanishing_sum(name):
         coefficients = [t.as_coeff_Mul()[0] for t in add.args if t.has(sp.exp)
                         and any(isinstance(f, sp.exp) for f in sp.Mul.make_args(t))]
         assert len(coefficients) < 2 or sum(coefficients) != 0, add
+
+
+@pytest.mark.parametrize("name,erf_left", [("p_x", False), ("export_fdi_ratio", False),
+                                           ("lam", True)])
+def test_erf_difference_form_is_exact(name, erf_left):
+    """HMY log-normal: differences of survival functions (S(phi_x*) - S(phi_I*)) as
+    differences of tails; each branch equals the derived expression (40 digits at
+    random rational points), and in p_x and the export/FDI ratio no erf is left
+    (lam keeps a sum of erfs with different factors)."""
+    d = ms.model("hmy", dist="lognormal").derive()
+    derived = stable.special_form(d.outputs[name])
+    form = stable.erf_difference_form(derived)
+    assert form != derived and form.has(sp.erf) == erf_left
+    rng = random.Random(name)
+    for _ in range(2):
+        point = {s: sp.Rational(rng.randint(11, 40), 10) for s in d.parameters}
+        point[sym("f_I")] = 20 * point[sym("f_x")] * point[sym("tau")] ** 2
+        point[d.cutoff] = sp.Rational(rng.randint(11, 40), 10)
+        want = sp.N(_normal_written_out(derived).subs(point), 40)
+        for branch in _branches(form):
+            got = sp.N(_normal_written_out(branch).subs(point), 40)
+            assert abs(got - want) <= sp.Float("1e-30", 40) * abs(want), (point, branch)
