@@ -21,17 +21,22 @@ from .distributions import (
 )
 from .errors import (
     AdmissibilityError,
+    DeclarationError,
     MelitzError,
     NumericalError,
     ParseError,
     UnknownNameError,
 )
-from .models import Model, model, models
+from .facade import Model, model
+from .models import models
+from .primitives import Declaration
 from .verify import Verdict, verify
 from .claims import claim, claims, check_claims
 
 __all__ = [
     "AdmissibilityError",
+    "Declaration",
+    "DeclarationError",
     "Custom",
     "Degenerate",
     "Derivation",

@@ -98,3 +98,30 @@ def check(restrictions: Iterable[Restriction], values: Mapping[str, object]) -> 
             continue
         if not _holds(r.condition, values):
             raise AdmissibilityError(r.message(values))
+
+
+def corner(continuous: bool, phi, phi_x, lo, hi) -> str | None:
+    """Why the cutoffs ``phi`` (and ``phi_x``) are a corner of support [lo, hi], or None.
+
+    With a continuous distribution the Melitz conditions need selection
+    (phi* >= lo) and, with an upper bound, exporters (phi_x* < hi); with all
+    firms alike (degenerate) every firm must produce and export (cutoffs <= lo).
+    """
+    if continuous:
+        if phi < lo:
+            at = f" = {float(phi):.6g}" if phi > 0 else ""  # 0: the solver found no root above
+            return (f"no selection: the cutoff phi*{at} lies below the lower "
+                    f"bound of productivity {float(lo):.6g}, so every entrant would produce "
+                    "(a corner the Melitz conditions do not describe); raise f relative to "
+                    "delta f_e")
+        if hi != sp.oo and phi_x is not None and phi_x >= hi:
+            return (f"no exporters: the export cutoff phi_x* = {float(phi_x):.6g} is above the "
+                    f"upper bound of productivity {float(hi):.6g}")
+        return None
+    worst = max(phi, phi_x) if phi_x is not None else phi
+    if worst > lo:
+        return (f"with all firms at productivity {float(lo):.6g} the cutoffs "
+                f"(phi* = {float(phi):.6g}"
+                + (f", phi_x* = {float(phi_x):.6g}" if phi_x is not None else "")
+                + ") must lie below it: not every firm would produce and export")
+    return None

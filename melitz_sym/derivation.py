@@ -267,6 +267,36 @@ class Derivation:
         return {p: params[p.name] for p in self.parameters if p.name in params}
 
 
+@dataclass
+class MultiDerivation(Derivation):
+    """A :class:`Derivation` of an N-country model.
+
+    Attributes
+    ----------
+    shapes : parameter or output name -> ``""``, ``"i"`` or ``"ij"``.
+    pair : name -> pair expression used by the numeric layer (residual terms,
+        their derivatives, outputs in the pair and market symbols).
+    meanings : name -> meaning in the N-country setting, for arguments and pair
+        expressions (the registry's are written for the symmetric models);
+        generated code documents its arguments and functions with them.
+    assembly : how the pair expressions assemble into the equilibrium, in words,
+        beyond the aggregation steps (for generated code).
+    market : name -> symbol of a market-level quantity the pair expressions use
+        besides the parameters (Chaney's dividend ``pi``, ``theta_j``, incomes).
+    """
+
+    shapes: dict[str, str] = field(default_factory=dict)
+    pair: dict[str, sp.Expr] = field(default_factory=dict)
+    meanings: dict[str, str] = field(default_factory=dict)
+    assembly: tuple[str, ...] = ()
+    market: dict[str, sp.Symbol] = field(default_factory=dict)
+
+    @property
+    def parameter_shapes(self) -> dict[str, str]:
+        """Parameter name -> shape, in the documented parameter order."""
+        return {p.name: self.shapes[p.name] for p in self.parameters}
+
+
 def _range(s: sp.Symbol, box: Mapping[str, tuple]) -> tuple:
     """Sampling range of ``s``: the model's box, else (0.2, 3) for a positive symbol
     (a parameter of a Custom density) and (-1, 1) otherwise."""

@@ -45,3 +45,10 @@ class NumericalError(MelitzError, ArithmeticError):
 
     Raised instead of returning nan or inf; the message names the point.
     """
+
+
+class DeclarationError(MelitzError, ValueError):
+    """A model declaration is malformed, or combines primitives that no method derives.
+
+    The message names the primitive (and, for a model file, the key and line).
+    """

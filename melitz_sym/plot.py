@@ -103,7 +103,7 @@ def gains_against_lam(params: Mapping[str, object] | None = None,
                       dists: Sequence[str] = DISTRIBUTIONS, model_name: str = "melitz",
                       tau: tuple[float, float] = (1.0, 3.0), points: int = 200):
     """Figure: gains from trade W/W_A against the domestic share lam, one curve per dist."""
-    from .models import model as build
+    from .facade import model as build
 
     taus = np.linspace(*tau, points)
     fig, (ax,) = _figure()

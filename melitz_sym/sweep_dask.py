@@ -24,7 +24,7 @@ from .sweep import Finished, solve_block
 
 @lru_cache(maxsize=16)
 def _model(name: str, dist: str | None):
-    from .models import model
+    from .facade import model
 
     return model(name, dist)
 

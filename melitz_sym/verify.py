@@ -300,7 +300,7 @@ _CONTEXTS: dict = {}
 def context(model) -> Context:
     """The cached :class:`Context` of ``model`` (a Model or a registry name)."""
     if isinstance(model, str):
-        from .models import model as build
+        from .facade import model as build
 
         model = build(model)
     key = model.cache_key or id(model)

@@ -7,6 +7,7 @@ import sympy as sp
 
 import melitz_sym as ms
 from melitz_sym import cache
+from melitz_sym.models import method
 
 
 def _exprs(d):
@@ -23,7 +24,7 @@ def _exprs(d):
 @pytest.mark.parametrize("name, dist", [("melitz", "pareto"), ("krugman", None)])
 def test_fast_load_reproduces_every_expression(name, dist):
     m = ms.model(name, dist)
-    fresh = m._builder(m.dist)
+    fresh = method.derive(m.declaration)
     buf = io.BytesIO()
     cache.dump(fresh, buf)
     loaded = cache.load(io.BytesIO(buf.getvalue()))
@@ -42,7 +43,7 @@ def test_cache_round_trip_through_disk(tmp_path, monkeypatch):
     def build():
         calls.append(1)
         m = ms.model("krugman")
-        return m._builder(None)
+        return method.derive(m.declaration)
 
     first = cache.cached("krugman-test", build)
     second = cache.cached("krugman-test", build)

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..calibrate import calibrate
     from ..errors import ParseError
-    from ..models import model
+    from ..facade import model
 
     targets = {}
     for item in args.target:

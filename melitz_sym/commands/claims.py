@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..claims import check_claims, claim, claims
-    from ..models import model
+    from ..facade import model
 
     m = model(args.model, args.dist)
     if args.list:

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models import model
+    from ..facade import model
 
     m = model(args.model, args.dist)
     for path in m.codegen(args.lang, args.output, force=args.force):

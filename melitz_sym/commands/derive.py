@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models import model
+    from ..facade import model
 
     print(render(model(args.model, args.dist).derive(), args.format))
     return 0

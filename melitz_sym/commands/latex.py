@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import MelitzError
-    from ..models import model
+    from ..facade import model
 
     out = Path(args.output)
     if out.suffix != ".tex":

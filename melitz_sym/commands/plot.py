@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import plot
     from ..errors import ParseError
-    from ..models import model
+    from ..facade import model
     from ..sweep import parse_range
 
     params = parameters(args)

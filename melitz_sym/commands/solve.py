@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sympy as sp
 
-    from ..models import model
+    from ..facade import model
 
     m = model(args.model, args.dist)
     params = parameters(args)

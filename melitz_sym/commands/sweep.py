@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import sweep
     from ..errors import ParseError
-    from ..models import model
+    from ..facade import model
 
     m = model(args.model, args.dist)
     count = args.random or args.lhs

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models import model
+    from ..facade import model
     from ..verify import verify
 
     m = model(args.model, args.dist)

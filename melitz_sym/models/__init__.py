@@ -1,57 +1,39 @@
-"""Model registry: ``model(name, dist=...)`` builds a :class:`Model`."""
+"""The symbolic side of models: built-in declarations, model files and the derivation method."""
 
 from __future__ import annotations
 
-from functools import partial
+from pathlib import Path
 
-from ..distributions import Distribution, distribution
 from ..errors import UnknownNameError
-from . import chaney, cournot, hmy, krugman, melitz, melitz_asym
-from .base import Model
-
-_BUILDERS = {
-    "krugman": (krugman.derive, False, "Krugman (1980): representative firms, n+1 countries"),
-    "cournot": (cournot.derive, False,
-                "Cournot oligopoly with free entry (seed document, Epifani 2002, Sec. 2)"),
-    "melitz-closed": (partial(melitz.derive, open_economy=False), True,
-                      "Melitz (2003), closed economy"),
-    "melitz": (partial(melitz.derive, open_economy=True), True,
-               "Melitz (2003), n+1 symmetric countries (n = 0 is autarky)"),
-    "hmy": (hmy.derive, True, "Helpman-Melitz-Yeaple (2004): exports versus FDI, n+1 "
-            "symmetric countries"),
-    "chaney": (chaney.derive, True, "Chaney (2008): N asymmetric countries, Pareto firms, "
-               "no free entry, gravity"),
-    "melitz-asym": (melitz_asym.derive, True, "Melitz (2003) with N asymmetric countries, "
-                    "free entry and endogenous wages"),
-}
-#: Models whose parameters are vectors and matrices: name -> model factory.
-_MULTI = {"chaney": chaney.model, "melitz-asym": melitz_asym.model}
+from ..primitives import Declaration
+from .method import Plan, derive, plan
+from .registry import BUILT_IN
 
 
 def models() -> list[str]:
     """Names of the built-in models."""
-    return list(_BUILDERS)
+    return list(BUILT_IN)
 
 
 def describe(name: str) -> str:
     """One-line description of a built-in model."""
-    return _BUILDERS[name][2]
+    return BUILT_IN[name][1]
 
 
-def model(name: str, dist: str | Distribution | None = "pareto") -> Model:
-    """Build a model by name, e.g. ``model("melitz", dist="lognormal")``.
+def declaration(spec: str | Path | Declaration) -> Declaration:
+    """The declaration of a built-in model name, of a model file (``*.toml``), or ``spec``."""
+    if isinstance(spec, Declaration):
+        return spec
+    if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".toml")):
+        from ..modelfile import read
 
-    ``dist`` is a distribution name or a Distribution object (e.g.
-    ``Custom(pdf, support)``); representative-firm models ignore it.
-    """
+        return read(Path(spec))
     try:
-        builder, uses_dist, _ = _BUILDERS[name]
-    except KeyError:
+        return BUILT_IN[spec][0]
+    except (KeyError, TypeError):
         raise UnknownNameError(
-            f"unknown model {name!r}; models are: {', '.join(_BUILDERS)}") from None
-    return _MULTI.get(name, Model)(
-        name, builder, distribution(dist) if uses_dist and dist is not None
-        else (distribution("pareto") if uses_dist else None))
+            f"unknown model {spec!r}; models are: {', '.join(BUILT_IN)} (or a model file "
+            "*.toml, or a Declaration)") from None
 
 
-__all__ = ["Model", "describe", "model", "models"]
+__all__ = ["BUILT_IN", "Plan", "declaration", "derive", "describe", "models", "plan"]

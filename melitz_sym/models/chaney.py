@@ -25,20 +25,19 @@ price index.
 
 from __future__ import annotations
 
-from functools import partial
-
 import sympy as sp
 
 from ..admissibility import Restriction
-from ..derivation import Concretizer, Sampler
-from ..distributions import Distribution, Pareto
-from ..errors import AdmissibilityError
+from ..derivation import Concretizer, MultiDerivation, Sampler
+from ..distributions import Distribution
+from ..primitives import Declaration
 from ..simplify import combine, shifted, tidy, unshift
 from ..symbols import sym
+from ..tails import S, V
 from .ces import derive_ces_demand, derive_firm
 from .melitz import BOX as MELITZ_BOX
-from .melitz import S, V, derive_tail_objects
-from .multicountry import PAIR_MEANINGS, MultiCountryModel, MultiDerivation
+from .melitz import derive_tail_objects
+from .multicountry import PAIR_MEANINGS
 from .solving import solve_power_law
 
 REF_C = "Chaney (2008), AER 98(4)"
@@ -66,12 +65,10 @@ def restrictions(dist: Distribution) -> list[Restriction]:
             + dist.positivity() + dist.restrictions(sigma - 1))
 
 
-def derive(dist: Distribution) -> MultiDerivation:
-    """Derive Chaney (2008) for a Pareto productivity distribution ``dist``."""
-    if not isinstance(dist, Pareto):
-        raise AdmissibilityError(
-            f"chaney: the model is derived for untruncated Pareto productivity only "
-            f"(its aggregation needs a constant profit share), got {dist.name!r}")
+def derive(decl: Declaration) -> MultiDerivation:
+    """Derive Chaney (2008) from its declaration (CES demand, Pareto firms, a fixed mass
+    of potential entrants, N asymmetric countries, exports)."""
+    dist = decl.dist
     sigma, k, w, L, tau, f = (sym(x) for x in ["sigma", "k", "w", "L", "tau", "f"])
     phi, phi_s, A, P, x = sym("phi"), sym("phi_star"), sym("A"), sym("P"), sym("x")
     params = (sigma, ALPHA, w, L, tau, f) + tuple(dist.symbols)
@@ -216,6 +213,7 @@ def derive(dist: Distribution) -> MultiDerivation:
                      "theta": "i", "Y": "i"})
     d.outputs.update({"theta": THETA, "Y": Y_I})
     d.pair = {"access": access, "lambda_3": lam3}
+    d.market = {"pi": DIVIDEND, "theta_j": THETA, "Y_i": Y_I, "Y_j": Y_J, "Y": Y_W}
     d.meanings = {
         **PAIR_MEANINGS,
         "alpha": "share of income spent on the differentiated goods (Chaney's mu)",
@@ -265,6 +263,3 @@ def _elasticities(d: MultiDerivation, x_of: sp.Expr, r1: sp.Expr, cut: sp.Expr,
               ref=f"{REF_C}, Proposition 1",
               obligation=[total - intensive - extensive])
 
-
-#: The registered model: numpy solver and mpmath reference by function name.
-model = partial(MultiCountryModel, solver="solve_chaney", reference="reference_chaney")

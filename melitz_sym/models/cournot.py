@@ -31,6 +31,7 @@ import sympy as sp
 
 from ..admissibility import Restriction
 from ..derivation import Derivation, Sampler
+from ..primitives import Declaration
 from ..symbols import sym
 
 def _tidy(e: sp.Expr) -> sp.Expr:
@@ -54,9 +55,10 @@ def restrictions() -> list[Restriction]:
                         "at the free-entry number of firms n = (L/(sigma f))^(1/2)")]
 
 
-def derive(dist=None) -> Derivation:
-    """Derive the seed's Cournot model (``dist`` is ignored: all firms are alike)."""
-    sigma, f, phi, L = (sym(x) for x in ("sigma", "f", "phi", "L"))
+def derive(decl: Declaration) -> Derivation:
+    """Derive the seed's Cournot model from its declaration (isoelastic demand for a
+    homogeneous good, Cournot conduct, one representative firm, free entry, closed)."""
+    sigma, f, phi, L = (sym(x) for x in ("sigma", "f", decl.firms.productivity, "L"))
     n, q, p, A, Q = sym("n"), sym("q"), sym("p"), sym("A"), sym("Q")
     q_i, q_o = sp.Symbol("q_i", positive=True), sp.Symbol("q_o", positive=True)
     d = Derivation("Cournot oligopoly with free entry (Epifani 2002, Sec. 2)",

@@ -34,12 +34,14 @@ import sympy as sp
 from ..admissibility import Restriction
 from ..derivation import Derivation, Sampler
 from ..distributions import Distribution
+from ..primitives import Declaration
 from ..simplify import tidy
 from ..symbols import sym
+from ..tails import S, V
 from . import welfare
 from .ces import derive_ces_demand, derive_firm, rho
 from .melitz import BOX as MELITZ_BOX
-from .melitz import S, V, specialise, derive_tail_objects
+from .melitz import derive_tail_objects, specialise
 from .solving import solve_power_law
 
 REF_H = "Helpman, Melitz & Yeaple (2004), AER 94(1)"
@@ -82,8 +84,10 @@ def _expected(profit: sp.Expr, lo: sp.Expr, hi: sp.Expr | None) -> sp.Expr:
     return c * (V(lo) - V_hi) - F * (S(lo) - S_hi)
 
 
-def derive(dist: Distribution) -> Derivation:
-    """Derive HMY (2004) with productivity distribution ``dist``."""
+def derive(decl: Declaration) -> Derivation:
+    """Derive HMY (2004) from its declaration (Melitz's primitives with FDI as a
+    second mode of serving each foreign market)."""
+    dist = decl.dist
     sigma, tau, f, f_x, f_I, f_e, delta, n, L = (
         sym(x) for x in ["sigma", "tau", "f", "f_x", "f_I", "f_e", "delta", "n", "L"])
     phi, phi_s, phi_x, A, R = sym("phi"), sym("phi_star"), sym("phi_x_star"), sym("A"), sym("R")

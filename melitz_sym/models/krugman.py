@@ -14,6 +14,7 @@ import sympy as sp
 
 from ..admissibility import Restriction
 from ..derivation import Derivation, Sampler
+from ..primitives import Declaration
 from ..simplify import tidy
 from ..symbols import sym
 from .ces import derive_ces_demand, derive_firm
@@ -23,9 +24,12 @@ BOX = {"sigma": (1.5, 8), "b": (0.2, 3), "f": (0.5, 3), "tau": (1, 3), "n": (0, 
        "L": (1, 1000)}
 
 
-def derive(dist=None) -> Derivation:
-    """Derive Krugman (1980) with n trading partners (``dist`` is ignored)."""
-    sigma, b, f, tau, n, L = (sym(x) for x in ["sigma", "b", "f", "tau", "n", "L"])
+def derive(decl: Declaration) -> Derivation:
+    """Derive Krugman (1980) with n trading partners from its declaration (CES demand,
+    one representative firm of productivity ``b``, free entry, n + 1 symmetric
+    countries, exports with no fixed cost)."""
+    sigma, b, f, tau, n, L = (sym(x) for x in ["sigma", decl.firms.productivity, "f", "tau",
+                                                "n", "L"])
     phi, A, M = sym("phi"), sym("A"), sym("M")
     d = Derivation("Krugman (1980), n+1 symmetric countries", (sigma, b, f, tau, n, L),
                    [Restriction(sigma > 1, "demand is elastic"),

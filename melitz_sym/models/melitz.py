@@ -26,14 +26,13 @@ import sympy as sp
 from ..admissibility import Restriction
 from ..derivation import Concretizer, Derivation, Sampler, is_zero_symbolic
 from ..distributions import Distribution
+from ..primitives import Declaration
 from ..simplify import combine, shifted, tidy, unshift
 from ..symbols import sym
+from ..tails import S, V
 from . import welfare
 from .ces import derive_ces_demand, derive_firm, rho
 from .solving import solve_power_law
-
-V = sp.Function("V", positive=True)
-S = sp.Function("S", positive=True)
 
 REF_O = "Melitz (2003), open economy, section 4"
 BOX = {"sigma": (1.5, 8), "k": (0.6, 13), "b": (0.2, 3), "b_H": (3.5, 20), "mu": (-1, 1),
@@ -64,16 +63,18 @@ def restrictions(dist: Distribution, open_economy: bool) -> list[Restriction]:
     return out + dist.positivity() + dist.restrictions(sigma - 1)
 
 
-def derive(dist: Distribution, open_economy: bool) -> Derivation:
-    """Derive the Melitz model with productivity distribution ``dist``.
+def derive(decl: Declaration) -> Derivation:
+    """Derive the Melitz model from its declaration.
 
     Parameters
     ----------
-    dist : productivity distribution (declared by its density or cdf).
-    open_economy : False for the closed economy of Melitz (2003), section 3;
-        True for n+1 symmetric countries with iceberg cost tau and per-period
-        export cost f_x (n = 0 is autarky).
+    decl : CES demand, heterogeneous firms (the productivity distribution,
+        declared by its density or cdf), free entry with a sunk cost, and either
+        a closed economy (Melitz 2003, section 3) or n+1 symmetric countries with
+        exports at iceberg cost tau and per-period export cost f_x (n = 0 is
+        autarky).
     """
+    dist, open_economy = decl.dist, decl.geography.open
     sigma, tau, f, f_x, f_e, delta, n, L = (sym(x) for x in
                                             ["sigma", "tau", "f", "f_x", "f_e", "delta", "n", "L"])
     phi, phi_s, phi_x, A, R = sym("phi"), sym("phi_star"), sym("phi_x_star"), sym("A"), sym("R")

@@ -33,19 +33,19 @@ the Jacobian assembled from the sympy derivatives of the pair terms.
 
 from __future__ import annotations
 
-from functools import partial
-
 import sympy as sp
 
 from ..admissibility import Restriction
-from ..derivation import Concretizer, Sampler, TimeLimitExceeded, time_limit
+from ..derivation import Concretizer, MultiDerivation, Sampler, TimeLimitExceeded, time_limit
 from ..distributions import Distribution
+from ..primitives import Declaration
 from ..simplify import tidy
 from ..symbols import sym
+from ..tails import S, V
 from .ces import derive_ces_demand, derive_firm
 from .melitz import BOX as MELITZ_BOX
-from .melitz import S, V, derive_tail_objects
-from .multicountry import PAIR_MEANINGS, MultiCountryModel, MultiDerivation
+from .melitz import derive_tail_objects
+from .multicountry import PAIR_MEANINGS
 from .solving import solve_power_law
 from .welfare import gamma_of
 
@@ -72,8 +72,10 @@ def _sum_j(e: sp.Expr) -> sp.Sum:
     return sp.Sum(e, (J_SUM, 1, N_C))
 
 
-def derive(dist: Distribution) -> MultiDerivation:
-    """Derive the asymmetric N-country Melitz model with distribution ``dist``."""
+def derive(decl: Declaration) -> MultiDerivation:
+    """Derive the asymmetric N-country Melitz model from its declaration (CES demand,
+    heterogeneous firms, free entry with a sunk cost, N countries, exports)."""
+    dist = decl.dist
     sigma, delta, f_e, L, tau, f, w, M_e = (
         sym(x) for x in ["sigma", "delta", "f_e", "L", "tau", "f", "w", "M_e"])
     phi, phi_s, A, p, x = sym("phi"), sym("phi_star"), sym("A"), sym("p"), sym("x")
@@ -269,6 +271,3 @@ def _erfc(e: sp.Expr) -> sp.Expr:
 
     return e.replace(is_tail, rewrite)
 
-
-#: The registered model: numpy solver and mpmath reference by function name.
-model = partial(MultiCountryModel, solver="solve_asym", reference="reference_asym")

@@ -36,6 +36,7 @@ import sympy as sp
 from ..derivation import Derivation
 from ..distributions import Distribution
 from ..symbols import sym
+from ..tails import S, V
 
 REF_MR = "Melitz & Redding (2015), AER 105(3)"
 REF_ACR = "Arkolakis, Costinot, Rodriguez-Clare (2012), AER 102(1), eq. (1)"
@@ -45,8 +46,6 @@ EPS = sp.Symbol("varepsilon")
 
 def gamma_of(dist: Distribution) -> sp.Lambda:
     r""":math:`\gamma(x) = x^\sigma g(x) / V(x)` with V still undefined (0 for a point mass)."""
-    from .melitz import V
-
     sigma, x = sym("sigma"), sym("x")
     g = dist.pdf(x) if dist.continuous else sp.Integer(0)
     return sp.Lambda(x, x**sigma * g / V(x))
@@ -56,8 +55,6 @@ def _dV_as_gamma(expr: sp.Expr) -> sp.Expr:
     r"""Replace every :math:`V'(y)` by :math:`-\gamma(y) V(y)/y` and every :math:`S'(y)`
     by :math:`-g(y) = -\gamma(y) V(y)/y^\sigma` (y a symbol; fundamental theorem of
     calculus)."""
-    from .melitz import S, V
-
     sigma = sym("sigma")
     slope = {V: lambda y: -GAMMA(y) * V(y) / y, S: lambda y: -GAMMA(y) * V(y) / y**sigma}
     return expr.replace(lambda e: isinstance(e, sp.Derivative) and e.expr.func in slope,
@@ -85,8 +82,6 @@ def derive(d: Derivation, dist: Distribution, *, lam: sp.Expr, lam_of_Me: sp.Exp
     ``{"eps": the trade elasticity at the equilibrium cutoffs}`` in the generic layer
     (V undefined, :math:`\gamma` written with the density).
     """
-    from .melitz import S, V
-
     sigma, tau, phi_s, x = sym("sigma"), sym("tau"), sym("phi_star"), sym("x")
     M_e_sym = sym("M_e")
     gam = gamma_of(dist)

@@ -335,12 +335,12 @@ def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndar
            admissible: np.ndarray, errors: str) -> np.ndarray:
     """Mask of admissible points whose solution is interior.
 
-    A corner (see :func:`melitz_sym.models.base.corner`) raises
+    A corner (see :func:`melitz_sym.admissibility.corner`) raises
     :class:`AdmissibilityError` and a non-finite output :class:`NumericalError`;
     with ``errors="nan"`` a corner is nan in every output and a non-finite
     value (inf) is nan in its output only.  Never a silent inf.
     """
-    from ..models.base import corner
+    from ..admissibility import corner
 
     good = np.ones(admissible.shape, bool)
     if model.dist is not None and "phi_star" in result:

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 
 import mpmath
 
+from ..derivation import MultiDerivation
 from ..distributions import Distribution
+from .general_equilibrium import solve_asym, solve_chaney
 from .reference import Tails
 
 
@@ -53,12 +55,11 @@ def _unit(sigma, w, tau):
 
 
 # ----- Chaney (2008) -------------------------------------------------------------------
-def reference_chaney(dist: Distribution, arrays: Mapping[str, object], dps: int = 30) -> dict:
-    """Chaney (2008) from the primitives: unknowns ln P_j and the dividend pi."""
-    from .general_equilibrium import solve_chaney
-    from ..models import model
-
-    start = solve_chaney(model("chaney", dist).derive(), arrays)
+def reference_chaney(d: MultiDerivation, dist: Distribution, arrays: Mapping[str, object],
+                     dps: int = 30) -> dict:
+    """Chaney (2008) from the primitives: unknowns ln P_j and the dividend pi (the
+    derivation ``d`` gives only the starting point, its numpy solution)."""
+    start = solve_chaney(d, arrays)
     N = arrays["tau"].shape[0]
     with mpmath.workdps(dps + 10):
         sigma, alpha = mpmath.mpf(float(arrays["sigma"])), mpmath.mpf(float(arrays["alpha"]))
@@ -110,12 +111,11 @@ def _round(v):
 
 
 # ----- asymmetric Melitz -----------------------------------------------------------------
-def reference_asym(dist: Distribution, arrays: Mapping[str, object], dps: int = 30) -> dict:
-    """Asymmetric Melitz from the primitives: unknowns ln w_i (i > 0), ln M_e_i, ln A_j."""
-    from .general_equilibrium import solve_asym
-    from ..models import model
-
-    start = solve_asym(model("melitz-asym", dist).derive(), arrays)
+def reference_asym(d: MultiDerivation, dist: Distribution, arrays: Mapping[str, object],
+                   dps: int = 30) -> dict:
+    """Asymmetric Melitz from the primitives: unknowns ln w_i (i > 0), ln M_e_i, ln A_j (the
+    derivation ``d`` gives only the starting point, its numpy solution)."""
+    start = solve_asym(d, arrays)
     N = arrays["tau"].shape[0]
     with mpmath.workdps(dps + 10):
         sigma, delta = mpmath.mpf(float(arrays["sigma"])), mpmath.mpf(float(arrays["delta"]))

@@ -66,8 +66,7 @@ def _environment(d, arrays: Mapping[str, np.ndarray]) -> dict:
 # ----- Chaney (2008) ------------------------------------------------------------------
 def solve_chaney(d, arrays: Mapping[str, np.ndarray]) -> dict:
     """Equilibrium of Chaney (2008): closed forms after the market-level sums."""
-    from ..models.chaney import DIVIDEND, THETA, Y_I, Y_J, Y_W
-
+    DIVIDEND, THETA, Y_I, Y_J, Y_W = (d.market[k] for k in ("pi", "theta_j", "Y_i", "Y_j", "Y"))
     env = _environment(d, arrays)
     pi = float(_eval(d.closed_forms["pi"], env))
     Y = (1 + pi) * arrays["w"] * arrays["L"]

@@ -40,8 +40,8 @@ import sympy as sp
 from ..derivation import Derivation
 from ..distributions import Distribution
 from ..errors import AdmissibilityError
-from ..models.melitz import S, V
 from ..symbols import sym
+from ..tails import S, V
 from .precise import to_mpf
 
 #: Output name -> the generic step that defines it (default: the same name).

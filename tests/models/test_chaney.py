@@ -156,5 +156,5 @@ def test_bad_parameters(model, change, words):
 
 
 def test_non_pareto_is_refused():
-    with pytest.raises(ms.AdmissibilityError, match="Pareto"):
-        ms.model("chaney", dist="lognormal").derive()
+    with pytest.raises(ms.DeclarationError, match="Pareto"):
+        ms.model("chaney", dist="lognormal")

@@ -1,33 +1,68 @@
-"""The user-facing :class:`Model`: declaration, cached derivation, solving."""
+"""The user-facing models: ``model(...)`` builds a :class:`Model` from a declaration.
+
+A :class:`Model` holds a :class:`~melitz_sym.primitives.Declaration` and the
+derivation plan chosen for it; it derives once (cached in memory and on disk)
+and computes with the numeric layer (fast numpy path, mpmath reference) and
+the export layer (LaTeX, code).  :class:`MultiCountryModel` is the same for N
+asymmetric countries, with vector and matrix parameters.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
 
 import sympy as sp
 
-from .. import admissibility
-from ..derivation import Derivation
-from ..distributions import Distribution
-from ..errors import AdmissibilityError, UnknownNameError
-from ..symbols import canonical
+from . import admissibility
+from .cache import cached
+from .derivation import Derivation
+from .distributions import DISTRIBUTIONS, Distribution, distribution
+from .errors import AdmissibilityError, MelitzError, UnknownNameError
+from .export import codegen, latex
+from .models import BUILT_IN, Plan, declaration, plan
+from .numeric import arrays as arrays_
+from .numeric import fast, ge_reference, general_equilibrium, precise, reference
+from .primitives import Declaration, Heterogeneous
+from .symbols import canonical
+
+
+def model(spec: str | Path | Declaration, dist: str | Distribution | None = "pareto") -> "Model":
+    """Build a model: ``model("melitz", dist="lognormal")``, ``model(declaration)`` or
+    ``model("my_model.toml")``.
+
+    ``dist`` is a distribution name or a Distribution object (e.g.
+    ``Custom(pdf, support)``); it fills in the distribution of a declaration with
+    heterogeneous firms that leaves it open (every built-in one does); a
+    declaration that names its distribution keeps it, and representative-firm
+    models ignore ``dist``.  The declaration is checked before anything is
+    derived: a combination of primitives the method cannot derive raises
+    :class:`~melitz_sym.errors.DeclarationError`.
+    """
+    decl = declaration(spec)
+    if isinstance(decl.firms, Heterogeneous) and decl.dist is None:
+        decl = decl.with_distribution(distribution("pareto" if dist is None else dist))
+    how = plan(decl)
+    return (MultiCountryModel if how.multi_country else Model)(decl, how)
 
 
 class Model:
-    """A model of the Melitz family with a chosen productivity distribution.
+    """A model of the Melitz family: a declaration, its derivation, and numbers.
 
     Parameters
     ----------
-    name : registry name (``"melitz"``).
-    builder : function ``dist -> Derivation`` that derives the model.
-    dist : productivity distribution, or None for representative-firm models.
+    declaration : the model's primitives (its distribution filled in).
+    plan : the derivation stages :func:`melitz_sym.models.method.plan` chose.
+
+    Build models with :func:`melitz_sym.model`.
     """
 
-    def __init__(self, name: str, builder: Callable[[Distribution | None], Derivation],
-                 dist: Distribution | None) -> None:
-        self.name = name
-        self.dist = dist
-        self._builder = builder
+    def __init__(self, declaration: Declaration, plan: Plan) -> None:
+        self.declaration = declaration
+        self.name = declaration.name
+        self.dist = declaration.dist
+        self._plan = plan
         self._derivation: Derivation | None = None
 
     def __repr__(self) -> str:
@@ -36,21 +71,24 @@ class Model:
 
     @property
     def cache_key(self) -> str | None:
-        """Key for the on-disk cache, or None for a Custom distribution."""
-        if self.dist is None:
-            return self.name
-        from ..distributions import DISTRIBUTIONS
+        """Key for the on-disk cache, or None for a Custom distribution.
 
-        if type(self.dist) in DISTRIBUTIONS.values():
-            return f"{self.name}-{self.dist.name}"
-        return None
+        A built-in model is keyed by its name and distribution; any other
+        declaration also by a digest of its primitives."""
+        if self.dist is not None and type(self.dist) not in DISTRIBUTIONS.values():
+            return None
+        key = self.name if self.dist is None else f"{self.name}-{self.dist.name}"
+        builtin = BUILT_IN.get(self.name)
+        if builtin is not None and self.declaration in (
+                builtin[0], builtin[0].with_distribution(self.dist)):
+            return key
+        return f"{key}-{hashlib.sha1(self.declaration.key().encode()).hexdigest()[:12]}"
 
     def derive(self) -> Derivation:
         """The derivation (computed once, then cached in memory and on disk)."""
         if self._derivation is None:
-            from ..cache import cached
-
-            self._derivation = cached(self.cache_key, lambda: self._builder(self.dist))
+            self._derivation = cached(self.cache_key,
+                                      lambda: self._plan.stages(self.declaration))
         return self._derivation
 
     @property
@@ -99,11 +137,9 @@ class Model:
         checked against the support of the distribution (no selection, no
         exporters) and an :class:`AdmissibilityError` is raised for a corner.
         """
-        from ..numeric.precise import evaluate
-
         values = self.check(**params)
         names = self.output_names(outputs)
-        result = evaluate(self.derive(), values, dps, self._with_cutoffs(names))
+        result = precise.evaluate(self.derive(), values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
         return {k: result[k] for k in names}
 
@@ -117,11 +153,9 @@ class Model:
         ``Rational`` and floats are converted exactly.  Outputs that the
         derivation defines by no generic step are left out.
         """
-        from ..numeric.reference import reference
-
         values = self.check(**params)
         names = self.output_names(outputs)
-        result = reference(self, values, dps, self._with_cutoffs(names))
+        result = reference.reference(self, values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
         return {k: result[k] for k in names if k in result}
 
@@ -137,19 +171,15 @@ class Model:
         about 1.8e-15; Newton models as ``"extended"``) or ``"extended"``
         (long double, with long double normal functions: each output within
         about an ulp, 4-9x slower); see :func:`melitz_sym.numeric.fast.solve`."""
-        from ..numeric.fast import solve
-
         values = self.canonical_params(params)
         names = self.output_names(outputs)
-        result = solve(self, self._with_cutoffs(names), values, errors, precision)
+        result = fast.solve(self, self._with_cutoffs(names), values, errors, precision)
         return {k: result[k] for k in names}
 
     # ----- export -------------------------------------------------------------
     def latex(self) -> str:
         """A standalone LaTeX document of the derivation (see :mod:`melitz_sym.export.latex`)."""
-        from ..export.latex import document
-
-        return document(self.derive())
+        return latex.document(self.derive())
 
     def codegen(self, lang: str, directory=None, force: bool = False):
         """Code in ``lang`` (c, fortran, rust, js, octave, numpy) generated from the derivation.
@@ -158,8 +188,6 @@ class Model:
         (never over existing files unless ``force``; never into a directory that
         holds other files) and returns their paths.
         """
-        from ..export import codegen
-
         files = codegen.generate(self, lang)
         return files if directory is None else codegen.write(files, directory, force)
 
@@ -187,34 +215,55 @@ class Model:
             return
         at = {s: sp.sympify(values[s.name]) for s in self.dist.symbols}
         lo, hi = (sp.N(e.subs(at), 30) for e in self.dist.support)
-        problem = corner(self.dist.continuous, result["phi_star"], result.get("phi_x_star"),
-                         lo, hi)
+        problem = admissibility.corner(self.dist.continuous, result["phi_star"],
+                                       result.get("phi_x_star"), lo, hi)
         if problem:
             raise AdmissibilityError(problem)
 
 
-def corner(continuous: bool, phi, phi_x, lo, hi) -> str | None:
-    """Why the cutoffs ``phi`` (and ``phi_x``) are a corner of support [lo, hi], or None.
+class MultiCountryModel(Model):
+    """A model of N asymmetric countries; parameters are scalars, vectors or matrices.
 
-    With a continuous distribution the Melitz conditions need selection
-    (phi* >= lo) and, with an upper bound, exporters (phi_x* < hi); with all
-    firms alike (degenerate) every firm must produce and export (cutoffs <= lo).
+    ``solve(**params)`` computes the equilibrium with numpy (derived
+    expressions, analytic Jacobians) and ``reference(dps, **params)`` with
+    mpmath from the primitives (quadrature of the density, root finding).
+    Matrices are given as nested lists or arrays, rows = origin.
     """
-    if continuous:
-        if phi < lo:
-            at = f" = {float(phi):.6g}" if phi > 0 else ""  # 0: the solver found no root above
-            return (f"no selection: the cutoff phi*{at} lies below the lower "
-                    f"bound of productivity {float(lo):.6g}, so every entrant would produce "
-                    "(a corner the Melitz conditions do not describe); raise f relative to "
-                    "delta f_e")
-        if hi != sp.oo and phi_x is not None and phi_x >= hi:
-            return (f"no exporters: the export cutoff phi_x* = {float(phi_x):.6g} is above the "
-                    f"upper bound of productivity {float(hi):.6g}")
-        return None
-    worst = max(phi, phi_x) if phi_x is not None else phi
-    if worst > lo:
-        return (f"with all firms at productivity {float(lo):.6g} the cutoffs "
-                f"(phi* = {float(phi):.6g}"
-                + (f", phi_x* = {float(phi_x):.6g}" if phi_x is not None else "")
-                + ") must lie below it: not every firm would produce and export")
-    return None
+
+    def read(self, params: Mapping[str, object]) -> dict:
+        """Canonical, shape-checked and admissibility-checked parameter arrays."""
+        d = self.derive()
+        arrays = arrays_.read_parameters(d.parameter_shapes, self.canonical_params(params))
+        arrays_.check_entries(d, arrays)
+        return arrays
+
+    def check(self, **params: object) -> dict:
+        """Check the parameters; return them as arrays (canonical names)."""
+        return self.read(params)
+
+    def solve(self, outputs: list[str] | None = None, errors: str = "raise",
+              precision: str = "double", **params: object) -> dict:
+        """Equilibrium outputs as arrays: scalars, vectors (per country) or
+        matrices (per pair, rows = origin)."""
+        if errors != "raise":
+            raise MelitzError(f"{self.name}: solve supports errors='raise' only")
+        if precision != "double":
+            raise MelitzError(f"{self.name}: solve supports precision='double' only")
+        names = self.output_names(outputs)
+        result = getattr(general_equilibrium, self._plan.solver)(self.derive(), self.read(params))
+        return {k: result[k] for k in names}
+
+    def reference(self, dps: int = 30, outputs: list[str] | None = None,
+                  **params: object) -> dict:
+        """The same outputs from the primitives at ``dps`` digits (mpmath matrices
+        as nested lists of mpf)."""
+        names = self.output_names(outputs)
+        result = getattr(ge_reference, self._plan.reference)(self.derive(), self.dist,
+                                                                  self.read(params), dps)
+        return {k: result[k] for k in names if k in result}
+
+    def evaluate(self, dps: int = 30, outputs: list[str] | None = None,
+                 **params: object) -> dict:
+        """Not available: the outputs are arrays; use :meth:`solve` or :meth:`reference`."""
+        raise MelitzError(f"{self.name}: results are vectors and matrices; use "
+                          f"model({self.name!r}).solve(...) or .reference(...) from Python")

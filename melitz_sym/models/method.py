@@ -1,0 +1,187 @@
+r"""The generic derivation method: a :class:`~melitz_sym.primitives.Declaration` in,
+a :class:`~melitz_sym.derivation.Derivation` out.
+
+:func:`plan` reads the primitives and chooses the derivation stages that apply,
+refusing with a :class:`~melitz_sym.errors.DeclarationError` that names the
+primitive any combination it cannot derive, before any derivation work;
+:func:`derive` runs them.  The stages (in :mod:`~melitz_sym.models.ces`,
+:mod:`~melitz_sym.models.melitz`, :mod:`~melitz_sym.models.hmy`, ...) derive
+from the declared primitives: demand and the firm's first-order condition,
+a cutoff per market and mode, the entry closure, labour markets, aggregates,
+welfare, then the specialisation to the distribution and closed forms.
+
+Supported combinations (everything else is refused, with the reason):
+
+==================  ===========  ==============  ==============  ============  ============
+demand / conduct    firms        entry           geography       modes         stages
+==================  ===========  ==============  ==============  ============  ============
+CES / monopolistic  distribution free, sunk cost closed          none          melitz
+CES / monopolistic  distribution free, sunk cost symmetric       export        melitz
+CES / monopolistic  distribution free, sunk cost symmetric       export, FDI   hmy
+CES / monopolistic  distribution free, sunk cost symmetric       FDI           hmy
+CES / monopolistic  Pareto       fixed mass      asymmetric      export        chaney
+CES / monopolistic  distribution free, sunk cost asymmetric      export        melitz_asym
+CES / monopolistic  one firm     zero profit     symmetric       export, no f  krugman
+isoelastic/Cournot  one firm     zero profit     closed          none          cournot
+==================  ===========  ==============  ==============  ============  ============
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..derivation import Derivation
+from ..distributions import Pareto
+from ..errors import DeclarationError
+from ..primitives import (
+    CES,
+    Asymmetric,
+    Closed,
+    Cournot,
+    Declaration,
+    FixedEntrants,
+    FreeEntry,
+    Heterogeneous,
+    Isoelastic,
+    MonopolisticCompetition,
+    Representative,
+    Symmetric,
+)
+from . import chaney, cournot, hmy, krugman, melitz, melitz_asym
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What :func:`derive` runs for a declaration.
+
+    Attributes
+    ----------
+    stages : the function that derives the model from the declaration.
+    solver, reference : for N-country models, the names of the numeric solver
+        (in :mod:`melitz_sym.numeric.general_equilibrium`) and of the mpmath
+        reference (in :mod:`melitz_sym.numeric.ge_reference`); None otherwise.
+    """
+
+    stages: Callable[[Declaration], Derivation]
+    solver: str | None = None
+    reference: str | None = None
+
+    @property
+    def multi_country(self) -> bool:
+        """Whether parameters are vectors and matrices (N asymmetric countries)."""
+        return self.solver is not None
+
+
+def _refuse(decl: Declaration, primitive: str, why: str) -> DeclarationError:
+    return DeclarationError(f"model {decl.name!r}: {primitive}: {why}")
+
+
+def plan(decl: Declaration) -> Plan:
+    """The derivation stages for ``decl``; raise :class:`DeclarationError` if none apply.
+
+    Only the primitives are read: nothing is derived here.
+    """
+    if isinstance(decl.conduct, Cournot):
+        return _plan_cournot(decl)
+    if not isinstance(decl.conduct, MonopolisticCompetition):
+        raise _refuse(decl, "conduct", f"{type(decl.conduct).__name__} is not derived")
+    if isinstance(decl.demand, Isoelastic):
+        raise _refuse(decl, "demand", "monopolistic competition needs differentiated "
+                      "varieties (CES); a homogeneous good's firms compete a la Cournot()")
+    if not isinstance(decl.demand, CES):
+        raise _refuse(decl, "demand", f"{type(decl.demand).__name__} demand is not derived "
+                      "with monopolistic competition")
+    if isinstance(decl.firms, Representative):
+        return _plan_representative(decl)
+    if not isinstance(decl.firms, Heterogeneous):
+        raise _refuse(decl, "firms", f"{type(decl.firms).__name__} is not derived")
+    if decl.dist is None:
+        raise _refuse(decl, "firms", "Heterogeneous() needs a productivity distribution")
+    export, fdi = decl.mode("export"), decl.mode("fdi")
+    if not decl.geography.open and decl.modes:
+        raise _refuse(decl, "modes", "a closed economy has no foreign market to serve; "
+                      "declare Symmetric() or Asymmetric() geography")
+    if decl.geography.open and not decl.modes:
+        raise _refuse(decl, "modes", "countries with no mode of serving each other are "
+                      "closed economies; declare Closed() or a mode (Export(), FDI())")
+    for mode in decl.modes:
+        if mode.fixed is None:
+            raise _refuse(decl, f"{mode.kind} mode", "heterogeneous firms need a fixed cost "
+                          f"{mode.fixed_symbol} of serving a foreign market: without it "
+                          "every producer serves every market and there is no "
+                          f"{mode.kind} cutoff (a corner the method does not derive)")
+    if isinstance(decl.geography, Asymmetric):
+        return _plan_asymmetric(decl)
+    if isinstance(decl.entry, FixedEntrants):
+        raise _refuse(decl, "entry", "a fixed mass of entrants is derived for N asymmetric "
+                      "countries (Chaney 2008) only")
+    if not (isinstance(decl.entry, FreeEntry) and decl.entry.sunk):
+        raise _refuse(decl, "entry", "heterogeneous firms need free entry with a sunk cost "
+                      "f_e (FreeEntry()) or a fixed mass of entrants: with zero profit "
+                      "and no sunk cost the cutoff is not determined")
+    if fdi is not None:
+        return Plan(hmy.derive)
+    if isinstance(decl.geography, (Closed, Symmetric)) and (export or not decl.modes):
+        return Plan(melitz.derive)
+    raise _refuse(decl, "geography", f"{type(decl.geography).__name__} is not derived")
+
+
+def _plan_cournot(decl: Declaration) -> Plan:
+    if not isinstance(decl.demand, Isoelastic):
+        raise _refuse(decl, "conduct", "Cournot competition is derived for a homogeneous "
+                      "good (Isoelastic() demand), not among CES varieties")
+    if not isinstance(decl.firms, Representative):
+        raise _refuse(decl, "firms", "Cournot competition is derived with one representative "
+                      "firm: with heterogeneous firms each firm's output depends on every "
+                      "rival's productivity and the equilibrium has no cutoff structure the "
+                      "method derives")
+    if not (isinstance(decl.entry, FreeEntry) and not decl.entry.sunk):
+        raise _refuse(decl, "entry", "the Cournot model is derived with free entry at zero "
+                      "profit (FreeEntry(sunk=False))")
+    if not isinstance(decl.geography, Closed) or decl.modes:
+        raise _refuse(decl, "geography", "the Cournot model is derived for one market "
+                      "(Closed(), no modes); trade integration of identical countries is a "
+                      "rise in L")
+    return Plan(cournot.derive)
+
+
+def _plan_representative(decl: Declaration) -> Plan:
+    if not (isinstance(decl.entry, FreeEntry) and not decl.entry.sunk):
+        raise _refuse(decl, "entry", "with one representative firm free entry is zero "
+                      "profit (FreeEntry(sunk=False)); a sunk cost with exit is a per-period "
+                      "fixed cost")
+    export = decl.mode("export")
+    if not isinstance(decl.geography, Symmetric) or export is None or len(decl.modes) != 1:
+        raise _refuse(decl, "geography", "a representative firm is derived for n + 1 "
+                      "symmetric countries with exports (Krugman 1980; n = 0 is autarky)")
+    if export.fixed is not None:
+        raise _refuse(decl, "export mode", "a representative firm with a fixed export cost "
+                      "is not derived (every firm exports or none does); declare "
+                      "Export(fixed=None)")
+    return Plan(krugman.derive)
+
+
+def _plan_asymmetric(decl: Declaration) -> Plan:
+    if decl.mode("fdi") is not None:
+        raise _refuse(decl, "modes", "FDI is derived for symmetric countries only")
+    costs = [decl.fixed_cost] + [m.fixed for m in decl.modes]
+    if any(c.paid_in != "origin" for c in costs):
+        raise _refuse(decl, "fixed cost", "with asymmetric countries fixed costs are derived "
+                      "in origin labour only (the N-country solver prices f_ij at the "
+                      "origin's wage)")
+    if isinstance(decl.entry, FixedEntrants):
+        if not isinstance(decl.dist, Pareto):
+            raise _refuse(decl, "firms", "chaney: the model is derived for untruncated Pareto "
+                          "productivity only (its aggregation needs a constant profit share), "
+                          f"got {decl.dist.name!r}")
+        return Plan(chaney.derive, "solve_chaney", "reference_chaney")
+    if isinstance(decl.entry, FreeEntry) and decl.entry.sunk:
+        return Plan(melitz_asym.derive, "solve_asym", "reference_asym")
+    raise _refuse(decl, "entry", "asymmetric countries are derived with free entry and a "
+                  "sunk cost (FreeEntry()) or a fixed mass of entrants (FixedEntrants())")
+
+
+def derive(decl: Declaration) -> Derivation:
+    """Derive the model declared by ``decl`` (see :func:`plan` for what is supported)."""
+    return plan(decl).stages(decl)

@@ -1,0 +1,19 @@
+r"""The undefined functions of a derivation's generic layer.
+
+In the generic layer of a heterogeneous-firm derivation the distribution enters
+only through
+
+* the survival function :math:`S(x) = 1 - G(x) = \int_x^{\bar\varphi} g(t)\,dt`, and
+* the tail moment :math:`V(x) = \int_x^{\bar\varphi} t^{\sigma-1} g(t)\,dt`,
+
+kept as undefined sympy functions until the specialisation inserts what sympy
+integrated from the declared density.  The numeric reference evaluates the
+generic layer with its own quadrature of the density in their place.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+S = sp.Function("S", positive=True)
+V = sp.Function("V", positive=True)
