@@ -183,6 +183,8 @@ class Derivation:
     support_lower : lower bound of productivity (where the cutoff search starts).
     closed_forms : output name -> expression in the parameters only, for the
         outputs the engine solved in closed form.
+    defines : output name -> the step that defines it, where the step does not
+        carry the output's name (see :meth:`step_of`).
     """
 
     title: str
@@ -196,6 +198,7 @@ class Derivation:
     support_lower: sp.Expr = sp.Integer(0)
     sampler: Callable[[], dict] | None = None
     concretize: Callable[[sp.Expr], sp.Expr] = sp.sympify
+    defines: dict[str, str] = field(default_factory=dict)
 
     # ----- building --------------------------------------------------------
     def add(self, name: str, eq: sp.Basic, rule: str, inputs: Iterable[str] = (),
@@ -243,6 +246,17 @@ class Derivation:
         except KeyError:
             raise UnknownNameError(
                 f"no step {name!r}; steps are: {', '.join(self.steps)}") from None
+
+    def step_of(self, output: str) -> str:
+        """The name of the step that defines ``output``: the step ``defines`` names, else
+        the step of the same name."""
+        if output not in self.outputs:
+            raise UnknownNameError(
+                f"no output {output!r}; outputs are: {', '.join(self.outputs)}")
+        step = self.defines.get(output, output)
+        if step not in self.steps:
+            raise UnknownNameError(f"{self.title}: no step defines the output {output!r}")
+        return step
 
     def closed_form(self, name: str) -> sp.Expr | None:
         """Closed form of output ``name`` in the parameters, or None if none exists."""

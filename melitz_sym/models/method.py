@@ -17,6 +17,8 @@ demand / conduct    firms        entry           geography       modes         s
 ==================  ===========  ==============  ==============  ============  ============
 CES / monopolistic  distribution free, sunk cost closed          none          melitz
 CES / monopolistic  distribution free, sunk cost symmetric       export        melitz
+CES / monopolistic  distribution fixed mass      closed          none          melitz
+CES / monopolistic  distribution fixed mass      symmetric       export        melitz
 CES / monopolistic  distribution free, sunk cost symmetric       export, FDI   hmy
 CES / monopolistic  distribution free, sunk cost symmetric       FDI           hmy
 CES / monopolistic  Pareto       fixed mass      asymmetric      export        chaney
@@ -114,8 +116,10 @@ def plan(decl: Declaration) -> Plan:
     if isinstance(decl.geography, Asymmetric):
         return _plan_asymmetric(decl)
     if isinstance(decl.entry, FixedEntrants):
-        raise _refuse(decl, "entry", "a fixed mass of entrants is derived for N asymmetric "
-                      "countries (Chaney 2008) only")
+        if fdi is not None:
+            raise _refuse(decl, "entry", "a fixed mass of entrants is derived with exporting "
+                          "as the only foreign mode")
+        return Plan(melitz.derive)
     if not (isinstance(decl.entry, FreeEntry) and decl.entry.sunk):
         raise _refuse(decl, "entry", "heterogeneous firms need free entry with a sunk cost "
                       "f_e (FreeEntry()) or a fixed mass of entrants: with zero profit "

@@ -44,10 +44,6 @@ from ..symbols import sym
 from ..tails import S, V
 from .precise import to_mpf
 
-#: Output name -> the generic step that defines it (default: the same name).
-STEP_OF = {"phi_x_star": "export_cutoff", "pi_bar": "free_entry", "P": "price_index",
-           "W": "welfare"}
-
 _MODULES = ["mpmath"]
 
 
@@ -236,7 +232,7 @@ def _compile_system(d: Derivation) -> _System:
     for name in d.outputs:
         if name in ("phi_star", "gains"):
             continue
-        step = d.steps.get(STEP_OF.get(name, name))
+        step = d.steps.get(d.defines.get(name, name))
         if step is not None and step.eq.lhs == sym(name):
             outs[name] = step.eq.rhs  # outputs without a generic step are left out
     for c in cutoffs:
