@@ -23,6 +23,7 @@ import sympy as sp
 
 from .admissibility import Restriction
 from .errors import NoClosedFormError, UnknownNameError
+from .notation import repr_derivation, repr_step
 from .simplify import shifted
 
 
@@ -73,8 +74,6 @@ class Step:
 
     def _repr_latex_(self) -> str:
         """Jupyter display: the equation in the registry's notation."""
-        from .export.latex import repr_step
-
         return repr_step(self)
 
     def check(self, sampler: Callable[[], dict] | None = None,
@@ -235,8 +234,6 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         """Jupyter display: every step, named, in one aligned block."""
-        from .export.latex import repr_derivation
-
         return repr_derivation(self)
 
     def step(self, name: str) -> Step:

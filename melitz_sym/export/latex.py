@@ -1,15 +1,5 @@
-r"""LaTeX in the registry's notation, and standalone LaTeX documents of derivations.
-
-Equations are printed by sympy's :class:`~sympy.printing.latex.LatexPrinter`
-with the symbol names of :mod:`melitz_sym.symbols` (``phi_star`` becomes
-:math:`\varphi^*`).  Two printing rules keep the author-facing form and make
-the output unambiguous to read back:
-
-* an undefined function is written as an application,
-  :math:`S\left(x\right)`, :math:`r_{d}\left(\varphi^*\right)`;
-* a power of a function is parenthesised, :math:`\left(S(x)\right)^{a}`,
-  instead of sympy's :math:`S^{a}(x)`, which reads as a function named
-  :math:`S^{a}`.
+r"""Standalone LaTeX documents of derivations, in the registry's notation
+(:mod:`melitz_sym.notation`).
 
 :func:`document` writes a complete article: parameter table (meaning and
 domain), admissibility conditions, the derivation step by step (rule, source
@@ -21,46 +11,13 @@ cutoff.
 from __future__ import annotations
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
-from sympy.printing.latex import LatexPrinter
 
-from ..symbols import REGISTRY, symbol_names
+from ..notation import latex
+from ..symbols import REGISTRY
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
             "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
             "^": r"\textasciicircum{}"}
-
-
-class NotationPrinter(LatexPrinter):
-    """LaTeX printer using the registry's notation (see the module docstring)."""
-
-    def __init__(self, settings: dict | None = None) -> None:
-        settings = dict(settings or {})
-        settings.setdefault("symbol_names", symbol_names())
-        super().__init__(settings)
-
-    def _print_Function(self, expr, exp=None):
-        if not isinstance(expr, AppliedUndef):
-            return super()._print_Function(expr, exp)
-        name = self._deal_with_super_sub(expr.func.__name__)
-        args = ", ".join(self._print(a) for a in expr.args)
-        out = rf"{name}\left({args}\right)"
-        return out if exp is None else rf"\left({out}\right)^{{{exp}}}"
-
-    def _print_erf(self, expr, exp=None):
-        out = rf"\operatorname{{erf}}\left({self._print(expr.args[0])}\right)"
-        return out if exp is None else rf"\left({out}\right)^{{{exp}}}"
-
-    def _print_Pow(self, expr):
-        base = expr.base
-        if isinstance(base, sp.Function) and not isinstance(base, sp.exp):
-            return rf"\left({self._print(base)}\right)^{{{self._print(expr.exp)}}}"
-        return super()._print_Pow(expr)
-
-
-def latex(expr: sp.Basic) -> str:
-    """LaTeX of an expression or equation in the registry's notation."""
-    return NotationPrinter().doprint(expr)
 
 
 def escape(text: str) -> str:
@@ -190,17 +147,6 @@ def equations(d) -> list[tuple[str, str, sp.Basic]]:
     out = [(label("step", s.name), latex(s.eq), s.eq) for s in d]
     out += [(label("output", name), latex(eq), eq) for name, eq in output_equations(d)]
     return out
-
-
-def repr_step(step) -> str:
-    """Jupyter display of a step: ``$$ equation $$``."""
-    return f"$$\\displaystyle {latex(step.eq)}$$"
-
-
-def repr_derivation(d) -> str:
-    """Jupyter display of a derivation: every step, named, in one aligned block."""
-    rows = [rf"\text{{{s.name.replace('_', ' ')}}}: && {latex(s.eq)}" for s in d]
-    return "$$\\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}$$"
 
 
 def build_pdf(text: str) -> bytes:

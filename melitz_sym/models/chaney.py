@@ -214,6 +214,9 @@ def derive(decl: Declaration) -> MultiDerivation:
     d.outputs.update({"theta": THETA, "Y": Y_I})
     d.pair = {"access": access, "lambda_3": lam3}
     d.market = {"pi": DIVIDEND, "theta_j": THETA, "Y_i": Y_I, "Y_j": Y_J, "Y": Y_W}
+    d.defines.update({"phi_star": "cutoff", "X": "gravity", "M_x": "exporters",
+                      "P": "price_index", "W": "price_index", "pi": "dividend",
+                      "theta": "multilateral_resistance", "Y": "dividend"})
     d.meanings = {
         **PAIR_MEANINGS,
         "alpha": "share of income spent on the differentiated goods (Chaney's mu)",

@@ -158,6 +158,9 @@ def derive(decl: Declaration) -> Derivation:
               ref=f"{REF_C}, discussion of eq. (5)",
               obligation=[L * sp.diff(sp.log(out[name]), L) - elasticity,
                           elasticity.subs(L, L_u) - in_u])
+    d.defines.update({"n": "labour_market", "q": "solution_q", "markup": "solution_markup",
+                      "p": "solution_p", "l": "technology", "q_per_l": "labour_productivity",
+                      "W": "welfare"})
     d.outputs = dict(out)
     d.closed_forms = dict(out)
     return d

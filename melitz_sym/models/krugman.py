@@ -63,6 +63,9 @@ def derive(decl: Declaration) -> Derivation:
           "free-entry demand shifter", ["free_entry", "ces_demand"], ref=REF_K,
           obligation=[sp.diff(q_total, v) for v in (L, tau, n)])
     labour_per_firm = f + q_total / b
+    d.add("labour_per_firm", sp.Eq(sym("l"), labour_per_firm, evaluate=False),
+          "labour of a firm: the fixed cost f and q/phi for its output", ["firm_output"],
+          ref=REF_K)
     M_sol = sp.solve(sp.Eq(L, M * labour_per_firm), M)[0]
     d.add("M", sp.Eq(M, M_sol, evaluate=False), "labour market: L = M (f + q/phi)", ["firm_output"],
           ref=REF_K, obligation=[L - M_sol * labour_per_firm])
@@ -96,6 +99,11 @@ def derive(decl: Declaration) -> Derivation:
     out = {"p": dom.price.subs(phi, b), "markup": markup, "q": q_total,
            "l": labour_per_firm, "q_per_l": tidy(q_total / labour_per_firm), "M": M_sol,
            "P": P, "W": W, "lam": lam, "gains": gains}
+    d.add("labour_productivity", sp.Eq(sym("q_per_l"), out["q_per_l"], evaluate=False),
+          "output per worker q / l of a firm", ["firm_output", "labour_per_firm"], ref=REF_K,
+          obligation=[out["q_per_l"] * labour_per_firm - q_total])
+    d.defines.update({"p": "pricing", "q": "firm_output", "l": "labour_per_firm",
+                      "q_per_l": "labour_productivity", "P": "price_index", "W": "welfare"})
     d.outputs = dict(out)
     d.closed_forms = dict(out)
     return d

@@ -223,6 +223,21 @@ def derive(decl: Declaration) -> MultiDerivation:
         "cut_v and d fe/d ln v = fe_phi cut_v for v = w_i, A_j (d ln X_ij/d ln M_e_i = 1).",
         "Outputs: lam_ij = X_ij / sum_k X_kj, P_j = (A_j/(w_j L_j))^(1/(sigma-1)), "
         "gains_i = W(phi*_ii)/W(autarky cutoff), eps_ij = log_r_tau + log_V_phi cut_tau.")
+    i_sum = sp.Symbol("i")
+    d.add("lam", sp.Eq(sp.Symbol("lam_ij"), sp.Symbol("X_ij") / sp.Sum(
+        sp.Symbol("X_ij"), (i_sum, 1, N_C)), evaluate=False),
+          "expenditure share of j on goods from i (lam_jj: the domestic share)", ["flows"],
+          ref=REF_D)
+    d.add("M", sp.Eq(sym("M"), M_e / delta * S(phi_s).subs(tau, 1), evaluate=False),
+          "producers of i: the stationary mass M_e/delta of incumbents times the share "
+          "above the domestic cutoff phi*_ii", ["survival", "cutoff"], ref=REF_D)
+    d.add("gains", sp.Eq(sym("gains"), sp.Symbol("W_i") / sp.Symbol("W_i^A"), evaluate=False),
+          "gains from trade: welfare at the trade equilibrium over welfare at the autarky "
+          "cutoff (welfare_cutoff at the root of autarky_cutoff)",
+          ["welfare_cutoff", "autarky_cutoff"], ref=REF_D)
+    d.defines.update({"phi_star": "cutoff", "X": "flows", "w": "labour_market",
+                      "P": "goods_market", "A": "goods_market", "M_e": "free_entry",
+                      "W": "welfare_cutoff", "eps": "trade_elasticity"})
     d.outputs = {name: sp.Symbol(name) for name in
                  ("phi_star", "X", "lam", "w", "P", "A", "M_e", "M", "W", "gains", "eps")}
     d.shapes.update({"phi_star": "ij", "X": "ij", "lam": "ij", "w": "i", "P": "i", "A": "i",

@@ -15,6 +15,7 @@ import melitz_sym as ms
 from melitz_sym.derivation import is_zero_numeric, is_zero_symbolic
 from melitz_sym.export import latex as lx
 from melitz_sym.export import markdown
+from melitz_sym.notation import NotationPrinter
 from melitz_sym.symbols import REGISTRY
 
 CASES = [("krugman", None), ("melitz-closed", "pareto"), ("melitz", "pareto"),
@@ -43,7 +44,7 @@ def parse_back(tex: str, eq: sp.Basic) -> sp.Basic:
     """
     from sympy.parsing.latex import parse_latex
 
-    printer = lx.NotationPrinter()
+    printer = NotationPrinter()
     tokens: dict[str, object] = {}
     for s in eq.free_symbols:
         t = lx.latex(s)
