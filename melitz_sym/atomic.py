@@ -45,16 +45,16 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
-def remove_leftovers(folder: Path, older_than: float = 0.0) -> None:
+def remove_leftovers(folder: Path, older_than: float = 0.0, name: str = "*") -> None:
     """Remove temporary files that an earlier :func:`atomic_write` in ``folder`` left
     behind when its process was killed (``kill -9``: no chance to clean up).
 
-    Only those last modified more than ``older_than`` seconds ago: in a folder
-    that other processes write to at the same time (the cache), a young one may
-    still be in use.
+    Only those of files matching ``name`` (a glob pattern), and last modified
+    more than ``older_than`` seconds ago: in a folder that other processes write
+    to at the same time (the cache), a young one may still be in use.
     """
     now = time.time()
-    for tmp in folder.glob(f"{TEMP_PREFIX}*"):
+    for tmp in folder.glob(f"{TEMP_PREFIX}{name}.*"):
         try:
             if now - tmp.stat().st_mtime >= older_than:
                 tmp.unlink()

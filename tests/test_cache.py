@@ -134,7 +134,7 @@ def test_leftovers_of_a_killed_writer_are_removed(krugman, tmp_path, monkeypatch
     """A temporary file older than an hour (its writer was killed) goes at the next write;
     a young one may belong to a writer still at work and stays."""
     monkeypatch.setenv("MELITZ_SYM_CACHE", str(tmp_path))
-    old, young = tmp_path / ".tmp-old", tmp_path / ".tmp-young"
+    old, young = (tmp_path / f".tmp-{age}.pickle.123.0a1b" for age in ("old", "young"))
     old.write_bytes(b"x")
     young.write_bytes(b"x")
     os.utime(old, (time.time() - 2 * cache.LEFTOVER_AGE,) * 2)
