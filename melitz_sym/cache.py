@@ -4,17 +4,23 @@ Deriving a model takes seconds; a warm start unpickles the Derivation.  The key
 holds a digest of the package's source files, so an edited package never reads a
 derivation made by older code.  The
 cache directory is ``$MELITZ_SYM_CACHE`` or ``~/.cache/melitz-sym``; set
-``MELITZ_SYM_CACHE=off`` to disable it.  A corrupt or unreadable entry is
-re-derived.
+``MELITZ_SYM_CACHE=off`` to disable it.
+
+An entry is the line :data:`MAGIC`, a JSON header line (package version, source
+digest, model key, SHA-256 of the payload) and the pickled derivation.  It is
+used only if all of these match; anything else (a truncated or damaged file,
+random bytes, a pickle of something else, an entry of another version or model)
+is re-derived and replaced, never an error.  Entries are written atomically
+(:func:`melitz_sym.atomic.atomic_write`), so a reader never sees half an entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import pickle
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +28,14 @@ import sympy as sp
 from sympy.core.parameters import evaluate
 
 from . import __version__
+from .atomic import atomic_write, remove_leftovers, sha256
 from .derivation import Derivation
+
+MAGIC = b"melitz-sym derivation cache 1\n"
+"""First line of every entry: the file format and its revision."""
+
+LEFTOVER_AGE = 3600.0
+"""Seconds after which a temporary file in the cache directory counts as left over."""
 
 
 def cache_dir() -> Path | None:
@@ -77,23 +90,60 @@ def load(fh: io.BufferedReader) -> Derivation:
         return pickle.load(fh)
 
 
+def _identity(key: str) -> dict[str, str]:
+    """What an entry must have been written for: this package, this source, this model."""
+    return {"version": __version__, "source": source_digest(), "key": key}
+
+
+def write_entry(path: Path, key: str, d: Derivation) -> None:
+    """Store ``d`` under ``key`` at ``path`` (atomically), with its header."""
+    buf = io.BytesIO()
+    dump(d, buf)
+    payload = buf.getvalue()
+    header = {**_identity(key), "sha256": sha256(payload)}
+    with atomic_write(path) as fh:
+        fh.write(MAGIC + json.dumps(header).encode() + b"\n" + payload)
+
+
+def read_entry(path: Path, key: str) -> Derivation | None:
+    """The derivation stored under ``key`` at ``path``, or None for a missing,
+    unreadable, damaged or foreign entry."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head, _, payload = data.removeprefix(MAGIC).partition(b"\n")
+    try:
+        header = json.loads(head) if data.startswith(MAGIC) else None
+    except ValueError:  # also UnicodeDecodeError
+        return None
+    if header != {**_identity(key), "sha256": sha256(payload)}:
+        return None
+    try:
+        d = load(io.BytesIO(payload))
+    except Exception:  # checksummed, yet unloadable (e.g. a class renamed): re-derive
+        return None
+    return d if isinstance(d, Derivation) else None
+
+
 def cached(key: str | None, build: Callable[[], Derivation]) -> Derivation:
-    """Load the derivation stored under ``key`` or build and store it."""
+    """Load the derivation stored under ``key`` or build and store it.
+
+    A missing, damaged or foreign entry is built and replaced; a cache
+    directory that cannot be written leaves the derivation uncached.
+    """
     folder = cache_dir()
     if key is None or folder is None:
         return build()
     path = folder / f"{__version__}-{source_digest()}-{key}.pickle"
-    try:
-        with path.open("rb") as fh:
-            return load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
+    d = read_entry(path, key)
+    if d is not None:
+        return d
     d = build()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False) as fh:
-            dump(d, fh)
-        os.replace(fh.name, path)
+        remove_leftovers(folder, LEFTOVER_AGE)
+        write_entry(path, key, d)
     except (OSError, pickle.PicklingError, AttributeError, TypeError):
         pass
     return d

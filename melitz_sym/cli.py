@@ -1,24 +1,50 @@
 """Command-line interface ``melitz-sym``; subcommands live in :mod:`melitz_sym.commands`.
 
-Errors caused by input print one line to stderr and exit with status 2.
+Exit statuses, the same for every subcommand:
+
+* 0: done (also when the reader of the output goes away, e.g. ``| head -1``:
+  the rest of the output is dropped quietly);
+* 1: ``verify`` and ``claims`` only: some equation or claim does not hold;
+* 2: bad input (an unknown name, an inadmissible or unreadable parameter, a
+  malformed option) or a file that cannot be read or written: one line
+  ``melitz-sym: error: ...`` on stderr, never a traceback;
+* 130: interrupted (Ctrl-C): one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from typing import NoReturn
 
 from .commands import COMMANDS
-from .errors import MelitzError
+from .errors import MelitzError, ParseError
+
+EPILOG = """run `melitz-sym COMMAND --help` for a worked example of each command
+
+exit status: 0 done (also when the reader of the output stops early, e.g. `| head -1`);
+1 verify/claims: something does not hold; 2 bad input or an unwritable file (one line
+`melitz-sym: error: ...` on stderr); 130 interrupted (Ctrl-C)"""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are :class:`ParseError` (one line, exit 2).
+
+    argparse would print the usage and exit; raising instead lets :func:`main`
+    report a malformed option like every other bad input.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        raise ParseError(f"{message} (see `{self.prog} --help`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per module of ``COMMANDS``."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="melitz-sym", description="Derive, check and compute heterogeneous-firm trade "
-        "models.", formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="run `melitz-sym COMMAND --help` for a worked example of each command")
+        "models.", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         cmd = importlib.import_module(f".commands.{name}", __package__)
@@ -30,14 +56,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``melitz-sym`` console script."""
-    args = build_parser().parse_args(argv)
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail again."""
     try:
-        return args.run(args)
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # not a real file (e.g. captured)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``melitz-sym`` console script; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
     except MelitzError as exc:
         print(f"melitz-sym: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        _drop_stdout()
+        return 0
+    except OSError as exc:  # an output that cannot be written, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"melitz-sym: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("melitz-sym: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -14,38 +14,65 @@ varied parameter:
 Points are split into chunks of ``chunk_size`` rows.  Each finished chunk is
 written to ``<output>.parts/chunk-NNNNNN.npz`` at once, so an interrupted sweep
 resumes where it stopped; a manifest records what the work directory belongs
-to, and a different sweep never reuses its chunks.  When all chunks exist they
-are merged into the output (``.csv``, ``.npz`` or ``.parquet``) and the work
-directory is removed.
+to, and a different sweep never reuses its chunks.  Manifest and chunks are
+written atomically (:func:`melitz_sym.atomic.atomic_write`) and carry SHA-256
+checksums; a chunk that is damaged, truncated or of another sweep is computed
+again on resume, a damaged manifest is rewritten, and temporary files left by
+a killed run are removed.  When all chunks exist they are merged into the
+output (``.csv``, ``.npz`` or ``.parquet``; CSV is written a chunk at a time)
+and the work directory is removed.
 
-Every point is checked against the model's restrictions before anything is
-computed: an inadmissible point raises :class:`AdmissibilityError` naming the
-restriction, the values and the row (no silent ``nan`` in the results).
+With ``errors="raise"`` (the default) every point is checked against the
+model's restrictions before anything is computed: an inadmissible point raises
+:class:`AdmissibilityError` naming the restriction, the values and the row (no
+silent ``nan`` in the results).  With ``errors="nan"`` such a row gets nan
+outputs and a ``reason`` column says why (see :func:`reasons`).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import math
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write, remove_leftovers, sha256
 from .errors import AdmissibilityError, MelitzError, ParseError
 from .symbols import canonical
+from .sweep_dask import Chunk, run_blocks
 
 FORMATS = (".csv", ".npz", ".parquet")
 CHUNK_SIZE = 16384
+ERRORS = ("raise", "nan")
+REASON = "reason"
+"""Name of the text column that ``errors="nan"`` adds: why a row has no result."""
 
 
 # ----- designs ---------------------------------------------------------------
 def _number(text: str, spec: str) -> float:
     try:
-        return float(text)
+        x = float(text)
     except ValueError:
         raise ParseError(f"in {spec!r}: {text!r} is not a number") from None
+    if not math.isfinite(x):
+        raise ParseError(f"in {spec!r}: {text.strip()!r} is not a finite number")
+    return x
+
+
+@contextmanager
+def _fits(what: str) -> Iterator[None]:
+    """Turn a :class:`MemoryError` while building ``what`` into a clear error."""
+    try:
+        yield
+    except MemoryError:
+        raise MelitzError(f"{what} does not fit in memory; sweep fewer points") from None
 
 
 def _name(text: str, spec: str) -> str:
@@ -75,7 +102,8 @@ def parse_grid(spec: str) -> tuple[str, np.ndarray]:
             raise ParseError(f"in {spec!r}: COUNT {parts[2]!r} is not an integer") from None
         if count < 1:
             raise ParseError(f"in {spec!r}: COUNT must be at least 1")
-        return name, np.linspace(start, stop, count)
+        with _fits(f"grid {spec!r} ({count} points)"):
+            return name, np.linspace(start, stop, count)
     return name, np.array([_number(v, spec) for v in rhs.split(",")])
 
 
@@ -96,8 +124,10 @@ def grid_design(grids: Iterable[tuple[str, np.ndarray]]) -> dict[str, np.ndarray
     names = [g[0] for g in grids]
     if len(set(names)) != len(names):
         raise ParseError(f"a parameter is gridded twice: {', '.join(names)}")
-    mesh = np.meshgrid(*[g[1] for g in grids], indexing="ij")
-    return {name: m.ravel() for name, m in zip(names, mesh)}
+    size = math.prod(len(g[1]) for g in grids)
+    with _fits(f"the product of the grids ({size} points)"):
+        mesh = np.meshgrid(*[g[1] for g in grids], indexing="ij")
+        return {name: m.ravel() for name, m in zip(names, mesh)}
 
 
 def draw_design(ranges: Mapping[str, tuple[float, float]], count: int, method: str = "random",
@@ -109,15 +139,16 @@ def draw_design(ranges: Mapping[str, tuple[float, float]], count: int, method: s
         raise ParseError("the number of draws must be at least 1")
     lo = np.array([r[0] for r in ranges.values()])
     hi = np.array([r[1] for r in ranges.values()])
-    if method == "random":
-        unit = np.random.default_rng(seed).random((count, len(ranges)))
-    elif method == "lhs":
-        from scipy.stats import qmc
-
-        unit = qmc.LatinHypercube(d=len(ranges), seed=seed).random(count)
-    else:
+    if method not in ("random", "lhs"):
         raise ParseError(f"unknown draw method {method!r}; use 'random' or 'lhs'")
-    points = lo + unit * (hi - lo)
+    with _fits(f"{count} {method} draws"):
+        if method == "random":
+            unit = np.random.default_rng(seed).random((count, len(ranges)))
+        else:
+            from scipy.stats import qmc
+
+            unit = qmc.LatinHypercube(d=len(ranges), seed=seed).random(count)
+        points = lo + unit * (hi - lo)
     return {name: points[:, i] for i, name in enumerate(ranges)}
 
 
@@ -136,7 +167,8 @@ def _columns(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object
             col = np.asarray(values[name], dtype=float)
         except (TypeError, ValueError):
             raise ParseError(f"parameter {name}: {values[name]!r} is not a number") from None
-        out[name] = np.broadcast_to(col, (size,)).copy()
+        with _fits(f"a sweep of {size} points"):
+            out[name] = np.broadcast_to(col, (size,)).copy()
     return out
 
 
@@ -152,16 +184,76 @@ def check_design(model, columns: Mapping[str, np.ndarray]) -> None:
             raise AdmissibilityError(r.message(at, f" at row {row} of the sweep"))
 
 
+def reasons(model, params: Mapping[str, np.ndarray], values: np.ndarray,
+            outputs: list[str]) -> np.ndarray:
+    """Why each row of ``values`` (solved with ``errors="nan"``) has nan outputs.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        ``""`` for a row with every output finite; ``"inadmissible: <words>
+        [<condition>]"`` naming the first restriction the row violates; otherwise
+        ``"no finite value of <outputs>"``: Model.solve gives nan in every output
+        at a corner (no selection, or no exporters) and in one output where it is
+        not finite.
+    """
+    from .numeric.fast import admissible_mask
+
+    out = np.zeros(len(values), dtype=object)
+    out[:] = ""
+    nan = np.isnan(values)
+    for pattern in np.unique(nan[nan.any(axis=1)], axis=0):
+        names = "every output" if pattern.all() else ", ".join(
+            o for o, bad in zip(outputs, pattern) if bad)
+        out[(nan == pattern).all(axis=1)] = f"no finite value of {names}"
+    _, failures = admissible_mask(model.derive(), params)
+    for r, bad in reversed(failures):  # the first violated restriction is named
+        out[bad] = f"inadmissible: {r.describe()}"
+    return out.astype(str)
+
+
+def solve_block(model, names: list[str], outputs: list[str], block: np.ndarray,
+                precision: str = "double", errors: str = "raise") -> Chunk:
+    """Outputs (columns) at the points of ``block`` (rows; columns in order ``names``),
+    and with ``errors="nan"`` the :func:`reasons` of the rows (else None)."""
+    params = {name: block[:, j] for j, name in enumerate(names)}
+    result = model.solve(outputs=outputs, errors=errors, precision=precision, **params)
+    values = np.column_stack([result[o] for o in outputs])
+    return values, reasons(model, params, values, outputs) if errors == "nan" else None
+
+
 def _manifest(model, columns: Mapping[str, np.ndarray], outputs: list[str],
-              chunk_size: int, precision: str) -> dict:
+              chunk_size: int, precision: str, errors: str = "raise") -> dict:
     h = hashlib.sha256()
     for name, col in columns.items():
         h.update(name.encode())
         h.update(np.ascontiguousarray(col).tobytes())
     dist = model.dist.name if model.dist is not None else None
     return {"model": model.name, "dist": dist, "outputs": outputs, "chunk_size": chunk_size,
-            "precision": precision, "rows": len(next(iter(columns.values()))),
-            "points": h.hexdigest()}
+            "precision": precision, "errors": errors,
+            "rows": len(next(iter(columns.values()))), "points": h.hexdigest()}
+
+
+def _digest(manifest: Mapping) -> str:
+    """Checksum of a manifest: it identifies the sweep, and every chunk carries it."""
+    return sha256(json.dumps(manifest, sort_keys=True).encode())
+
+
+def write_manifest(workdir: Path, manifest: Mapping) -> None:
+    """Write ``manifest.json`` atomically, with its checksum."""
+    with atomic_write(workdir / "manifest.json", "w") as fh:
+        json.dump({"manifest": manifest, "sha256": _digest(manifest)}, fh, indent=1)
+
+
+def read_manifest(workdir: Path) -> dict | None:
+    """The manifest stored in ``workdir``, or None when it is missing or damaged."""
+    try:
+        stored = json.loads((workdir / "manifest.json").read_text())
+        manifest = stored["manifest"]
+        ok = stored["sha256"] == _digest(manifest)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return manifest if ok else None
 
 
 def workdir_for(output: Path) -> Path:
@@ -173,25 +265,42 @@ def _chunk_path(workdir: Path, i: int) -> Path:
     return workdir / f"chunk-{i:06d}.npz"
 
 
-def _save_chunk(workdir: Path, i: int, block: np.ndarray) -> None:
-    tmp = workdir / f".chunk-{i:06d}.tmp.npz"
-    np.savez(tmp, values=block)
-    tmp.replace(_chunk_path(workdir, i))  # atomic: a chunk file is complete or absent
+def _chunk_digest(sweep: str, i: int, values: np.ndarray, reason: np.ndarray | None) -> str:
+    extra = [] if reason is None else ["\0".join(reason.tolist()).encode()]
+    return sha256(sweep.encode(), str(i).encode(), repr(values.shape).encode(),
+                  np.ascontiguousarray(values).tobytes(), *extra)
 
 
-def solve_block(model, names: list[str], outputs: list[str], block: np.ndarray,
-                precision: str = "double") -> np.ndarray:
-    """Outputs (columns) at the points of ``block`` (rows; columns in order ``names``)."""
-    params = {name: block[:, j] for j, name in enumerate(names)}
-    result = model.solve(outputs=outputs, errors="raise", precision=precision, **params)
-    return np.column_stack([result[o] for o in outputs])
+def save_chunk(workdir: Path, sweep: str, i: int, values: np.ndarray,
+               reason: np.ndarray | None) -> None:
+    """Write chunk ``i`` of the sweep with digest ``sweep`` atomically, with its checksum."""
+    arrays = {"values": values, "sha256": np.array(_chunk_digest(sweep, i, values, reason))}
+    if reason is not None:
+        arrays[REASON] = reason
+    with atomic_write(_chunk_path(workdir, i)) as fh:
+        np.savez(fh, **arrays)
+
+
+def load_chunk(workdir: Path, sweep: str, i: int, shape: tuple[int, int], errors: str
+               ) -> Chunk | None:
+    """Chunk ``i`` if it is complete, intact and of this sweep, else None (recompute it)."""
+    try:
+        with np.load(_chunk_path(workdir, i)) as data:
+            values = data["values"]
+            reason = data[REASON] if errors == "nan" else None
+            digest = str(data["sha256"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if values.shape != shape or digest != _chunk_digest(sweep, i, values, reason):
+        return None
+    return values, reason
 
 
 def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | None = None,
         outputs: list[str] | None = None, output: str | Path | None = None,
         chunk_size: int = CHUNK_SIZE, progress: bool | None = None,
         backend: str = "local", scheduler: str | None = None,
-        precision: str = "double") -> dict[str, np.ndarray]:
+        precision: str = "double", errors: str = "raise") -> dict[str, np.ndarray]:
     """Solve ``model`` at every point of ``design``; return parameter and output columns.
 
     Parameters
@@ -203,37 +312,51 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
     output : results file; with it, finished chunks are kept in
         ``<output>.parts/`` until the merge, so a rerun resumes.
     chunk_size : rows per chunk (the unit of progress, resumption and dask blocks).
-    progress : show a progress bar (None: only when stderr is a terminal).
-    backend : ``"local"`` or ``"dask"`` (chunks as blocks of a dask array on the
-        distributed scheduler at ``scheduler``).
+    progress : show progress bars for the sweep and the writing of the output
+        (None: only when stderr is a terminal).
+    backend : ``"local"`` or ``"dask"`` (chunks as tasks on the distributed
+        scheduler at ``scheduler``).
     precision : that of :meth:`melitz_sym.Model.solve` (``"double"``,
         ``"adaptive"`` or ``"extended"``); chunks left by a sweep at another
         precision are not reused.
+    errors : ``"raise"`` (an inadmissible point stops the sweep before anything
+        is computed) or ``"nan"`` (its outputs are nan and the column
+        ``reason`` says why, see :func:`reasons`; ``""`` for good rows).
     """
     if chunk_size < 1:
         raise ParseError("chunk size must be at least 1")
+    if errors not in ERRORS:
+        raise ParseError(f"errors must be 'raise' or 'nan', got {errors!r}")
     columns = _columns(model, design, fixed or {})
     outputs = model.output_names(outputs)
-    check_design(model, columns)
+    if errors == "raise":
+        check_design(model, columns)
     names = list(columns)
-    points = np.column_stack([columns[n] for n in names])
+    with _fits(f"a sweep of {len(columns[names[0]])} points"):
+        points = np.column_stack([columns[n] for n in names])
     chunks = [(i, s) for i, s in enumerate(range(0, len(points), chunk_size))]
     workdir = None
-    done: dict[int, np.ndarray] = {}
+    done: dict[int, Chunk] = {}
     if output is not None:
         output = Path(output)
         _check_format(output)
         workdir = workdir_for(output)
-        manifest = _manifest(model, columns, outputs, chunk_size, precision)
+        manifest = _manifest(model, columns, outputs, chunk_size, precision, errors)
         workdir.mkdir(parents=True, exist_ok=True)
-        mfile = workdir / "manifest.json"
-        if mfile.exists() and json.loads(mfile.read_text()) != manifest:
+        remove_leftovers(workdir)
+        remove_leftovers(output.parent, name=output.name)
+        stored = read_manifest(workdir)
+        if stored is not None and stored != manifest:
             raise MelitzError(f"{workdir} holds chunks of a different sweep; remove it to "
                               "start afresh")
-        mfile.write_text(json.dumps(manifest, indent=1))
-        for i, _ in chunks:
-            if _chunk_path(workdir, i).exists():
-                done[i] = np.load(_chunk_path(workdir, i))["values"]
+        if stored is None:
+            write_manifest(workdir, manifest)
+        sweep_id = _digest(manifest)
+        for i, s in chunks:
+            chunk = load_chunk(workdir, sweep_id, i, (len(points[s:s + chunk_size]),
+                                                      len(outputs)), errors)
+            if chunk is not None:
+                done[i] = chunk
     todo = [(i, points[s:s + chunk_size]) for i, s in chunks if i not in done]
 
     from tqdm.auto import tqdm
@@ -242,29 +365,31 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
                unit="pt", disable=None if progress is None else not progress,
                desc=f"sweep {model.name}")
 
-    def finished(i: int, block: np.ndarray) -> None:
+    def finished(i: int, chunk: Chunk) -> None:
         if workdir is not None:
-            _save_chunk(workdir, i, block)
-        done[i] = block
-        bar.update(len(block))
+            save_chunk(workdir, sweep_id, i, *chunk)
+        done[i] = chunk
+        bar.update(len(chunk[0]))
 
     try:
         if backend == "local":
             for i, block in todo:
-                finished(i, solve_block(model, names, outputs, block, precision))
+                finished(i, solve_block(model, names, outputs, block, precision, errors))
         elif backend == "dask":
-            from .sweep_dask import run_blocks
-
-            run_blocks(model, names, outputs, todo, scheduler, finished, precision)
+            run_blocks(solve_block, model, names, outputs, todo, scheduler, finished,
+                       precision, errors)
         else:
             raise ParseError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     finally:
         bar.close()
-    values = np.concatenate([done[i] for i, _ in chunks]) if chunks else np.empty((0, 0))
     result = dict(columns)
-    result.update({o: values[:, j] for j, o in enumerate(outputs)})
+    if chunks:
+        values = np.concatenate([done[i][0] for i, _ in chunks])
+        result.update({o: values[:, j] for j, o in enumerate(outputs)})
+        if errors == "nan":
+            result[REASON] = np.concatenate([done[i][1] for i, _ in chunks])
     if output is not None:
-        write(result, output)
+        write(result, output, progress)
         shutil.rmtree(workdir)
     return result
 
@@ -282,24 +407,42 @@ def _check_format(path: Path) -> None:
                               ".csv or .npz") from None
 
 
-def write(columns: Mapping[str, np.ndarray], path: str | Path) -> Path:
-    """Write named columns to ``.csv`` (header row, exact round-trip), ``.npz`` or ``.parquet``."""
+def write(columns: Mapping[str, np.ndarray], path: str | Path, progress: bool | None = None,
+          rows_per_write: int = CHUNK_SIZE) -> Path:
+    """Write named columns to ``.csv`` (header row, exact round-trip), ``.npz`` or ``.parquet``.
+
+    The file appears atomically when complete.  CSV is written ``rows_per_write``
+    rows at a time (memory: the columns and one slice of text), with a progress
+    bar (``progress`` as in :func:`run`); a text column (``reason``) is quoted
+    where needed.
+    """
     path = Path(path)
     _check_format(path)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     if path.suffix == ".csv":
-        table = np.column_stack(list(columns.values())).tolist()
-        with open(tmp, "w") as fh:  # repr: the shortest text that reads back exactly
-            fh.write(",".join(columns) + "\n")
-            fh.writelines(",".join(map(repr, row)) + "\n" for row in table)
+        names = list(columns)
+        rows = len(columns[names[0]]) if names else 0
+        from tqdm.auto import tqdm
+
+        with atomic_write(path, "w") as fh, tqdm(
+                total=rows, unit="row", desc=f"write {path.name}",
+                disable=None if progress is None else not progress) as bar:
+            out = csv.writer(fh, lineterminator="\n")
+            out.writerow(names)
+            for start in range(0, rows, rows_per_write):
+                # tolist: Python floats, which csv writes as repr (the shortest text
+                # that reads back exactly)
+                part = [columns[n][start:start + rows_per_write].tolist() for n in names]
+                out.writerows(zip(*part))
+                bar.update(len(part[0]))
     elif path.suffix == ".npz":
-        np.savez(tmp, **columns)
+        with atomic_write(path) as fh:
+            np.savez(fh, **columns)
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.table(dict(columns)), tmp)
-    tmp.replace(path)
+        with atomic_write(path) as fh:
+            pq.write_table(pa.table(dict(columns)), fh)
     return path
 
 
@@ -308,9 +451,17 @@ def read(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     _check_format(path)
     if path.suffix == ".csv":
-        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-        header = path.read_text().split("\n", 1)[0].split(",")
-        return {name: table[:, j] for j, name in enumerate(header)}
+        with open(path, newline="") as fh:
+            header = next(csv.reader(fh))
+        numeric = [j for j, name in enumerate(header) if name != REASON]
+        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, usecols=numeric,
+                           quotechar='"')
+        out = {header[j]: table[:, k] for k, j in enumerate(numeric)}
+        if REASON in header:
+            col = header.index(REASON)
+            with open(path, newline="") as fh:
+                out[REASON] = np.array([row[col] for row in csv.reader(fh)][1:], dtype=str)
+        return {name: out[name] for name in header}
     if path.suffix == ".npz":
         with np.load(path) as data:
             return {name: data[name] for name in data.files}
@@ -318,6 +469,3 @@ def read(path: str | Path) -> dict[str, np.ndarray]:
 
     table = pq.read_table(path)
     return {name: table[name].to_numpy() for name in table.column_names}
-
-
-Finished = Callable[[int, np.ndarray], None]

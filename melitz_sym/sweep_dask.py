@@ -1,10 +1,10 @@
-"""Dask backend of :mod:`melitz_sym.sweep`: chunks evaluated as blocks of a dask array.
+"""Dask backend of :mod:`melitz_sym.sweep`: chunks evaluated as tasks on a cluster.
 
-The points still to compute are stacked into one dask array whose blocks are
-the sweep's chunks; :func:`dask.array.map_blocks` maps
-:func:`melitz_sym.sweep.solve_block` over them and the blocks are computed on
-a ``distributed`` scheduler.  Each block is handed back as soon as it is
-finished, so progress and resumption work exactly as with the local backend.
+Each chunk still to compute is submitted as one task to a ``distributed``
+scheduler, which calls the sweep's block solver (passed in by
+:func:`melitz_sym.sweep.run`, so this module imports nothing of the sweep)
+on a worker.  Each chunk is handed back as soon as it is finished, so progress
+and resumption work exactly as with the local backend.
 
 A model with a built-in distribution travels to the workers as its name and
 distribution name and is rebuilt there once per worker process (from the
@@ -14,12 +14,20 @@ sent as the object itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 
 from .errors import MelitzError
-from .sweep import Finished, solve_block
+
+Chunk = tuple[np.ndarray, np.ndarray | None]
+"""A solved chunk: output values (rows x outputs) and the reasons of its nan rows (or None)."""
+Finished = Callable[[int, Chunk], None]
+"""Called with the index and the result of each chunk as it completes."""
+SolveBlock = Callable[..., Chunk]
+"""``solve(model, names, outputs, block, precision, errors)``, i.e.
+:func:`melitz_sym.sweep.solve_block`."""
 
 
 @lru_cache(maxsize=16)
@@ -29,21 +37,21 @@ def _model(name: str, dist: str | None):
     return model(name, dist)
 
 
-def _solve(block: np.ndarray, spec, names: list[str], outputs: list[str],
-           precision: str) -> np.ndarray:
+def _solve(solve: SolveBlock, block: np.ndarray, spec, names: list[str], outputs: list[str],
+           precision: str, errors: str) -> Chunk:
     m = _model(*spec) if isinstance(spec, tuple) else spec
-    return solve_block(m, names, outputs, block, precision)
+    return solve(m, names, outputs, block, precision, errors)
 
 
-def run_blocks(model, names: list[str], outputs: list[str],
+def run_blocks(solve: SolveBlock, model, names: list[str], outputs: list[str],
                todo: list[tuple[int, np.ndarray]], scheduler: str | None,
-               finished: Finished, precision: str = "double") -> None:
+               finished: Finished, precision: str = "double", errors: str = "raise") -> None:
     """Compute every ``(index, points)`` chunk of ``todo`` on the scheduler at ``scheduler``.
 
-    ``finished(index, values)`` is called for each chunk as it completes.
+    ``solve`` computes one chunk on a worker; ``finished(index, chunk)`` is
+    called here for each chunk as it completes.
     """
     try:
-        import dask.array as da
         from distributed import Client, as_completed
     except ImportError:
         raise MelitzError("the dask backend needs dask and distributed: pip install "
@@ -55,18 +63,14 @@ def run_blocks(model, names: list[str], outputs: list[str],
         return
     spec = ((model.name, model.dist.name if model.dist is not None else None)
             if model.cache_key is not None else model)
-    points = da.concatenate([da.from_array(block, chunks=block.shape) for _, block in todo])
-    values = points.map_blocks(_solve, spec, names, outputs, precision, dtype=float,
-                               chunks=(points.chunks[0], (len(outputs),)))
-    blocks = values.to_delayed().ravel()
     try:
         client = Client(scheduler, timeout=30, set_as_default=False)
     except OSError as exc:
         raise MelitzError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
     try:
-        futures = client.compute(list(blocks))
-        index = {f.key: i for f, (i, _) in zip(futures, todo)}
+        futures = {client.submit(_solve, solve, block, spec, names, outputs, precision, errors,
+                                 pure=False): i for i, block in todo}
         for future in as_completed(futures, loop=client.loop):
-            finished(index[future.key], np.asarray(future.result()))
+            finished(futures[future], future.result())
     finally:
         client.close()

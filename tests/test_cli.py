@@ -1,11 +1,21 @@
 """CLI contract: subcommands, JSON output, errors as one line with exit code 2."""
 
+import importlib
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
+import mpmath
 import pytest
 
 import melitz_sym as ms
 from melitz_sym.cli import main
+from melitz_sym.commands.common import check_value
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PARETO = ["--set", "sigma=3.8", "--set", "k=4.6", "--set", "b=0.5", "--set", "f=1",
           "--set", "f_x=1.5", "--set", "f_e=0.05", "--set", "delta=0.1", "--set", "tau=1.5",
@@ -66,3 +76,137 @@ def test_models_json(capsys):
     assert main(["models", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert set(listed) == set(ms.models()) and "melitz-asym" in listed
+
+
+def _phi_star_pareto(dps):
+    """phi* of Melitz-Pareto at PARETO from the literature's closed form (free entry
+    f J(phi*) + n f_x J(phi_x*) = delta f_e with J(phi) = (sigma-1)/(k-sigma+1) (b/phi)^k,
+    phi_x* = tau (f_x/f)^(1/(sigma-1)) phi*), in mpmath at ``dps`` digits."""
+    with mpmath.workdps(dps):
+        s, k, b, f, fx, fe, d, tau, n = map(mpmath.mpf, ["3.8", "4.6", "0.5", "1", "1.5", "0.05",
+                                                         "0.1", "1.5", "1"])
+        return b * ((s - 1) / (k - s + 1) * (f + n * fx * tau ** -k * (fx / f) ** (-k / (s - 1)))
+                    / (d * fe)) ** (1 / k)
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("melitz-sym: error: ") and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("dps", ["0", "-5", "100000", "1001", "1.5", "abc", ""])
+def test_dps_out_of_range_exits_2(dps, capsys):
+    """Issue 20: --dps 0 printed phi* = 1.75 and --dps -5 2.0 (exit 0); --dps 100000 hung."""
+    assert main(["solve", "melitz", *PARETO, "--dps", dps]) == 2
+    assert "from 1 to 1000" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("dps", [1, 5, 30, 200])
+def test_printed_digits_are_the_computed_ones(dps, capsys):
+    """The text output prints --dps significant digits, each of them right (issue 20:
+    17 digits whatever --dps)."""
+    assert main(["solve", "melitz", *PARETO, "--dps", str(dps)]) == 0
+    lines = dict(line.split() for line in capsys.readouterr().out.splitlines())
+    with mpmath.workdps(dps + 20):
+        assert mpmath.mpf(lines["phi_star"]) == mpmath.mpf(
+            mpmath.nstr(_phi_star_pareto(dps + 20), dps))
+    digits = [len(v.split("e")[0].replace("-", "").replace(".", "").lstrip("0"))
+              for v in lines.values()]
+    assert max(digits) == dps
+
+
+@pytest.mark.parametrize("value, words", [
+    ("nan", "'nan' is not a finite number"), ("inf", "'inf' is not a finite number"),
+    ("-inf", "'-inf' is not a finite number"), ("1e999", "not a finite number in the range"),
+    ("1e-400", "below the range of a double"), ("1/0", "divides by zero"),
+    ("1+2j", "cannot read '1+2j'"), ("", "no value given"), ("abc", "cannot read 'abc'"),
+    ("None", "cannot read 'None'"), ("True", "cannot read 'True'"), ("1/2/3", "cannot read"),
+    ("[1, 2", "as a list of numbers"), ("[1, 1e999]", "inf in [1, 1e999]"),
+    ("[1, 'a']", "'a' in [1, 'a'] is not a real number"), ("[[1, True]]", "True in"),
+])
+def test_set_value_that_is_no_number_exits_2_naming_the_parameter(value, words, capsys):
+    """Issue 20: --set tau=1/0 gave ZeroDivisionError, mu=abc a traceback; nan and inf
+    never reach the model."""
+    assert main(["solve", "melitz", *PARETO[:-6], "--set", f"tau={value}", *PARETO[-4:]]) == 2
+    err = _one_line_error(capsys)
+    assert "parameter tau: " in err and words in err
+
+
+@pytest.mark.parametrize("text", ["3/2", " 1.5 ", "1.5/1", "2e-3", "5e-324", "1e308",
+                                  "[1, 0.8]", "[[1, 1.5], [1.4, 1]]"])
+def test_numbers_and_lists_of_numbers_pass(text):
+    """Scalars are read exactly, N-country vectors and matrices as lists; the text
+    goes on to the model unchanged (but stripped)."""
+    assert check_value("tau", text) == text.strip()
+
+
+def test_parameter_file_values_are_checked(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    path.write_text('{"tau": NaN}')  # json.loads reads NaN
+    assert main(["solve", "melitz", *PARETO[:-6], *PARETO[-4:], "--params", str(path)]) == 2
+    assert "parameter tau: 'nan' is not a finite number" in _one_line_error(capsys)
+
+
+def test_bad_option_is_one_line_exit_2(capsys):
+    assert main(["solve"]) == 2
+    assert "melitz-sym solve --help" in _one_line_error(capsys)
+    assert main(["nocommand"]) == 2
+    assert "invalid choice" in _one_line_error(capsys)
+
+
+def test_json_refuses_a_result_outside_the_double_range(capsys):
+    """k = 1e308: p_x ~ 1e-23898099443... is no double; --json says so instead of
+    writing 0 (or Infinity, which is not JSON), the text output prints it."""
+    args = ["solve", "melitz", *PARETO[:2], "--set", "k=1e308", *PARETO[4:]]
+    assert main(args + ["--json"]) == 2
+    assert re.search(r"error: p_x = \d\.\d{5}e-23898099443\d* is outside the range of a double",
+                     _one_line_error(capsys))
+    assert main(args) == 0
+    assert re.search(r"^p_x +\d\.\d+e-23898099443", capsys.readouterr().out, re.M)
+
+
+def test_a_non_finite_result_is_refused(monkeypatch, capsys):
+    """Never print nan or inf as if it were a result (issue 20: Krugman b=nan printed nan)."""
+    class Stub:
+        name, dist = "stub", None
+
+        def evaluate(self, dps, **params):
+            return {"phi_star": mpmath.mpf(2), "W": mpmath.mpf("nan")}
+
+    monkeypatch.setattr(importlib.import_module("melitz_sym.models"), "model",
+                        lambda name, dist: Stub())
+    assert main(["solve", "stub"]) == 2
+    assert "no finite value of W (nan)" in _one_line_error(capsys)
+
+
+def test_ctrl_c_exits_130_quietly(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module("melitz_sym.commands.models"), "run",
+                        interrupted)
+    assert main(["models"]) == 130
+    assert capsys.readouterr().err == "melitz-sym: interrupted\n"
+
+
+def test_unwritable_output_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["latex", "krugman", "-o", str(blocker / "k.tex")]) == 2
+    assert "does not exist" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("argv", [["derive", "melitz"], ["solve", "melitz", *PARETO],
+                                  ["--help"]])
+def test_closed_pipe_ends_quietly_with_exit_0(argv):
+    """Issue 20: `melitz-sym derive ... | head -1` printed a BrokenPipeError traceback.
+    The reader closes the pipe before the command writes; the command must then stop
+    with status 0 and nothing on stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "melitz_sym.cli", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0
+    assert err == b""

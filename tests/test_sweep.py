@@ -4,7 +4,14 @@ Reference values come from the independent mpmath path (``Model.evaluate``),
 never from the sweep itself.
 """
 
+import errno
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -77,11 +84,11 @@ def test_interrupted_sweep_resumes_without_recomputing(model, tmp_path, monkeypa
     calls = []
     real = sweep.solve_block
 
-    def flaky(m, names, outputs, block, precision):
+    def flaky(m, names, outputs, block, *args):
         if len(calls) == 3:
             raise KeyboardInterrupt
         calls.append(len(block))
-        return real(m, names, outputs, block, precision)
+        return real(m, names, outputs, block, *args)
 
     monkeypatch.setattr(sweep, "solve_block", flaky)
     with pytest.raises(KeyboardInterrupt):
@@ -103,7 +110,7 @@ def test_chunks_of_another_sweep_are_not_reused(model, tmp_path):
     out = tmp_path / "res.csv"
     parts = sweep.workdir_for(out)
     parts.mkdir()
-    (parts / "manifest.json").write_text(json.dumps({"model": "krugman"}))
+    sweep.write_manifest(parts, {"model": "krugman"})
     with pytest.raises(MelitzError, match="different sweep"):
         sweep.run(model, {"tau": np.array([1.5])}, FIXED, OUTPUTS, output=out)
 
@@ -131,7 +138,7 @@ def test_sweep_at_another_precision(model, tmp_path, capsys):
     parts.mkdir()
     columns = sweep._columns(model, design, fixed)
     manifest = sweep._manifest(model, columns, OUTPUTS, 8, "double")
-    (parts / "manifest.json").write_text(json.dumps(manifest))
+    sweep.write_manifest(parts, manifest)
     with pytest.raises(MelitzError, match="different sweep"):
         sweep.run(model, design, fixed, OUTPUTS, output=out, chunk_size=8, precision="extended")
     sweep.run(model, design, fixed, OUTPUTS, output=out, chunk_size=8)  # the same sweep
@@ -193,3 +200,229 @@ def test_cli_sweep_over_a_value_of_the_parameter_file(tmp_path, capsys):
     capsys.readouterr()
     assert main(args + ["--set", "tau=1.5"]) == 2
     assert "both swept and set" in capsys.readouterr().err
+
+
+# ----- faults (issue 20) ---------------------------------------------------------
+def _interrupted_run(model, design, out, chunk_size, after):
+    """Run a sweep to ``out`` that is interrupted after ``after`` chunks."""
+    real, calls = sweep.solve_block, []
+
+    def flaky(*args):
+        if len(calls) == after:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sweep, "solve_block", flaky)
+        with pytest.raises(KeyboardInterrupt):
+            sweep.run(model, design, FIXED, OUTPUTS, output=out, chunk_size=chunk_size)
+
+
+def _counting(monkeypatch):
+    """Count the chunks computed from now on."""
+    real, calls = sweep.solve_block, []
+    monkeypatch.setattr(sweep, "solve_block", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+@pytest.mark.parametrize("how", ["truncated", "random bytes", "empty", "one byte flipped",
+                                 "of another sweep", "a different chunk's file"])
+def test_damaged_chunk_is_recomputed_on_resume(model, tmp_path, monkeypatch, how):
+    """Issue 20: a damaged chunk gave BadZipFile on every resume."""
+    design = {"tau": np.linspace(1.1, 2.9, 40)}
+    out = tmp_path / "res.npz"
+    _interrupted_run(model, design, out, 8, after=3)
+    parts = sweep.workdir_for(out)
+    chunk = parts / "chunk-000001.npz"
+    data = chunk.read_bytes()
+    if how == "truncated":
+        chunk.write_bytes(data[: len(data) // 2])
+    elif how == "random bytes":
+        chunk.write_bytes(np.random.default_rng(1).bytes(len(data)))
+    elif how == "empty":
+        chunk.write_bytes(b"")
+    elif how == "one byte flipped":  # inside the values: only the checksum can tell
+        at = data.index(b"\x93NUMPY") + 200
+        chunk.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1:])
+    elif how == "of another sweep":
+        block = np.load(chunk)["values"]
+        sweep.save_chunk(parts, "another sweep", 1, block, None)
+    else:
+        chunk.write_bytes((parts / "chunk-000002.npz").read_bytes())
+    calls = _counting(monkeypatch)
+    res = sweep.run(model, design, FIXED, OUTPUTS, output=out, chunk_size=8)
+    assert len(calls) == 5 - 3 + 1  # the two never computed and the damaged one
+    fresh = sweep.run(model, design, FIXED, OUTPUTS)
+    for o in OUTPUTS:
+        assert np.array_equal(res[o], fresh[o]) and np.array_equal(sweep.read(out)[o], fresh[o])
+
+
+@pytest.mark.parametrize("damage", [lambda t: t[: len(t) // 2], lambda t: "",
+                                    lambda t: t.replace('"rows": 40', '"rows": 41')])
+def test_damaged_manifest_is_rewritten_and_chunks_reused(model, tmp_path, monkeypatch, damage):
+    """Issue 20: a truncated manifest.json (written non-atomically) broke every resume.
+    A manifest that fails its checksum is rewritten; the chunks, which carry the
+    sweep's digest themselves, are still used."""
+    design = {"tau": np.linspace(1.1, 2.9, 40)}
+    out = tmp_path / "res.csv"
+    _interrupted_run(model, design, out, 8, after=3)
+    mfile = sweep.workdir_for(out) / "manifest.json"
+    mfile.write_text(damage(mfile.read_text()))
+    assert sweep.read_manifest(mfile.parent) is None
+    calls = _counting(monkeypatch)
+    sweep.run(model, design, FIXED, OUTPUTS, output=out, chunk_size=8)
+    assert len(calls) == 2
+
+
+def test_leftover_temporary_files_are_removed(model, tmp_path):
+    """Temporary files of a killed run (in the work directory and beside the output)
+    are removed by the next run; other files are left alone."""
+    design = {"tau": np.linspace(1.1, 2.9, 40)}
+    out = tmp_path / "res.csv"
+    _interrupted_run(model, design, out, 8, after=2)
+    parts = sweep.workdir_for(out)
+    leftovers = [parts / ".tmp-chunk-000002.npz.4242.0a1b2c3d",
+                 tmp_path / ".tmp-res.csv.4242.0a1b2c3d"]
+    other = tmp_path / ".tmp-mine.csv.1.2"
+    for p in leftovers + [other]:
+        p.write_bytes(b"partial")
+    sweep.run(model, design, FIXED, OUTPUTS, output=out, chunk_size=8)
+    assert not any(p.exists() for p in leftovers) and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "res.csv"]
+
+
+def test_full_disk_leaves_no_temporary_file(model, tmp_path, monkeypatch):
+    """Issue 20: a full disk left .tmp files.  A failed chunk write removes its
+    temporary file, and the sweep resumes once there is space."""
+    design = {"tau": np.linspace(1.1, 2.9, 40)}
+    out = tmp_path / "res.npz"
+    real, saves = np.savez, []
+
+    def full_after_two(fh, **arrays):
+        if len(saves) == 2:
+            fh.write(b"PK partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        saves.append(1)
+        real(fh, **arrays)
+
+    monkeypatch.setattr(np, "savez", full_after_two)
+    with pytest.raises(OSError, match="No space left"):
+        sweep.run(model, design, FIXED, OUTPUTS, output=out, chunk_size=8)
+    parts = sweep.workdir_for(out)
+    assert sorted(p.name for p in parts.iterdir()) == [
+        "chunk-000000.npz", "chunk-000001.npz", "manifest.json"]
+    monkeypatch.setattr(np, "savez", real)
+    calls = _counting(monkeypatch)
+    sweep.run(model, design, FIXED, OUTPUTS, output=out, chunk_size=8)
+    assert len(calls) == 3 and sorted(p.name for p in tmp_path.iterdir()) == ["res.npz"]
+
+
+def test_errors_nan_records_inadmissible_rows_with_a_reason(model, tmp_path):
+    """Issue 20: one inadmissible grid point aborted a whole sweep.  With errors="nan"
+    it gets nan outputs and a reason; the other rows are those of errors="raise"."""
+    design = {"tau": np.array([1.5, 0.5, 2.0, 1.2]), "f_e": np.array([0.05, 0.05, 0.05, 1e4])}
+    fixed = {k: v for k, v in FIXED.items() if k not in design}
+    out = tmp_path / "res.csv"
+    res = sweep.run(model, design, fixed, OUTPUTS, output=out, chunk_size=3, errors="nan")
+    good = sweep.run(model, {k: v[[0, 2]] for k, v in design.items()}, fixed, OUTPUTS)
+    for o in OUTPUTS:
+        assert np.array_equal(res[o][[0, 2]], good[o])
+        assert np.isnan(res[o][[1, 3]]).all()
+    assert res["reason"][0] == res["reason"][2] == ""
+    assert res["reason"][1].startswith("inadmissible: ") and "tau >= 1" in res["reason"][1]
+    assert res["reason"][3] == "no finite value of every output"  # phi* below b: a corner
+    back = sweep.read(out)
+    assert list(back) == list(res)
+    assert list(back["reason"]) == list(res["reason"])
+    with pytest.raises(AdmissibilityError, match="row 1"):
+        sweep.run(model, design, fixed, OUTPUTS)
+
+
+def test_cli_sweep_errors_nan(tmp_path, capsys):
+    out = tmp_path / "res.npz"
+    args = ["sweep", "melitz", "--grid", "tau=0.5,1.5", "-o", str(out), "--errors", "nan"] + [
+        a for k, v in FIXED.items() for a in ("--set", f"{k}={v}")]
+    assert main(args) == 0
+    assert "(1 without results: see the column reason)" in capsys.readouterr().out
+    assert sweep.read(out)["reason"][0].startswith("inadmissible")
+
+
+def test_csv_is_written_a_slice_at_a_time(tmp_path):
+    """Issue 20: the CSV was built in memory (1.9 GB per million rows).  Writing 100k
+    rows x 27 columns (21.6 MB of doubles) must stay within a few slices of text."""
+    rng = np.random.default_rng(0)
+    cols = {f"c{j}": rng.random(100_000) for j in range(27)}
+    tracemalloc.start()
+    try:
+        sweep.write(cols, tmp_path / "r.csv", rows_per_write=4096)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 25e6  # the whole table as text and lists: some 170 MB
+    back = sweep.read(tmp_path / "r.csv")
+    assert all(np.array_equal(back[k], cols[k]) for k in cols)
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("tau=1:inf:3", "'inf' is not a finite number"), ("tau=nan,2", "'nan' is not a finite"),
+    ("tau=1:3:1000000000000", "does not fit in memory"),
+])
+def test_cli_bad_grid_exits_2(spec, words, tmp_path, capsys):
+    """Issue 20: --grid tau=1:3:1000000000000 gave a numpy MemoryError."""
+    assert main(["sweep", "melitz", "--grid", spec, "-o", str(tmp_path / "r.csv")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1
+
+
+def test_cli_unwritable_output_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    args = ["sweep", "melitz", "--grid", "tau=1:2:3", "-o", str(blocker / "r.csv")] + [
+        a for k, v in FIXED.items() for a in ("--set", f"{k}={v}")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err == f"melitz-sym: error: {blocker / 'r.csv.parts'}: Not a directory\n"
+
+
+def test_cli_ctrl_c_exits_130_with_how_to_resume(tmp_path, monkeypatch, capsys):
+    """Issue 20: Ctrl-C during a sweep printed a traceback."""
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "solve_block", interrupted)
+    out = tmp_path / "res.csv"
+    args = ["sweep", "melitz", "--grid", "tau=1:2:3", "-o", str(out)] + [
+        a for k, v in FIXED.items() for a in ("--set", f"{k}={v}")]
+    assert main(args) == 130
+    assert capsys.readouterr().err == (
+        f"melitz-sym: finished chunks are kept in {out}.parts/; rerun the same command to "
+        "resume\nmelitz-sym: interrupted\n")
+
+
+def test_sweep_and_its_dask_backend_import_in_one_direction():
+    """sweep imports sweep_dask; sweep_dask imports nothing of sweep (no cycle)."""
+    code = ("import sys, melitz_sym.sweep_dask; "
+            "assert 'melitz_sym.sweep' not in sys.modules, 'sweep_dask imports sweep'")
+    subprocess.run([sys.executable, "-c", code], check=True,
+                   env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+
+
+def test_sigint_during_a_sweep_exits_130_without_traceback(tmp_path):
+    """A real Ctrl-C (SIGINT) while chunks are being computed: exit 130, no traceback,
+    no temporary files, and the finished chunks stay for the resume."""
+    out = tmp_path / "res.csv"
+    args = [sys.executable, "-m", "melitz_sym.cli", "sweep", "melitz", "--grid",
+            "tau=1:3:400000", "--chunk-size", "2000", "-o", str(out), "--no-progress"] + [
+        a for k, v in FIXED.items() for a in ("--set", f"{k}={v}")]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    parts = sweep.workdir_for(out)
+    deadline = time.monotonic() + 120
+    while not list(parts.glob("chunk-*.npz")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 130
+    assert "Traceback" not in err and err.endswith("melitz-sym: interrupted\n")
+    assert list(parts.glob("chunk-*.npz")) and not list(parts.glob(".tmp-*"))

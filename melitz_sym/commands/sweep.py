@@ -16,8 +16,10 @@ EXAMPLE = """melitz-sym sweep melitz --dist pareto --grid tau=1:3:200 \\
   500 Latin-hypercube draws:      --lhs 500 --range tau=1:3 --range f_x=1.5:4
   on a dask cluster:              --backend dask --scheduler tcp://10.0.0.1:8786
 
-An interrupted sweep keeps its finished chunks in OUTPUT.parts/; rerun the same
-command to resume."""
+An interrupted sweep (Ctrl-C, exit 130) keeps its finished chunks in OUTPUT.parts/;
+rerun the same command to resume (a damaged chunk is computed again).
+--errors nan: an inadmissible point (or one without an interior equilibrium) gets nan
+outputs and the text column `reason` says why, instead of stopping the sweep."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=("double", "adaptive", "extended"),
                         default="double", help="double (default, fastest); adaptive (long "
                         "double where double would miss about 2e-15); extended (long double)")
+    parser.add_argument("--errors", choices=("raise", "nan"), default="raise",
+                        help="raise (default): an inadmissible point stops the sweep before "
+                        "it starts; nan: its outputs are nan and the column `reason` says why")
     parser.add_argument("--backend", choices=("local", "dask"), default="local",
                         help="where chunks are computed (default local)")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address")
@@ -53,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
     from .. import sweep
     from ..errors import ParseError
     from ..facade import model
@@ -71,13 +81,22 @@ def run(args: argparse.Namespace) -> int:
                          "or --lhs N with --range NAME=LOW:HIGH")
     params = parameters(args, swept=design)
     outputs = args.outputs.split(",") if args.outputs else None
-    result = sweep.run(m, design, params, outputs, args.output, args.chunk_size, args.progress,
-                       args.backend, args.scheduler, args.precision)
+    try:
+        result = sweep.run(m, design, params, outputs, args.output, args.chunk_size,
+                           args.progress, args.backend, args.scheduler, args.precision,
+                           args.errors)
+    except KeyboardInterrupt:
+        print(f"melitz-sym: finished chunks are kept in {sweep.workdir_for(Path(args.output))}/;"
+              " rerun the same command to resume", file=sys.stderr)
+        raise
     rows = len(next(iter(result.values())))
+    failed = int(np.count_nonzero(result[sweep.REASON])) if sweep.REASON in result else 0
     if args.json:
         print(json.dumps({"model": m.name, "dist": m.dist.name if m.dist else None,
                           "params": params, "swept": list(design), "rows": rows,
-                          "columns": list(result), "output": args.output}, indent=2))
+                          "failed_rows": failed, "columns": list(result),
+                          "output": args.output}, indent=2))
     else:
-        print(f"wrote {rows} rows x {len(result)} columns to {args.output}")
+        without = f" ({failed} without results: see the column {sweep.REASON})" if failed else ""
+        print(f"wrote {rows} rows x {len(result)} columns to {args.output}{without}")
     return 0
