@@ -100,28 +100,40 @@ def check(restrictions: Iterable[Restriction], values: Mapping[str, object]) -> 
             raise AdmissibilityError(r.message(values))
 
 
-def corner(continuous: bool, phi, phi_x, lo, hi) -> str | None:
-    """Why the cutoffs ``phi`` (and ``phi_x``) are a corner of support [lo, hi], or None.
+def corner_mask(continuous: bool, phi, phi_x, lo, hi, rtol: float = 0.0):
+    """Where the cutoffs ``phi`` (and ``phi_x``, or None) are a corner of the support
+    [lo, hi]: the one statement of the corner rule.
 
-    With a continuous distribution the Melitz conditions need selection
-    (phi* >= lo) and, with an upper bound, exporters (phi_x* < hi); with all
-    firms alike (degenerate) every firm must produce and export (cutoffs <= lo).
+    With a continuous distribution the equilibrium conditions need selection
+    (phi* >= lo) and, with an upper bound, exporters (phi_x* < hi); with all firms
+    alike (degenerate) every firm must produce and export (cutoffs <= lo).  ``rtol``
+    forgives a relative rounding error of the cutoffs.  Elementwise: works on
+    numbers and on numpy arrays alike.
     """
+    if continuous:
+        bad = phi < lo * (1 - rtol)
+        if phi_x is not None:
+            bad = bad | ((hi != float("inf")) & (phi_x >= hi))
+        return bad
+    worst = phi if phi_x is None else (phi_x > phi) * phi_x + (phi_x <= phi) * phi
+    return worst > lo * (1 + rtol)
+
+
+def corner(continuous: bool, phi, phi_x, lo, hi) -> str | None:
+    """Why the cutoffs ``phi`` (and ``phi_x``) are a corner of support [lo, hi] (see
+    :func:`corner_mask`), in words, or None for an interior solution (scalars)."""
+    if not corner_mask(continuous, phi, phi_x, lo, hi):
+        return None
     if continuous:
         if phi < lo:
             at = f" = {float(phi):.6g}" if phi > 0 else ""  # 0: the solver found no root above
             return (f"no selection: the cutoff phi*{at} lies below the lower "
                     f"bound of productivity {float(lo):.6g}, so every entrant would produce "
-                    "(a corner the Melitz conditions do not describe); raise f relative to "
-                    "delta f_e")
-        if hi != sp.oo and phi_x is not None and phi_x >= hi:
-            return (f"no exporters: the export cutoff phi_x* = {float(phi_x):.6g} is above the "
-                    f"upper bound of productivity {float(hi):.6g}")
-        return None
-    worst = max(phi, phi_x) if phi_x is not None else phi
-    if worst > lo:
-        return (f"with all firms at productivity {float(lo):.6g} the cutoffs "
-                f"(phi* = {float(phi):.6g}"
-                + (f", phi_x* = {float(phi_x):.6g}" if phi_x is not None else "")
-                + ") must lie below it: not every firm would produce and export")
-    return None
+                    "(a corner the equilibrium conditions do not describe); raise the fixed "
+                    "cost f relative to the value of entry")
+        return (f"no exporters: the export cutoff phi_x* = {float(phi_x):.6g} is above the "
+                f"upper bound of productivity {float(hi):.6g}")
+    return (f"with all firms at productivity {float(lo):.6g} the cutoffs "
+            f"(phi* = {float(phi):.6g}"
+            + (f", phi_x* = {float(phi_x):.6g}" if phi_x is not None else "")
+            + ") must lie below it: not every firm would produce and export")

@@ -340,29 +340,19 @@ def domain_points(ctx: Context, count: int = MIN_POINTS, seed: int = 2003) -> di
 
 
 def _interior(ctx: Context, values: Mapping) -> object:
-    """Mask of admissible points whose cutoffs lie inside the support."""
+    """Mask of admissible points whose cutoffs lie inside the support: ``solve`` with
+    ``errors="nan"`` applies the corner rule (:func:`melitz_sym.admissibility.corner_mask`)
+    and returns nan at a corner."""
     import numpy as np
 
     from .numeric.fast import admissible_mask
 
     ok, _ = admissible_mask(ctx.d, values)
-    dist = ctx.model.dist
-    if dist is None or "phi_star" not in ctx.d.outputs:
+    if ctx.model.dist is None or "phi_star" not in ctx.d.outputs:
         return ok
     with np.errstate(all="ignore"):
-        out = ctx.model.solve(["phi_star"] + (["phi_x_star"] if "phi_x_star" in ctx.d.outputs
-                                              else []), errors="nan", **values)
-        args = [values[s.name] for s in dist.symbols]
-        lo = np.broadcast_to(sp.lambdify(dist.symbols, dist.support[0], "numpy")(*args),
-                             ok.shape)
-        hi = np.broadcast_to(np.asarray(sp.lambdify(dist.symbols, dist.support[1], "numpy")(
-            *args), float), ok.shape)
-        ok = ok & np.isfinite(out["phi_star"])
-        if dist.continuous:
-            ok = ok & (out["phi_star"] >= lo)
-            if "phi_x_star" in out:
-                ok = ok & (out["phi_x_star"] < hi)
-    return ok
+        out = ctx.model.solve(["phi_star"], errors="nan", **values)
+    return ok & np.isfinite(out["phi_star"])
 
 
 def evaluate_np(ctx: Context, expr: sp.Expr, values: Mapping) -> object:

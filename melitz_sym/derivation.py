@@ -165,9 +165,26 @@ def is_zero_numeric(expr: sp.Expr, sampler: Callable[[], dict], points: int = 8,
     return True
 
 
+class FrozenDict(dict):
+    """A dict that refuses changes (the mappings of a finished :class:`Derivation`)."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a Derivation is immutable once built")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+
 @dataclass
 class Derivation:
     """An ordered record of named steps, with the closed forms found.
+
+    The derivation stages build it step by step; :meth:`freeze` ends that, and from
+    then on (every derivation a model returns) it is immutable: no step can be added
+    and no attribute or mapping changed.
 
     Attributes
     ----------
@@ -208,6 +225,8 @@ class Derivation:
         its equation and ``check()`` proves it; letting sympy try to decide it at
         construction costs time and can turn a true equation into ``True``.
         """
+        if self.frozen:
+            raise TypeError("a Derivation is immutable once built")
         if name in self.steps:
             raise ValueError(f"duplicate step {name!r}")
         inputs = tuple(inputs)
@@ -216,6 +235,24 @@ class Derivation:
                 raise ValueError(f"step {name!r} uses unknown step {i!r}")
         self.steps[name] = Step(name, eq, rule, inputs, ref, tuple(obligation))
         return eq
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if self.__dict__.get("_frozen"):
+            raise TypeError("a Derivation is immutable once built")
+        super().__setattr__(name, value)
+
+    def freeze(self) -> Derivation:
+        """End the building: make every mapping read-only and refuse further changes."""
+        for key, value in list(vars(self).items()):
+            if isinstance(value, dict) and not isinstance(value, FrozenDict):
+                super().__setattr__(key, FrozenDict(value))
+        self.__dict__["_frozen"] = True
+        return self
+
+    @property
+    def frozen(self) -> bool:
+        """Whether :meth:`freeze` has been called."""
+        return bool(self.__dict__.get("_frozen"))
 
     # ----- reading ---------------------------------------------------------
     @property

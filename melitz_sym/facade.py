@@ -21,7 +21,7 @@ from .derivation import Derivation
 from .distributions import DISTRIBUTIONS, Distribution, distribution
 from .errors import AdmissibilityError, MelitzError, UnknownNameError
 from .export import codegen, latex
-from .models import BUILT_IN, Plan, declaration, plan
+from .models import BUILT_IN, Plan, declaration, derive, plan
 from .numeric import arrays as arrays_
 from .numeric import fast, ge_reference, general_equilibrium, precise, reference
 from .primitives import Declaration, Heterogeneous
@@ -87,8 +87,7 @@ class Model:
     def derive(self) -> Derivation:
         """The derivation (computed once, then cached in memory and on disk)."""
         if self._derivation is None:
-            self._derivation = cached(self.cache_key,
-                                      lambda: self._plan.stages(self.declaration))
+            self._derivation = cached(self.cache_key, lambda: derive(self.declaration))
         return self._derivation
 
     @property
@@ -153,9 +152,13 @@ class Model:
         ``Rational`` and floats are converted exactly.  Outputs that the
         derivation defines by no generic step are left out.
         """
+        if self._plan.reference is None:
+            raise MelitzError(f"{self.name} has no independent reference path: its closed "
+                              "forms are proved step by step (see derive().check())")
         values = self.check(**params)
         names = self.output_names(outputs)
-        result = reference.reference(self, values, dps, self._with_cutoffs(names))
+        result = getattr(reference, self._plan.reference)(
+            self.derive(), self.dist, values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
         return {k: result[k] for k in names if k in result}
 
@@ -253,7 +256,7 @@ class MultiCountryModel(Model):
         result = getattr(general_equilibrium, self._plan.solver)(self.derive(), self.read(params))
         return {k: result[k] for k in names}
 
-    def reference(self, dps: int = 30, outputs: list[str] | None = None,
+    def reference(self, dps: int = 50, outputs: list[str] | None = None,
                   **params: object) -> dict:
         """The same outputs from the primitives at ``dps`` digits (mpmath matrices
         as nested lists of mpf)."""
@@ -262,7 +265,7 @@ class MultiCountryModel(Model):
                                                                   self.read(params), dps)
         return {k: result[k] for k in names if k in result}
 
-    def evaluate(self, dps: int = 30, outputs: list[str] | None = None,
+    def evaluate(self, dps: int = 50, outputs: list[str] | None = None,
                  **params: object) -> dict:
         """Not available: the outputs are arrays; use :meth:`solve` or :meth:`reference`."""
         raise MelitzError(f"{self.name}: results are vectors and matrices; use "

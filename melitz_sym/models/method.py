@@ -60,14 +60,16 @@ class Plan:
     Attributes
     ----------
     stages : the function that derives the model from the declaration.
-    solver, reference : for N-country models, the names of the numeric solver
-        (in :mod:`melitz_sym.numeric.general_equilibrium`) and of the mpmath
-        reference (in :mod:`melitz_sym.numeric.ge_reference`); None otherwise.
+    reference : the name of the independent mpmath path (a function of
+        :mod:`melitz_sym.numeric.reference`, or of :mod:`melitz_sym.numeric.ge_reference`
+        for N countries), or None where there is none.
+    solver : for N-country models, the name of the numeric solver (in
+        :mod:`melitz_sym.numeric.general_equilibrium`); None otherwise.
     """
 
     stages: Callable[[Declaration], Derivation]
-    solver: str | None = None
     reference: str | None = None
+    solver: str | None = None
 
     @property
     def multi_country(self) -> bool:
@@ -119,15 +121,15 @@ def plan(decl: Declaration) -> Plan:
         if fdi is not None:
             raise _refuse(decl, "entry", "a fixed mass of entrants is derived with exporting "
                           "as the only foreign mode")
-        return Plan(melitz.derive)
+        return Plan(melitz.derive, "reference_melitz")
     if not (isinstance(decl.entry, FreeEntry) and decl.entry.sunk):
         raise _refuse(decl, "entry", "heterogeneous firms need free entry with a sunk cost "
                       "f_e (FreeEntry()) or a fixed mass of entrants: with zero profit "
                       "and no sunk cost the cutoff is not determined")
     if fdi is not None:
-        return Plan(hmy.derive)
+        return Plan(hmy.derive, "reference_melitz")
     if isinstance(decl.geography, (Closed, Symmetric)) and (export or not decl.modes):
-        return Plan(melitz.derive)
+        return Plan(melitz.derive, "reference_melitz")
     raise _refuse(decl, "geography", f"{type(decl.geography).__name__} is not derived")
 
 
@@ -147,7 +149,7 @@ def _plan_cournot(decl: Declaration) -> Plan:
         raise _refuse(decl, "geography", "the Cournot model is derived for one market "
                       "(Closed(), no modes); trade integration of identical countries is a "
                       "rise in L")
-    return Plan(cournot.derive)
+    return Plan(cournot.derive)  # closed forms only: no independent numeric path
 
 
 def _plan_representative(decl: Declaration) -> Plan:
@@ -163,7 +165,7 @@ def _plan_representative(decl: Declaration) -> Plan:
         raise _refuse(decl, "export mode", "a representative firm with a fixed export cost "
                       "is not derived (every firm exports or none does); declare "
                       "Export(fixed=None)")
-    return Plan(krugman.derive)
+    return Plan(krugman.derive, "reference_krugman")
 
 
 def _plan_asymmetric(decl: Declaration) -> Plan:
@@ -179,13 +181,14 @@ def _plan_asymmetric(decl: Declaration) -> Plan:
             raise _refuse(decl, "firms", "chaney: the model is derived for untruncated Pareto "
                           "productivity only (its aggregation needs a constant profit share), "
                           f"got {decl.dist.name!r}")
-        return Plan(chaney.derive, "solve_chaney", "reference_chaney")
+        return Plan(chaney.derive, "reference_chaney", "solve_chaney")
     if isinstance(decl.entry, FreeEntry) and decl.entry.sunk:
-        return Plan(melitz_asym.derive, "solve_asym", "reference_asym")
+        return Plan(melitz_asym.derive, "reference_asym", "solve_asym")
     raise _refuse(decl, "entry", "asymmetric countries are derived with free entry and a "
                   "sunk cost (FreeEntry()) or a fixed mass of entrants (FixedEntrants())")
 
 
 def derive(decl: Declaration) -> Derivation:
-    """Derive the model declared by ``decl`` (see :func:`plan` for what is supported)."""
-    return plan(decl).stages(decl)
+    """Derive the model declared by ``decl`` (see :func:`plan` for what is supported);
+    the derivation returned is frozen (immutable)."""
+    return plan(decl).stages(decl).freeze()

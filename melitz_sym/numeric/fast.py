@@ -23,6 +23,7 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
+from ..admissibility import corner, corner_mask
 from ..errors import AdmissibilityError, MelitzError, NumericalError
 from ..symbols import sym
 from . import extended as extended_numeric
@@ -340,8 +341,6 @@ def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndar
     with ``errors="nan"`` a corner is nan in every output and a non-finite
     value (inf) is nan in its output only.  Never a silent inf.
     """
-    from ..admissibility import corner
-
     good = np.ones(admissible.shape, bool)
     if model.dist is not None and "phi_star" in result:
         d = model.dist
@@ -351,13 +350,7 @@ def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndar
                   for v in bounds(*[values[s.name] for s in syms]))
         phi = result["phi_star"]
         phi_x = result.get("phi_x_star")
-        if d.continuous:
-            bad = phi < lo * (1 - 1e-14)
-            if phi_x is not None:
-                bad |= np.isfinite(hi) & (phi_x >= hi)
-        else:
-            worst = phi if phi_x is None else np.maximum(phi, phi_x)
-            bad = worst > lo * (1 + 1e-12)
+        bad = corner_mask(d.continuous, phi, phi_x, lo, hi, 1e-14 if d.continuous else 1e-12)
         bad &= admissible
         if bad.any() and errors == "raise":
             idx = _first(bad)

@@ -353,8 +353,8 @@ def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, obj
         return {k: +out[k] for k in names if k in out}
 
 
-def reference_krugman(d: Derivation, params: Mapping[str, object], dps: int = 50,
-                      outputs: list[str] | None = None) -> dict:
+def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[str, object],
+                      dps: int = 50, outputs: list[str] | None = None) -> dict:
     r"""Krugman (1980) at ``dps`` digits from its derivation steps, solved numerically.
 
     The demand shifter :math:`A` is the root of the free-entry condition
@@ -363,7 +363,8 @@ def reference_krugman(d: Derivation, params: Mapping[str, object], dps: int = 50
     output adds home demand and tau times export demand (``ces_demand``), the
     mass of firms is the root of the labour market :math:`L = M (f + q/b)`,
     the reported price index comes from its definition over the M home and
-    n M imported varieties, and ``gains`` is W over W at n = 0.
+    n M imported varieties, and ``gains`` is W over W at n = 0.  ``dist`` (the
+    degenerate distribution, if any) is not used: the firm's productivity is ``b``.
     """
     names = outputs or list(d.outputs)
     with mpmath.workdps(dps + 10):
@@ -397,13 +398,3 @@ def _krugman(d: Derivation, values: dict) -> dict:
             "M": M_val, "P": P_val, "W": 1 / P_val,
             "lam": M_val * at(d["revenue"].rhs, A=A_val, phi=b) / L}
 
-
-def reference(model, params: Mapping[str, object], dps: int = 50,
-              outputs: list[str] | None = None) -> dict:
-    """Dispatch: :func:`reference_melitz` for models with a cutoff, else Krugman."""
-    d = model.derive()
-    if d.cutoff is not None:
-        return reference_melitz(d, model.dist, params, dps, outputs)
-    if model.name == "krugman":
-        return reference_krugman(d, params, dps, outputs)
-    raise NotImplementedError(f"no reference path for {model.name}")
