@@ -40,6 +40,7 @@ import sys
 from pathlib import Path
 
 import sympy as sp
+from tokenize import TokenError
 
 from .distributions import Custom, distribution
 from .errors import DeclarationError, MelitzError
@@ -135,7 +136,7 @@ def _distribution(f: _File, value: object):
         return Custom(pdf, support, var=phi, name=str(table.get("name", "custom")))
     except KeyError as exc:
         raise f.error(f"firms.distribution.{exc.args[0]}", "missing") from None
-    except (SyntaxError, TypeError, ValueError, sp.SympifyError) as exc:
+    except (SyntaxError, TypeError, ValueError, TokenError, sp.SympifyError) as exc:
         raise f.error("firms.distribution", f"cannot read the density: {exc}") from None
 
 

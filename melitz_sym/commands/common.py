@@ -17,7 +17,8 @@ NUMBER_HINT = "a real number such as 1.5, 2e-3 or 3/2, or for an N-country model
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``MODEL`` and ``--dist D``."""
-    parser.add_argument("model", help="model name (see `melitz-sym models`)")
+    parser.add_argument("model", help="model name (see `melitz-sym models`) or a model file "
+                        "*.toml declaring the primitives (docs/primitives.md)")
     parser.add_argument("--dist", default="pareto",
                         help="productivity distribution (default: pareto)")
 
