@@ -5,6 +5,10 @@ derivation plan chosen for it; it derives once (cached in memory and on disk)
 and computes with the numeric layer (fast numpy path, mpmath reference) and
 the export layer (LaTeX, code).  :class:`MultiCountryModel` is the same for N
 asymmetric countries, with vector and matrix parameters.
+
+The numeric and export layers are imported on first use, not with the package:
+numpy and scipy.special would double the start-up time of a derive from the disk
+cache (``benchmarks/bench_derive.py``, warm target 3x ``import sympy``).
 """
 
 from __future__ import annotations
@@ -20,10 +24,7 @@ from .cache import cached
 from .derivation import Derivation
 from .distributions import DISTRIBUTIONS, Distribution, distribution
 from .errors import AdmissibilityError, MelitzError, UnknownNameError
-from .export import codegen, latex
 from .models import BUILT_IN, Plan, declaration, derive, plan
-from .numeric import arrays as arrays_
-from .numeric import fast, ge_reference, general_equilibrium, precise, reference
 from .primitives import Declaration, Heterogeneous
 from .symbols import canonical
 
@@ -138,6 +139,8 @@ class Model:
         """
         values = self.check(**params)
         names = self.output_names(outputs)
+        from .numeric import precise
+
         result = precise.evaluate(self.derive(), values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
         return {k: result[k] for k in names}
@@ -157,6 +160,8 @@ class Model:
                               "forms are proved step by step (see derive().check())")
         values = self.check(**params)
         names = self.output_names(outputs)
+        from .numeric import reference
+
         result = getattr(reference, self._plan.reference)(
             self.derive(), self.dist, values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
@@ -176,12 +181,16 @@ class Model:
         about an ulp, 4-9x slower); see :func:`melitz_sym.numeric.fast.solve`."""
         values = self.canonical_params(params)
         names = self.output_names(outputs)
+        from .numeric import fast
+
         result = fast.solve(self, self._with_cutoffs(names), values, errors, precision)
         return {k: result[k] for k in names}
 
     # ----- export -------------------------------------------------------------
     def latex(self) -> str:
         """A standalone LaTeX document of the derivation (see :mod:`melitz_sym.export.latex`)."""
+        from .export import latex
+
         return latex.document(self.derive())
 
     def codegen(self, lang: str, directory=None, force: bool = False):
@@ -191,6 +200,8 @@ class Model:
         (never over existing files unless ``force``; never into a directory that
         holds other files) and returns their paths.
         """
+        from .export import codegen
+
         files = codegen.generate(self, lang)
         return files if directory is None else codegen.write(files, directory, force)
 
@@ -236,6 +247,8 @@ class MultiCountryModel(Model):
     def read(self, params: Mapping[str, object]) -> dict:
         """Canonical, shape-checked and admissibility-checked parameter arrays."""
         d = self.derive()
+        from .numeric import arrays as arrays_
+
         arrays = arrays_.read_parameters(d.parameter_shapes, self.canonical_params(params))
         arrays_.check_entries(d, arrays)
         return arrays
@@ -253,6 +266,8 @@ class MultiCountryModel(Model):
         if precision != "double":
             raise MelitzError(f"{self.name}: solve supports precision='double' only")
         names = self.output_names(outputs)
+        from .numeric import general_equilibrium
+
         result = getattr(general_equilibrium, self._plan.solver)(self.derive(), self.read(params))
         return {k: result[k] for k in names}
 
@@ -261,6 +276,8 @@ class MultiCountryModel(Model):
         """The same outputs from the primitives at ``dps`` digits (mpmath matrices
         as nested lists of mpf)."""
         names = self.output_names(outputs)
+        from .numeric import ge_reference
+
         result = getattr(ge_reference, self._plan.reference)(self.derive(), self.dist,
                                                                   self.read(params), dps)
         return {k: result[k] for k in names if k in result}
