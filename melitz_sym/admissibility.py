@@ -67,7 +67,7 @@ def exact(name: str, value: object) -> sp.Expr:
     """
     try:
         num = sp.Rational(value.strip()) if isinstance(value, str) else sp.sympify(value)
-    except (TypeError, ValueError, sp.SympifyError):
+    except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
         raise ParseError(f"parameter {name}: cannot read {value!r} as a number") from None
     if not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         raise AdmissibilityError(f"parameter {name} must be a finite number, got {value!r}")

@@ -16,7 +16,7 @@ import mpmath
 import sympy as sp
 
 from ..derivation import Derivation
-from ..errors import AdmissibilityError
+from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 
 
@@ -61,10 +61,20 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
         raise AdmissibilityError("the cutoff equation has no root: no productivity "
                                  "level makes entry break even")
     if lower == 0:  # move lo down until the residual is positive
-        while g(lo) < 0:
-            lo -= width
-    y = mpmath.findroot(g, (lo, hi), solver="anderson")
-    return mpmath.exp(mpmath.findroot(g, y, solver="secant"))
+        for _ in range(200):
+            if g(lo) >= 0:
+                break
+            lo, width = lo - width, width * 2
+        else:
+            raise AdmissibilityError("the cutoff equation has no root: entry breaks even "
+                                     "at every productivity level")
+    try:
+        y = mpmath.findroot(g, (lo, hi), solver="anderson")
+        return mpmath.exp(mpmath.findroot(g, y, solver="secant"))
+    except (ValueError, ZeroDivisionError) as exc:  # mpmath: "Could not find root ..."
+        raise NumericalError(f"the cutoff equation's root was not found at {mpmath.mp.dps} "
+                             f"digits ({exc}); m.reference(...) solves it by a safeguarded "
+                             "Newton iteration") from None
 
 
 def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
