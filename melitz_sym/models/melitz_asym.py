@@ -38,7 +38,7 @@ from functools import partial
 import sympy as sp
 
 from ..admissibility import Restriction
-from ..derivation import Concretizer, Sampler, TimeLimitExceeded, time_limit
+from ..derivation import Concretizer, Sampler
 from ..distributions import Distribution
 from ..simplify import tidy
 from ..symbols import sym
@@ -239,12 +239,17 @@ def _elasticity_obligation(X: sp.Expr, cut: sp.Expr, eps: sp.Expr,
     return total - eps
 
 
+NEAT_MAX_OPS = 200  #: larger expressions are left as they are (an operation budget)
+
+
 def _neat(e: sp.Expr, with_k: bool) -> sp.Expr:
-    """Combine powers in the shifted symbols (exact); the expression as is on failure."""
+    """Combine powers in the shifted symbols (exact); as is on failure or above
+    :data:`NEAT_MAX_OPS` operations (all that succeeded have at most 154)."""
+    if sp.count_ops(e) > NEAT_MAX_OPS:
+        return e
     try:
-        with time_limit(5):
-            return tidy(e, with_k)
-    except (TypeError, ValueError, NotImplementedError, TimeLimitExceeded):
+        return tidy(e, with_k)
+    except (TypeError, ValueError, NotImplementedError):
         return e
 
 
