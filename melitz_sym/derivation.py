@@ -123,7 +123,7 @@ class Step:
 #: the verify corpus (sympy 1.14): every proof found within the former time limits
 #: is within these budgets; what they refuse ran for 5 s to minutes.
 ZERO_MAX_OPS = 700  #: largest ``count_ops`` of an expression that is tried at all
-ZERO_MAX_EXPANDED_OPS = 50_000  #: largest estimated size of the expansion before cancel
+ZERO_MAX_EXPANDED_OPS = 4_000  #: largest estimated size of the expansion before cancel
 SIMPLIFY_MAX_OPS = 150  #: largest ``count_ops`` (shifted symbols) given to ``simplify``
 
 

@@ -28,8 +28,7 @@ from melitz_sym.symbols import sym
 #: krugman and cournot (all claims) and Melitz-Pareto claims that exercise the
 #: symbolic proofs, the verify path and the 10 000-point numeric sign check
 CLAIMS = [("krugman", None), ("cournot", None),
-          ("melitz", ["opening_raises_cutoff", "no_trade_costs_like_krugman", "acr_pareto",
-                      "acr"])]
+          ("melitz", ["opening_raises_cutoff", "no_trade_costs_like_krugman", "acr_pareto"])]
 BUSY_SECONDS = 150  #: a spinning worker exits by itself after this long at the latest
 
 pytestmark = pytest.mark.skipif(
