@@ -124,7 +124,7 @@ class Step:
 #: are within these budgets except one obligation of melitz-degenerate (estimated
 #: expansion 47369, now checked numerically); what they refuse ran 5 s to minutes.
 ZERO_MAX_OPS = 700  #: largest ``count_ops`` of an expression that is tried at all
-ZERO_MAX_EXPANDED_OPS = 4_000  #: largest estimated size of the expansion before cancel
+ZERO_MAX_EXPANDED_OPS = 2_700  #: largest estimated size of the expansion before cancel
 SIMPLIFY_MAX_OPS = 150  #: largest ``count_ops`` (shifted symbols) given to ``simplify``
 
 
@@ -176,7 +176,7 @@ def expanded_ops(expr: sp.Expr) -> int:
 
 
 def _expanded(e: sp.Expr) -> tuple[int, int]:
-    """(terms, operations) of the expansion of ``e``, estimated."""
+    """(terms, operations) of the expansion of ``e``, estimated in integers."""
     if e.is_Atom:
         return 1, 0
     if e.is_Add:
@@ -184,19 +184,19 @@ def _expanded(e: sp.Expr) -> tuple[int, int]:
         terms = sum(t for t, _ in parts)
         return terms, sum(o for _, o in parts) + terms - 1
     if e.is_Mul:
-        terms, per_term = 1, len(e.args) - 1
-        for a in e.args:
-            t, o = _expanded(a)
+        parts = [_expanded(a) for a in e.args]
+        terms = 1
+        for t, _ in parts:
             terms *= t
-            per_term += o / t
-        return terms, int(terms * per_term) + terms - 1
+        return terms, (sum(terms // t * o for t, o in parts) + terms * (len(parts) - 1)
+                       + terms - 1)
     if e.is_Pow:
         tb, ob = _expanded(e.base)
         if e.exp.is_Integer:
             n = int(e.exp)
             if n > 0:
                 terms = comb(tb + n - 1, n)
-                return terms, int(terms * n * (ob / tb + 1))
+                return terms, terms * n * (ob // tb + 1)
             return 1, ob + 1
         te, oe = _expanded(e.exp)
         return 1, te * (ob + 1) + oe + te
