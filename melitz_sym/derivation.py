@@ -213,10 +213,12 @@ def _cancel_powers(expr: sp.Expr) -> sp.Expr:
 
 def is_zero_numeric(expr: sp.Expr, sampler: Callable[[], dict], points: int = 8,
                     dps: int = 30) -> bool:
-    """True if ``expr`` vanishes to ``dps - 8`` digits at random admissible points.
+    """True if ``expr`` vanishes to ``dps - 8`` digits at ``points`` random admissible points.
 
     The expression is evaluated by mpmath at ``dps`` digits from exact
-    rational parameter values (no float literals enter).
+    rational parameter values (no float literals enter).  Every one of the
+    ``points`` points must be evaluable: a point that is not makes the check
+    fail, so a True always rests on exactly ``points`` points.
     """
     with mpmath.workdps(dps):
         for _ in range(points):
