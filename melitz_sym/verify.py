@@ -630,8 +630,9 @@ def _power_law_integrand(integral: sp.Integral) -> bool:
     if len(integral.limits) != 1 or sp.count_ops(integral.function) > INTEGRAND_MAX_OPS:
         return False
     x = integral.limits[0][0]
-    body = sp.powsimp(sp.expand_power_base(integral.function, force=True), force=True)
-    for term in sp.Add.make_args(sp.expand(body)):
+    body = sp.powsimp(sp.expand_power_base(integral.function, force=True), combine="exp",
+                      force=True)
+    for term in sp.Add.make_args(sp.expand(body, power_exp=False)):
         dep = term.as_independent(x, as_Add=False)[1]
         if not (dep == 1 or dep == x or (dep.is_Pow and dep.base == x
                                          and not dep.exp.has(x))):
