@@ -180,6 +180,12 @@ def test_the_verdict_names_the_step_and_how():
     assert v.step == "cutoff_equation"
 
 
+def test_an_integral_of_powers_is_integrated_and_proved():
+    """M8 under Pareto: the integral is done symbolically (a power-law integrand)."""
+    v = ms.verify("melitz-closed", CLOSED[7])
+    assert (v.holds, v.method) == (True, "symbolic"), str(v)
+
+
 def test_sympy_syntax_with_canonical_names():
     v = ms.verify("melitz", "phi_x_star = tau*(f_x/f)**(1/(sigma - 1))*phi_star")
     assert v.holds is True
