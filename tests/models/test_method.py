@@ -82,3 +82,27 @@ def test_unsupported_combinations_are_refused_naming_the_primitive(decl, primiti
     assert f"model 'c': {primitive}: " in str(err.value)
     assert words in str(err.value)
 
+
+
+@pytest.mark.parametrize("name, dist", [(n, "pareto") for n in BUILT_IN]
+                         + [("melitz", "lognormal"), ("hmy", "lognormal")])
+def test_every_output_has_a_defining_step(name, dist):
+    d = ms.model(name, dist=dist).derive()
+    for output in d.outputs:
+        step = d.step_of(output)
+        assert step in d.names, (output, step)
+    with pytest.raises(ms.UnknownNameError):
+        d.step_of("no_such_output")
+
+
+def test_a_derivation_is_immutable_once_built():
+    d = ms.model("melitz").derive()
+    assert d.frozen
+    with pytest.raises(TypeError, match="immutable"):
+        d.outputs["phi_star"] = 0
+    with pytest.raises(TypeError, match="immutable"):
+        d.closed_forms.update({})
+    with pytest.raises(TypeError, match="immutable"):
+        d.title = "changed"
+    with pytest.raises(TypeError, match="immutable"):
+        d.add("extra", d["zcp"], "a step after the end")
