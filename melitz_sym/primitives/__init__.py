@@ -3,7 +3,9 @@ r"""Model primitives: small declarations that a derivation method turns into a m
 A model of the Melitz family is a :class:`Declaration` of
 
 * **demand**: :class:`CES` preferences over varieties (elasticity
-  :math:`\sigma`), or :class:`Isoelastic` demand for one homogeneous good;
+  :math:`\sigma`), :class:`LinearQuadratic` (quasi-linear quadratic utility:
+  linear demand with a choke price, Melitz-Ottaviano 2008), or :class:`Isoelastic`
+  demand for one homogeneous good;
 * **conduct**: :class:`MonopolisticCompetition` or :class:`Cournot` among the
   firms selling in a market;
 * **firms**: :class:`Heterogeneous` (productivity drawn from a
@@ -26,7 +28,7 @@ The declarations hold no mathematics of their own beyond their parameters;
 
 from .conduct import Conduct, Cournot, MonopolisticCompetition
 from .declaration import Declaration
-from .demand import CES, Demand, Isoelastic
+from .demand import CES, Demand, Isoelastic, LinearQuadratic
 from .entry import Entry, FixedEntrants, FreeEntry
 from .firms import Firms, Heterogeneous, Representative
 from .geography import Asymmetric, Closed, Geography, Symmetric
@@ -50,6 +52,7 @@ __all__ = [
     "Geography",
     "Heterogeneous",
     "Isoelastic",
+    "LinearQuadratic",
     "Mode",
     "MonopolisticCompetition",
     "Representative",
