@@ -9,7 +9,8 @@ A model of the Melitz family is a :class:`Declaration` of
 * **conduct**: :class:`MonopolisticCompetition` or :class:`Cournot` among the
   firms selling in a market;
 * **firms**: :class:`Heterogeneous` (productivity drawn from a
-  :class:`~melitz_sym.distributions.Distribution`) or :class:`Representative`;
+  :class:`~melitz_sym.distributions.Distribution`), :class:`HeterogeneousCost`
+  (unit labour cost drawn from a distribution of cost) or :class:`Representative`;
   marginal cost :math:`w/\varphi` in labour;
 * **a fixed cost per market served**, :class:`FixedCost`, paid in origin or in
   destination labour;
@@ -30,7 +31,7 @@ from .conduct import Conduct, Cournot, MonopolisticCompetition
 from .declaration import Declaration
 from .demand import CES, Demand, Isoelastic, LinearQuadratic
 from .entry import Entry, FixedEntrants, FreeEntry
-from .firms import Firms, Heterogeneous, Representative
+from .firms import Firms, Heterogeneous, HeterogeneousCost, Representative
 from .geography import Asymmetric, Closed, Geography, Symmetric
 from .modes import FDI, Export, FixedCost, Mode
 
@@ -51,6 +52,7 @@ __all__ = [
     "FreeEntry",
     "Geography",
     "Heterogeneous",
+    "HeterogeneousCost",
     "Isoelastic",
     "LinearQuadratic",
     "Mode",

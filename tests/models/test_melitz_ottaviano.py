@@ -15,8 +15,9 @@ from __future__ import annotations
 import sympy as sp
 
 from melitz_sym.derivation import Derivation
+from melitz_sym.distributions import ParetoCost, TruncatedPareto, partial_moment
 from melitz_sym.models.linear import derive_linear_demand, derive_linear_firm
-from melitz_sym.primitives import LinearQuadratic
+from melitz_sym.primitives import Declaration, HeterogeneousCost, LinearQuadratic
 from melitz_sym.symbols import sym
 
 alpha, gamma, eta, L, tau = (sym(x) for x in ("alpha", "gamma", "eta", "L", "tau"))
@@ -68,3 +69,21 @@ def test_utility_is_the_declared_primitive():
     # MO (2008) eq. (1)
     assert sp.expand(U - (q0 + alpha * total - gamma / 2 * squares - eta / 2 * total**2)) == 0
     assert LinearQuadratic.parameters == ("alpha", "gamma", "eta")
+
+
+# ----- heterogeneous unit costs -------------------------------------------------------
+def test_pareto_cost_partial_moments_are_derived_from_the_declared_cdf():
+    x, k, c_M = sp.Symbol("x", positive=True), sym("k"), sym("c_M")
+    dist = ParetoCost()
+    assert dist.support == (0, c_M)
+    # MO (2008) section 3.2: G(c) = (c/c_M)^k; G_a(x) = int_0^x c^a dG = k x^(k+a)/((k+a) c_M^k)
+    for a in range(3):
+        assert _zero(partial_moment(dist, x, a) - k * x ** (k + a) / ((k + a) * c_M**k))
+
+
+def test_with_distribution_keeps_cost_heterogeneity():
+    decl = Declaration("mo", demand=LinearQuadratic(), firms=HeterogeneousCost(ParetoCost()),
+                       fixed_cost=None)
+    other = decl.with_distribution(TruncatedPareto())
+    assert isinstance(other.firms, HeterogeneousCost) and isinstance(other.dist, TruncatedPareto)
+    assert "no fixed production cost" in decl.describe()
