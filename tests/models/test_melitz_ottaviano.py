@@ -12,12 +12,27 @@ these tests compare.
 
 from __future__ import annotations
 
+import mpmath
+import numpy as np
+import pytest
 import sympy as sp
 
+import melitz_sym as ms
 from melitz_sym.derivation import Derivation
 from melitz_sym.distributions import ParetoCost, TruncatedPareto, partial_moment
+from melitz_sym.models import melitz_ottaviano as mo_stage
+from melitz_sym.models import method
 from melitz_sym.models.linear import derive_linear_demand, derive_linear_firm
-from melitz_sym.primitives import Declaration, HeterogeneousCost, LinearQuadratic
+from melitz_sym.primitives import (
+    Asymmetric,
+    Declaration,
+    Export,
+    FreeEntry,
+    Heterogeneous,
+    HeterogeneousCost,
+    LinearQuadratic,
+    Symmetric,
+)
 from melitz_sym.symbols import sym
 
 alpha, gamma, eta, L, tau = (sym(x) for x in ("alpha", "gamma", "eta", "L", "tau"))
@@ -87,3 +102,157 @@ def test_with_distribution_keeps_cost_heterogeneity():
     other = decl.with_distribution(TruncatedPareto())
     assert isinstance(other.firms, HeterogeneousCost) and isinstance(other.dist, TruncatedPareto)
     assert "no fixed production cost" in decl.describe()
+
+
+# ----- the model: derived forms against the paper's closed forms ------------------------
+k, c_M, f_e, n = sym("k"), sym("c_M"), sym("f_e"), sym("n")
+c_D = sym("c_D")
+
+
+def _paper_c_D(open_economy: bool) -> sp.Expr:
+    """MO (2008) eq. (9) (closed) and section 5 (n + 1 symmetric countries)."""
+    access = 1 + n * tau ** (-k) if open_economy else 1
+    return (2 * (k + 1) * (k + 2) * gamma * c_M**k * f_e / (L * access)) ** (1 / (k + 2))
+
+
+def _paper_in_c_D(open_economy: bool) -> dict:
+    """MO (2008): eq. (10) for N; p. 300 for p_bar, c_bar and the average markup; the Pareto
+    form of welfare (eq. (5) with eq. (10)); N = N_E G(c_D) (p. 300), with exporters
+    N = N_E [G(c_D) + n G(c_D/tau)] (section 5); c_X = c_D / tau."""
+    G = (c_D / c_M) ** k
+    share = G * (1 + n * tau ** (-k)) if open_economy else G
+    N_paper = 2 * (k + 1) * gamma * (alpha - c_D) / (eta * c_D)
+    out = {"N": N_paper, "N_E": N_paper / share,
+           "p_bar": (2 * k + 1) / (2 * k + 2) * c_D, "c_bar": k / (k + 1) * c_D,
+           "markup_bar": c_D / (2 * (k + 1)),
+           "W": 1 + (alpha - c_D) * (alpha - (k + 1) / (k + 2) * c_D) / (2 * eta)}
+    if open_economy:
+        out["c_X"] = c_D / tau
+    return out
+
+
+@pytest.fixture(scope="module")
+def closed_mo():
+    return ms.model(Declaration("mo-closed", demand=LinearQuadratic(),
+                                firms=HeterogeneousCost(ParetoCost()), fixed_cost=None))
+
+
+@pytest.fixture(scope="module")
+def mo():
+    return ms.model("melitz-ottaviano")
+
+
+def _num(expr: sp.Expr, point: dict) -> mpmath.mpf:
+    """``expr`` at ``point`` by mpmath at 50 digits (exact rational powers in sympy are slow)."""
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    with mpmath.workdps(50):
+        args = [v if isinstance(v, mpmath.mpf) else mpmath.mpf(v.p) / v.q
+                for v in (point[s] for s in syms)]
+        return sp.lambdify(syms, expr, "mpmath")(*args)
+
+
+def _points(d, count: int, seed: int) -> list[dict]:
+    return [d.sampler.__class__(d.parameters, d.restrictions, mo_stage.BOX, seed + i)()
+            for i in range(count)]
+
+
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_derived_outputs_in_the_cutoff_are_the_papers(which, closed_mo, mo):
+    model = closed_mo if which == "closed" else mo
+    d = model.derive()
+    for name, paper in _paper_in_c_D(which == "open").items():
+        assert _zero(d.outputs[name] - paper), name
+
+
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_closed_forms_are_the_papers_at_random_points(which, closed_mo, mo):
+    model = closed_mo if which == "closed" else mo
+    d = model.derive()
+    cutoff = _paper_c_D(which == "open")
+    assert d.closed_form("c_D") is not None
+    for point in _points(d, 4, 7):
+        at_D = _num(cutoff, point)
+        assert abs(_num(d.closed_form("c_D"), point) / at_D - 1) < 1e-30
+        for name, paper in _paper_in_c_D(which == "open").items():
+            want = _num(paper, {**point, c_D: at_D})
+            assert abs(_num(d.closed_form(name), point) / want - 1) < 1e-28, (name, point)
+
+
+def test_welfare_is_the_papers_eq_5(closed_mo):
+    # MO (2008) eq. (5): U = 1 + (alpha - p_bar)^2 / (2 (eta + gamma/N)) + N sigma_p^2/(2 gamma),
+    # sigma_p^2 the variance of prices; with Pareto costs on [0, c_D] prices (c_D + c)/2 have
+    # variance c_D^2 (k/(k+2) - k^2/(k+1)^2)/4.
+    d = closed_mo.derive()
+    var_p = c_D**2 * (k / (k + 2) - k**2 / (k + 1) ** 2) / 4
+    N_, p_ = d.outputs["N"], d.outputs["p_bar"]
+    eq5 = 1 + (alpha - p_) ** 2 / (2 * (eta + gamma / N_)) + N_ * var_p / (2 * gamma)
+    assert _zero(d.outputs["W"] - eq5)
+
+
+def test_open_economy_with_no_partners_is_the_closed_economy(closed_mo, mo):
+    closed, open_ = closed_mo.derive(), mo.derive()
+    for point in _points(open_, 3, 11):
+        at = {**point, n: mpmath.mpf(0)}
+        for name in ("c_D", "N", "N_E", "p_bar", "c_bar", "markup_bar", "W"):
+            got, want = _num(open_.closed_form(name), at), _num(closed.closed_form(name), at)
+            assert abs(got / want - 1) < 1e-30, name
+        assert abs(_num(open_.closed_form("gains"), at) - 1) < 1e-30
+
+
+def test_every_step_checks(mo):
+    how = mo.derive().check()
+    assert set(how.values()) <= {"declared", "symbolic", "numeric"}
+    assert how["cutoff_solution"] == "symbolic" and how["cutoff_equation"] == "symbolic"
+
+
+def test_registered_model_contract(mo):
+    assert "melitz-ottaviano" in ms.models()
+    assert set(mo.parameters) == {"alpha", "gamma", "eta", "c_M", "k", "f_e", "L", "tau", "n"}
+    assert set(mo.outputs) >= {"c_D", "c_X", "N", "N_E", "p_bar", "c_bar", "markup_bar", "W",
+                               "gains"}
+    d = mo.derive()
+    for name in mo.outputs:
+        assert d.step_of(name) in d.steps
+
+
+# ----- restrictions and refusals ------------------------------------------------------------
+BASE = dict(alpha=10, gamma=1, eta=1, c_M=1, k=2, f_e=0.01, L=100, tau=1.5, n=2)
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(f_e=1, L=1), "upper end of the cost support"),  # c_D = 24^(1/4) > c_M
+    (dict(alpha=0.1), "demand intercept alpha"),  # c_D = 0.19 > alpha
+    (dict(tau=0.5), "iceberg"),
+    (dict(eta=-1), "eta is positive"),
+])
+def test_inadmissible_parameters_name_the_restriction(change, words, mo):
+    params = {**BASE, **change}
+    with pytest.raises(ms.AdmissibilityError, match=words):
+        mo.solve(**params)
+    with pytest.raises(ms.AdmissibilityError, match=words):
+        mo.reference(dps=30, **params)
+    out = mo.solve(errors="nan", **{**params, "L": np.array([params["L"], 100.0])}) \
+        if "L" not in change else mo.solve(errors="nan", **params)
+    assert np.isnan(out["c_D"]).any()
+
+
+@pytest.mark.parametrize("decl, primitive, words", [
+    (Declaration("x", demand=LinearQuadratic(), firms=Heterogeneous(ParetoCost()),
+                 fixed_cost=None), "firms", "HeterogeneousCost"),
+    (Declaration("x", demand=LinearQuadratic(), firms=HeterogeneousCost(ParetoCost())),
+     "fixed cost", "fixed_cost=None"),
+    (Declaration("x", demand=LinearQuadratic(), firms=HeterogeneousCost(ParetoCost()),
+                 fixed_cost=None, geography=Symmetric(), modes=(Export(),)),
+     "export mode", "Export(fixed=None)"),
+    (Declaration("x", demand=LinearQuadratic(), firms=HeterogeneousCost(ParetoCost()),
+                 fixed_cost=None, geography=Asymmetric(), modes=(Export(fixed=None),)),
+     "geography", "asymmetric"),
+    (Declaration("x", demand=LinearQuadratic(), firms=HeterogeneousCost(ParetoCost()),
+                 fixed_cost=None, entry=FreeEntry(sunk=False)), "entry", "sunk"),
+    (Declaration("x", firms=HeterogeneousCost(ParetoCost())), "firms", "linear demand"),
+    (Declaration("x", fixed_cost=None), "fixed cost", "linear demand"),
+])
+def test_unsupported_linear_demand_combinations_are_refused(decl, primitive, words):
+    with pytest.raises(ms.DeclarationError) as err:
+        method.plan(decl)
+    assert f"{primitive}:" in str(err.value) and words in str(err.value)
