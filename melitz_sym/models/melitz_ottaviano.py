@@ -221,6 +221,21 @@ def derive(decl: Declaration) -> Derivation:
     return d
 
 
+def _gather(e: sp.Expr) -> sp.Expr:
+    """``e`` with the positive factors of every product combined into one product of powers
+    (:func:`~melitz_sym.simplify.tidy`), the other factors (differences such as
+    ``alpha - c_D``) and the terms of sums left as they are, recursively."""
+    if e.is_Add:
+        return sp.Add(*[_gather(a) for a in e.args])
+    if e.is_Mul:
+        positive = [a for a in e.args if a.is_positive]
+        rest = [_gather(a) for a in e.args if not a.is_positive]
+        return tidy(sp.Mul(*positive)) * sp.Mul(*rest)
+    if e.is_Pow and not e.base.is_positive:
+        return sp.Pow(_gather(e.base), e.exp)
+    return e
+
+
 def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Expr,
                 open_economy: bool, cutoffs: dict) -> None:
     """Insert the partial moments sympy integrated from the declared density; solve the
@@ -257,8 +272,9 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
           "the cutoff equation is a power law in c_D: solved in closed form",
           ["cutoff_equation"] + [f"partial_moment_{a}" for a in range(len(PARTIAL))],
           ref=f"{REF_MO} eq. (9)", obligation=[d.cutoff_residual.subs(c_D, cutoff)])
-    # the outputs keep their form in c_D, with c_D's closed form inserted (computed once)
-    closed = {k: v.subs(c_D, cutoff) for k, v in d.outputs.items()}
+    # the outputs keep their form in c_D, with c_D's closed form inserted and the powers of
+    # each product of positive factors combined
+    closed = {k: _gather(v.subs(c_D, cutoff)) for k, v in d.outputs.items()}
     if open_economy:
         closed["gains"] = closed["W"] / closed["W"].subs(n, 0)
         d.outputs["gains"] = d.outputs["W"] / closed["W"].subs(n, 0)
@@ -266,11 +282,15 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
               "welfare over autarky welfare (n = 0) with the same parameters",
               ["welfare", "cutoff_solution"])
     d.closed_forms = closed
+    # The cutoff falls with trade (n, tau^-k): conditions on the autarky cutoff hold at every
+    # n, and the autarky equilibrium that gains compare with is interior too.
+    bound, which = ((cutoff.subs(n, 0), "the autarky cost cutoff c_D(n = 0), and so c_D,")
+                    if open_economy else (cutoff, "the cost cutoff c_D"))
     upper = dist.support[1]
     if upper != sp.oo:
         d.restrictions.append(Restriction(
-            cutoff < upper, "selection: the cost cutoff c_D lies below the upper end of the "
-            "cost support (not every entrant produces)"))
+            bound < upper, f"selection: {which} lies below the upper end of the cost support "
+            "(not every entrant produces)"))
     d.restrictions.append(Restriction(
-        cutoff < alpha, "the cost cutoff c_D lies below the demand intercept alpha "
-        "(a positive number of sellers)"))
+        bound < alpha, f"{which} lies below the demand intercept alpha (a positive number of "
+        "sellers)"))

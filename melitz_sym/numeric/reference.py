@@ -42,6 +42,7 @@ from ..distributions import Distribution
 from ..errors import AdmissibilityError
 from ..symbols import sym
 from ..tails import S, V
+from . import cost_reference
 from .precise import to_mpf
 
 _MODULES = ["mpmath"]
@@ -400,8 +401,12 @@ def _krugman(d: Derivation, values: dict) -> dict:
 
 def reference(model, params: Mapping[str, object], dps: int = 50,
               outputs: list[str] | None = None) -> dict:
-    """Dispatch: :func:`reference_melitz` for models with a cutoff, else Krugman."""
+    """Dispatch on what the derivation provides: a cutoff equation in partial moments of
+    a cost distribution (:func:`.cost_reference.reference_cost`), a cutoff equation in
+    tails of a productivity distribution (:func:`reference_melitz`), else Krugman."""
     d = model.derive()
+    if cost_reference.uses_partial_moments(d):
+        return cost_reference.reference_cost(d, model.dist, params, dps, outputs)
     if d.cutoff is not None:
         return reference_melitz(d, model.dist, params, dps, outputs)
     if model.name == "krugman":

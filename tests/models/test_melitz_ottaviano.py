@@ -12,17 +12,20 @@ these tests compare.
 
 from __future__ import annotations
 
+import random
+
 import mpmath
 import numpy as np
 import pytest
 import sympy as sp
 
 import melitz_sym as ms
-from melitz_sym.derivation import Derivation
+from melitz_sym.derivation import Derivation, random_point
 from melitz_sym.distributions import ParetoCost, TruncatedPareto, partial_moment
 from melitz_sym.models import melitz_ottaviano as mo_stage
 from melitz_sym.models import method
 from melitz_sym.models.linear import derive_linear_demand, derive_linear_firm
+from melitz_sym.numeric import cost_reference
 from melitz_sym.primitives import (
     Asymmetric,
     Declaration,
@@ -152,8 +155,8 @@ def _num(expr: sp.Expr, point: dict) -> mpmath.mpf:
 
 
 def _points(d, count: int, seed: int) -> list[dict]:
-    return [d.sampler.__class__(d.parameters, d.restrictions, mo_stage.BOX, seed + i)()
-            for i in range(count)]
+    rng = random.Random(seed)
+    return [random_point(d.parameters, d.restrictions, mo_stage.BOX, rng) for _ in range(count)]
 
 
 @pytest.mark.parametrize("which", ["closed", "open"])
@@ -256,3 +259,55 @@ def test_unsupported_linear_demand_combinations_are_refused(decl, primitive, wor
     with pytest.raises(ms.DeclarationError) as err:
         method.plan(decl)
     assert f"{primitive}:" in str(err.value) and words in str(err.value)
+
+
+# ----- numbers: fast path against the independent reference -----------------------------
+def test_reference_solves_the_papers_cutoff(mo):
+    # the reference integrates the declared cost density and finds c_D as a root; MO (2008)
+    # eq. (9) and section 5 give it in closed form
+    point = dict(alpha="7.5", gamma="0.8", eta="1.3", c_M="1.2", k="3.1", f_e="0.02",
+                 L="250", tau="1.7", n="3")
+    ref = mo.reference(dps=40, **point)
+    exact = {sym(k_): sp.Rational(v) for k_, v in point.items()}
+    want = _num(_paper_c_D(True), exact)
+    assert abs(ref["c_D"] / want - 1) < mpmath.mpf(10) ** -35
+    for name, paper in _paper_in_c_D(True).items():
+        got = _num(paper, {**exact, c_D: want})
+        assert abs(ref[name] / got - 1) < mpmath.mpf(10) ** -33, name
+
+
+def test_solve_agrees_with_reference_at_random_admissible_points(mo):
+    d = mo.derive()
+    rng = random.Random(17)
+    points = [random_point(d.parameters, d.restrictions, mo_stage.BOX, rng) for _ in range(10)]
+    params = {p.name: np.array([float(pt[p]) for pt in points]) for p in d.parameters}
+    fast = mo.solve(**params)
+    worst = 0.0
+    for i in range(len(points)):
+        ref = mo.reference(dps=30, **{k_: float(v[i]) for k_, v in params.items()})
+        assert set(ref) == set(fast)
+        for name, value in ref.items():
+            worst = max(worst, float(abs(mpmath.mpf(float(fast[name][i])) / value - 1)))
+    assert worst <= 2e-15
+
+
+def test_solve_broadcasts_and_corners_are_nan_with_errors_nan(mo):
+    L_grid = np.array([[0.1], [100.0], [1000.0]])
+    n_grid = np.array([0.0, 1.0, 5.0, 10.0])
+    out = mo.solve(errors="nan", **{**BASE, "L": L_grid, "n": n_grid})
+    assert out["c_D"].shape == (3, 4)
+    assert np.isnan(out["c_D"][0]).all()  # c_D(n = 0) = 2.4^(1/4) > c_M at L = 0.1: refused
+    assert np.isfinite(out["c_D"][1:]).all()
+    # the cutoff, the average markup and price fall with L and n; welfare rises (MO 2008)
+    for name, sign in (("c_D", -1), ("markup_bar", -1), ("p_bar", -1), ("W", 1)):
+        v = out[name][1:]
+        assert (sign * np.diff(v, axis=0) > 0).all() and (sign * np.diff(v, axis=1) > 0).all()
+
+
+def test_the_reference_refuses_corners_on_its_own(mo):
+    d = mo.derive()
+    params = {**BASE, "f_e": 1, "L": 1}  # c_D = 24^(1/4) > c_M = 1
+    with pytest.raises(ms.AdmissibilityError, match="upper end of the cost support"):
+        cost_reference.reference_cost(d, mo.dist, params, 30)
+    with pytest.raises(ms.AdmissibilityError, match="demand intercept alpha"):
+        cost_reference.reference_cost(d, mo.dist, {**BASE, "alpha": 0.1}, 30)
