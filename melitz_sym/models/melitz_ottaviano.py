@@ -236,6 +236,26 @@ def _gather(e: sp.Expr) -> sp.Expr:
     return e
 
 
+def _interior_without_closed_form(d: Derivation, dist: Distribution,
+                                  open_economy: bool) -> None:
+    """Restrictions that keep the cutoff interior, from the cutoff equation alone: expected
+    profit increases with c_D, so c_D < c' exactly when expected profit at c_D = c' exceeds
+    f_e (at n = 0 for n + 1 countries: the cutoff falls with trade)."""
+    c_D, n, alpha = sym("c_D"), sym("n"), sym("alpha")
+    excess = -d.cutoff_residual.subs(n, 0) if open_economy else -d.cutoff_residual
+    which = ("the autarky cost cutoff c_D(n = 0), and so c_D," if open_economy
+             else "the cost cutoff c_D")
+    upper = dist.support[1]
+    if upper != sp.oo:
+        d.restrictions.append(Restriction(
+            excess.subs(c_D, upper) > 0, f"selection: {which} lies below the upper end of the "
+            "cost support (not every entrant produces): expected profit there exceeds f_e"))
+    d.restrictions.append(Restriction(
+        excess.subs(c_D, alpha) > 0, f"{which} lies below the demand intercept alpha (a "
+        "positive number of sellers): expected profit at c_D = alpha exceeds f_e",
+        when=None if upper == sp.oo else alpha < upper))
+
+
 def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Expr,
                 open_economy: bool, cutoffs: dict) -> None:
     """Insert the partial moments sympy integrated from the declared density; solve the
@@ -261,10 +281,12 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
     d.outputs = {k: concrete(v) for k, v in outputs.items()}
     if open_economy:
         d.outputs["c_X"] = cutoffs[sym("c_X")]
-    d.cutoff_residual = concrete(residual)
+    # f_e minus expected profit: decreasing in c_D, as the fast path's Newton expects
+    d.cutoff_residual = concrete(-residual)
     cutoff = solve_power_law(d.cutoff_residual, c_D)
     if cutoff is None:
         d.defines["c_D"] = "cutoff_equation"
+        _interior_without_closed_form(d, dist, open_economy)
         return
     cutoff = tidy(cutoff)
     d.defines["c_D"] = "cutoff_solution"
