@@ -35,7 +35,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..admissibility import Restriction
-from ..derivation import Concretizer, Derivation, Sampler
+from ..derivation import Concretizer, Derivation, Sampler, TimeLimitExceeded, time_limit
 from ..distributions import Distribution, partial_moment
 from ..primitives import Declaration
 from ..simplify import tidy
@@ -49,6 +49,8 @@ BOX = {"alpha": (2, 20), "gamma": (0.2, 5), "eta": (0.2, 5), "c_M": (0.5, 2), "k
        "c_D": (0.05, 0.5), "c_X": (0.01, 0.5), "c": (0.01, 0.5), "x": (0.05, 0.5),
        "N_E": (1, 100)}
 REF_OPEN = f"{REF_MO}, section 5 (open economy, symmetric countries)"
+#: Seconds that tidying one output may take before its plain form is kept.
+TIDY_SECONDS = 15
 
 
 def restrictions(dist: Distribution, open_economy: bool) -> list[Restriction]:
@@ -254,6 +256,13 @@ def _interior_without_closed_form(d: Derivation, dist: Distribution,
         excess.subs(c_D, alpha) > 0, f"{which} lies below the demand intercept alpha (a "
         "positive number of sellers): expected profit at c_D = alpha exceeds f_e",
         when=None if upper == sp.oo else alpha < upper))
+    lower = dist.support[0]
+    if open_economy and lower != 0:  # the partial moments hold above the lower end only
+        tau = sym("tau")
+        d.restrictions.append(Restriction(
+            (-d.cutoff_residual).subs(c_D, tau * lower) < 0, "exporters: the export cutoff "
+            "c_X = c_D/tau lies above the lower end of the cost support: expected profit at "
+            "c_D = tau times that end is below f_e", when=n > 0))
 
 
 def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.Expr,
@@ -276,7 +285,12 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
         own) with the partial moments inserted."""
         if isinstance(e, tuple):
             return sp.Add(*[concrete(part) for part in e])
-        return tidy(d.concretize(e.xreplace(cutoffs)))
+        e = d.concretize(e.xreplace(cutoffs))
+        try:  # tidying is exact but can be slow for a long sum: the plain form is kept then
+            with time_limit(TIDY_SECONDS):
+                return tidy(e)
+        except TimeLimitExceeded:
+            return e
 
     d.outputs = {k: concrete(v) for k, v in outputs.items()}
     if open_economy:
@@ -287,6 +301,14 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
     if cutoff is None:
         d.defines["c_D"] = "cutoff_equation"
         _interior_without_closed_form(d, dist, open_economy)
+        if open_economy:  # gains need the autarky cutoff, a second root (phi_star_A: the
+            # numeric layer's symbol for the root of the cutoff equation at n = 0)
+            d.outputs["gains"] = d.outputs["W"] / d.outputs["W"].subs(
+                {c_D: sym("phi_star_A"), n: 0})
+            d.add("gains", sp.Eq(sym("gains"), d.outputs["gains"], evaluate=False),
+                  "welfare over autarky welfare (n = 0) with the same parameters, where "
+                  "phi_star_A is the root of the cutoff equation at n = 0 (the autarky cost "
+                  "cutoff)", ["welfare", "cutoff_equation"])
         return
     cutoff = tidy(cutoff)
     d.defines["c_D"] = "cutoff_solution"

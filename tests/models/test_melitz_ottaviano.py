@@ -344,3 +344,23 @@ def test_interior_restrictions_without_closed_form(truncated):
         truncated.solve(**params)
     with pytest.raises(ms.AdmissibilityError, match="demand intercept alpha"):
         truncated.solve(**{**params, "alpha": 0.051, "L": 100, "f_e": 0.01})
+
+
+def test_symmetric_countries_without_closed_form_solve_numerically_with_gains():
+    model = ms.model(Declaration("mo-truncated-open", demand=LinearQuadratic(),
+                                 firms=HeterogeneousCost(TruncatedPareto()), fixed_cost=None,
+                                 geography=Symmetric(), modes=(Export(fixed=None),)))
+    d = model.derive()
+    assert d.closed_form("c_D") is None and "gains" in model.outputs
+    box = {**mo_stage.BOX, "b": (0.01, 0.2), "b_H": (0.5, 2), "k": (0.5, 6)}
+    rng = random.Random(5)
+    points = [random_point(d.parameters, d.restrictions, box, rng) for _ in range(3)]
+    params = {p.name: np.array([float(pt[p]) for pt in points]) for p in d.parameters}
+    fast = model.solve(**params)
+    worst = 0.0
+    for i in range(len(points)):
+        ref = model.reference(dps=30, **{k_: float(v[i]) for k_, v in params.items()})
+        assert set(ref) == set(fast)
+        for name, value in ref.items():
+            worst = max(worst, float(abs(mpmath.mpf(float(fast[name][i])) / value - 1)))
+    assert worst <= 1e-11  # measured 1.0e-13 (N_E) at one point
