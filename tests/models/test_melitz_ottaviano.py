@@ -364,3 +364,25 @@ def test_symmetric_countries_without_closed_form_solve_numerically_with_gains():
         for name, value in ref.items():
             worst = max(worst, float(abs(mpmath.mpf(float(fast[name][i])) / value - 1)))
     assert worst <= 1e-11  # measured 1.0e-13 (N_E) at one point
+
+
+# ----- the seed's pro-competitive claims ---------------------------------------------------
+def test_pro_competitive_claims_hold(mo):
+    from melitz_sym.claims import check_claims
+
+    results = {r.name: r for r in check_claims(mo)}
+    assert set(results) == {"markup_falls_with_L", "markup_falls_with_trade",
+                            "cutoff_falls_with_L", "price_falls_with_L",
+                            "welfare_rises_with_L", "welfare_rises_with_trade"}
+    for name, r in results.items():
+        assert r.holds is True, (name, r.detail)
+    # proved, not sampled: the closed form's derivative has a sign under the restrictions
+    assert results["markup_falls_with_L"].method == "symbolic"
+    assert results["cutoff_falls_with_L"].method == "symbolic"
+
+
+def test_a_false_claim_is_refuted(mo):
+    from melitz_sym.claims import claim
+
+    r = claim(mo, "d markup_bar/d L > 0")
+    assert r.holds is False
