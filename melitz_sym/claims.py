@@ -130,6 +130,7 @@ class Claim:
 SEED = "Epifani (2002), the seed document"
 MELITZ = "Melitz (2003)"
 ACR = "Arkolakis, Costinot and Rodriguez-Clare (2012)"
+MO = "Melitz and Ottaviano (2008)"
 #: the gains formula of ACR with the trade elasticity computed at the point
 ACR_TEXT = "gains = lam^(1/elasticity((1 - lam)/(n*lam), tau))"
 
@@ -181,6 +182,23 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
         Claim("acr_pareto", "gains = lam^(-1/k)",
               "under Pareto the gains are lam^(-1/k)", f"{ACR}; Melitz and Redding (2015)",
               dists=("pareto",)),
+    ),
+    "melitz-ottaviano": (
+        Claim("markup_falls_with_L", "d markup_bar/d L < 0",
+              "the average markup falls with market size (pro-competitive effect)",
+              f"{MO}, Sec. 3.3; {SEED}"),
+        Claim("markup_falls_with_trade", "d markup_bar/d tau > 0 and d markup_bar/d n < 0",
+              "the average markup falls with trade liberalisation (lower tau, more partners)",
+              f"{MO}, Sec. 5"),
+        Claim("cutoff_falls_with_L", "d c_D/d L < 0 and d c_bar/d L < 0",
+              "the cost cutoff and average cost fall with market size: average productivity "
+              "rises (selection)", f"{MO}, Sec. 3.3"),
+        Claim("price_falls_with_L", "d p_bar/d L < 0",
+              "the average price falls with market size", f"{MO}, Sec. 3.3"),
+        Claim("welfare_rises_with_L", "d W/d L > 0",
+              "welfare per consumer rises with market size", f"{MO}, Sec. 3.3"),
+        Claim("welfare_rises_with_trade", "gains > 1 and d W/d tau < 0",
+              "welfare rises with opening and as trade costs fall", f"{MO}, Sec. 5"),
     ),
 }
 

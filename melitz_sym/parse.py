@@ -14,8 +14,8 @@ Two input syntaxes are recognised:
   ``d Y/d X`` and ``elasticity(Y, X)`` (:math:`X\,\partial_X Y / Y`).
 
 Names are resolved through the symbol registry (:mod:`melitz_sym.symbols`):
-its LaTeX forms, canonical ASCII names and aliases (``\theta`` and ``\gamma``
-both mean the Pareto shape ``k``); ``\rho`` is :math:`(\sigma - 1)/\sigma`.
+its LaTeX forms, canonical ASCII names and aliases (``\theta`` means the Pareto
+shape ``k``; ``\gamma`` is Melitz-Ottaviano's ``gamma``); ``\rho`` is :math:`(\sigma - 1)/\sigma`.
 An output name with subscript ``A`` (``W_A``) means the output in autarky,
 ``n = 0``.  A name followed by parentheses is a function application when the
 name is a function of productivity (``j``, ``k``, ``G``, ``g``, ``S``, ``V``,

@@ -56,7 +56,7 @@ _QUANTITIES = [
     # --- parameters -------------------------------------------------------
     Quantity("sigma", r"\sigma", "elasticity of substitution between varieties", "sigma > 1"),
     Quantity("k", r"k", "shape of the productivity distribution (Pareto tail index)",
-             "k > sigma - 1 (Pareto)", ("theta", "gamma", "a")),
+             "k > sigma - 1 (Pareto)", ("theta", "a")),
     Quantity("b", r"b", "scale / lower bound of productivity", "b > 0", ("phi_min",)),
     Quantity("b_H", r"b_H", "upper bound of productivity (truncated Pareto)", "b_H > b"),
     Quantity("mu", r"\mu", "mean of log productivity (log-normal)", "real",
@@ -74,6 +74,16 @@ _QUANTITIES = [
              assumptions={"nonnegative": True}),
     Quantity("L", r"L", "labour endowment (market size)", "L > 0"),
     Quantity("phi", r"\varphi", "firm productivity", "phi > 0"),
+    # linear demand with heterogeneous unit costs (Melitz-Ottaviano 2008)
+    Quantity("alpha", r"\alpha", "demand intercept: marginal utility of the first unit of the "
+             "differentiated goods (linear demand); Chaney (2008): share of income spent on "
+             "varieties", "alpha > 0"),
+    Quantity("gamma", r"\gamma", "product differentiation: the weight of the sum of squared "
+             "quantities in the quadratic utility", "gamma > 0"),
+    Quantity("eta", r"\eta", "substitution between the differentiated goods and the numeraire "
+             "(weight of the squared total quantity)", "eta > 0"),
+    Quantity("c_M", r"c_M", "upper bound of unit labour cost (Pareto in cost)", "c_M > 0"),
+    Quantity("c", r"c", "unit labour cost of a firm", "c > 0"),
     # --- outputs ----------------------------------------------------------
     Quantity("phi_star", r"\varphi^*", "zero-profit productivity cutoff", kind=_O),
     Quantity("phi_star_A", r"\varphi^*_A", "cutoff in autarky (n = 0)", kind=_I),
@@ -108,6 +118,20 @@ _QUANTITIES = [
     Quantity("eps", r"\varepsilon",
              "partial trade elasticity d ln(X_ij/X_jj)/d ln tau at the equilibrium", kind=_O,
              assumptions={"negative": True}),
+    Quantity("c_D", r"c_D", "domestic cost cutoff: the cost at which demand vanishes",
+             kind=_O),
+    Quantity("c_X", r"c_X", "export cost cutoff", kind=_O),
+    Quantity("N", r"N", "number of sellers in a market (home producers and foreign exporters)",
+             kind=_O),
+    Quantity("N_E", r"N_E", "number of entrants per country", kind=_O),
+    Quantity("p_bar", r"\bar{p}", "average price of the varieties sold in a market", kind=_O),
+    Quantity("c_bar", r"\bar{c}", "average delivered cost of the sellers in a market",
+             kind=_O),
+    Quantity("markup_bar", r"\bar{\mu}", "average markup p - c of the sellers in a market",
+             kind=_O),
+    Quantity("p_max", r"p_{max}", "choke price: demand for a variety vanishes there", kind=_I),
+    Quantity("q_0", r"q_0", "consumption of the numeraire good", kind=_I),
+    Quantity("Q_c", r"Q^c", "total consumption of differentiated goods per consumer", kind=_I),
     # --- internal symbols of the derivation -------------------------------
     Quantity("Q", r"Q", "CES quantity aggregate (utility)", kind=_I),
     Quantity("A", r"A", "demand shifter R P^(sigma-1)", kind=_I),

@@ -17,3 +17,9 @@ import sympy as sp
 
 S = sp.Function("S", positive=True)
 V = sp.Function("V", positive=True)
+
+#: Partial moments of a unit-cost distribution, :math:`G_a(x) = \int^x t^a g(t)\,dt`
+#: for a = 0, 1, 2 (:math:`G_0` the cdf), undefined in the generic layer of a model with
+#: heterogeneous costs and linear demand (Melitz-Ottaviano 2008), whose profits are
+#: quadratic in cost; see :func:`melitz_sym.distributions.partial_moment`.
+PARTIAL = tuple(sp.Function(f"G_{a}", positive=True) for a in range(3))

@@ -26,7 +26,7 @@ phi_s, phi_x, phi = sym("phi_star"), sym("phi_x_star"), sym("phi")
     (r"f_x + f_e", f_x + f_e),
     (r"f_{X}", f_x),
     (r"\theta", k),
-    (r"\gamma", k),
+    (r"\gamma", sym("gamma")),  # Melitz-Ottaviano's gamma, no longer an alias of k
     (r"k", k),
     (r"\lambda", sym("lam")),
     (r"p_{in}", sym("p_in")),
@@ -50,7 +50,7 @@ phi_s, phi_x, phi = sym("phi_star"), sym("phi_x_star"), sym("phi")
     (r"\frac{\partial \varphi^*}{\partial \tau}", sp.Derivative(phi_s, tau)),
     ("phi_star**(sigma - 1)", phi_s ** (sigma - 1)),
     ("phi_star^(sigma - 1)", phi_s ** (sigma - 1)),
-    ("theta + gamma", 2 * k),
+    ("theta + gamma", k + sym("gamma")),
     ("d phi_star/d tau", sp.Derivative(phi_s, tau)),
     ("elasticity(M, tau)", tau * sp.Derivative(sym("M"), tau) / sym("M")),
     ("2.5*f", sp.Rational(5, 2) * f),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..errors import UnknownNameError
 from .base import Distribution, Substitution
+from .cost import ParetoCost, partial_moment
 from .custom import Custom
 from .degenerate import Degenerate
 from .extreme import Frechet, Weibull
@@ -36,8 +37,10 @@ __all__ = [
     "Frechet",
     "LogNormal",
     "Pareto",
+    "ParetoCost",
     "Substitution",
     "TruncatedPareto",
     "Weibull",
     "distribution",
+    "partial_moment",
 ]

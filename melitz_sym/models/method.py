@@ -25,7 +25,14 @@ CES / monopolistic  Pareto       fixed mass      asymmetric      export        c
 CES / monopolistic  distribution free, sunk cost asymmetric      export        melitz_asym
 CES / monopolistic  one firm     zero profit     symmetric       export, no f  krugman
 isoelastic/Cournot  one firm     zero profit     closed          none          cournot
+linear / monopol.   cost distr.  free, sunk cost closed          none          melitz_ottaviano
+linear / monopol.   cost distr.  free, sunk cost symmetric       export, no f  melitz_ottaviano
 ==================  ===========  ==============  ==============  ============  ============
+
+Linear demand (:class:`~melitz_sym.primitives.LinearQuadratic`) is derived with
+heterogeneous unit costs (:class:`~melitz_sym.primitives.HeterogeneousCost`) and
+no fixed production cost (``fixed_cost=None``); every other combination needs a
+fixed production cost.
 """
 
 from __future__ import annotations
@@ -45,12 +52,14 @@ from ..primitives import (
     FixedEntrants,
     FreeEntry,
     Heterogeneous,
+    HeterogeneousCost,
     Isoelastic,
+    LinearQuadratic,
     MonopolisticCompetition,
     Representative,
     Symmetric,
 )
-from . import chaney, cournot, hmy, krugman, melitz, melitz_asym
+from . import chaney, cournot, hmy, krugman, melitz, melitz_asym, melitz_ottaviano
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,15 @@ def plan(decl: Declaration) -> Plan:
 
     Only the primitives are read: nothing is derived here.
     """
+    if isinstance(decl.demand, LinearQuadratic):
+        return _plan_linear(decl)
+    if decl.fixed_cost is None:
+        raise _refuse(decl, "fixed cost", "no fixed production cost is derived with linear "
+                      "demand (LinearQuadratic()) only; declare a FixedCost()")
+    if isinstance(decl.firms, HeterogeneousCost):
+        raise _refuse(decl, "firms", "heterogeneous unit costs (HeterogeneousCost) are derived "
+                      "with linear demand (LinearQuadratic()) only; with CES demand declare "
+                      "a productivity distribution, Heterogeneous(dist)")
     if isinstance(decl.conduct, Cournot):
         return _plan_cournot(decl)
     if not isinstance(decl.conduct, MonopolisticCompetition):
@@ -131,6 +149,40 @@ def plan(decl: Declaration) -> Plan:
     if isinstance(decl.geography, (Closed, Symmetric)) and (export or not decl.modes):
         return Plan(melitz.derive, "reference_melitz")
     raise _refuse(decl, "geography", f"{type(decl.geography).__name__} is not derived")
+
+
+def _plan_linear(decl: Declaration) -> Plan:
+    """Linear demand: Melitz and Ottaviano (2008), closed or n + 1 symmetric countries."""
+    if not isinstance(decl.conduct, MonopolisticCompetition):
+        raise _refuse(decl, "conduct", "linear demand is derived with monopolistic "
+                      "competition (MonopolisticCompetition())")
+    if not isinstance(decl.firms, HeterogeneousCost):
+        raise _refuse(decl, "firms", "linear demand is derived with heterogeneous unit costs "
+                      "drawn from a cost distribution (HeterogeneousCost(dist))")
+    if decl.dist is None:
+        raise _refuse(decl, "firms", "HeterogeneousCost() needs a cost distribution")
+    if decl.fixed_cost is not None:
+        raise _refuse(decl, "fixed cost", "with linear demand the choke price selects the "
+                      "firms that produce; a fixed production cost is not derived (declare "
+                      "fixed_cost=None)")
+    if not (isinstance(decl.entry, FreeEntry) and decl.entry.sunk):
+        raise _refuse(decl, "entry", "linear demand is derived with free entry and a sunk "
+                      "cost f_e (FreeEntry())")
+    if isinstance(decl.geography, Closed) and not decl.modes:
+        return Plan(melitz_ottaviano.derive, "reference_cost")
+    if not isinstance(decl.geography, Symmetric):
+        raise _refuse(decl, "geography", "linear demand is derived for a closed economy or n + 1 "
+                      "symmetric countries (Closed() or Symmetric()); asymmetric countries "
+                      "(Melitz-Ottaviano section 4) are not derived yet")
+    export = decl.mode("export")
+    if export is None or len(decl.modes) != 1:
+        raise _refuse(decl, "modes", "linear demand with symmetric countries is derived with "
+                      "exporting as the only mode (modes=(Export(fixed=None),))")
+    if export.fixed is not None:
+        raise _refuse(decl, "export mode", "with linear demand the choke price abroad selects "
+                      "the exporters; a fixed export cost is not derived (declare "
+                      "Export(fixed=None))")
+    return Plan(melitz_ottaviano.derive, "reference_cost")
 
 
 def _plan_cournot(decl: Declaration) -> Plan:

@@ -1,11 +1,13 @@
 """The built-in models, each a :class:`~melitz_sym.primitives.Declaration`.
 
 Heterogeneous-firm declarations leave the distribution open
-(``Heterogeneous()``); :func:`melitz_sym.model` fills it in.
+(``Heterogeneous()``); :func:`melitz_sym.model` fills it in.  ``melitz-ottaviano``
+names its cost distribution (Pareto in cost, the paper's).
 """
 
 from __future__ import annotations
 
+from ..distributions import ParetoCost
 from ..primitives import (
     FDI,
     Asymmetric,
@@ -14,7 +16,9 @@ from ..primitives import (
     Export,
     FixedEntrants,
     FreeEntry,
+    HeterogeneousCost,
     Isoelastic,
+    LinearQuadratic,
     Representative,
     Symmetric,
 )
@@ -38,4 +42,9 @@ BUILT_IN: dict[str, tuple[Declaration, str]] = {
     "melitz-asym": (Declaration("melitz-asym", geography=Asymmetric(), modes=(Export(),)),
                     "Melitz (2003) with N asymmetric countries, free entry and endogenous "
                     "wages"),
+    "melitz-ottaviano": (Declaration("melitz-ottaviano", demand=LinearQuadratic(),
+                                     firms=HeterogeneousCost(ParetoCost()), fixed_cost=None,
+                                     geography=Symmetric(), modes=(Export(fixed=None),)),
+                         "Melitz-Ottaviano (2008): linear demand, heterogeneous costs, variable "
+                         "markups; n+1 symmetric countries (n = 0 is autarky)"),
 }

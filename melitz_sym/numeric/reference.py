@@ -42,6 +42,7 @@ from ..distributions import Distribution
 from ..errors import AdmissibilityError
 from ..symbols import sym
 from ..tails import S, V
+from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
 from .precise import to_mpf
 
 _MODULES = ["mpmath"]
@@ -397,4 +398,3 @@ def _krugman(d: Derivation, values: dict) -> dict:
     return {"p": price, "markup": price * b, "q": q, "l": labour, "q_per_l": q / labour,
             "M": M_val, "P": P_val, "W": 1 / P_val,
             "lam": M_val * at(d["revenue"].rhs, A=A_val, phi=b) / L}
-

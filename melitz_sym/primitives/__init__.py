@@ -3,11 +3,14 @@ r"""Model primitives: small declarations that a derivation method turns into a m
 A model of the Melitz family is a :class:`Declaration` of
 
 * **demand**: :class:`CES` preferences over varieties (elasticity
-  :math:`\sigma`), or :class:`Isoelastic` demand for one homogeneous good;
+  :math:`\sigma`), :class:`LinearQuadratic` (quasi-linear quadratic utility:
+  linear demand with a choke price, Melitz-Ottaviano 2008), or :class:`Isoelastic`
+  demand for one homogeneous good;
 * **conduct**: :class:`MonopolisticCompetition` or :class:`Cournot` among the
   firms selling in a market;
 * **firms**: :class:`Heterogeneous` (productivity drawn from a
-  :class:`~melitz_sym.distributions.Distribution`) or :class:`Representative`;
+  :class:`~melitz_sym.distributions.Distribution`), :class:`HeterogeneousCost`
+  (unit labour cost drawn from a distribution of cost) or :class:`Representative`;
   marginal cost :math:`w/\varphi` in labour;
 * **a fixed cost per market served**, :class:`FixedCost`, paid in origin or in
   destination labour;
@@ -26,9 +29,9 @@ The declarations hold no mathematics of their own beyond their parameters;
 
 from .conduct import Conduct, Cournot, MonopolisticCompetition
 from .declaration import Declaration
-from .demand import CES, Demand, Isoelastic
+from .demand import CES, Demand, Isoelastic, LinearQuadratic
 from .entry import Entry, FixedEntrants, FreeEntry
-from .firms import Firms, Heterogeneous, Representative
+from .firms import Firms, Heterogeneous, HeterogeneousCost, Representative
 from .geography import Asymmetric, Closed, Geography, Symmetric
 from .modes import FDI, Export, FixedCost, Mode
 
@@ -49,7 +52,9 @@ __all__ = [
     "FreeEntry",
     "Geography",
     "Heterogeneous",
+    "HeterogeneousCost",
     "Isoelastic",
+    "LinearQuadratic",
     "Mode",
     "MonopolisticCompetition",
     "Representative",

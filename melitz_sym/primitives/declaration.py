@@ -28,7 +28,8 @@ class Declaration:
     name : registry or user name of the model (``"melitz"``, ``"my-variant"``).
     demand, conduct, firms, entry, geography : the primitives (see
         :mod:`melitz_sym.primitives`).
-    fixed_cost : the per-period fixed cost :math:`f` of serving the domestic market.
+    fixed_cost : the per-period fixed cost :math:`f` of serving the domestic market
+        (None: no fixed production cost, as in Melitz and Ottaviano 2008).
     modes : the modes of serving each foreign market (at most one of each kind).
     title : a line for documents (default: built from the primitives).
 
@@ -46,7 +47,7 @@ class Declaration:
     demand: Demand = field(default_factory=CES)
     conduct: Conduct = field(default_factory=MonopolisticCompetition)
     firms: Firms = field(default_factory=Heterogeneous)
-    fixed_cost: FixedCost = field(default_factory=FixedCost)
+    fixed_cost: FixedCost | None = field(default_factory=FixedCost)
     entry: Entry = field(default_factory=FreeEntry)
     geography: Geography = field(default_factory=Closed)
     modes: tuple[Mode, ...] = ()
@@ -57,7 +58,7 @@ class Declaration:
                  "fixed_cost": FixedCost, "entry": Entry, "geography": Geography}
         for key, base in kinds.items():
             value = getattr(self, key)
-            if not isinstance(value, base):
+            if not isinstance(value, base) and not (key == "fixed_cost" and value is None):
                 raise DeclarationError(f"declaration {self.name!r}: {key} must be a "
                                        f"{base.__name__} primitive, got {value!r}")
         if not isinstance(self.name, str) or not self.name.strip():
@@ -72,7 +73,7 @@ class Declaration:
         if len(set(seen)) != len(seen):
             raise DeclarationError(f"declaration {self.name!r}: each mode at most once, "
                                    f"got {', '.join(seen)}")
-        for cost in [self.fixed_cost] + [m.fixed for m in modes if m.fixed is not None]:
+        for cost in [c for c in [self.fixed_cost] + [m.fixed for m in modes] if c is not None]:
             if not isinstance(cost, FixedCost) or cost.paid_in not in PAYERS:
                 raise DeclarationError(
                     f"declaration {self.name!r}: a fixed cost is paid in 'origin' or "
@@ -93,13 +94,18 @@ class Declaration:
         return next((m for m in self.modes if m.kind == kind), None)
 
     def with_distribution(self, dist: Distribution) -> Declaration:
-        """The same declaration with heterogeneous firms drawing from ``dist``."""
-        return replace(self, firms=Heterogeneous(dist))
+        """The same declaration with heterogeneous firms drawing from ``dist`` (the
+        kind of heterogeneity, productivity or cost, is kept)."""
+        firms = (replace(self.firms, dist=dist) if isinstance(self.firms, Heterogeneous)
+                 else Heterogeneous(dist))
+        return replace(self, firms=firms)
 
     def describe(self) -> list[str]:
         """The primitives in words, one line each."""
+        fixed = ("no fixed production cost" if self.fixed_cost is None
+                 else self.fixed_cost.describe("f") + " (domestic market)")
         lines = [self.demand.describe(), self.conduct.describe(), self.firms.describe(),
-                 self.fixed_cost.describe("f") + " (domestic market)", self.entry.describe(),
+                 fixed, self.entry.describe(),
                  self.geography.describe()]
         return lines + [m.describe() for m in self.modes]
 

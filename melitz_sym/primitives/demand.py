@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import sympy as sp
+
+from ..symbols import sym
+
 
 @dataclass(frozen=True)
 class Demand:
@@ -53,3 +57,32 @@ class Isoelastic(Demand):
 
     def describe(self) -> str:
         return "constant-elasticity demand Q = A p^(-sigma) for a homogeneous good"
+
+
+@dataclass(frozen=True)
+class LinearQuadratic(Demand):
+    r"""Quasi-linear quadratic utility over a numeraire and a continuum of varieties
+    (Melitz and Ottaviano 2008, after Ottaviano, Tabuchi and Thisse 2002):
+
+    .. math::
+
+        U = q_0 + \alpha \int q_i\,di - \frac{\gamma}{2}\int q_i^2\,di
+            - \frac{\eta}{2}\Big(\int q_i\,di\Big)^2,
+
+    for each of ``L`` consumers; the first-order conditions (derived in
+    :mod:`melitz_sym.models.linear`) give linear demand with a choke price.
+    """
+
+    kind: ClassVar[str] = "linear-quadratic"
+    parameters: ClassVar[tuple[str, ...]] = ("alpha", "gamma", "eta")
+
+    def utility(self, q_0: sp.Expr, total: sp.Expr, squares: sp.Expr) -> sp.Expr:
+        r"""The declared utility of one consumer: :math:`q_0 + \alpha\,total -
+        (\gamma/2)\,squares - (\eta/2)\,total^2`, with ``total`` the integral of
+        the quantities of the varieties and ``squares`` that of their squares."""
+        alpha, gamma, eta = (sym(x) for x in self.parameters)
+        return q_0 + alpha * total - gamma / 2 * squares - eta / 2 * total**2
+
+    def describe(self) -> str:
+        return ("quasi-linear quadratic utility over varieties (alpha, gamma, eta): "
+                "linear demand with a choke price")

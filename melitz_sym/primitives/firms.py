@@ -50,3 +50,18 @@ class Representative(Firms):
 
     def describe(self) -> str:
         return f"one representative firm with productivity {self.productivity}"
+
+
+@dataclass(frozen=True)
+class HeterogeneousCost(Heterogeneous):
+    r"""Entrants draw a unit labour cost :math:`c` from ``dist``, a
+    :class:`~melitz_sym.distributions.Distribution` of :math:`c` (e.g.
+    :class:`~melitz_sym.distributions.ParetoCost`, :math:`G(c) = (c/c_M)^k` on
+    :math:`[0, c_M]`, as in Melitz and Ottaviano 2008), instead of a productivity.
+    """
+
+    kind: ClassVar[str] = "heterogeneous-cost"
+
+    def describe(self) -> str:
+        name = self.dist.name if self.dist is not None else "a distribution to be chosen"
+        return f"heterogeneous unit labour cost drawn from {name}"
