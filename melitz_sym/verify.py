@@ -50,7 +50,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from .derivation import is_zero_symbolic, random_point, time_limit
-from .errors import AdmissibilityError, MelitzError
+from .errors import AdmissibilityError, MelitzError, NumericalError
 from .parse import FUNCTION_ALIASES, VARIABLES, autarky_base, parse_equation
 from .symbols import REGISTRY, sym
 
@@ -262,7 +262,7 @@ class Context:
             first = ["phi_star"] if "phi_star" in self.d.outputs else list(self.d.outputs)
             try:  # more outputs are evaluated when an equation needs them
                 outputs = self.model.evaluate(dps=DPS, outputs=first, **params)
-            except (AdmissibilityError, ValueError, ZeroDivisionError):
+            except (AdmissibilityError, NumericalError, ValueError, ZeroDivisionError):
                 continue
             variables = self._variables(rng, outputs)
             cache.append((params, outputs, variables))
@@ -385,9 +385,10 @@ def _try_numeric(ctx, lhs, rhs, points, tol):
     for point in points:
         try:
             lv, rv = value_at(ctx, lhs, point), value_at(ctx, rhs, point)
-        except (AdmissibilityError, ValueError, ZeroDivisionError, TypeError,
+        except (AdmissibilityError, NumericalError, ValueError, ZeroDivisionError, TypeError,
                 NotImplementedError) as exc:
-            if isinstance(exc, MelitzError) and not isinstance(exc, AdmissibilityError):
+            if isinstance(exc, MelitzError) and not isinstance(
+                    exc, (AdmissibilityError, NumericalError)):
                 raise
             continue
         evaluated += 1

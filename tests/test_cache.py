@@ -63,7 +63,7 @@ def test_cache_round_trip_through_disk(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def krugman():
     m = ms.model("krugman")
-    return m._builder(None)
+    return method.derive(m.declaration)
 
 
 def _damage(path, how, krugman, monkeypatch):

@@ -174,7 +174,7 @@ def test_a_non_finite_result_is_refused(monkeypatch, capsys):
         def evaluate(self, dps, **params):
             return {"phi_star": mpmath.mpf(2), "W": mpmath.mpf("nan")}
 
-    monkeypatch.setattr(importlib.import_module("melitz_sym.models"), "model",
+    monkeypatch.setattr(importlib.import_module("melitz_sym.facade"), "model",
                         lambda name, dist: Stub())
     assert main(["solve", "stub"]) == 2
     assert "no finite value of W (nan)" in _one_line_error(capsys)

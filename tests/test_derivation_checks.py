@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 
 import pytest
 import sympy as sp
@@ -58,9 +58,8 @@ def test_corrupted_step_fails_derivation_check(pareto):
     """A wrong cutoff (twice the right one) put into a derivation makes check() fail."""
     phi_s = pareto.cutoff
     wrong = pareto.cutoff_residual.subs(phi_s, 2 * pareto.closed_form("phi_star"))
-    bad = copy.copy(pareto)
-    bad.steps = {"bogus_cutoff": ms.Step("bogus_cutoff", sp.Eq(phi_s, 2 * phi_s),
-                                         "deliberately wrong", obligation=(wrong,))}
+    bad = dataclasses.replace(pareto, steps={"bogus_cutoff": ms.Step(
+        "bogus_cutoff", sp.Eq(phi_s, 2 * phi_s), "deliberately wrong", obligation=(wrong,))})
     with pytest.raises(AssertionError, match="bogus_cutoff"):
         bad.check()
     # the original derivation is untouched
