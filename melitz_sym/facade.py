@@ -125,6 +125,8 @@ class Model:
     def check(self, **params: object) -> dict[str, object]:
         """Check scalar parameters against every restriction; return them canonical."""
         values = self.canonical_params(params)
+        for name, value in values.items():  # every value read, restricted or not
+            admissibility.exact(name, value)
         admissibility.check(self.derive().restrictions, values)
         return values
 

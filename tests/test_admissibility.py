@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import melitz_sym as ms
@@ -89,7 +90,7 @@ def test_krugman_refuses_tau_below_one():
     ("abc", ms.ParseError, "cannot read 'abc' as a number"),
     ("nan", ms.ParseError, "cannot read 'nan'"),
     (float("nan"), ms.AdmissibilityError, "finite number"),
-    ("1e400", ms.AdmissibilityError, "k > sigma - 1"),  # huge, checked without exact powers
+    ("1e400", ms.AdmissibilityError, "outside the range of a double"),
 ])
 def test_unreadable_or_extreme_values_are_refused_by_name(value, error, words):
     m = ms.model("melitz", "pareto")
@@ -97,3 +98,39 @@ def test_unreadable_or_extreme_values_are_refused_by_name(value, error, words):
                   L="100")
     with pytest.raises(error, match=words.replace("(", r"\(")):
         m.check(sigma=value, **params)
+
+
+KRUGMAN = dict(sigma=3.8, b=1.0, f=1.0, tau=1.5, n=1, L=100)
+
+
+@pytest.mark.parametrize("name, value, error, words", [
+    ("b", -1, ms.AdmissibilityError, "productivity is positive [b > 0]"),  # was p < 0, W < 0
+    ("b", 0, ms.AdmissibilityError, "productivity is positive [b > 0]"),
+    ("b", float("nan"), ms.AdmissibilityError, "parameter b must be a finite number, got nan"),
+    ("b", float("inf"), ms.AdmissibilityError, "parameter b must be a finite number, got inf"),
+    ("tau", float("inf"), ms.AdmissibilityError, "parameter tau must be a finite number"),
+    ("b", 1j, ms.ParseError, "parameter b: 1j is not a real number"),
+    ("b", "abc", ms.ParseError, "parameter b: cannot read 'abc' as a number"),
+    ("b", None, ms.ParseError, "parameter b: None is not a number"),
+    ("b", True, ms.ParseError, "parameter b: True is not a number"),
+    ("L", "1e400", ms.AdmissibilityError, "outside the range of a double"),
+])
+def test_every_entry_point_refuses_the_same_values_alike(name, value, error, words):
+    """Issue 20: krugman's b was never checked (b = -1 printed a negative price, nan
+    and inf printed nan and oo), solve took tau = inf; solve, evaluate and reference
+    read every parameter the same way (admissibility.exact)."""
+    m = ms.model("krugman")
+    messages = set()
+    for method in (m.solve, m.evaluate, m.reference):
+        with pytest.raises(error, match=re.escape(words)) as info:
+            method(**{**KRUGMAN, name: value})
+        messages.add(str(info.value).replace("-1.0", "-1").replace("=0.0", "=0"))
+    assert len(messages) == 1, messages
+
+
+def test_solve_masks_nonfinite_entries_with_errors_nan():
+    m = ms.model("krugman")
+    out = m.solve(errors="nan", **{**KRUGMAN, "b": [1.0, float("nan"), float("inf")]})
+    assert np.isfinite(out["W"][0]) and np.isnan(out["W"][1:]).all()
+    with pytest.raises(ms.AdmissibilityError, match=r"parameter b at index 1 must be a finite"):
+        m.solve(**{**KRUGMAN, "b": [1.0, float("nan")]})

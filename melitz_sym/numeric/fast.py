@@ -23,7 +23,7 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
-from ..admissibility import corner, corner_mask
+from ..admissibility import corner, corner_mask, exact, nonfinite_message
 from ..errors import AdmissibilityError, MelitzError, NumericalError
 from ..symbols import sym
 from . import extended as extended_numeric
@@ -281,10 +281,25 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
     if precision == "extended":
         _check_extended()
     order = tuple(d.parameters)
-    raw = [np.asarray(params[p.name], dtype=float) for p in order]
-    shape = np.broadcast_shapes(*[a.shape for a in raw])
+    raw = [read_parameter(p.name, params[p.name]) for p in order]
+    try:
+        shape = np.broadcast_shapes(*[a.shape for a in raw])
+    except ValueError:
+        raise AdmissibilityError("parameter arrays of shapes " + ", ".join(
+            f"{p.name} {a.shape}" for p, a in zip(order, raw) if a.ndim) +
+            " do not broadcast together") from None
     values = {p.name: np.broadcast_to(a, shape) for p, a in zip(order, raw)}
-    ok, failures = admissible_mask(d, values)
+    finite = np.ones(shape, bool)
+    for name, v in values.items():
+        bad = ~np.isfinite(v)
+        if errors == "raise" and bad.any():
+            idx = _first(bad)
+            where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
+            raise AdmissibilityError(nonfinite_message(name, v[idx].item(), where))
+        finite &= ~bad
+    with np.errstate(invalid="ignore"):
+        ok, failures = admissible_mask(d, values)
+    ok &= finite
     if errors == "raise" and not ok.all():
         for r, bad in failures:
             if bad.any():
@@ -315,6 +330,31 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
         for v in result.values():
             v[~ok] = np.nan
     return result
+
+
+def read_parameter(name: str, value: object) -> np.ndarray:
+    """The value of parameter ``name`` for :func:`solve`, as a float array.
+
+    Numeric arrays and numbers are taken as they are (their nan and infinite
+    entries are refused or masked by :func:`solve`); any other entry (text,
+    ``Fraction``, sympy or mpmath numbers) is read by
+    :func:`melitz_sym.admissibility.exact`, the reading of ``evaluate`` and
+    ``reference``, and booleans, None and complex numbers are refused with its
+    messages.
+
+    Raises
+    ------
+    ParseError
+        For an entry that is not a real number.
+    AdmissibilityError
+        For an entry read by ``exact`` that is not finite or not in the range of a double.
+    """
+    arr = np.asarray(value)
+    if arr.dtype.kind in "iuf":
+        return arr.astype(float)
+    flat = arr.reshape(-1)
+    return np.array([float(exact(name, v.item() if isinstance(v, np.generic) else v))
+                     for v in flat], float).reshape(arr.shape)
 
 
 @lru_cache(maxsize=64)
