@@ -39,12 +39,15 @@ import sympy as sp
 
 from ..derivation import Derivation
 from ..distributions import Distribution
-from ..errors import AdmissibilityError
+from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from ..tails import S, V
 from .precise import to_mpf
 
 _MODULES = ["mpmath"]
+#: Doublings a bracket or range search takes at most: 2^200 of anything in log space is
+#: beyond any float, so a search that has not ended by then never will.
+BRACKET_STEPS = 200
 
 
 def _exact(expr: sp.Expr) -> sp.Expr:
@@ -128,7 +131,9 @@ class Tails:
             if rising:  # rising at the lower end: bisect the zero of the slope
                 step = mpmath.mpf(1)
                 hi = q0 + step
-                while slope(hi, a, *p) > 0 and hi < q_hi:
+                for _ in range(BRACKET_STEPS):  # hi reaches q_hi <= q_lo + 10^6 first
+                    if not (slope(hi, a, *p) > 0 and hi < q_hi):
+                        break
                     q0, step = hi, 2 * step
                     hi = q0 + step
                 hi = min(hi, q_hi)
@@ -163,8 +168,13 @@ class Tails:
             # ask for exp(exp(q)) at q ~ 1e20 (a million-bit ln 2 for a light tail)
             drop = (mpmath.mp.prec + 64) * mpmath.ln2
             v_end = mpmath.mpf(1)
-            while log_h(q0 + w * v_end, a, *p) - peak > -drop:
+            for _ in range(BRACKET_STEPS):
+                if not log_h(q0 + w * v_end, a, *p) - peak > -drop:
+                    break
                 v_end *= 2
+            else:
+                raise NumericalError("reference: the integrand of a tail integral does not "
+                                     f"decay within 2^{BRACKET_STEPS} widths of its peak")
 
         def h(v):  # scaled to 1 at the peak: mpmath.quad's tolerance is absolute
             if v > v_end:
@@ -292,8 +302,13 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
                     "delta f_e has its root below the lower bound of productivity "
                     f"{mpmath.nstr(tails.lower, 8)}: every entrant would produce")
             step = mpmath.mpf(1)
-            while evaluate(lo)[1] <= 0:
+            for _ in range(BRACKET_STEPS):  # down to phi* ~ exp(-2^BRACKET_STEPS)
+                if evaluate(lo)[1] > 0:
+                    break
                 lo, step = lo - step, 2 * step
+            else:
+                raise AdmissibilityError("the cutoff equation has no root: entry breaks "
+                                         "even at every productivity level")
         hi, step = lo + 1, mpmath.mpf(1)
         while evaluate(hi)[1] > 0:
             lo, hi, step = hi, hi + 2 * step, 2 * step
@@ -319,7 +334,7 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
             if abs(step) <= tol * max(1, abs(y)):
                 return args
             y -= step
-    raise ArithmeticError("reference: the Newton polish of the cutoff did not converge")
+    raise NumericalError("reference: the Newton polish of the cutoff did not converge")
 
 
 def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, object],
