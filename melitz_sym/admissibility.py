@@ -127,6 +127,17 @@ def check(restrictions: Iterable[Restriction], values: Mapping[str, object]) -> 
             raise AdmissibilityError(r.message(values))
 
 
+#: Outputs that count exporters or multinationals (shares of entrants, masses): with
+#: no trading partners (n = 0) there are none, so they are 0 there.  The cutoffs
+#: phi_x_star and phi_I_star (and the averages above them, phi_tilde_x) keep their
+#: meaning at n = 0: the productivity at which exporting (FDI) would pay, and the
+#: average productivity of the firms that would do it.
+NO_PARTNERS_ZERO = ("p_x", "M_x", "p_I", "M_I")
+#: Why ``gains`` is refused (or nan with ``errors="nan"``) where autarky is a corner.
+AUTARKY_CORNER = ("gains (welfare over autarky welfare with the same parameters) is undefined "
+                  "here: autarky (n = 0) is a corner")
+
+
 def corner_mask(continuous: bool, phi, phi_x, lo, hi, rtol: float = 0.0):
     """Where the cutoffs ``phi`` (and ``phi_x``, or None) are a corner of the support
     [lo, hi]: the one statement of the corner rule.

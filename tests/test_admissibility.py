@@ -134,3 +134,46 @@ def test_solve_masks_nonfinite_entries_with_errors_nan():
     assert np.isfinite(out["W"][0]) and np.isnan(out["W"][1:]).all()
     with pytest.raises(ms.AdmissibilityError, match=r"parameter b at index 1 must be a finite"):
         m.solve(**{**KRUGMAN, "b": [1.0, float("nan")]})
+
+
+MELITZ = dict(sigma=3.8, k=3.4, b=1.0, f=1.0, f_x=1.5, f_e=1.0, delta=0.1, tau=1.5, n=1, L=100)
+
+
+@pytest.mark.parametrize("dist", ["pareto", "truncated-pareto"])
+def test_autarky_has_no_exporters(dist):
+    """Issue 20: n = 0 reported p_x 0.0796, M_x 0.819; now 0 on every path, while
+    phi_x_star is the cutoff at which exporting would pay."""
+    m = ms.model("melitz", dist)
+    params = {**MELITZ, "n": 0, **({"b_H": 4.0} if dist == "truncated-pareto" else {})}
+    ref = m.reference(dps=30, **params)
+    for out in (m.solve(**params), m.evaluate(dps=30, **params), ref):
+        assert float(out["p_x"]) == 0 and float(out["M_x"]) == 0
+        assert float(out["M_t"]) == pytest.approx(float(out["M"]), rel=1e-14)
+        assert float(out["phi_x_star"]) == pytest.approx(float(ref["phi_x_star"]), rel=1e-12)
+        assert float(out["gains"]) == pytest.approx(1, rel=1e-14)
+
+
+def test_autarky_is_no_export_corner():
+    """With n = 0 an export cutoff above the support's upper end is no corner: nobody
+    exports anyway (it was refused as "no exporters")."""
+    m = ms.model("melitz", "truncated-pareto")
+    params = {**MELITZ, "n": 0.0, "b_H": 3.2, "tau": 2.5}
+    for out in (m.solve(**params), m.reference(dps=30, **params)):
+        assert float(out["phi_x_star"]) > 3.2 > float(out["phi_star"])
+        assert float(out["M_x"]) == 0 and float(out["M"]) > 0
+
+
+def test_gains_refused_where_autarky_is_a_corner():
+    """Issue 20: gains 1.0248 was printed at a point whose autarky (n = 0) is a corner
+    (no selection); now refused on every path, nan with errors='nan' (gains only)."""
+    m = ms.model("melitz")
+    params = {**MELITZ, "f_e": 50.0}  # phi* = 1.04 > b = 1 > phi*_A = 0.98
+    for method in (m.solve, lambda **p: m.evaluate(dps=30, **p),
+                   lambda **p: m.reference(dps=30, **p)):
+        with pytest.raises(ms.AdmissibilityError, match=r"autarky \(n = 0\) is a corner: no "
+                           "selection"):
+            method(**params)
+    assert float(m.evaluate(dps=30, outputs=["W"], **params)["W"]) > 0  # W is defined
+    out = m.solve(errors="nan", **{**params, "f_e": np.array([1.0, 50.0])})
+    assert np.isfinite(out["gains"][0]) and np.isnan(out["gains"][1])
+    assert np.isfinite(out["W"]).all()

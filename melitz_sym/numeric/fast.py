@@ -23,7 +23,8 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
-from ..admissibility import corner, corner_mask, exact, nonfinite_message
+from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, corner, corner_mask, exact,
+                             nonfinite_message)
 from ..errors import AdmissibilityError, MelitzError, NumericalError
 from ..symbols import sym
 from . import extended as extended_numeric
@@ -325,7 +326,13 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
         for item in items:
             work(item)
     result = {n: v.reshape(shape) for n, v in result.items()}
+    none = values["n"] == 0 if "n" in values else np.zeros(shape, bool)
+    for n in NO_PARTNERS_ZERO:  # autarky: no exporters, whatever phi_x*
+        if n in result:
+            result[n][none] = 0.0
     ok &= _valid(model, values, result, ok, errors)
+    if "gains" in result and "n" in values and model.dist is not None:
+        result["gains"][_autarky_corner(model, params, errors, precision)] = np.nan
     if not ok.all():
         for v in result.values():
             v[~ok] = np.nan
@@ -355,6 +362,18 @@ def read_parameter(name: str, value: object) -> np.ndarray:
     flat = arr.reshape(-1)
     return np.array([float(exact(name, v.item() if isinstance(v, np.generic) else v))
                      for v in flat], float).reshape(arr.shape)
+
+
+def _autarky_corner(model, params: Mapping[str, object], errors: str,
+                    precision: str) -> np.ndarray:
+    """Where autarky (n = 0) with the same parameters is a corner, so that ``gains``
+    (welfare over autarky welfare) is undefined: its mask, or with ``errors="raise"``
+    the corner's AdmissibilityError (:data:`melitz_sym.admissibility.AUTARKY_CORNER`)."""
+    try:
+        phi_a = solve(model, ["phi_star"], {**params, "n": 0}, errors, precision)["phi_star"]
+    except AdmissibilityError as exc:
+        raise AdmissibilityError(f"{AUTARKY_CORNER}: {exc}") from None
+    return np.isnan(phi_a)
 
 
 @lru_cache(maxsize=64)
@@ -390,6 +409,8 @@ def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndar
                   for v in bounds(*[values[s.name] for s in syms]))
         phi = result["phi_star"]
         phi_x = result.get("phi_x_star")
+        if phi_x is not None and "n" in values:  # n = 0: no exporters whatever phi_x*
+            phi_x = np.where(values["n"] == 0, phi, phi_x)
         bad = corner_mask(d.continuous, phi, phi_x, lo, hi, 1e-14 if d.continuous else 1e-12)
         bad &= admissible
         if bad.any() and errors == "raise":
