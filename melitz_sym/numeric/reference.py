@@ -392,6 +392,21 @@ def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[
         return {k: +out[k] for k in names}
 
 
+def _root(fn, x0):
+    """``mpmath.findroot(fn, x0)``; no root within its tolerance is a NumericalError.
+    A start that is a root is returned as it is (the secant's second point x0 + 1/4
+    would be x0 itself when |x0| is huge)."""
+    if abs(fn(x0)) <= mpmath.eps:
+        return x0
+    try:
+        x = mpmath.findroot(fn, x0)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise NumericalError(f"reference: no root found ({exc})".replace("\n", " ")) from None
+    if not mpmath.isfinite(x):
+        raise NumericalError(f"reference: no finite root found from {mpmath.nstr(x0, 8)}")
+    return x
+
+
 def _krugman(d: Derivation, values: dict) -> dict:
     sigma, b, f, tau, n, L = (values[sym(x)] for x in ("sigma", "b", "f", "tau", "n", "L"))
 
@@ -400,13 +415,16 @@ def _krugman(d: Derivation, values: dict) -> dict:
         return _fn(list(subs), expr)(*subs.values())
 
     price = at(d["pricing"].rhs, phi=b)
-    A_val = mpmath.findroot(lambda x: at(d["free_entry"].lhs, A=x), mpmath.mpf(1))
-    P_A = mpmath.exp(mpmath.findroot(
-        lambda y: at(d["demand_shifter"].rhs, R=L, P=mpmath.exp(y)) - A_val, mpmath.mpf(0)))
+    # findroot's tolerance is absolute: each equation is scaled to be of order one.
+    A_val = mpmath.exp(_root(  # profit = A c - f: log1p(profit / f) is linear in log A
+        lambda z: mpmath.log1p(at(d["free_entry"].lhs, A=mpmath.exp(z)) / f), mpmath.log(f)))
+    P_A = mpmath.exp(_root(  # in logs: linear in y = log P whatever the scale of L
+        lambda y: mpmath.log(at(d["demand_shifter"].rhs, R=L, P=mpmath.exp(y)) / A_val),
+        mpmath.mpf(0)))
     demand = d["ces_demand"].rhs
     q = at(demand, R=L, P=P_A, p=price) + n * tau * at(demand, R=L, P=P_A, p=tau * price)
     labour = f + q / b
-    M_val = mpmath.findroot(lambda m: L - m * labour, L / labour)
+    M_val = _root(lambda m: 1 - m * labour / L, L / labour)
     P_val = (M_val * price ** (1 - sigma) + n * M_val * (tau * price) ** (1 - sigma)) ** (
         1 / (1 - sigma))
     return {"p": price, "markup": price * b, "q": q, "l": labour, "q_per_l": q / labour,
