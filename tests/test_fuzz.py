@@ -23,6 +23,7 @@ import signal
 from contextlib import contextmanager
 
 import mpmath
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -96,16 +97,19 @@ def budget(seconds: int):
 
 
 def outcome(what: str, call, **params) -> dict | ms.MelitzError:
-    """The outputs of ``call`` (floats, or mpf from the reference), or the MelitzError
-    it raised; any other exception, a hang or a non-finite output fails the test."""
+    """The outputs of ``call`` (mpf, or float arrays from solve: a list is an array
+    input there, refused elsewhere), or the MelitzError it raised; any other
+    exception, a hang or a non-finite output fails the test."""
     try:
         with budget(SECONDS):
             out = call(**params)
     except ms.MelitzError as exc:
         assert str(exc), f"{what}: {type(exc).__name__} without a message at {params}"
         return exc
-    values = {k: v if isinstance(v, mpmath.mpf) else float(v) for k, v in out.items()}
-    bad = {k: v for k, v in values.items() if not mpmath.isfinite(v)}
+    values = {k: v if isinstance(v, mpmath.mpf) else np.asarray(v, float)  # solve: arrays
+              for k, v in out.items()}
+    bad = {k: v for k, v in values.items()
+           if not (mpmath.isfinite(v) if isinstance(v, mpmath.mpf) else np.isfinite(v).all())}
     assert not bad, f"{what} gave non-finite {bad} at {params}"
     return values
 
