@@ -58,19 +58,46 @@ class Restriction:
         return f"inadmissible parameters{where}: {self.describe()} fails at {shown}"
 
 
+#: The magnitudes of a double: what every entry point accepts as a parameter value.
+DOUBLE_MAX, DOUBLE_MIN = 1.7976931348623157e308, 5e-324
+
+
+def nonfinite_message(name: str, value: object, where: str = "") -> str:
+    """The message for a parameter value that is nan or infinite (every entry point)."""
+    return f"parameter {name}{where} must be a finite number, got {value!r}"
+
+
 def exact(name: str, value: object) -> sp.Expr:
     """The scalar ``value`` of parameter ``name`` as an exact sympy number.
 
+    The one reading of a parameter value: ``solve`` (entry by entry, see
+    :func:`melitz_sym.numeric.fast.read_parameter`), ``evaluate`` and
+    ``reference`` accept and refuse the same values with the same message.
     Strings are read exactly (``"1.5"`` is 3/2, ``"3/2"`` too); floats keep
-    their binary value.  Text that is not a number raises :class:`ParseError`;
-    nan or infinity raise :class:`AdmissibilityError`.
+    their binary value.
+
+    Raises
+    ------
+    ParseError
+        For text that is not a number, None, a boolean or a complex number.
+    AdmissibilityError
+        For nan, an infinity, or a magnitude outside the range of a double
+        (nonzero magnitudes from 4.9e-324 to 1.8e308).
     """
     try:
         num = sp.Rational(value.strip()) if isinstance(value, str) else sp.sympify(value)
     except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
         raise ParseError(f"parameter {name}: cannot read {value!r} as a number") from None
-    if not num.is_number or num.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-        raise AdmissibilityError(f"parameter {name} must be a finite number, got {value!r}")
+    if not isinstance(num, sp.Expr):  # None, booleans, lists
+        raise ParseError(f"parameter {name}: {value!r} is not a number")
+    if num.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise AdmissibilityError(nonfinite_message(name, value))
+    if isinstance(value, complex) or not num.is_number or num.is_real is not True:
+        raise ParseError(f"parameter {name}: {value!r} is not a real number")
+    magnitude = abs(sp.Float(num, 20))
+    if magnitude > DOUBLE_MAX or (magnitude and magnitude < DOUBLE_MIN):
+        raise AdmissibilityError(f"parameter {name}: {value!r} is outside the range of a "
+                                 "double (nonzero magnitudes from 4.9e-324 to 1.8e308)")
     return num
 
 
@@ -98,6 +125,17 @@ def check(restrictions: Iterable[Restriction], values: Mapping[str, object]) -> 
             continue
         if not _holds(r.condition, values):
             raise AdmissibilityError(r.message(values))
+
+
+#: Outputs that count exporters or multinationals (shares of entrants, masses): with
+#: no trading partners (n = 0) there are none, so they are 0 there.  The cutoffs
+#: phi_x_star and phi_I_star (and the averages above them, phi_tilde_x) keep their
+#: meaning at n = 0: the productivity at which exporting (FDI) would pay, and the
+#: average productivity of the firms that would do it.
+NO_PARTNERS_ZERO = ("p_x", "M_x", "p_I", "M_I")
+#: Why ``gains`` is refused (or nan with ``errors="nan"``) where autarky is a corner.
+AUTARKY_CORNER = ("gains (welfare over autarky welfare with the same parameters) is undefined "
+                  "here: autarky (n = 0) is a corner")
 
 
 def corner_mask(continuous: bool, phi, phi_x, lo, hi, rtol: float = 0.0):

@@ -125,6 +125,8 @@ class Model:
     def check(self, **params: object) -> dict[str, object]:
         """Check scalar parameters against every restriction; return them canonical."""
         values = self.canonical_params(params)
+        for name, value in values.items():  # every value read, restricted or not
+            admissibility.exact(name, value)
         admissibility.check(self.derive().restrictions, values)
         return values
 
@@ -143,7 +145,8 @@ class Model:
 
         result = precise.evaluate(self.derive(), values, dps, self._with_cutoffs(names))
         self._check_interior(result, values)
-        return {k: result[k] for k in names}
+        self._check_autarky(names, values, lambda **p: self.evaluate(dps, ["phi_star"], **p))
+        return self._without_partners({k: result[k] for k in names}, values)
 
     def reference(self, dps: int = 50, outputs: list[str] | None = None,
                   **params: object) -> dict:
@@ -162,10 +165,24 @@ class Model:
         names = self.output_names(outputs)
         from .numeric import reference
 
-        result = getattr(reference, self._plan.reference)(
-            self.derive(), self.dist, values, dps, self._with_cutoffs(names))
-        self._check_interior(result, values)
-        return {k: result[k] for k in names if k in result}
+        def compute(names: list[str]) -> dict:
+            result = getattr(reference, self._plan.reference)(
+                self.derive(), self.dist, values, dps, self._with_cutoffs(names))
+            self._check_interior(result, values)
+            return result
+
+        def autarky(**p: object) -> dict:
+            return self.reference(dps, ["phi_star"], **p)
+
+        try:
+            result = compute(names)
+        except AdmissibilityError:
+            if "gains" in names:  # the point's own corner, else autarky's, is the reason
+                compute([n for n in names if n != "gains"])
+                self._check_autarky(names, values, autarky)
+            raise
+        self._check_autarky(names, values, autarky)
+        return self._without_partners({k: result[k] for k in names if k in result}, values)
 
     def solve(self, outputs: list[str] | None = None, errors: str = "raise",
               precision: str = "double", **params: object) -> dict:
@@ -229,10 +246,34 @@ class Model:
             return
         at = {s: sp.sympify(values[s.name]) for s in self.dist.symbols}
         lo, hi = (sp.N(e.subs(at), 30) for e in self.dist.support)
-        problem = admissibility.corner(self.dist.continuous, result["phi_star"],
-                                       result.get("phi_x_star"), lo, hi)
+        phi_x = None if self._no_partners(values) else result.get("phi_x_star")
+        problem = admissibility.corner(self.dist.continuous, result["phi_star"], phi_x, lo, hi)
         if problem:
             raise AdmissibilityError(problem)
+
+    @staticmethod
+    def _no_partners(values: Mapping[str, object]) -> bool:
+        """The scalar parameters have n = 0 (autarky: no exporters whatever phi_x*)."""
+        return "n" in values and bool(admissibility.exact("n", values["n"]).is_zero)
+
+    def _without_partners(self, result: dict, values: Mapping[str, object]) -> dict:
+        """``result`` with the counts of exporters and multinationals 0 at n = 0
+        (:data:`melitz_sym.admissibility.NO_PARTNERS_ZERO`)."""
+        if self._no_partners(values):
+            result.update({k: type(result[k])(0) for k in admissibility.NO_PARTNERS_ZERO
+                           if k in result})
+        return result
+
+    def _check_autarky(self, names: list[str], values: Mapping[str, object], cutoff) -> None:
+        """``gains`` is welfare over autarky welfare with the same parameters: refuse it
+        where autarky is a corner.  ``cutoff(**params)`` computes phi* (by the same path
+        as the outputs) and raises the corner's AdmissibilityError."""
+        if "gains" not in names or "n" not in values or self.dist is None:
+            return
+        try:
+            cutoff(**{**values, "n": 0})
+        except AdmissibilityError as exc:
+            raise AdmissibilityError(f"{admissibility.AUTARKY_CORNER}: {exc}") from None
 
 
 class MultiCountryModel(Model):

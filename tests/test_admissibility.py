@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import melitz_sym as ms
@@ -89,7 +90,7 @@ def test_krugman_refuses_tau_below_one():
     ("abc", ms.ParseError, "cannot read 'abc' as a number"),
     ("nan", ms.ParseError, "cannot read 'nan'"),
     (float("nan"), ms.AdmissibilityError, "finite number"),
-    ("1e400", ms.AdmissibilityError, "k > sigma - 1"),  # huge, checked without exact powers
+    ("1e400", ms.AdmissibilityError, "outside the range of a double"),
 ])
 def test_unreadable_or_extreme_values_are_refused_by_name(value, error, words):
     m = ms.model("melitz", "pareto")
@@ -97,3 +98,82 @@ def test_unreadable_or_extreme_values_are_refused_by_name(value, error, words):
                   L="100")
     with pytest.raises(error, match=words.replace("(", r"\(")):
         m.check(sigma=value, **params)
+
+
+KRUGMAN = dict(sigma=3.8, b=1.0, f=1.0, tau=1.5, n=1, L=100)
+
+
+@pytest.mark.parametrize("name, value, error, words", [
+    ("b", -1, ms.AdmissibilityError, "productivity is positive [b > 0]"),  # was p < 0, W < 0
+    ("b", 0, ms.AdmissibilityError, "productivity is positive [b > 0]"),
+    ("b", float("nan"), ms.AdmissibilityError, "parameter b must be a finite number, got nan"),
+    ("b", float("inf"), ms.AdmissibilityError, "parameter b must be a finite number, got inf"),
+    ("tau", float("inf"), ms.AdmissibilityError, "parameter tau must be a finite number"),
+    ("b", 1j, ms.ParseError, "parameter b: 1j is not a real number"),
+    ("b", "abc", ms.ParseError, "parameter b: cannot read 'abc' as a number"),
+    ("b", None, ms.ParseError, "parameter b: None is not a number"),
+    ("b", True, ms.ParseError, "parameter b: True is not a number"),
+    ("L", "1e400", ms.AdmissibilityError, "outside the range of a double"),
+])
+def test_every_entry_point_refuses_the_same_values_alike(name, value, error, words):
+    """Issue 20: krugman's b was never checked (b = -1 printed a negative price, nan
+    and inf printed nan and oo), solve took tau = inf; solve, evaluate and reference
+    read every parameter the same way (admissibility.exact)."""
+    m = ms.model("krugman")
+    messages = set()
+    for method in (m.solve, m.evaluate, m.reference):
+        with pytest.raises(error, match=re.escape(words)) as info:
+            method(**{**KRUGMAN, name: value})
+        messages.add(str(info.value).replace("-1.0", "-1").replace("=0.0", "=0"))
+    assert len(messages) == 1, messages
+
+
+def test_solve_masks_nonfinite_entries_with_errors_nan():
+    m = ms.model("krugman")
+    out = m.solve(errors="nan", **{**KRUGMAN, "b": [1.0, float("nan"), float("inf")]})
+    assert np.isfinite(out["W"][0]) and np.isnan(out["W"][1:]).all()
+    with pytest.raises(ms.AdmissibilityError, match=r"parameter b at index 1 must be a finite"):
+        m.solve(**{**KRUGMAN, "b": [1.0, float("nan")]})
+
+
+MELITZ = dict(sigma=3.8, k=3.4, b=1.0, f=1.0, f_x=1.5, f_e=1.0, delta=0.1, tau=1.5, n=1, L=100)
+
+
+@pytest.mark.parametrize("dist", ["pareto", "truncated-pareto"])
+def test_autarky_has_no_exporters(dist):
+    """Issue 20: n = 0 reported p_x 0.0796, M_x 0.819; now 0 on every path, while
+    phi_x_star is the cutoff at which exporting would pay."""
+    m = ms.model("melitz", dist)
+    params = {**MELITZ, "n": 0, **({"b_H": 4.0} if dist == "truncated-pareto" else {})}
+    ref = m.reference(dps=30, **params)
+    for out in (m.solve(**params), m.evaluate(dps=30, **params), ref):
+        assert float(out["p_x"]) == 0 and float(out["M_x"]) == 0
+        assert float(out["M_t"]) == pytest.approx(float(out["M"]), rel=1e-14)
+        assert float(out["phi_x_star"]) == pytest.approx(float(ref["phi_x_star"]), rel=1e-12)
+        assert float(out["gains"]) == pytest.approx(1, rel=1e-14)
+
+
+def test_autarky_is_no_export_corner():
+    """With n = 0 an export cutoff above the support's upper end is no corner: nobody
+    exports anyway (it was refused as "no exporters")."""
+    m = ms.model("melitz", "truncated-pareto")
+    params = {**MELITZ, "n": 0.0, "b_H": 3.2, "tau": 2.5}
+    for out in (m.solve(**params), m.reference(dps=30, **params)):
+        assert float(out["phi_x_star"]) > 3.2 > float(out["phi_star"])
+        assert float(out["M_x"]) == 0 and float(out["M"]) > 0
+
+
+def test_gains_refused_where_autarky_is_a_corner():
+    """Issue 20: gains 1.0248 was printed at a point whose autarky (n = 0) is a corner
+    (no selection); now refused on every path, nan with errors='nan' (gains only)."""
+    m = ms.model("melitz")
+    params = {**MELITZ, "f_e": 50.0}  # phi* = 1.04 > b = 1 > phi*_A = 0.98
+    for method in (m.solve, lambda **p: m.evaluate(dps=30, **p),
+                   lambda **p: m.reference(dps=30, **p)):
+        with pytest.raises(ms.AdmissibilityError, match=r"autarky \(n = 0\) is a corner: no "
+                           "selection"):
+            method(**params)
+    assert float(m.evaluate(dps=30, outputs=["W"], **params)["W"]) > 0  # W is defined
+    out = m.solve(errors="nan", **{**params, "f_e": np.array([1.0, 50.0])})
+    assert np.isfinite(out["gains"][0]) and np.isnan(out["gains"][1])
+    assert np.isfinite(out["W"]).all()

@@ -33,6 +33,7 @@ def derive(decl: Declaration) -> Derivation:
     phi, A, M = sym("phi"), sym("A"), sym("M")
     d = Derivation("Krugman (1980), n+1 symmetric countries", (sigma, b, f, tau, n, L),
                    [Restriction(sigma > 1, "demand is elastic"),
+                    Restriction(sp.Gt(b, 0, evaluate=False), "productivity is positive"),
                     Restriction(sp.Gt(f, 0, evaluate=False), "the fixed cost is positive"),
                     Restriction(tau >= 1, "iceberg trade costs are at least one"),
                     Restriction(sp.Ge(n, 0, evaluate=False),

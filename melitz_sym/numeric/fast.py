@@ -23,7 +23,8 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
-from ..admissibility import corner, corner_mask
+from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, corner, corner_mask, exact,
+                             nonfinite_message)
 from ..errors import AdmissibilityError, MelitzError, NumericalError
 from ..symbols import sym
 from . import extended as extended_numeric
@@ -281,10 +282,25 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
     if precision == "extended":
         _check_extended()
     order = tuple(d.parameters)
-    raw = [np.asarray(params[p.name], dtype=float) for p in order]
-    shape = np.broadcast_shapes(*[a.shape for a in raw])
+    raw = [read_parameter(p.name, params[p.name]) for p in order]
+    try:
+        shape = np.broadcast_shapes(*[a.shape for a in raw])
+    except ValueError:
+        raise AdmissibilityError("parameter arrays of shapes " + ", ".join(
+            f"{p.name} {a.shape}" for p, a in zip(order, raw) if a.ndim) +
+            " do not broadcast together") from None
     values = {p.name: np.broadcast_to(a, shape) for p, a in zip(order, raw)}
-    ok, failures = admissible_mask(d, values)
+    finite = np.ones(shape, bool)
+    for name, v in values.items():
+        bad = ~np.isfinite(v)
+        if errors == "raise" and bad.any():
+            idx = _first(bad)
+            where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
+            raise AdmissibilityError(nonfinite_message(name, v[idx].item(), where))
+        finite &= ~bad
+    with np.errstate(invalid="ignore"):
+        ok, failures = admissible_mask(d, values)
+    ok &= finite
     if errors == "raise" and not ok.all():
         for r, bad in failures:
             if bad.any():
@@ -310,11 +326,54 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
         for item in items:
             work(item)
     result = {n: v.reshape(shape) for n, v in result.items()}
+    none = values["n"] == 0 if "n" in values else np.zeros(shape, bool)
+    for n in NO_PARTNERS_ZERO:  # autarky: no exporters, whatever phi_x*
+        if n in result:
+            result[n][none] = 0.0
     ok &= _valid(model, values, result, ok, errors)
+    if "gains" in result and "n" in values and model.dist is not None:
+        result["gains"][_autarky_corner(model, params, errors, precision)] = np.nan
     if not ok.all():
         for v in result.values():
             v[~ok] = np.nan
     return result
+
+
+def read_parameter(name: str, value: object) -> np.ndarray:
+    """The value of parameter ``name`` for :func:`solve`, as a float array.
+
+    Numeric arrays and numbers are taken as they are (their nan and infinite
+    entries are refused or masked by :func:`solve`); any other entry (text,
+    ``Fraction``, sympy or mpmath numbers) is read by
+    :func:`melitz_sym.admissibility.exact`, the reading of ``evaluate`` and
+    ``reference``, and booleans, None and complex numbers are refused with its
+    messages.
+
+    Raises
+    ------
+    ParseError
+        For an entry that is not a real number.
+    AdmissibilityError
+        For an entry read by ``exact`` that is not finite or not in the range of a double.
+    """
+    arr = np.asarray(value)
+    if arr.dtype.kind in "iuf":
+        return arr.astype(float)
+    flat = arr.reshape(-1)
+    return np.array([float(exact(name, v.item() if isinstance(v, np.generic) else v))
+                     for v in flat], float).reshape(arr.shape)
+
+
+def _autarky_corner(model, params: Mapping[str, object], errors: str,
+                    precision: str) -> np.ndarray:
+    """Where autarky (n = 0) with the same parameters is a corner, so that ``gains``
+    (welfare over autarky welfare) is undefined: its mask, or with ``errors="raise"``
+    the corner's AdmissibilityError (:data:`melitz_sym.admissibility.AUTARKY_CORNER`)."""
+    try:
+        phi_a = solve(model, ["phi_star"], {**params, "n": 0}, errors, precision)["phi_star"]
+    except AdmissibilityError as exc:
+        raise AdmissibilityError(f"{AUTARKY_CORNER}: {exc}") from None
+    return np.isnan(phi_a)
 
 
 @lru_cache(maxsize=64)
@@ -350,6 +409,8 @@ def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndar
                   for v in bounds(*[values[s.name] for s in syms]))
         phi = result["phi_star"]
         phi_x = result.get("phi_x_star")
+        if phi_x is not None and "n" in values:  # n = 0: no exporters whatever phi_x*
+            phi_x = np.where(values["n"] == 0, phi, phi_x)
         bad = corner_mask(d.continuous, phi, phi_x, lo, hi, 1e-14 if d.continuous else 1e-12)
         bad &= admissible
         if bad.any() and errors == "raise":

@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ..errors import AdmissibilityError
+from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from .fast import newton_log
 
@@ -217,20 +217,41 @@ class AsymSystem:
         return np.exp(newton_log(residual_and_slope, lower, [diag[s] for s in syms]))
 
 
+#: Halvings of the step in :func:`newton`'s line search before it gives up: 2^-60
+#: of a Newton step is below the rounding of any iterate.
+HALVINGS = 60
+
+
 def newton(system: AsymSystem, u0: np.ndarray, tol: float = 1e-14,
            iters: int = 100) -> tuple[np.ndarray, int]:
     """Damped Newton iteration on ``system`` from ``u0``; returns the root and iterations.
 
-    Full steps are halved until the max-norm of the residual falls (Armijo); the
-    residual and Jacobian of the accepted point are reused for the next step.
+    Full steps are halved until the max-norm of the residual falls (Armijo), at
+    most :data:`HALVINGS` times; below ``t = 1e-6`` any finite residual is
+    accepted.  The residual and Jacobian of the accepted point are reused for
+    the next step.
+
+    Raises
+    ------
+    NumericalError
+        Where the residual is not finite at the start or along the whole step
+        (a point whose terms overflow), the Jacobian is singular, or the
+        iteration has not converged after ``iters`` steps.
     """
     u = u0.copy()
     F, _, J = system.residual(u)
     norm = np.max(np.abs(F))
+    if not np.isfinite(norm):
+        raise NumericalError("melitz-asym: the equilibrium conditions are not finite at the "
+                             "starting point (their terms overflow at these parameters)")
     for it in range(1, iters + 1):
-        step = np.linalg.solve(J, -F)
+        try:
+            step = np.linalg.solve(J, -F)
+        except np.linalg.LinAlgError:
+            raise NumericalError(f"melitz-asym: the Jacobian of the equilibrium conditions is "
+                                 f"singular at Newton step {it} (residual {norm:.3g})") from None
         t = 1.0
-        while True:
+        for _ in range(HALVINGS):
             trial = u + t * step
             F_new, _, J_new = system.residual(trial)
             new_norm = np.max(np.abs(F_new))
@@ -238,17 +259,22 @@ def newton(system: AsymSystem, u0: np.ndarray, tol: float = 1e-14,
                                           or new_norm < tol):
                 break
             t /= 2
+        else:
+            raise NumericalError(f"melitz-asym: no finite residual along Newton step {it} "
+                                 f"(residual {norm:.3g}): the equilibrium conditions overflow "
+                                 "at these parameters")
         u, F, J, norm = trial, F_new, J_new, new_norm
         if norm < tol or np.max(np.abs(t * step)) <= tol * max(1.0, np.max(np.abs(u))):
             return u, it
-    raise ArithmeticError(f"melitz-asym: Newton did not converge in {iters} iterations "
-                          f"(residual {norm:.3g})")
+    raise NumericalError(f"melitz-asym: Newton did not converge in {iters} iterations "
+                         f"(residual {norm:.3g})")
 
 
 def solve_asym(d, arrays: Mapping[str, np.ndarray]) -> dict:
     """Equilibrium of the asymmetric N-country Melitz model (outputs as arrays)."""
     system = AsymSystem(d, arrays)
-    u, _ = newton(system, system.start())
+    with np.errstate(all="ignore"):  # overflow is caught: newton refuses a non-finite residual
+        u, _ = newton(system, system.start())
     F, q = system.residual(u, jacobian=False)
     X = q["X"]
     phi = np.broadcast_to(q["phi"], X.shape)

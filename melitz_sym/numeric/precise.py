@@ -79,7 +79,24 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
 
 def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
              outputs: list[str] | None = None) -> dict[str, mpmath.mpf]:
-    """Every output of ``d`` at ``dps`` digits for scalar ``params``."""
+    """Every output of ``d`` at ``dps`` digits for scalar ``params``.
+
+    Raises
+    ------
+    NumericalError
+        Where a derived expression divides by zero at the working precision (an
+        extreme parameter, e.g. a log-normal cutoff far in the tail).
+    """
+    try:
+        return _evaluate(d, params, dps, outputs)
+    except ZeroDivisionError:
+        raise NumericalError(f"the derived expressions divide by zero at {dps + 10} digits "
+                             "at these parameters; m.reference(...) computes them from the "
+                             "primitives") from None
+
+
+def _evaluate(d: Derivation, params: Mapping[str, object], dps: int,
+              outputs: list[str] | None) -> dict[str, mpmath.mpf]:
     names = outputs or list(d.outputs)
     with mpmath.workdps(dps + 10):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}

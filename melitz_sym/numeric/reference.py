@@ -39,13 +39,16 @@ import sympy as sp
 
 from ..derivation import Derivation
 from ..distributions import Distribution
-from ..errors import AdmissibilityError
+from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from ..tails import S, V
 from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
 from .precise import to_mpf
 
 _MODULES = ["mpmath"]
+#: Doublings a bracket or range search takes at most: 2^200 of anything in log space is
+#: beyond any float, so a search that has not ended by then never will.
+BRACKET_STEPS = 200
 
 
 def _exact(expr: sp.Expr) -> sp.Expr:
@@ -129,7 +132,9 @@ class Tails:
             if rising:  # rising at the lower end: bisect the zero of the slope
                 step = mpmath.mpf(1)
                 hi = q0 + step
-                while slope(hi, a, *p) > 0 and hi < q_hi:
+                for _ in range(BRACKET_STEPS):  # hi reaches q_hi <= q_lo + 10^6 first
+                    if not (slope(hi, a, *p) > 0 and hi < q_hi):
+                        break
                     q0, step = hi, 2 * step
                     hi = q0 + step
                 hi = min(hi, q_hi)
@@ -164,8 +169,13 @@ class Tails:
             # ask for exp(exp(q)) at q ~ 1e20 (a million-bit ln 2 for a light tail)
             drop = (mpmath.mp.prec + 64) * mpmath.ln2
             v_end = mpmath.mpf(1)
-            while log_h(q0 + w * v_end, a, *p) - peak > -drop:
+            for _ in range(BRACKET_STEPS):
+                if not log_h(q0 + w * v_end, a, *p) - peak > -drop:
+                    break
                 v_end *= 2
+            else:
+                raise NumericalError("reference: the integrand of a tail integral does not "
+                                     f"decay within 2^{BRACKET_STEPS} widths of its peak")
 
         def h(v):  # scaled to 1 at the peak: mpmath.quad's tolerance is absolute
             if v > v_end:
@@ -293,8 +303,13 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
                     "delta f_e has its root below the lower bound of productivity "
                     f"{mpmath.nstr(tails.lower, 8)}: every entrant would produce")
             step = mpmath.mpf(1)
-            while evaluate(lo)[1] <= 0:
+            for _ in range(BRACKET_STEPS):  # down to phi* ~ exp(-2^BRACKET_STEPS)
+                if evaluate(lo)[1] > 0:
+                    break
                 lo, step = lo - step, 2 * step
+            else:
+                raise AdmissibilityError("the cutoff equation has no root: entry breaks "
+                                         "even at every productivity level")
         hi, step = lo + 1, mpmath.mpf(1)
         while evaluate(hi)[1] > 0:
             lo, hi, step = hi, hi + 2 * step, 2 * step
@@ -320,7 +335,7 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
             if abs(step) <= tol * max(1, abs(y)):
                 return args
             y -= step
-    raise ArithmeticError("reference: the Newton polish of the cutoff did not converge")
+    raise NumericalError("reference: the Newton polish of the cutoff did not converge")
 
 
 def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, object],
@@ -378,6 +393,21 @@ def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[
         return {k: +out[k] for k in names}
 
 
+def _root(fn, x0):
+    """``mpmath.findroot(fn, x0)``; no root within its tolerance is a NumericalError.
+    A start that is a root is returned as it is (the secant's second point x0 + 1/4
+    would be x0 itself when |x0| is huge)."""
+    if abs(fn(x0)) <= mpmath.eps:
+        return x0
+    try:
+        x = mpmath.findroot(fn, x0)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise NumericalError(f"reference: no root found ({exc})".replace("\n", " ")) from None
+    if not mpmath.isfinite(x):
+        raise NumericalError(f"reference: no finite root found from {mpmath.nstr(x0, 8)}")
+    return x
+
+
 def _krugman(d: Derivation, values: dict) -> dict:
     sigma, b, f, tau, n, L = (values[sym(x)] for x in ("sigma", "b", "f", "tau", "n", "L"))
 
@@ -386,13 +416,16 @@ def _krugman(d: Derivation, values: dict) -> dict:
         return _fn(list(subs), expr)(*subs.values())
 
     price = at(d["pricing"].rhs, phi=b)
-    A_val = mpmath.findroot(lambda x: at(d["free_entry"].lhs, A=x), mpmath.mpf(1))
-    P_A = mpmath.exp(mpmath.findroot(
-        lambda y: at(d["demand_shifter"].rhs, R=L, P=mpmath.exp(y)) - A_val, mpmath.mpf(0)))
+    # findroot's tolerance is absolute: each equation is scaled to be of order one.
+    A_val = mpmath.exp(_root(  # profit = A c - f: log1p(profit / f) is linear in log A
+        lambda z: mpmath.log1p(at(d["free_entry"].lhs, A=mpmath.exp(z)) / f), mpmath.log(f)))
+    P_A = mpmath.exp(_root(  # in logs: linear in y = log P whatever the scale of L
+        lambda y: mpmath.log(at(d["demand_shifter"].rhs, R=L, P=mpmath.exp(y)) / A_val),
+        mpmath.mpf(0)))
     demand = d["ces_demand"].rhs
     q = at(demand, R=L, P=P_A, p=price) + n * tau * at(demand, R=L, P=P_A, p=tau * price)
     labour = f + q / b
-    M_val = mpmath.findroot(lambda m: L - m * labour, L / labour)
+    M_val = _root(lambda m: 1 - m * labour / L, L / labour)
     P_val = (M_val * price ** (1 - sigma) + n * M_val * (tau * price) ** (1 - sigma)) ** (
         1 / (1 - sigma))
     return {"p": price, "markup": price * b, "q": q, "l": labour, "q_per_l": q / labour,

@@ -72,7 +72,7 @@ def reference(p: dict) -> dict:
         phi = mpmath.exp(y)
         px_star = phi_x(phi)
         rho = (sigma - 1) / sigma
-        p_x = S(px_star) / S(phi)  # literature.md O6
+        p_x = S(px_star) / S(phi) if n else mpmath.mpf(0)  # O6; none without partners
         pi_bar = delta * f_e / S(phi)  # literature.md O11
         M = L / (sigma * (pi_bar + f + p_x * n * f_x))  # literature.md O13
         W = rho * phi * (L / (sigma * f)) ** (1 / (sigma - 1))  # literature.md O14

@@ -99,3 +99,16 @@ def test_evaluate_precision_independent_of_global_dps(model):
     with mpmath.workdps(50):
         want = mpmath.mpf(7) / (mpmath.mpf(1306509) / 500000 * mpmath.mpf(395057) / 250000)
         assert abs(out["M"] - want) <= mpmath.mpf(10) ** -40 * want
+
+
+@pytest.mark.parametrize("change", [dict(L=35311231.0), dict(L=1e300), dict(f=1e300),
+                                    dict(f=1e-300), dict(n=1e300)])
+def test_reference_at_extreme_scales(model, change):
+    """Found by tests/test_fuzz.py: the reference's root finding failed at L = 3.5e7
+    (findroot's absolute tolerance; a ValueError traceback) and returned nan at
+    f = 1e300; its equations are now scaled to order one."""
+    params = {**dict(sigma=3.8, b=1.0, f=1.0, tau=1.5, n=1, L=100.0), **change}
+    want = model.reference(dps=30, **params)
+    got = model.solve(**params)
+    for name, w in want.items():
+        assert abs(float(got[name]) / float(w) - 1) < 1e-12, name

@@ -171,3 +171,32 @@ def test_corner_is_refused(pareto):
     with pytest.raises(ms.AdmissibilityError, match="no selection"):
         pareto.solve(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=100, L=[100, 50],
                      tau=[[1, 1.5], [1.5, 1]], f=[[0.01, 2], [2, 1]])
+
+
+def test_overflowing_point_is_a_numerical_error_not_a_hang(pareto):
+    """Issue 20: b = [1e-200, 0.8] hung solve (the line search halved t forever on a
+    non-finite residual); solve and reference now end in NumericalError."""
+    params = dict(sigma=3.0, delta=0.05, k=4.0, b=[1e-200, 0.8], f_e=[1.0, 1.0],
+                  L=[100.0, 50.0], tau=[[1, 1.5], [1.5, 1]], f=[[1, 2], [2, 1]])
+    with pytest.raises(ms.NumericalError, match="not finite"):
+        pareto.solve(**params)
+    with pytest.raises(ms.NumericalError, match="not finite"):
+        pareto.reference(dps=20, **params)
+
+
+def test_newton_line_search_is_bounded():
+    """A residual that is finite only at the start: newton gives up after HALVINGS
+    halvings of the step instead of halving forever."""
+    from melitz_sym.numeric import general_equilibrium as ge
+
+    class Blowup:
+        calls = 0
+
+        def residual(self, u):
+            Blowup.calls += 1
+            F = np.array([1.0]) if Blowup.calls == 1 else np.array([np.nan])
+            return F, None, np.eye(1)
+
+    with pytest.raises(ms.NumericalError, match="no finite residual"):
+        ge.newton(Blowup(), np.zeros(1))
+    assert Blowup.calls == 1 + ge.HALVINGS

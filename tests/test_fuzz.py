@@ -1,0 +1,161 @@
+"""Fuzzing ``solve``, ``evaluate`` and ``reference`` with bad and extreme parameter values.
+
+Issue 20: every input ends in finite numbers or a :class:`~melitz_sym.MelitzError`
+subclass, never a traceback, nan, inf or a hang; where the independent reference
+gives a number, ``solve`` and ``evaluate`` give the same number (within
+:data:`RTOL`: extreme inputs cost digits in double).  Each example changes one or
+two parameters of an admissible base point to a value drawn from the troublemakers
+of the issue (nan, inf, 0, negatives, 1e308, 5e-324, text, None, complex,
+booleans, sigma = 1, k at or near sigma - 1, tau < 1, non-integer n) or to a
+random magnitude; each entry point has :data:`SECONDS` per example (SIGALRM), a
+budget no healthy call comes near.
+
+The CI profile is derandomised and small (the module runs in about a minute on
+one core); ``MELITZ_FUZZ_EXAMPLES=500 pytest tests/test_fuzz.py`` is the longer,
+random profile for local runs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+from contextlib import contextmanager
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import melitz_sym as ms
+
+EXAMPLES = int(os.environ.get("MELITZ_FUZZ_EXAMPLES", "0"))
+settings.register_profile("fuzz-ci", max_examples=4, deadline=None, derandomize=True,
+                          database=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz-long", max_examples=max(EXAMPLES, 1), deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+PROFILE = settings.get_profile("fuzz-long" if EXAMPLES else "fuzz-ci")
+
+#: Agreement asked of solve and evaluate with a finite reference.
+RTOL = 1e-8
+#: Wall-clock budget of one call (a hang fails the example instead of the run).
+SECONDS = 60
+DPS = 20
+
+CASES = {  # (model, dist): admissible base point
+    ("krugman", None): dict(sigma=3.8, b=1.0, f=1.0, tau=1.5, n=1, L=100),
+    ("cournot", None): dict(sigma=3.8, f=1.0, phi=1.0, L=100),
+    ("melitz", "pareto"): dict(sigma=3.8, k=3.4, b=1.0, f=1.0, f_x=1.5, f_e=1.0, delta=0.1,
+                               tau=1.5, n=1, L=100),
+    ("melitz", "lognormal"): dict(sigma=3.8, mu=0.0, s=0.5, f=1.0, f_x=1.5, f_e=1.0,
+                                  delta=0.1, tau=1.5, n=1, L=100),
+    ("hmy", "pareto"): dict(sigma=3.8, k=3.4, b=1.0, f=1.0, f_x=1.5, f_I=8.0, f_e=1.0,
+                            delta=0.1, tau=1.5, n=1, L=100),
+}
+
+BAD = [math.nan, math.inf, -math.inf, 0, 0.0, -1.0, 1e308, -1e308, 5e-324, "abc", "", None,
+       1j, True, "1/0", "1e400", [1.0, 2.0]]
+
+
+def _special(name: str, base: dict) -> list:
+    """Values that sit on a restriction of ``name`` (sigma = 1, k at sigma - 1, ...)."""
+    sigma = base.get("sigma", 3.8)
+    return {"sigma": [1.0, 1 + 1e-12, 0.5, 50.0],
+            "k": [sigma - 1, sigma - 1 + 1e-9, sigma - 1 + 1e-5, 100.0],
+            "tau": [0.5, 1.0, 1 + 1e-15, 1e10],
+            "n": [0, 0.5, 2.5, 1e6],
+            "delta": [1.0, 1.5, 1e-300]}.get(name, [])
+
+
+def _value(name: str, base: dict) -> st.SearchStrategy:
+    magnitude = st.floats(-300, 300).map(lambda e: 10.0 ** e)
+    return st.one_of(st.sampled_from(BAD + _special(name, base)), magnitude,
+                     st.floats(allow_nan=True, allow_infinity=True))
+
+
+@st.composite
+def points(draw, base: dict) -> dict:
+    """``base`` with one or two parameters replaced."""
+    names = draw(st.lists(st.sampled_from(sorted(base)), min_size=1, max_size=2, unique=True))
+    return {**base, **{n: draw(_value(n, base)) for n in names}}
+
+
+@contextmanager
+def budget(seconds: int):
+    """Fail (TimeoutError) a call that runs past ``seconds``."""
+    def expire(signum, frame):
+        raise TimeoutError(f"no result within {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def outcome(what: str, call, **params) -> dict | ms.MelitzError:
+    """The outputs of ``call`` (mpf, or float arrays from solve: a list is an array
+    input there, refused elsewhere), or the MelitzError it raised; any other
+    exception, a hang or a non-finite output fails the test."""
+    try:
+        with budget(SECONDS):
+            out = call(**params)
+    except ms.MelitzError as exc:
+        assert str(exc), f"{what}: {type(exc).__name__} without a message at {params}"
+        return exc
+    values = {k: v if isinstance(v, mpmath.mpf) else np.asarray(v, float)  # solve: arrays
+              for k, v in out.items()}
+    bad = {k: v for k, v in values.items()
+           if not (mpmath.isfinite(v) if isinstance(v, mpmath.mpf) else np.isfinite(v).all())}
+    assert not bad, f"{what} gave non-finite {bad} at {params}"
+    return values
+
+
+def agree(got: dict, want: dict, what: str, params: dict) -> None:
+    """``got`` within RTOL of the reference ``want`` wherever its value is a double
+    (a value beyond the double range is rightly refused by the double paths)."""
+    for k, w in want.items():
+        if 2.3e-308 <= abs(w) <= 1.7e308:
+            assert abs(got[k] / float(w) - 1) <= RTOL, (
+                f"{what} {k} = {got[k]!r}, reference {w} at {params}")
+
+
+@pytest.fixture(scope="module", params=list(CASES), ids=lambda c: "-".join(filter(None, c)))
+def case(request):
+    name, dist = request.param
+    return ms.model(name, dist), CASES[request.param]
+
+
+def test_fuzz_solve_evaluate_reference(case):
+    m, base = case
+
+    @PROFILE
+    @given(points(base))
+    def check(params):
+        ref = outcome("reference", lambda **p: m.reference(dps=DPS, **p), **params)
+        ev = outcome("evaluate", lambda **p: m.evaluate(dps=DPS, **p), **params)
+        so = outcome("solve", m.solve, **params)
+        if isinstance(ref, dict):
+            for what, got in (("evaluate", ev), ("solve", so)):
+                if isinstance(got, dict):
+                    agree(got, ref, what, params)
+
+    check()
+
+
+def test_fuzz_base_points_are_solved(case):
+    """The base points are admissible: the fuzz changes from a point that works."""
+    m, base = case
+    out = outcome("solve", m.solve, **base)
+    assert isinstance(out, dict) and out, out
+
+
+def test_lognormal_evaluate_dividing_by_zero_is_a_numerical_error():
+    """Found by this module: evaluate at s = 1e-300 raised ZeroDivisionError (mpmath)
+    from the derived cutoff equation; now a NumericalError pointing to reference."""
+    m = ms.model("melitz", "lognormal")
+    with pytest.raises(ms.NumericalError, match="divide by zero"):
+        m.evaluate(dps=DPS, **{**CASES[("melitz", "lognormal")], "s": 1e-300})
