@@ -268,7 +268,8 @@ class Model:
         """``gains`` is welfare over autarky welfare with the same parameters: refuse it
         where autarky is a corner.  ``cutoff(**params)`` computes phi* (by the same path
         as the outputs) and raises the corner's AdmissibilityError."""
-        if "gains" not in names or "n" not in values or self.dist is None:
+        if ("gains" not in names or "n" not in values or self.dist is None
+                or "phi_star" not in self.outputs):
             return
         try:
             cutoff(**{**values, "n": 0})

@@ -331,7 +331,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
         if n in result:
             result[n][none] = 0.0
     ok &= _valid(model, values, result, ok, errors)
-    if "gains" in result and "n" in values and model.dist is not None:
+    if "gains" in result and "n" in values and model.dist is not None and "phi_star" in d.outputs:
         result["gains"][_autarky_corner(model, params, errors, precision)] = np.nan
     if not ok.all():
         for v in result.values():
