@@ -36,6 +36,7 @@ from ..errors import AdmissibilityError
 from ..symbols import sym
 from ..tails import PARTIAL
 from .precise import to_mpf
+from .rootfind import newton_in_bracket
 
 
 def uses_partial_moments(d: Derivation) -> bool:
@@ -177,27 +178,8 @@ def _solve(sys: _System, mom: _Moments, params: list, dps: int) -> list:
             if step > 10**6:
                 raise AdmissibilityError("the cutoff equation has no root above the lower end")
         lo = max(lo, floor)
-        y = (lo + hi) / 2
-        for _ in range(300):
-            _, r, dr = evaluate(y)
-            lo, hi = (y, hi) if r < 0 else (lo, y)
-            new = y - r / dr if dr > 0 else (lo + hi) / 2
-            if not lo < new < hi:
-                new = (lo + hi) / 2
-            done = abs(new - y) <= mpmath.mpf(10) ** -14 * max(1, abs(y))
-            y = new
-            if done:
-                break
-    with mpmath.workdps(dps + 10):
-        y = mpmath.mpf(y)
-        tol = mpmath.mpf(10) ** -(dps + 2)
-        for _ in range(8):
-            args, r, dr = evaluate(y)
-            step = r / dr
-            if abs(step) <= tol * max(1, abs(y)):
-                return args
-            y -= step
-    raise ArithmeticError("reference: the Newton polish of the cost cutoff did not converge")
+        return newton_in_bracket(evaluate, lo, hi, dps, increasing=True, steps=300,
+                                 tol_digits=14, polish=8, what="the cost cutoff")
 
 
 def reference_cost(d: Derivation, dist: Distribution, params: Mapping[str, object],

@@ -44,6 +44,7 @@ from ..symbols import sym
 from ..tails import S, V
 from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
 from .precise import to_mpf
+from .rootfind import newton_in_bracket
 
 _MODULES = ["mpmath"]
 #: Doublings a bracket or range search takes at most: 2^200 of anything in log space is
@@ -315,27 +316,7 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
             lo, hi, step = hi, hi + 2 * step, 2 * step
             if step > 10**6:
                 raise AdmissibilityError("the cutoff equation has no root")
-        y = (lo + hi) / 2
-        for _ in range(200):
-            _, r, dr = evaluate(y)
-            lo, hi = (y, hi) if r > 0 else (lo, y)
-            new = y - r / dr if dr < 0 else (lo + hi) / 2
-            if not lo < new < hi:
-                new = (lo + hi) / 2
-            done = abs(new - y) <= mpmath.mpf(10) ** -13 * max(1, abs(y))
-            y = new
-            if done:
-                break
-    with mpmath.workdps(dps + 10):
-        y = mpmath.mpf(y)
-        tol = mpmath.mpf(10) ** -(dps + 2)
-        for _ in range(6):
-            args, r, dr = evaluate(y)
-            step = r / dr
-            if abs(step) <= tol * max(1, abs(y)):
-                return args
-            y -= step
-    raise NumericalError("reference: the Newton polish of the cutoff did not converge")
+        return newton_in_bracket(evaluate, lo, hi, dps)
 
 
 def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, object],

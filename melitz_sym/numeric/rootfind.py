@@ -1,0 +1,52 @@
+"""The mpmath references' root finder: a safeguarded Newton iteration in a bracket,
+then a Newton polish at full precision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mpmath
+
+from ..errors import NumericalError
+
+
+def newton_in_bracket(evaluate: Callable, lo, hi, dps: int, *, increasing: bool = False,
+                      steps: int = 200, tol_digits: int = 13, polish: int = 6,
+                      what: str = "the cutoff") -> list:
+    r"""Root in ``y`` of the residual that ``evaluate(y) = (args, r, dr/dy)`` returns.
+
+    At the working precision: Newton steps from the middle of the bracket
+    ``[lo, hi]`` (the residual is decreasing, or ``increasing``), replaced by
+    bisection where the step would leave the bracket or the slope has the wrong
+    sign, for at most ``steps`` iterations or until a step is below
+    ``10^-tol_digits`` relative; then at most ``polish`` Newton steps at ``dps + 10``
+    digits until the step is below ``10^-(dps+2)`` relative (convergence is
+    quadratic).  Returns the ``args`` at the root.
+
+    Raises
+    ------
+    NumericalError
+        If the polish does not converge.
+    """
+    sign = -1 if increasing else 1
+    y = (lo + hi) / 2
+    for _ in range(steps):
+        _, r, dr = evaluate(y)
+        lo, hi = (y, hi) if sign * r > 0 else (lo, y)
+        new = y - r / dr if sign * dr < 0 else (lo + hi) / 2
+        if not lo < new < hi:
+            new = (lo + hi) / 2
+        done = abs(new - y) <= mpmath.mpf(10) ** -tol_digits * max(1, abs(y))
+        y = new
+        if done:
+            break
+    with mpmath.workdps(dps + 10):
+        y = mpmath.mpf(y)
+        tol = mpmath.mpf(10) ** -(dps + 2)
+        for _ in range(polish):
+            args, r, dr = evaluate(y)
+            step = r / dr
+            if abs(step) <= tol * max(1, abs(y)):
+                return args
+            y -= step
+    raise NumericalError(f"reference: the Newton polish of {what} did not converge")
