@@ -113,20 +113,27 @@ class Distribution:
             cache[a] = self._integrate_tail(a)
         return cache[a]
 
-    def _integrate_tail(self, a: sp.Expr) -> sp.Lambda:
-        x = sp.Dummy("x", positive=True)
+    def moment_integral(self, a: sp.Expr, lower: sp.Expr, upper: sp.Expr,
+                        reparametrise: bool = False) -> sp.Expr:
+        r""":math:`\int_{lower}^{upper} t^a g(t)\,dt` as sympy integrates it from the
+        declared density, after the distribution's change of variables (if any) and,
+        with ``reparametrise``, in the parameters that expose convergence; an integral
+        sympy cannot do stays an unevaluated ``Integral``."""
         t = sp.Dummy("t", positive=True)
-        upper = self.support[1]
         integrand = t**a * self.pdf(t)
-        var, lo, hi = t, x, upper
+        var, lo, hi = t, lower, upper
         sub = self.substitution()
         if sub is not None:
             integrand = integrand.subs(t, sub.h) * sp.diff(sub.h, sub.u)
-            var, lo, hi = sub.u, sub.h_inv(x), sub.h_inv(upper)
+            var, lo, hi = sub.u, sub.h_inv(lower), sub.h_inv(upper)
         integrand = sp.powsimp(sp.expand_power_base(integrand, force=True), force=True)
-        forward, backward = self.reparametrisation(a)
+        forward, backward = self.reparametrisation(a) if reparametrise else ({}, {})
         result = sp.integrate(integrand.subs(forward), (var, lo, hi), conds="none")
-        result = result.subs(backward)
+        return result.subs(backward)
+
+    def _integrate_tail(self, a: sp.Expr) -> sp.Lambda:
+        x = sp.Dummy("x", positive=True)
+        result = self.moment_integral(a, x, self.support[1], reparametrise=True)
         if result.has(sp.Integral):
             return sp.Lambda(x, result)
         if result.has(sp.lowergamma, sp.uppergamma, sp.gamma):

@@ -44,16 +44,7 @@ def partial_moment(dist: Distribution, x: sp.Expr, a: int) -> sp.Expr:
     r""":math:`G_a(x) = \int_{lower}^{x} t^a g(t)\,dt`, integrated by sympy from the
     declared density (after the distribution's change of variables, if any); an
     integral sympy cannot do stays an unevaluated ``Integral``."""
-    t = sp.Dummy("t", positive=True)
-    lower = dist.support[0]
-    integrand = t**a * dist.pdf(t)
-    var, lo, hi = t, lower, x
-    sub = dist.substitution()
-    if sub is not None:
-        integrand = integrand.subs(t, sub.h) * sp.diff(sub.h, sub.u)
-        var, lo, hi = sub.u, sub.h_inv(lower), sub.h_inv(x)
-    integrand = sp.powsimp(sp.expand_power_base(integrand, force=True), force=True)
-    result = sp.integrate(integrand, (var, lo, hi), conds="none")
+    result = dist.moment_integral(a, dist.support[0], x)
     if result.has(sp.Integral):
         return result
     return sp.powsimp(sp.factor_terms(sp.simplify(result)), force=True)
