@@ -320,7 +320,7 @@ class MultiCountryModel(Model):
         names = self.output_names(outputs)
         from .numeric import ge_reference
 
-        result = getattr(ge_reference, self._plan.reference)(self.derive(), self.dist,
+        result = getattr(ge_reference, self._plan.reference)(self.derive(), self.declaration,
                                                                   self.read(params), dps)
         return {k: result[k] for k in names if k in result}
 

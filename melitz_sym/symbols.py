@@ -139,6 +139,8 @@ _QUANTITIES = [
     Quantity("u", r"u", "transformed integration variable", kind=_I, assumptions={"real": True}),
     Quantity("e", r"\epsilon", "k - (sigma - 1), kept as one positive quantity", kind=_I),
     Quantity("w", r"w", "wage (numeraire)", kind=_I),
+    Quantity("w_d", r"w_j", "wage of the destination j (N countries: fixed costs paid in "
+             "destination labour)", kind=_I),
     Quantity("v_bar", r"\bar{v}", "average value of a producer", kind=_I),
     Quantity("Pi", r"\Pi", "aggregate profit", kind=_I),
     Quantity("L_e", r"L_e", "labour used in entry", kind=_I),

@@ -11,7 +11,15 @@ import pytest
 import melitz_sym as ms
 from melitz_sym.cli import main
 from melitz_sym.modelfile import parse
-from melitz_sym.primitives import FDI, Declaration, FixedEntrants, Symmetric
+from melitz_sym.primitives import (
+    FDI,
+    Asymmetric,
+    Declaration,
+    Export,
+    FixedCost,
+    FixedEntrants,
+    Symmetric,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 
@@ -24,6 +32,11 @@ def test_the_example_files_declare_what_they_say():
     c = ms.model(EXAMPLES / "chaney-symmetric.toml", dist="pareto")
     assert c.dist.name == "lognormal"  # the file's distribution wins over dist=
     assert isinstance(c.declaration.entry, FixedEntrants)
+    a = ms.model(EXAMPLES / "asym-destination.toml")
+    assert a.declaration == Declaration(
+        "asym-destination", geography=Asymmetric(), modes=(Export(FixedCost("destination")),),
+        title="Asymmetric Melitz, fixed export costs in destination labour"
+    ).with_distribution(a.dist)
 
 
 def test_a_file_solves_like_the_same_declaration_in_python(capsys):

@@ -4,9 +4,12 @@ Primitives (Melitz 2003; Demidova 2008; Demidova & Rodriguez-Clare 2013).
 Country :math:`i` has :math:`L_i` workers at the wage :math:`w_i` (``w_0 = 1``),
 a sunk entry cost :math:`f_{e,i}` and its own productivity distribution (any
 distribution; its parameters may differ by country).  Serving :math:`j` costs
-the iceberg factor :math:`\tau_{ij}` (:math:`\tau_{ii} = 1`) and the per-period
-fixed cost :math:`f_{ij}`, both paid in origin labour.  Firms die with
-probability :math:`\delta`; :math:`M_{e,i}` firms enter each period.
+the iceberg factor :math:`\tau_{ij}` (:math:`\tau_{ii} = 1`, in origin labour) and
+the per-period fixed cost :math:`f_{ij}`, paid in origin labour (wage
+:math:`w_i`) or, as declared by the export mode, in destination labour (wage
+:math:`w_j`, Arkolakis, Demidova, Klenow & Rodriguez-Clare 2008); the payer's wage
+is written :math:`\omega_{ij}` below.  Firms die with probability
+:math:`\delta`; :math:`M_{e,i}` firms enter each period.
 
 Derived for a generic pair (origin ``i``, destination ``j``; in the pair
 expressions ``w``, ``L``, ``f_e``, ``M_e`` and the distribution parameters are
@@ -16,11 +19,14 @@ shifter :math:`A_j = w_j L_j P_j^{\sigma-1}`):
 * pricing, revenue and profit in :math:`j`; the cutoff :math:`\varphi^*_{ij}`
   from zero profit;
 * the expected profit of an entrant from market :math:`j`,
-  :math:`w_i f_{ij} j_i(\varphi^*_{ij})`, and free entry
-  :math:`\sum_j f_{ij} j_i(\varphi^*_{ij}) = \delta f_{e,i}`;
+  :math:`\omega_{ij} f_{ij} j_i(\varphi^*_{ij})`, and free entry
+  :math:`\sum_j (\omega_{ij}/w_i) f_{ij} j_i(\varphi^*_{ij}) = \delta f_{e,i}`;
 * flows :math:`X_{ij} = (M_{e,i}/\delta) \int_{\varphi^*_{ij}} r_{ij} dG_i`;
 * the labour market (entry, fixed and variable labour), which with free entry
-  is :math:`\sum_j X_{ij} = w_i L_i`; the goods market / price index
+  is :math:`\sum_j X_{ij} = w_i L_i` (origin-paid fixed costs) or
+  :math:`\sum_j (X_{ij} - F_{ij}) + \sum_k F_{ki} = w_i L_i` with the fixed-cost
+  payments :math:`F_{ij} = (M_{e,i}/\delta) w_j f_{ij} (1 - G_i(\varphi^*_{ij}))`
+  to the destination's workers; the goods market / price index
   :math:`\sum_i X_{ij} = w_j L_j`;
 * welfare :math:`W_i = w_i/P_i = \rho\varphi^*_{ii}(L_i/\sigma f_{ii})^{1/(\sigma-1)}`,
   the autarky cutoff equation, gains, and the partial trade elasticity
@@ -28,7 +34,8 @@ shifter :math:`A_j = w_j L_j P_j^{\sigma-1}`):
 
 The numeric layer (:mod:`melitz_sym.numeric.general_equilibrium`) solves the
 3N equations in :math:`(\ln w_i, \ln M_{e,i}, \ln A_j)` by Newton's method with
-the Jacobian assembled from the sympy derivatives of the pair terms.
+the Jacobian assembled from the sympy derivatives of the pair terms (in the
+pair expressions the destination's wage is the symbol ``w_d``).
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from .solving import solve_power_law
 from .welfare import gamma_of
 
 REF_D = "Demidova & Rodriguez-Clare (2013), JIE 90(2); Melitz (2003)"
-BOX = {**MELITZ_BOX, "w": (0.5, 3), "A": (0.5, 50), "M_e": (0.5, 50)}
+BOX = {**MELITZ_BOX, "w": (0.5, 3), "w_d": (0.5, 3), "A": (0.5, 50), "M_e": (0.5, 50)}
 J_SUM = sp.Symbol("j")
 N_C = sp.Symbol("N", positive=True, integer=True)
 
@@ -74,10 +81,18 @@ def _sum_j(e: sp.Expr) -> sp.Sum:
 
 def derive(decl: Declaration) -> MultiDerivation:
     """Derive the asymmetric N-country Melitz model from its declaration (CES demand,
-    heterogeneous firms, free entry with a sunk cost, N countries, exports)."""
+    heterogeneous firms, free entry with a sunk cost, N countries, exports).
+
+    The export mode's fixed cost is paid at the wage ``w`` of the origin or ``w_d``
+    of the destination (``decl.mode("export").fixed.paid_in``); the domestic fixed
+    cost is paid at home either way."""
     dist = decl.dist
     sigma, delta, f_e, L, tau, f, w, M_e = (
         sym(x) for x in ["sigma", "delta", "f_e", "L", "tau", "f", "w", "M_e"])
+    in_destination = decl.mode("export").fixed.paid_in == "destination"
+    w_d = sym("w_d")
+    payer = w_d if in_destination else w  # the wage the fixed cost f_ij is paid at
+    labour = "destination labour (w_j)" if in_destination else "origin labour (w_i)"
     phi, phi_s, A, p, x = sym("phi"), sym("phi_star"), sym("A"), sym("p"), sym("x")
     params = (sigma, delta, f_e, L, tau, f) + tuple(dist.symbols)
     shapes = {"sigma": "", "delta": "", "f_e": "i", "L": "i", "tau": "ij", "f": "ij",
@@ -85,34 +100,37 @@ def derive(decl: Declaration) -> MultiDerivation:
     d = MultiDerivation(f"Asymmetric N-country Melitz, {dist.name}", params,
                         restrictions(dist), cutoff=phi_s, support_lower=dist.support[0],
                         shapes=shapes)
-    d.sampler = Sampler(params + (phi_s, x, w, A, M_e), d.restrictions, BOX, seed=2013)
+    d.sampler = Sampler(params + (phi_s, x, w, sym("w_d"), A, M_e), d.restrictions, BOX,
+                        seed=2013)
     with_k = bool(dist.reparametrisation(sigma - 1)[0])
 
     # ---- firms --------------------------------------------------------------------
     demand = derive_ces_demand(d)
-    firm = derive_firm(d, demand, "_ij", w * tau / phi, w * f, "destination")
+    firm = derive_firm(d, demand, "_ij", w * tau / phi, payer * f, "destination")
     zcp = firm.profit.subs(phi, phi_s)
     cut = tidy(solve_power_law(zcp, phi_s))
     d.add("cutoff", sp.Eq(phi_s, cut, evaluate=False),
           "zero profit of the marginal firm from i in j, pi_ij(phi*_ij) = 0 (fixed cost "
-          "w_i f_ij in origin labour), solved for phi*_ij (a power law)", ["profit_ij"],
+          f"f_ij in {labour}), solved for phi*_ij (a power law)", ["profit_ij"],
           ref=REF_D, obligation=[zcp.subs(phi_s, cut)])
     A_of_cut = sp.powsimp(sp.solve(zcp, A)[0], force=True)
 
     # ---- entry ----------------------------------------------------------------------
     _, _, j_of = derive_tail_objects(d, dist)
     r1 = firm.revenue.subs(phi, 1)
-    expected = r1 * V(phi_s) / sigma - w * f * S(phi_s)
+    expected = r1 * V(phi_s) / sigma - payer * f * S(phi_s)
     d.add("expected_profit", sp.Eq(sp.Symbol("pi_bar_ij"), expected, evaluate=False),
           "expected per-period profit of an entrant from market j: pi_ij(phi) integrated "
-          "over phi >= phi*_ij; with A from zero profit it is w_i f_ij j(phi*_ij)",
+          f"over phi >= phi*_ij; with A from zero profit it is {payer} f_ij j(phi*_ij)",
           ["profit_ij", "tail_moment", "survival", "cutoff", "j_function"], ref=REF_D,
           obligation=[firm.revenue - r1 * phi ** (sigma - 1),
-                      sp.expand(expected.subs(A, A_of_cut) - w * f * j_of(phi_s))])
-    fe_term = f * j_of(phi_s) / (delta * f_e)
-    d.add("free_entry", sp.Eq(_sum_j(f * sp.Function("j")(phi_s)), delta * f_e, evaluate=False),
+                      sp.expand(expected.subs(A, A_of_cut) - payer * f * j_of(phi_s))])
+    fe_term = payer / w * f * j_of(phi_s) / (delta * f_e)
+    d.add("free_entry", sp.Eq(_sum_j(payer / w * f * sp.Function("j")(phi_s)), delta * f_e,
+                              evaluate=False),
           "free entry: the expected value of entry, sum over markets of expected profits "
-          "discounted by delta, equals the entry cost w_i f_e; the wage cancels",
+          "discounted by delta, equals the entry cost w_i f_e, divided by w_i"
+          + ("" if in_destination else "; the wage cancels"),
           ["expected_profit"], ref=f"{REF_D}; Melitz (2003) eq. (13)")
 
     # ---- flows and markets --------------------------------------------------------------
@@ -124,21 +142,30 @@ def derive(decl: Declaration) -> MultiDerivation:
           ["revenue_ij", "tail_moment"], ref=REF_D)
     unit = w * tau / phi
     variable = sp.powsimp(unit * demand.subs(p, firm.price), force=True)
-    fixed_pair = M_e / delta * w * f * S(phi_s)
+    fixed_pair = M_e / delta * payer * f * S(phi_s)
     var_pair = M_e / delta * (sigma - 1) / sigma * r1 * V(phi_s)
-    sum_x, sum_pi = sp.symbols("Sigma_X Sigma_pi", positive=True)
-    d.add("labour_market",
-          sp.Eq(w * L, w * f_e * M_e + _sum_j(sp.Symbol("fixed_ij") + sp.Symbol("variable_ij")),
-                evaluate=False),
+    sum_x, sum_pi, f_out, f_in = sp.symbols("Sigma_X Sigma_pi F_out F_in", positive=True)
+    fixed_i, fixed_ki = sp.Symbol("fixed_ij"), sp.Symbol("fixed_ki")
+    if in_destination:  # i's workers do the fixed work of every origin k in i
+        hired = w * f_e * M_e + _sum_j(sp.Symbol("variable_ij")) + sp.Sum(
+            fixed_ki, (sp.Symbol("k"), 1, N_C))
+        via = ("so w_i L_i = sum_j (X_ij - F_ij) + sum_k F_ki with F_ij = (M_e_i/delta) w_j "
+               "f_ij (1 - G_i(phi*_ij)) the fixed costs i's firms pay to j's workers")
+        market_identity = (w * f_e * M_e + (sum_x - f_out - M_e / delta * sum_pi) + f_in
+                           - (sum_x - f_out + f_in))
+    else:
+        hired = w * f_e * M_e + _sum_j(fixed_i + sp.Symbol("variable_ij"))
+        via = "so w_i L_i = sum_j X_ij"
+        market_identity = w * f_e * M_e + (sum_x - M_e / delta * sum_pi) - sum_x
+    d.add("labour_market", sp.Eq(w * L, hired, evaluate=False),
           "labour market: entry labour M_e f_e plus, per market, fixed labour "
-          "(M_e/delta) f_ij (1 - G(phi*_ij)) and variable labour (sigma-1)/sigma of revenue; "
-          "fixed + variable + profit = revenue in each market, and free entry makes the "
-          "profits pay for entry, so w_i L_i = sum_j X_ij",
+          f"(M_e/delta) f_ij (1 - G(phi*_ij)) in {labour} and variable labour "
+          "(sigma-1)/sigma of revenue; fixed + variable + profit = revenue in each market, "
+          f"and free entry makes the profits pay for entry, {via}",
           ["flows", "free_entry", "pricing_ij"], ref=f"{REF_D}; Melitz (2003) p. 1705",
           obligation=[sp.powsimp(variable - (sigma - 1) / sigma * firm.revenue, force=True),
                       sp.expand(fixed_pair + var_pair + M_e / delta * expected - X),
-                      (w * f_e * M_e + (sum_x - M_e / delta * sum_pi)
-                       - sum_x).subs(sum_pi, delta * w * f_e)])
+                      market_identity.subs(sum_pi, delta * w * f_e)])
     d.add("goods_market", sp.Eq(sp.Sum(sp.Symbol("X_ij"), (sp.Symbol("i"), 1, N_C)),
                                 sp.Symbol("w_j") * sp.Symbol("L_j"), evaluate=False),
           "price index P_j^(1-sigma) = sum_i (M_e_i/delta) int p_ij^(1-sigma) dG_i times "
@@ -148,7 +175,7 @@ def derive(decl: Declaration) -> MultiDerivation:
 
     # ---- welfare ----------------------------------------------------------------------
     P_own = (A / (w * L)) ** (1 / (sigma - 1))
-    dom = {tau: 1}
+    dom = {tau: 1, w_d: w}  # the domestic pair: no iceberg cost, paid at home
     A_dom = A_of_cut.subs(dom)
     W_cut = tidy(w / P_own.subs(A, A_dom))
     d.add("welfare_cutoff", sp.Eq(sym("W"), W_cut, evaluate=False),
@@ -174,10 +201,18 @@ def derive(decl: Declaration) -> MultiDerivation:
     pair = {"phi_star": cut, "A_of_cut": A_of_cut, "fe": fe_phi,
             "log_r": log_r, "log_V": log_V, "lower": dist.support[0],
             "upper": dist.support[1], "W": W_cut}
+    if in_destination:  # F_ij: the fixed costs i's firms pay to j's workers
+        log_S = sp.expand_log(sp.log(S_l(phi_s)), force=True)
+        pair["log_F"] = sp.expand_log(sp.log(M_e / delta * w_d * f), force=True) + log_S
+        pair["log_F_phi"] = phi_s * sp.diff(log_S, phi_s)
+        for v in (w, w_d, A):
+            pair[f"log_F_{v.name}"] = v * sp.diff(pair["log_F"], v)
     # elasticities (log-derivatives) for the chain rule of the Jacobian
-    for v in (w, A, tau):
+    for v in (w, w_d, A, tau):
         pair[f"cut_{v.name}"] = v * sp.diff(cut, v) / cut
         pair[f"log_r_{v.name}"] = v * sp.diff(log_r, v)
+    for v in (w, w_d, A):
+        pair[f"fe_{v.name}"] = v * sp.diff(fe_phi, v)
     pair["fe_phi"] = phi_s * sp.diff(fe_phi, phi_s)
     pair["log_V_phi"] = phi_s * sp.diff(log_V, phi_s)
     pair = {key: _erfc(_neat(e, with_k)) for key, e in pair.items()}
@@ -185,17 +220,18 @@ def derive(decl: Declaration) -> MultiDerivation:
           "free entry with the domestic market only (autarky), in the domestic cutoff; "
           "autarky welfare follows from welfare_cutoff", ["free_entry", "welfare_cutoff"],
           ref="Melitz (2003) eq. (14)")
-    phi_A = solve_power_law(fe_phi - 1, phi_s)
+    phi_A = solve_power_law(fe_phi.subs(dom) - 1, phi_s)
     if phi_A is not None:
         pair["phi_A"] = _neat(phi_A, with_k)
     d.pair = pair
-    whose = (("w", "i"), ("A", "j"), ("tau", "ij"))
+    whose = (("w", "i"), ("w_d", "j"), ("A", "j"), ("tau", "ij"))
     d.meanings = {
         **PAIR_MEANINGS,
         "f_e": "sunk entry cost of the origin i (labour)",
         "M_e": "mass of entrants per period of the origin i (an unknown)",
         "A": "demand shifter A_j = w_j L_j P_j^(sigma-1) of the destination j (an unknown)",
         "w": "wage of the origin i (an unknown; w_0 = 1 is the numeraire)",
+        "w_d": "wage w_j of the destination j (the same unknowns as w, by destination)",
         "W": "welfare w_i/P_i of country i from its domestic cutoff: evaluate at the "
              "domestic pair (i, i)",
         "A_of_cut": "the demand shifter A_j at which phi_star is the pair's cutoff (zero "
@@ -209,18 +245,27 @@ def derive(decl: Declaration) -> MultiDerivation:
         **{f"cut_{v}": f"elasticity d ln phi*_ij / d ln {v}_{ij}" for v, ij in whose},
         **{f"log_r_{v}": f"d log_r / d ln {v}_{ij}" for v, ij in whose},
         "fe_phi": "phi*_ij d fe / d phi*_ij",
+        **{f"fe_{v}": f"{v} d fe / d {v} at a given cutoff" for v in ("w", "w_d", "A")},
+        "log_F": "log of F_ij = (M_e_i/delta) w_j f_ij (1 - G_i(phi*_ij)), the fixed costs "
+                 "origin i's firms pay to destination j's workers (destination-paid fixed "
+                 "costs only)",
+        "log_F_phi": "d log_F / d ln phi*_ij",
+        **{f"log_F_{v}": f"d log_F / d ln {v} at a given cutoff" for v in ("w", "w_d", "A")},
         "log_V_phi": "d log_V / d ln phi*_ij",
         "phi_A": "autarky cutoff of country i (free entry with the domestic market only): "
                  "evaluate at the domestic pair (i, i)",
     }
+    labour_sum = ("sum_j (X_ij - F_ij) + sum_k F_ki" if in_destination else "sum_j X_ij")
     d.assembly = (
         "Unknowns ln w_i, ln M_e_i, ln A_j (3N); equations: sum_j fe = 1 (free_entry), "
-        "sum_j X_ij/(w_i L_i) = 1 (labour_market), sum_i X_ij/(w_j L_j) = 1 "
+        f"{labour_sum} = w_i L_i (labour_market), sum_i X_ij/(w_j L_j) = 1 "
         "(goods_market),",
         "the goods market of country 0 replaced by ln w_0 = 0 (Walras' law); phi_star "
-        "per pair from w_i and A_j, X_ij = exp(log_r + log_V).",
+        "per pair from w = w_i, w_d = w_j and A_j, X_ij = exp(log_r + log_V)"
+        + (", F_ij = exp(log_F)." if in_destination else "."),
         "Newton Jacobian by the chain rule: d ln X_ij/d ln v = log_r_v + log_V_phi "
-        "cut_v and d fe/d ln v = fe_phi cut_v for v = w_i, A_j (d ln X_ij/d ln M_e_i = 1).",
+        "cut_v and d fe/d ln v = fe_v + fe_phi cut_v for v = w_i, w_j, A_j "
+        "(d ln X_ij/d ln M_e_i = 1).",
         "Outputs: lam_ij = X_ij / sum_k X_kj, P_j = (A_j/(w_j L_j))^(1/(sigma-1)), "
         "gains_i = W(phi*_ii)/W(autarky cutoff), eps_ij = log_r_tau + log_V_phi cut_tau.")
     i_sum = sp.Symbol("i")

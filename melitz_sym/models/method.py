@@ -22,12 +22,16 @@ CES / monopolistic  distribution fixed mass      symmetric       export        m
 CES / monopolistic  distribution free, sunk cost symmetric       export, FDI   hmy
 CES / monopolistic  distribution free, sunk cost symmetric       FDI           hmy
 CES / monopolistic  Pareto       fixed mass      asymmetric      export        chaney
-CES / monopolistic  distribution free, sunk cost asymmetric      export        melitz_asym
+CES / monopolistic  distribution free, sunk cost asymmetric      export [1]    melitz_asym
 CES / monopolistic  one firm     zero profit     symmetric       export, no f  krugman
 isoelastic/Cournot  one firm     zero profit     closed          none          cournot
 linear / monopol.   cost distr.  free, sunk cost closed          none          melitz_ottaviano
 linear / monopol.   cost distr.  free, sunk cost symmetric       export, no f  melitz_ottaviano
 ==================  ===========  ==============  ==============  ============  ============
+
+[1] the export fixed cost paid in origin or in destination labour (``Export(
+FixedCost("destination"))``); every other row prices fixed costs in origin labour
+(with symmetric countries all wages are 1, so the payer makes no difference).
 
 Linear demand (:class:`~melitz_sym.primitives.LinearQuadratic`) is derived with
 heterogeneous unit costs (:class:`~melitz_sym.primitives.HeterogeneousCost`) and
@@ -223,12 +227,11 @@ def _plan_representative(decl: Declaration) -> Plan:
 def _plan_asymmetric(decl: Declaration) -> Plan:
     if decl.mode("fdi") is not None:
         raise _refuse(decl, "modes", "FDI is derived for symmetric countries only")
-    costs = [decl.fixed_cost] + [m.fixed for m in decl.modes]
-    if any(c.paid_in != "origin" for c in costs):
-        raise _refuse(decl, "fixed cost", "with asymmetric countries fixed costs are derived "
-                      "in origin labour only (the N-country solver prices f_ij at the "
-                      "origin's wage)")
     if isinstance(decl.entry, FixedEntrants):
+        if decl.mode("export").fixed.paid_in != "origin":
+            raise _refuse(decl, "export mode", "chaney: the fixed-entrants closure is derived "
+                          "with fixed costs in origin labour (Chaney 2008); destination-paid "
+                          "fixed costs are derived with free entry (FreeEntry())")
         if not isinstance(decl.dist, Pareto):
             raise _refuse(decl, "firms", "chaney: the model is derived for untruncated Pareto "
                           "productivity only (its aggregation needs a constant profit share), "

@@ -18,6 +18,7 @@ import mpmath
 
 from ..derivation import MultiDerivation
 from ..distributions import Distribution
+from ..primitives import Declaration
 from .general_equilibrium import solve_asym, solve_chaney
 from .reference import Tails
 
@@ -55,10 +56,11 @@ def _unit(sigma, w, tau):
 
 
 # ----- Chaney (2008) -------------------------------------------------------------------
-def reference_chaney(d: MultiDerivation, dist: Distribution, arrays: Mapping[str, object],
+def reference_chaney(d: MultiDerivation, decl: Declaration, arrays: Mapping[str, object],
                      dps: int = 30) -> dict:
-    """Chaney (2008) from the primitives: unknowns ln P_j and the dividend pi (the
-    derivation ``d`` gives only the starting point, its numpy solution)."""
+    """Chaney (2008) from the primitives ``decl``: unknowns ln P_j and the dividend pi
+    (the derivation ``d`` gives only the starting point, its numpy solution)."""
+    dist = decl.dist
     start = solve_chaney(d, arrays)
     N = arrays["tau"].shape[0]
     with mpmath.workdps(dps + 10):
@@ -111,10 +113,16 @@ def _round(v):
 
 
 # ----- asymmetric Melitz -----------------------------------------------------------------
-def reference_asym(d: MultiDerivation, dist: Distribution, arrays: Mapping[str, object],
+def reference_asym(d: MultiDerivation, decl: Declaration, arrays: Mapping[str, object],
                    dps: int = 30) -> dict:
-    """Asymmetric Melitz from the primitives: unknowns ln w_i (i > 0), ln M_e_i, ln A_j (the
-    derivation ``d`` gives only the starting point, its numpy solution)."""
+    """Asymmetric Melitz from the primitives ``decl``: unknowns ln w_i (i > 0), ln M_e_i,
+    ln A_j (the derivation ``d`` gives only the starting point, its numpy solution).
+
+    The fixed cost f_ij of serving a foreign market is paid at the wage of the
+    origin or, as the export mode declares, of the destination (then i's
+    workers also do the fixed work of foreign firms selling in i)."""
+    dist = decl.dist
+    abroad = decl.mode("export").fixed.paid_in == "destination"
     start = solve_asym(d, arrays)
     N = arrays["tau"].shape[0]
     with mpmath.workdps(dps + 10):
@@ -122,8 +130,13 @@ def reference_asym(d: MultiDerivation, dist: Distribution, arrays: Mapping[str, 
         L, f_e, tau, f = (_mp(arrays[n]) for n in ("L", "f_e", "tau", "f"))
         tails = _tails(dist, arrays, N)
 
+        def payer(i, j, w):
+            """The wage the fixed cost f_ij is paid at."""
+            return w[j] if abroad else w[i]
+
         def pair(i, j, w, A):
-            phi = _cutoff(sigma, w[i], tau[i][j], f[i][j], A[j])
+            # zero profit A (w_i tau/(rho phi))^(1-sigma)/sigma = w_payer f_ij, for phi
+            phi = _cutoff(sigma, w[i], tau[i][j], payer(i, j, w) * f[i][j] / w[i], A[j])
             R = A[j] * _unit(sigma, w[i], tau[i][j]) * tails[i].integral(phi, sigma - 1)
             return phi, R, tails[i].integral(phi, 0)
 
@@ -137,12 +150,16 @@ def reference_asym(d: MultiDerivation, dist: Distribution, arrays: Mapping[str, 
             w, Me, A, q = state(x)
             eqs = []
             for i in range(N):  # free entry: expected profits = delta w f_e
-                profit = sum(R / sigma - w[i] * f[i][j] * S for j, (_, R, S) in enumerate(q[i]))
+                profit = sum(R / sigma - payer(i, j, w) * f[i][j] * S
+                             for j, (_, R, S) in enumerate(q[i]))
                 eqs.append(profit / (delta * w[i] * f_e[i]) - 1)
-            for i in range(N):  # labour: entry + fixed + variable labour = L
+            for i in range(N):  # labour in i: entry, variable, and fixed work done in i
                 labour = Me[i] * f_e[i] + Me[i] / delta * sum(
-                    f[i][j] * S + (sigma - 1) / sigma * R / w[i] for j, (_, R, S) in
-                    enumerate(q[i]))
+                    (sigma - 1) / sigma * R / w[i] for _, R, _ in q[i])
+                for k in range(N):  # fixed work for firms of origin k: in k or in i
+                    for j in range(N):
+                        if (j == i) if abroad else (k == i):
+                            labour += Me[k] / delta * f[k][j] * q[k][j][2]
                 eqs.append(labour / L[i] - 1)
             for j in range(1, N):  # price index: P_j^(1-sigma) = w_j L_j / A_j
                 power = sum(Me[i] / delta * q[i][j][1] / A[j] for i in range(N))

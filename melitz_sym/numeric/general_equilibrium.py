@@ -11,17 +11,22 @@ are compiled with ``lambdify`` and evaluated on :math:`N \times N` arrays
 **Asymmetric Melitz** is solved for :math:`u = (\ln w_i, \ln M_{e,i}, \ln A_j)`
 from the 3N equations
 
-* free entry :math:`\sum_j f_{ij} j_i(\varphi^*_{ij})/(\delta f_{e,i}) - 1 = 0`,
-* labour market :math:`\sum_j X_{ij}/(w_i L_i) - 1 = 0`,
+* free entry :math:`\sum_j (\omega_{ij}/w_i) f_{ij} j_i(\varphi^*_{ij})/(\delta f_{e,i})
+  - 1 = 0`, with :math:`\omega_{ij}` the wage the fixed cost is paid at (the
+  derivation's pair term ``fe``),
+* labour market :math:`\sum_j X_{ij}/(w_i L_i) - 1 = 0`, or with fixed costs paid
+  in destination labour :math:`[\sum_j (X_{ij} - F_{ij}) + \sum_k F_{ki}]/(w_i L_i)
+  - 1 = 0`,
 * goods market :math:`\sum_i X_{ij}/(w_j L_j) - 1 = 0`, the one of country 0
   replaced by the normalisation :math:`\ln w_0 = 0` (Walras' law),
 
 by Newton's method with backtracking on the residual norm.  The Jacobian is
-exact: its entries are the sympy log-derivatives of the pair terms (cutoff
+exact: its entries are the sympy log-derivatives of the pair terms (direct
+partials in the origin's wage, the destination's wage and demand shifter, cutoff
 elasticities, :math:`\varphi\,\partial f/\partial\varphi`,
 :math:`\partial\ln V/\partial\ln\varphi`) combined by the chain rule and summed
-over pairs with numpy.  The start is autarky (each country's own free-entry
-cutoff) with unit wages.
+over pairs with numpy (:func:`_row_sums`, :func:`_column_sums`).  The start is
+autarky (each country's own free-entry cutoff) with unit wages.
 """
 
 from __future__ import annotations
@@ -99,57 +104,115 @@ def _diagonal(env: Mapping[sp.Symbol, np.ndarray], N: int) -> dict:
                 else np.ravel(np.broadcast_to(v, (N, 1)))) for s, v in env.items()}
 
 
+def _row_sums(G: np.ndarray, by: Mapping[str, np.ndarray]) -> np.ndarray:
+    r"""Jacobian (N x 3N) of the row sums :math:`R_i = \sum_j G_{ij}`.
+
+    ``by`` holds the derivatives of the pair terms :math:`G_{ij}` with respect to
+    the log unknowns they depend on: ``w`` (the origin's wage :math:`w_i`),
+    ``w_d`` (the destination's wage :math:`w_j`), ``A`` (:math:`A_j`) and ``M_e``
+    (:math:`M_{e,i}`).  :math:`\partial R_i/\partial\ln w_k = [k = i] \sum_j
+    G^w_{ij} + G^{w_d}_{ik}`, and alike for the others.
+    """
+    N = G.shape[0]
+    rows = np.arange(N)
+    J = np.zeros((N, 3 * N))
+    J[:, :N] = by["w_d"]
+    J[rows, rows] += by["w"].sum(axis=1)
+    J[rows, N + rows] = by["M_e"].sum(axis=1)
+    J[:, 2 * N:] = by["A"]
+    return J
+
+
+def _column_sums(G: np.ndarray, by: Mapping[str, np.ndarray]) -> np.ndarray:
+    r"""Jacobian (N x 3N) of the column sums :math:`C_j = \sum_i G_{ij}` (see
+    :func:`_row_sums`): :math:`\partial C_j/\partial\ln w_k = G^w_{kj} + [k = j]
+    \sum_i G^{w_d}_{ij}`, and alike for the others."""
+    N = G.shape[0]
+    rows = np.arange(N)
+    J = np.zeros((N, 3 * N))
+    J[:, :N] = by["w"].T
+    J[rows, rows] += by["w_d"].sum(axis=0)
+    J[:, N:2 * N] = by["M_e"].T
+    J[rows, 2 * N + rows] = by["A"].sum(axis=0)
+    return J
+
+
 class AsymSystem:
-    """Residual and exact Jacobian of the asymmetric Melitz equilibrium.
+    r"""Residual and exact Jacobian of the asymmetric Melitz equilibrium.
 
     Parameters
     ----------
     d : the derivation (its ``pair`` expressions).
     arrays : parameter arrays (checked), as returned by ``MultiCountryModel.read``.
+
+    The pair expressions are functions of the origin's wage ``w``, the
+    destination's wage ``w_d``, the destination's demand shifter ``A``, the
+    origin's entrants ``M_e`` and the pair's cutoff ``phi_star``.  Where the
+    derivation has fixed-cost payments to the destination's workers
+    (``log_F``: destination-paid fixed costs) the labour market of ``i`` is
+    :math:`\sum_j (X_{ij} - F_{ij}) + \sum_k F_{ki} = w_i L_i`, otherwise
+    :math:`\sum_j X_{ij} = w_i L_i`.
     """
+
+    #: The unknowns the pair expressions depend on, by their log derivatives.
+    UNKNOWNS = ("w", "w_d", "A")
 
     def __init__(self, d, arrays: Mapping[str, np.ndarray]) -> None:
         self.d = d
         self.env = _environment(d, arrays)
         self.N = arrays["tau"].shape[0]
         self.L = arrays["L"]
-        self.w_s, self.A_s, self.Me_s = sym("w"), sym("A"), sym("M_e")
+        self.w_s, self.wd_s, self.A_s, self.Me_s = sym("w"), sym("w_d"), sym("A"), sym("M_e")
         self.phi_s = sym("phi_star")
-        self.const = {k: _eval(d.pair[k], self.env) for k in
-                      ("cut_w", "cut_A", "cut_tau", "log_r_w", "log_r_A", "log_r_tau",
-                       "lower", "upper")}
+        self.fixed_abroad = "log_F" in d.pair
+        self.const = {k: _eval(d.pair[k], self.env) for k in ("cut_tau", "log_r_tau", "lower",
+                                                             "upper")}
 
     def _compiled(self, name: str):
-        """``d.pair[name]`` as a function of (w, M_e, A, phi*) with the parameters bound."""
+        """``d.pair[name]`` as a function of (w, w_d, M_e, A, phi*) with the parameters bound."""
         cache = self.__dict__.setdefault("_fns", {})
         if name not in cache:
             expr = self.d.pair[name]
-            unknown = (self.w_s, self.Me_s, self.A_s, self.phi_s)
+            unknown = (self.w_s, self.wd_s, self.Me_s, self.A_s, self.phi_s)
             params = tuple(sorted(expr.free_symbols - set(unknown), key=lambda s: s.name))
             fn = _lambdify(unknown + params, expr)
             bound = [self.env[p] for p in params]
-            cache[name] = lambda w, Me, A, phi: fn(w, Me, A, phi, *bound)
+            cache[name] = lambda *args: fn(*args, *bound)
         return cache[name]
+
+    def _derivatives(self, term: str, value: np.ndarray, direct: str, slope: str,
+                     args: list, log: bool) -> dict:
+        """d term_ij / d ln v for v = w_i, w_j, A_j (direct partial plus the cutoff's
+        response), and d / d ln M_e_i; times the term's value where ``log``."""
+        N = self.N
+        scale = value if log else 1.0
+        phi_part = self._compiled(slope)(*args)
+        out = {v: np.broadcast_to(scale * (self._compiled(f"{direct}_{v}")(*args)
+                                           + phi_part * self._compiled(f"cut_{v}")(*args)),
+                                  (N, N))
+               for v in self.UNKNOWNS}
+        out["M_e"] = np.broadcast_to(value if log else 0.0, (N, N))
+        return out
 
     def _pairs(self, u: np.ndarray, jacobian: bool):
         N = self.N
         w, Me, A = np.exp(u[:N]), np.exp(u[N:2 * N]), np.exp(u[2 * N:])
-        args = [w[:, None], Me[:, None], A[None, :], None]
+        args = [w[:, None], w[None, :], Me[:, None], A[None, :], None]
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             phi = self._compiled("phi_star")(*args)
-            args[3] = phi
+            args[4] = phi
             fe = np.broadcast_to(self._compiled("fe")(*args), (N, N))
             logX = self._compiled("log_r")(*args) + self._compiled("log_V")(*args)
             X = np.broadcast_to(np.exp(logX), (N, N))
             out = {"w": w, "M_e": Me, "A": A, "phi": phi, "fe": fe, "X": X}
+            if self.fixed_abroad:
+                out["F"] = np.broadcast_to(np.exp(self._compiled("log_F")(*args)), (N, N))
             if jacobian:
-                fe_phi = self._compiled("fe_phi")(*args)
-                lv = self._compiled("log_V_phi")(*args)
-                c = self.const
-                out["fe_w"] = np.broadcast_to(fe_phi * c["cut_w"], (N, N))
-                out["fe_A"] = np.broadcast_to(fe_phi * c["cut_A"], (N, N))
-                out["X_w"] = np.broadcast_to(c["log_r_w"] + lv * c["cut_w"], (N, N))
-                out["X_A"] = np.broadcast_to(c["log_r_A"] + lv * c["cut_A"], (N, N))
+                out["d_fe"] = self._derivatives("fe", fe, "fe", "fe_phi", args, log=False)
+                out["d_X"] = self._derivatives("X", X, "log_r", "log_V_phi", args, log=True)
+                if self.fixed_abroad:
+                    out["d_F"] = self._derivatives("F", out["F"], "log_F", "log_F_phi", args,
+                                                   log=True)
         return out
 
     def residual(self, u: np.ndarray, jacobian: bool = True):
@@ -158,40 +221,41 @@ class AsymSystem:
         q = self._pairs(u, jacobian)
         w, X = q["w"], q["X"]
         income = w * self.L
+        earned = X.sum(axis=1)  # what i's workers earn: sales, net of fixed costs abroad
+        if self.fixed_abroad:
+            earned = earned - q["F"].sum(axis=1) + q["F"].sum(axis=0)
         F = np.empty(3 * N)
         F[:N] = q["fe"].sum(axis=1) - 1
-        F[N:2 * N] = X.sum(axis=1) / income - 1
+        F[N:2 * N] = earned / income - 1
         F[2 * N:] = X.sum(axis=0) / income - 1
         F[2 * N] = u[0]  # normalisation w_0 = 1 replaces one goods-market equation
         if not jacobian:
             return F, q
+        rows = np.arange(N)
         J = np.zeros((3 * N, 3 * N))
-        rows, W_, M_, A_ = np.arange(N), slice(0, N), slice(N, 2 * N), slice(2 * N, 3 * N)
-        # free entry: depends on w_i (own row) and A_j
-        J[rows, rows] = q["fe_w"].sum(axis=1)
-        J[:N, A_] = q["fe_A"]
-        # labour market i: sum_j X_ij / (w_i L_i)
-        Xr = X / income[:, None]
-        J[N + rows, rows] = (Xr * (q["X_w"] - 1)).sum(axis=1)
-        J[N + rows, N + rows] = Xr.sum(axis=1)
-        J[N:2 * N, A_] = Xr * q["X_A"]
-        # goods market j: sum_i X_ij / (w_j L_j)
-        Xc = X / income[None, :]
-        J[2 * N:, W_] = (Xc * q["X_w"]).T
-        J[2 * N + rows, rows] -= Xc.sum(axis=0)
-        J[2 * N:, M_] = Xc.T
-        J[2 * N + rows, 2 * N + rows] = (Xc * q["X_A"]).sum(axis=0)
+        J[:N] = _row_sums(q["fe"], q["d_fe"])
+        d_earned = _row_sums(X, q["d_X"])
+        if self.fixed_abroad:
+            d_earned += _column_sums(q["F"], q["d_F"]) - _row_sums(q["F"], q["d_F"])
+        J[N:2 * N] = d_earned / income[:, None]
+        J[N + rows, rows] -= earned / income  # d (1 / w_i) / d ln w_i
+        J[2 * N:] = _column_sums(X, q["d_X"]) / income[:, None]
+        J[2 * N + rows, rows] -= X.sum(axis=0) / income
         J[2 * N, :] = 0
         J[2 * N, 0] = 1
         return F, q, J
 
+    def _autarky(self) -> dict:
+        """The domestic pairs (i, i) at unit wages (origin and destination alike)."""
+        env = _diagonal(self.env, self.N)
+        env.update({self.w_s: np.ones(self.N), self.wd_s: np.ones(self.N)})
+        return env
+
     def start(self) -> np.ndarray:
         """Autarky: each country's free-entry cutoff, unit wages, own labour market."""
         N = self.N
-        diag = _diagonal(self.env, N)
-        phi_A = self.autarky_cutoffs()
-        env = dict(diag)
-        env.update({self.w_s: np.ones(N), self.phi_s: phi_A, self.Me_s: np.ones(N)})
+        env = self._autarky()
+        env.update({self.phi_s: self.autarky_cutoffs(), self.Me_s: np.ones(N)})
         A = np.broadcast_to(_eval(self.d.pair["A_of_cut"], env), (N,))
         env[self.A_s] = A
         logX1 = _eval(self.d.pair["log_r"], env) + _eval(self.d.pair["log_V"], env)
@@ -201,7 +265,7 @@ class AsymSystem:
     def autarky_cutoffs(self) -> np.ndarray:
         """Domestic cutoffs in autarky: f_ii j(phi) = delta f_e, per country."""
         N = self.N
-        diag = _diagonal(self.env, N)
+        diag = self._autarky()
         if "phi_A" in self.d.pair:
             return np.broadcast_to(_eval(self.d.pair["phi_A"], diag), (N,)).copy()
         syms = tuple(sorted(self.d.pair["fe"].free_symbols - {self.phi_s},
