@@ -23,7 +23,13 @@ from . import admissibility
 from .cache import cached
 from .derivation import Derivation
 from .distributions import DISTRIBUTIONS, Distribution, distribution
-from .errors import AdmissibilityError, MelitzError, UnknownNameError
+from .errors import (
+    AdmissibilityError,
+    MelitzError,
+    NumericalError,
+    ParseError,
+    UnknownNameError,
+)
 from .models import BUILT_IN, Plan, declaration, derive, plan
 from .primitives import Declaration, Heterogeneous
 from .symbols import canonical
@@ -286,13 +292,15 @@ class MultiCountryModel(Model):
     Matrices are given as nested lists or arrays, rows = origin.
     """
 
-    def read(self, params: Mapping[str, object]) -> dict:
-        """Canonical, shape-checked and admissibility-checked parameter arrays."""
+    def read(self, params: Mapping[str, object], check: bool = True) -> dict:
+        """Canonical, shape-checked and (if ``check``) admissibility-checked parameter
+        arrays."""
         d = self.derive()
         from .numeric import arrays as arrays_
 
         arrays = arrays_.read_parameters(d.parameter_shapes, self.canonical_params(params))
-        arrays_.check_entries(d, arrays)
+        if check:
+            arrays_.check_entries(d, arrays)
         return arrays
 
     def check(self, **params: object) -> dict:
@@ -302,15 +310,33 @@ class MultiCountryModel(Model):
     def solve(self, outputs: list[str] | None = None, errors: str = "raise",
               precision: str = "double", **params: object) -> dict:
         """Equilibrium outputs as arrays: scalars, vectors (per country) or
-        matrices (per pair, rows = origin)."""
-        if errors != "raise":
-            raise MelitzError(f"{self.name}: solve supports errors='raise' only")
+        matrices (per pair, rows = origin).
+
+        ``errors="nan"`` returns every output filled with nan (in its shape)
+        where the parameters violate a restriction or the equilibrium is a
+        corner or cannot be computed, instead of raising; parameters that are
+        not numbers or have the wrong shape raise either way."""
+        if errors not in ("raise", "nan"):
+            raise ParseError(f"errors must be 'raise' or 'nan', got {errors!r}")
         if precision != "double":
-            raise MelitzError(f"{self.name}: solve supports precision='double' only")
+            raise ParseError(f"{self.name}: solve supports precision='double' only, got "
+                             f"{precision!r}")
         names = self.output_names(outputs)
+        import numpy as np
+
+        from .numeric import arrays as arrays_
         from .numeric import general_equilibrium
 
-        result = getattr(general_equilibrium, self._plan.solver)(self.derive(), self.read(params))
+        d, arrays = self.derive(), self.read(params, check=False)
+        try:
+            arrays_.check_entries(d, arrays)
+            result = getattr(general_equilibrium, self._plan.solver)(d, arrays)
+        except (AdmissibilityError, NumericalError):
+            if errors == "raise":
+                raise
+            N = len(arrays["L"])
+            shape = {"": (), "i": (N,), "ij": (N, N)}
+            return {k: np.full(shape[d.shapes[k]], np.nan) for k in names}
         return {k: result[k] for k in names}
 
     def reference(self, dps: int = 50, outputs: list[str] | None = None,

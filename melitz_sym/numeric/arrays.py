@@ -20,6 +20,9 @@ def _read(name: str, value: object):
         except (ValueError, SyntaxError):
             raise ParseError(f"parameter {name}: cannot read {value!r} as a number, "
                              "a list or a list of lists") from None
+    flag = _first_flag(value)
+    if flag is not None:
+        raise ParseError(f"parameter {name}{_index(flag[0])}: {flag[1]!r} is not a number")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -30,6 +33,23 @@ def _read(name: str, value: object):
         raise AdmissibilityError(f"parameter {name}{_index(idx)} must be a finite number, "
                                  f"got {arr[idx] if idx else arr.item()}")
     return arr
+
+
+def _first_flag(value: object, at: tuple = ()) -> tuple[tuple, object] | None:
+    """The index and value of the first boolean entry (numpy would read it as 0 or 1,
+    :func:`melitz_sym.admissibility.exact` refuses it for a scalar model), or None."""
+    if isinstance(value, (bool, np.bool_)):
+        return at, value
+    if isinstance(value, np.ndarray):
+        if value.dtype == bool and value.size:
+            return (0,) * value.ndim, value.flat[0]
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _first_flag(v, at + (i,))
+            if found is not None:
+                return found
+    return None
 
 
 def _index(idx: tuple) -> str:

@@ -25,7 +25,7 @@ import sympy as sp
 
 from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, corner, corner_mask, exact,
                              nonfinite_message)
-from ..errors import AdmissibilityError, MelitzError, NumericalError
+from ..errors import AdmissibilityError, MelitzError, NumericalError, ParseError
 from ..symbols import sym
 from . import extended as extended_numeric
 from . import quadrature, stable
@@ -275,9 +275,10 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
                     (closed forms: some 7x).
     """
     if errors not in ("raise", "nan"):
-        raise ValueError("errors must be 'raise' or 'nan'")
+        raise ParseError(f"errors must be 'raise' or 'nan', got {errors!r}")
     if precision not in ("double", "adaptive", "extended"):
-        raise ValueError("precision must be 'double', 'adaptive' or 'extended'")
+        raise ParseError(f"precision must be 'double', 'adaptive' or 'extended', "
+                         f"got {precision!r}")
     d = model.derive()
     if precision == "extended":
         _check_extended()

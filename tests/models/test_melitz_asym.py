@@ -157,6 +157,8 @@ def test_pareto_acr_entry_and_elasticity(pareto):
     (dict(k=2.0), "k[0]=2"),
     (dict(sigma=[2, 3]), "sigma must be a scalar"),
     (dict(L="[1, x]"), "cannot read"),
+    (dict(L=[100, True]), "L[1]: True is not a number"),  # numpy would read it as 1
+    (dict(f=np.array([[True, False], [False, True]])), "f[0,0]: np.True_ is not a number"),
 ])
 def test_bad_parameters_name_the_entry(pareto, change, words):
     params = dict(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=1, L=[100, 50],
@@ -165,6 +167,26 @@ def test_bad_parameters_name_the_entry(pareto, change, words):
     with pytest.raises(ms.MelitzError) as err:
         pareto.solve(**params)
     assert words in str(err.value)
+
+
+def test_errors_nan_fills_every_output_in_its_shape(pareto):
+    """The contract of Model.solve: errors="nan" gives nan where the point is inadmissible
+    (a restriction, a corner) instead of raising; malformed input raises either way."""
+    good = dict(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=1, L=[100, 50],
+                tau=[[1, 1.5], [1.5, 1]], f=[[1, 2], [2, 1]])
+    for bad in (dict(tau=[[1, 0.5], [1.5, 1]]), dict(f_e=100, f=[[0.01, 2], [2, 1]])):
+        with pytest.raises(ms.AdmissibilityError):
+            pareto.solve(**{**good, **bad})
+        out = pareto.solve(errors="nan", **{**good, **bad})
+        assert set(out) == set(pareto.outputs)
+        assert out["phi_star"].shape == (2, 2) and out["w"].shape == (2,)
+        assert all(np.isnan(v).all() for v in out.values())
+    same, plain = pareto.solve(errors="nan", **good), pareto.solve(**good)
+    assert all(np.array_equal(same[k], plain[k]) for k in plain)
+    with pytest.raises(ms.AdmissibilityError, match="L must be a vector of 2"):
+        pareto.solve(errors="nan", **{**good, "L": [1, 2, 3]})
+    with pytest.raises(ms.ParseError, match="errors must be 'raise' or 'nan'"):
+        pareto.solve(errors="ignore", **good)
 
 
 def test_corner_is_refused(pareto):
