@@ -39,6 +39,33 @@ def _tidy(e: sp.Expr) -> sp.Expr:
     return sp.factor(sp.powsimp(sp.cancel(e), force=True))
 
 
+def _per_firm(e: sp.Expr) -> sp.Expr:
+    r"""``e`` written in :math:`s = \sqrt{f/(\sigma L)}`, the square root of the fixed cost
+    relative to market size that free entry leaves per firm (:math:`n = 1/(\sigma s)`):
+    the equilibrium is a rational function of :math:`s` scaled by a power of ``f`` and
+    ``phi``, so no product of ``f`` with ``L`` is formed and no output underflows or
+    overflows where it fits in a double (e.g. ``q/l = phi (1 - s)``).
+    """
+    f, sigma, L = sym("f"), sym("sigma"), sym("L")
+    s = sp.Dummy("s", positive=True)
+    in_s = sp.factor(sp.simplify(e.subs(L, f / (sigma * s ** 2))))
+    return _sign_into_sum(in_s).subs(s, sp.sqrt(f / (sigma * L)))
+
+
+def _sign_into_sum(e: sp.Expr) -> sp.Expr:
+    """-x (s - 1) as x (1 - s) and -1/(s - 1) as 1/(1 - s): the form papers print."""
+    def flip(t: sp.Expr) -> sp.Expr:
+        if t.is_Add:
+            return -t
+        return sp.Pow(-t.base, t.exp) if t.is_Pow and t.base.is_Add else t
+
+    def movable(t: sp.Expr) -> bool:
+        return (t.is_Mul and t.could_extract_minus_sign()
+                and sum(a is not flip(a) for a in t.args) == 1)
+
+    return e.replace(movable, lambda t: sp.Mul(*[flip(a) for a in sp.Mul.make_args(-t)]))
+
+
 REF_C = "Epifani (2002), Sec. 2 (the seed document)"
 BOX = {"sigma": (0.3, 8), "f": (0.5, 3), "phi": (0.2, 3), "L": (1, 1000)}
 
@@ -117,17 +144,17 @@ def derive(decl: Declaration) -> Derivation:
     in_n = {"q": q_n, "markup": markup, "p": price}
     out = {"n": n_sol}
     for name, expr in in_n.items():
-        out[name] = _tidy(expr.subs(n, n_sol))
+        out[name] = _per_firm(expr.subs(n, n_sol))
         d.add(f"solution_{name}", sp.Eq(sym(name), out[name], evaluate=False),
               f"{name} at the free-entry number of firms", ["labour_market"],
               ref=f"{REF_C} eq. (5)", obligation=[expr.subs(n, n_sol) - out[name]])
-    out["l"] = _tidy(labour.subs(q, out["q"]))
-    out["q_per_l"] = _tidy(out["q"] / out["l"])
+    out["l"] = _per_firm(labour.subs(q, out["q"]))
+    out["q_per_l"] = _per_firm(out["q"] / out["l"])
     d.add("labour_productivity", sp.Eq(sym("q_per_l"), out["q_per_l"], evaluate=False),
           "output per worker q / (f + q/phi) of a firm", ["solution_q", "technology"],
           ref=f"{REF_C}, discussion of eq. (5)",
           obligation=[out["q_per_l"] * (f + out["q"] / phi) - out["q"]])
-    out["W"] = _tidy(1 / out["p"])
+    out["W"] = _per_firm(1 / out["p"])
     d.add("welfare", sp.Eq(sym("W"), out["W"], evaluate=False),
           "real wage w/p with w = 1; equals consumption per worker n q / L because "
           "spending n p q = n l = L", ["solution_p"],

@@ -152,3 +152,17 @@ def test_inadmissible(model, bad, words):
         model.solve(**params)
     with pytest.raises(ms.AdmissibilityError, match=words):
         model.evaluate(**params)
+
+
+@pytest.mark.parametrize("p", [dict(sigma=3, f=5e-324, phi=1e-300, L=1000.0),
+                               dict(sigma=3, f=5e-324, phi=3, L=3),
+                               dict(sigma=0.5, f=1e300, phi=1e-200, L=1e308)])
+def test_extreme_fixed_costs_give_the_right_numbers(p):
+    """Issue 20: at f = 5e-324 the fast path gave q/l = 0 (true value phi = 1e-300) and
+    q off by 2.5%: the forms multiplied f by L.  Written in sqrt(f/(sigma L)) every output
+    that fits in a double agrees with the 40-digit evaluation of the same float inputs."""
+    m = ms.model("cournot")
+    fast, precise = m.solve(**p), m.evaluate(dps=40, **p)
+    for name, value in precise.items():
+        if 2.3e-308 < abs(value) < 1.7e308:
+            assert float(fast[name]) == pytest.approx(float(value), rel=4e-16), name
