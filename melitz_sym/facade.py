@@ -330,7 +330,7 @@ class MultiCountryModel(Model):
         d, arrays = self.derive(), self.read(params, check=False)
         try:
             arrays_.check_entries(d, arrays)
-            result = getattr(general_equilibrium, self._plan.solver)(d, arrays)
+            result = getattr(general_equilibrium, self._plan.solver)(d, arrays, names)
         except (AdmissibilityError, NumericalError):
             if errors == "raise":
                 raise
@@ -347,7 +347,7 @@ class MultiCountryModel(Model):
         from .numeric import ge_reference
 
         result = getattr(ge_reference, self._plan.reference)(self.derive(), self.declaration,
-                                                                  self.read(params), dps)
+                                                                  self.read(params), dps, names)
         return {k: result[k] for k in names if k in result}
 
     def evaluate(self, dps: int = 50, outputs: list[str] | None = None,

@@ -12,11 +12,13 @@ as the starting point; the root is determined by the primitives.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import mpmath
 
+from ..admissibility import AUTARKY_CORNER
 from ..derivation import MultiDerivation
+from ..errors import AdmissibilityError, NumericalError
 from ..distributions import Distribution
 from ..primitives import Declaration
 from .general_equilibrium import solve_asym, solve_chaney
@@ -57,7 +59,7 @@ def _unit(sigma, w, tau):
 
 # ----- Chaney (2008) -------------------------------------------------------------------
 def reference_chaney(d: MultiDerivation, decl: Declaration, arrays: Mapping[str, object],
-                     dps: int = 30) -> dict:
+                     dps: int = 30, outputs: Collection[str] = ()) -> dict:
     """Chaney (2008) from the primitives ``decl``: unknowns ln P_j and the dividend pi
     (the derivation ``d`` gives only the starting point, its numpy solution)."""
     dist = decl.dist
@@ -96,12 +98,27 @@ def reference_chaney(d: MultiDerivation, decl: Declaration, arrays: Mapping[str,
             return eqs
 
         x0 = [mpmath.log(v) for v in _mp(start["P"])] + [mpmath.mpf(float(start["pi"]))]
-        root = mpmath.findroot(equations, x0, verify=True)
+        root = _findroot(equations, x0, "the equilibrium conditions")
         s = state(list(root))
         result = {"phi_star": s["phi_star"], "X": s["X"], "M_x": s["M_x"], "P": s["P"],
                   "W": [1 / p for p in s["P"]], "pi": s["pi"], "Y": s["Y"]}
     with mpmath.workdps(dps):
         return _round(result)
+
+
+#: Steps of one unit in log phi when bracketing an autarky cutoff (e^400 covers any double).
+BRACKET_STEPS = 400
+
+
+def _findroot(equations, x0, what: str, solver: str = "secant"):
+    """``mpmath.findroot`` (by default the secant method, Newton in several dimensions;
+    the root verified at the working precision); a failure is a
+    :class:`NumericalError` naming ``what`` was being solved."""
+    try:
+        return mpmath.findroot(equations, x0, solver=solver, verify=True)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise NumericalError(f"reference: mpmath could not solve {what} at these "
+                             f"parameters ({str(exc).splitlines()[0]})") from None
 
 
 def _round(v):
@@ -114,16 +131,19 @@ def _round(v):
 
 # ----- asymmetric Melitz -----------------------------------------------------------------
 def reference_asym(d: MultiDerivation, decl: Declaration, arrays: Mapping[str, object],
-                   dps: int = 30) -> dict:
+                   dps: int = 30, outputs: Collection[str] = ("gains",)) -> dict:
     """Asymmetric Melitz from the primitives ``decl``: unknowns ln w_i (i > 0), ln M_e_i,
     ln A_j (the derivation ``d`` gives only the starting point, its numpy solution).
 
     The fixed cost f_ij of serving a foreign market is paid at the wage of the
     origin or, as the export mode declares, of the destination (then i's
-    workers also do the fixed work of foreign firms selling in i)."""
+    workers also do the fixed work of foreign firms selling in i).  ``gains`` is
+    computed when ``outputs`` names it: autarky is solved from its own free-entry
+    condition, and a corner there (its cutoff below the lower bound of productivity)
+    raises the same :class:`AdmissibilityError` as ``solve``."""
     dist = decl.dist
     abroad = decl.mode("export").fixed.paid_in == "destination"
-    start = solve_asym(d, arrays)
+    start = solve_asym(d, arrays, outputs)
     N = arrays["tau"].shape[0]
     with mpmath.workdps(dps + 10):
         sigma, delta = mpmath.mpf(float(arrays["sigma"])), mpmath.mpf(float(arrays["delta"]))
@@ -169,13 +189,13 @@ def reference_asym(d: MultiDerivation, decl: Declaration, arrays: Mapping[str, o
         x0 = ([mpmath.log(v) for v in _mp(start["w"][1:])]
               + [mpmath.log(v) for v in _mp(start["M_e"])]
               + [mpmath.log(v) for v in _mp(start["A"])])
-        root = mpmath.findroot(equations, x0, verify=True)
+        root = _findroot(equations, x0, "the equilibrium conditions")
         w, Me, A, q = state(list(root))
         X = [[Me[i] / delta * q[i][j][1] for j in range(N)] for i in range(N)]
         P = [(A[j] / (w[j] * L[j])) ** (1 / (sigma - 1)) for j in range(N)]
         W = [w[j] / P[j] for j in range(N)]
-        W_A = [_autarky_welfare(sigma, delta, L[i], f_e[i], f[i][i], tails[i], A[i])
-               for i in range(N)]
+        W_A = [_autarky_welfare(sigma, delta, L[i], f_e[i], f[i][i], tails[i], A[i], i)
+               if "gains" in outputs else mpmath.nan for i in range(N)]
         result = {"phi_star": [[q[i][j][0] for j in range(N)] for i in range(N)], "X": X,
                   "lam": [[X[i][j] / sum(X[k][j] for k in range(N)) for j in range(N)]
                           for i in range(N)],
@@ -187,14 +207,33 @@ def reference_asym(d: MultiDerivation, decl: Declaration, arrays: Mapping[str, o
         return _round(result)
 
 
-def _autarky_welfare(sigma, delta, L, f_e, f, tails: Tails, A0):
-    """W = w/P in autarky (w = 1): free entry in A alone, then P from A = L P^(sigma-1)."""
+def _autarky_welfare(sigma, delta, L, f_e, f, tails: Tails, A0, i: int):
+    """W = w/P in autarky (w = 1): free entry in A alone, then P from A = L P^(sigma-1).
 
-    def free_entry(a):
-        A = mpmath.exp(a)
-        phi = _cutoff(sigma, 1, 1, f, A)
-        R = A * _unit(sigma, 1, 1) * tails.integral(phi, sigma - 1)
-        return (R / sigma - f * tails.integral(phi, 0)) / (delta * f_e) - 1
+    Free entry is solved in the log of the cutoff, which it decreases in: the
+    bracket runs from the lower bound of productivity (where a cutoff below it
+    is a corner) upwards; A follows from zero profit at the cutoff."""
 
-    A = mpmath.exp(mpmath.findroot(free_entry, mpmath.log(A0)))
+    def expected(phi):  # expected profit over delta f_e, at zero profit r(phi)/sigma = f
+        R_phi = sigma * f * phi ** (1 - sigma)  # r(t) = R_phi t^(sigma-1)
+        return (R_phi * tails.integral(phi, sigma - 1) / sigma
+                - f * tails.integral(phi, 0)) / (delta * f_e) - 1
+
+    if tails.lower > 0 and expected(tails.lower) <= 0:
+        raise AdmissibilityError(
+            f"{AUTARKY_CORNER}: in autarky country {i}'s free entry holds with every entrant "
+            "producing (its cutoff would lie below the lower bound of productivity "
+            f"{mpmath.nstr(tails.lower, 6)})")
+    lo = hi = mpmath.log(_cutoff(sigma, 1, 1, f, A0))  # the cutoff at the trade A: a guess
+    for _ in range(BRACKET_STEPS):  # log phi up until expected < 0, down until > 0
+        if expected(mpmath.exp(hi)) < 0 and expected(mpmath.exp(lo)) > 0:
+            break
+        lo = lo - 1 if expected(mpmath.exp(lo)) <= 0 else lo
+        hi = hi + 1 if expected(mpmath.exp(hi)) >= 0 else hi
+    else:
+        raise NumericalError(f"reference: no bracket for country {i}'s autarky cutoff in "
+                             f"{BRACKET_STEPS} steps of e")
+    phi = mpmath.exp(_findroot(lambda y: expected(mpmath.exp(y)), (lo, hi),
+                               f"country {i}'s autarky free entry", "anderson"))
+    A = sigma * f / ((sigma - 1) / sigma * phi) ** (sigma - 1)  # zero profit at phi
     return 1 / (A / L) ** (1 / (sigma - 1))

@@ -31,12 +31,13 @@ autarky (each country's own free-entry cutoff) with unit wages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 
 import numpy as np
 import sympy as sp
 
+from ..admissibility import AUTARKY_CORNER
 from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from .fast import newton_log
@@ -69,8 +70,9 @@ def _environment(d, arrays: Mapping[str, np.ndarray]) -> dict:
 
 
 # ----- Chaney (2008) ------------------------------------------------------------------
-def solve_chaney(d, arrays: Mapping[str, np.ndarray]) -> dict:
-    """Equilibrium of Chaney (2008): closed forms after the market-level sums."""
+def solve_chaney(d, arrays: Mapping[str, np.ndarray], outputs: Collection[str] = ()) -> dict:
+    """Equilibrium of Chaney (2008): closed forms after the market-level sums (every
+    output, whatever ``outputs`` asks for)."""
     DIVIDEND, THETA, Y_I, Y_J, Y_W = (d.market[k] for k in ("pi", "theta_j", "Y_i", "Y_j", "Y"))
     env = _environment(d, arrays)
     pi = float(_eval(d.closed_forms["pi"], env))
@@ -334,8 +336,14 @@ def newton(system: AsymSystem, u0: np.ndarray, tol: float = 1e-14,
                          f"(residual {norm:.3g})")
 
 
-def solve_asym(d, arrays: Mapping[str, np.ndarray]) -> dict:
-    """Equilibrium of the asymmetric N-country Melitz model (outputs as arrays)."""
+def solve_asym(d, arrays: Mapping[str, np.ndarray],
+               outputs: Collection[str] = ("gains",)) -> dict:
+    """Equilibrium of the asymmetric N-country Melitz model (outputs as arrays).
+
+    ``gains`` (welfare over autarky welfare) is computed when ``outputs`` names it;
+    then an autarky cutoff below the lower bound of productivity (in autarky
+    every entrant would produce: a corner the equations omit) raises
+    :class:`AdmissibilityError` (:data:`~melitz_sym.admissibility.AUTARKY_CORNER`)."""
     system = AsymSystem(d, arrays)
     with np.errstate(all="ignore"):  # overflow is caught: newton refuses a non-finite residual
         u, _ = newton(system, system.start())
@@ -351,20 +359,32 @@ def solve_asym(d, arrays: Mapping[str, np.ndarray]) -> dict:
     diag = _diagonal(system.env, N)
     diag[system.phi_s] = np.diag(phi)
     W = np.broadcast_to(_eval(d.pair["W"], diag), (N,))
-    phi_A = system.autarky_cutoffs()
-    diag[system.phi_s] = phi_A
-    W_A = np.broadcast_to(_eval(d.pair["W"], diag), (N,))
     env = dict(system.env)
     env[system.phi_s] = np.min(phi, axis=1, keepdims=True)
     survive = _survival(d, env, system.phi_s)
     lv = _eval(d.pair["log_V_phi"], {**system.env, system.phi_s: phi})
     out = {"phi_star": phi.copy(), "X": X.copy(), "lam": X / X.sum(axis=0, keepdims=True),
            "w": w, "P": P, "A": A, "M_e": Me, "M": Me * survive / delta, "W": W.copy(),
-           "gains": W / W_A,
            "eps": np.broadcast_to(system.const["log_r_tau"] + lv * system.const["cut_tau"],
                                   X.shape).copy()}
+    if "gains" in outputs:
+        phi_A = system.autarky_cutoffs()
+        _autarky_interior(phi_A, np.diag(np.broadcast_to(system.const["lower"], (N, N))))
+        diag[system.phi_s] = phi_A
+        out["gains"] = W / np.broadcast_to(_eval(d.pair["W"], diag), (N,))
     _finite(out)
     return out
+
+
+def _autarky_interior(phi_A: np.ndarray, lower: np.ndarray) -> None:
+    """Raise the autarky corner's AdmissibilityError where phi_A[i] < lower[i]."""
+    below = np.flatnonzero(~(phi_A >= lower))
+    if below.size:
+        i = int(below[0])
+        raise AdmissibilityError(
+            f"{AUTARKY_CORNER}: country {i}'s autarky cutoff {phi_A[i]:.6g} lies below its "
+            f"lower bound of productivity {lower[i]:.6g} (every entrant would produce); ask "
+            f"for the other outputs, or raise f[{i},{i}] or lower f_e[{i}]")
 
 
 def _survival(d, env, phi_s) -> np.ndarray:

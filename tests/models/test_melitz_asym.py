@@ -222,3 +222,42 @@ def test_newton_line_search_is_bounded():
     with pytest.raises(ms.NumericalError, match="no finite residual"):
         ge.newton(Blowup(), np.zeros(1))
     assert Blowup.calls == 1 + ge.HALVINGS
+
+
+AUTARKY_CORNER_POINT = dict(  # found by a random search: interior with trade, not in autarky
+    sigma=4.704991510146716, delta=1.0, k=4.488318562390142, b=[0.80576443, 0.85896248],
+    f_e=[3.54754146, 0.66250661], L=[257.55746156, 217.94655453],
+    tau=[[1, 1.3045068], [1.30439023, 1]], f=[[0.5664668, 0.62854333], [0.78297963, 0.80114599]])
+
+
+def test_gains_are_refused_where_autarky_is_a_corner(pareto):
+    """Issue 20: gains were printed from the autarky cutoff's formula although that cutoff
+    lies below b (in autarky every entrant would produce).  solve and reference refuse gains
+    there with the same words, and give every other output."""
+    p = AUTARKY_CORNER_POINT
+    for run in (pareto.solve, lambda **q: pareto.reference(dps=20, **q)):
+        with pytest.raises(ms.AdmissibilityError, match=r"autarky \(n = 0\) is a corner"):
+            run(**p)
+    W = pareto.solve(outputs=["W", "w"], **p)["W"]
+    ref = pareto.reference(dps=30, outputs=["W"], **p)["W"]
+    assert rel(W, [float(v) for v in ref]) < 1e-12
+
+
+def test_gains_agree_with_reference_at_full_exit(pareto):
+    """Issue 20: at delta = 1 solve's gains were 1.04412 and reference's 1.04433; the
+    reference's autarky is now bracketed in the cutoff (it failed or strayed with a secant
+    step in A), and the two agree."""
+    rng = np.random.default_rng(5)
+    done = 0
+    for _ in range(30):
+        p = {**random_params(rng, 2), "delta": 1.0}
+        try:
+            got = pareto.solve(**p)
+        except ms.AdmissibilityError:
+            continue
+        ref = pareto.reference(dps=30, **p)
+        assert rel(got["gains"], [float(v) for v in ref["gains"]]) < 1e-12
+        done += 1
+        if done == 2:
+            return
+    raise AssertionError("fewer than 2 interior points in 30 draws")
