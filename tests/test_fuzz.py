@@ -52,6 +52,23 @@ CASES = {  # (model, dist): admissible base point
                                   delta=0.1, tau=1.5, n=1, L=100),
     ("hmy", "pareto"): dict(sigma=3.8, k=3.4, b=1.0, f=1.0, f_x=1.5, f_I=8.0, f_e=1.0,
                             delta=0.1, tau=1.5, n=1, L=100),
+    ("hmy", "lognormal"): dict(sigma=3.8, mu=0.0, s=0.5, f=1.0, f_x=1.5, f_I=8.0, f_e=1.0,
+                               delta=0.1, tau=1.5, n=1, L=100),
+    ("melitz", "truncated-pareto"): dict(sigma=3.8, k=3.4, b=1.0, b_H=20.0, f=1.0, f_x=1.5,
+                                         f_e=1.0, delta=0.1, tau=1.5, n=1, L=100),
+    ("melitz", "frechet"): dict(sigma=3.8, k=4.0, b=1.0, f=1.0, f_x=1.5, f_e=1.0,
+                                delta=0.1, tau=1.5, n=1, L=100),
+    ("melitz-closed", "weibull"): dict(sigma=3.8, k=1.5, b=1.0, f=1.0, f_e=1.0, delta=0.1,
+                                       L=100),
+}
+#: N-country models: scalars, vectors per country and matrices per pair.
+MULTI = {
+    ("melitz-asym", "pareto"): dict(sigma=3.8, delta=0.1, k=4.6, b=[1.0, 0.8], f_e=[1.0, 2.0],
+                                    L=[100.0, 50.0], tau=[[1, 1.5], [1.4, 1]],
+                                    f=[[1.0, 2.0], [2.0, 1.2]]),
+    ("chaney", "pareto"): dict(sigma=3.8, k=4.6, alpha=0.6, b=[1.0, 0.8], w=[1.0, 1.2],
+                               L=[100.0, 50.0], tau=[[1, 1.5], [1.4, 1]],
+                               f=[[1.0, 2.0], [2.0, 1.2]]),
 }
 
 BAD = [math.nan, math.inf, -math.inf, 0, 0.0, -1.0, 1e308, -1e308, 5e-324, "abc", "", None,
@@ -159,3 +176,71 @@ def test_lognormal_evaluate_dividing_by_zero_is_a_numerical_error():
     m = ms.model("melitz", "lognormal")
     with pytest.raises(ms.NumericalError, match="divide by zero"):
         m.evaluate(dps=DPS, **{**CASES[("melitz", "lognormal")], "s": 1e-300})
+
+
+@pytest.fixture(scope="module", params=list(MULTI), ids=lambda c: "-".join(c))
+def multi(request):
+    name, dist = request.param
+    return ms.model(name, dist), MULTI[request.param]
+
+
+@st.composite
+def multi_points(draw, base: dict) -> dict:
+    """``base`` with one parameter, or one entry of a vector or matrix, replaced."""
+    name = draw(st.sampled_from(sorted(base)))
+    value = draw(_value(name, base))
+    old = base[name]
+    if isinstance(old, list) and draw(st.booleans()):  # one entry
+        new = [list(r) if isinstance(r, list) else r for r in old]
+        i = draw(st.integers(0, len(new) - 1))
+        if isinstance(new[i], list):
+            new[i][draw(st.integers(0, len(new[i]) - 1))] = value
+        else:
+            new[i] = value
+        value = new
+    return {**base, name: value}
+
+
+def test_fuzz_multi_country_solve_and_reference(multi):
+    """N-country models: the same rule, entry by entry; solve's errors="nan" gives nan
+    exactly where solve raises for inadmissibility."""
+    m, base = multi
+
+    @PROFILE
+    @given(multi_points(base))
+    def check(params):
+        ref = outcome("reference", lambda **p: m.reference(dps=DPS, **p), **params)
+        so = outcome("solve", m.solve, **params)
+        if isinstance(ref, dict) and isinstance(so, dict):
+            for k, w in ref.items():
+                want = np.array([[float(x) for x in r] for r in w] if isinstance(w[0], list)
+                                else [float(x) for x in w]) if isinstance(w, list) else float(w)
+                assert np.allclose(so[k], want, rtol=1e-9, atol=0), (k, params)
+
+    check()
+
+
+def test_fuzz_cli_solve(case, capsys):
+    """CLI solve: a number (exit 0) or one message on stderr and exit 2, never a traceback."""
+    from melitz_sym.cli import main
+
+    m, base = case
+
+    @PROFILE
+    @given(points(base))
+    def check(params):
+        argv = ["solve", m.name, "--json", "--dps", "20"]
+        if m.dist is not None:
+            argv += ["--dist", m.dist.name]
+        argv += [f"--set={k}={v}" for k, v in params.items()]
+        with budget(SECONDS):
+            status = main(argv)
+        out, err = capsys.readouterr()
+        assert status in (0, 2), (status, argv, err)
+        if status == 2:
+            lines = err.strip().splitlines()
+            assert len(lines) == 1 and "Traceback" not in err, err
+        else:
+            assert "nan" not in out.lower() and "inf" not in out.lower(), out
+
+    check()
