@@ -9,7 +9,15 @@ from . import comment, function_doc
 
 _SOLVER = '''
 
-def solve_cutoff({params}, tol=1e-15, iters=200):
+def admissible({params}):
+    """True where every parameter is finite and the admissibility conditions hold."""
+    _args = numpy.broadcast_arrays(*[numpy.asarray(a, dtype=float) for a in ({names},)])
+    with numpy.errstate(all="ignore"):
+        _ok = numpy.logical_and.reduce([numpy.isfinite(a) for a in _args])
+        return _ok & {condition}
+
+
+def solve_cutoff({params}, tol=1e-15, iters=200, status=False):
     """The equilibrium cutoff phi_star, root of cutoff_residual above cutoff_lower.
 
     Vectorised safeguarded Newton iteration on y = log(phi_star): the root of the
@@ -22,11 +30,19 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
     ends widens both), and a nan inside the bracket moves the end that was nan
     (the other one being finite; else the result is nan): the bisection brings
     y back.  Where it does not converge (or the bracket closes on a nan end:
-    a failure, not a root) the result is nan.
+    a failure, not a root) the result is nan, as where the parameters are not
+    admissible or the residual is negative at cutoff_lower (a corner).  With
+    ``status=True`` it returns (cutoff, status): status 0 where it converged, 1
+    where it did not, 2 where the parameters are inadmissible, 3 at a corner.
     """
     _args = numpy.broadcast_arrays(*[numpy.asarray(a, dtype=float) for a in ({names},)])
+    _bad_args = ~admissible(*_args)
+    _args = [numpy.where(_bad_args, numpy.nan, a) for a in _args]
     _lower = numpy.broadcast_to(numpy.asarray(cutoff_lower(*_args), dtype=float), _args[0].shape)
     with numpy.errstate(all="ignore"):
+        _corner = (_lower > 0) & (cutoff_residual(_lower, *_args) < 0)
+        _skip = _bad_args | _corner  # not solved: status 2 or 3
+        _args = [numpy.where(_corner, numpy.nan, a) for a in _args]
         _lo = numpy.where(_lower > 0, numpy.log(numpy.where(_lower > 0, _lower, 1.0)), -2.0)
         _width = numpy.ones_like(_lo)
         _hi = _lo + _width
@@ -34,8 +50,8 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
             _f_hi = cutoff_residual(numpy.exp(_hi), *_args)
             _f_lo = numpy.where(_lower <= 0, cutoff_residual(numpy.exp(_lo), *_args), 1.0)
             _nan_hi, _nan_lo = numpy.isnan(_f_hi), numpy.isnan(_f_lo)
-            _need_hi = (_f_hi > 0) | (_nan_hi & _nan_lo)
-            _need_lo = (_f_lo < 0) | (_nan_hi & _nan_lo)
+            _need_hi = ((_f_hi > 0) | (_nan_hi & _nan_lo)) & ~_skip
+            _need_lo = ((_f_lo < 0) | (_nan_hi & _nan_lo)) & ~_skip
             if not (_need_hi.any() or _need_lo.any()):
                 break
             _width = numpy.where(_need_hi | _need_lo, _width * 2, _width)
@@ -60,11 +76,13 @@ def solve_cutoff({params}, tol=1e-15, iters=200):
             _new = numpy.where(_bad, 0.5 * (_lo + _hi), _new)
             _scale = numpy.maximum(1.0, numpy.abs(_y))
             _done = (((numpy.abs(_new - _y) <= tol * _scale) & ~_nan) | (_f == 0)
-                     | ((_hi - _lo <= 4e-16 * _scale) & ~_nan_lo & ~_nan_hi))
+                     | ((_hi - _lo <= 4e-16 * _scale) & ~_nan_lo & ~_nan_hi) | _skip)
             _y = _new
             if _done.all():
                 break
-    return numpy.where(_failed | ~_done, numpy.nan, numpy.exp(_y))
+    _code = numpy.select([_bad_args, _corner, _failed | ~_done], [2, 3, 1], 0)
+    _phi = numpy.where(_code == 0, numpy.exp(_y), numpy.nan)
+    return (_phi, _code) if status else _phi
 '''
 
 
@@ -84,7 +102,8 @@ def render(plan: Plan) -> dict[str, str]:
     code = "\n".join(defs)
     if plan.solver:
         names = ", ".join(p.name for p in plan.params)
-        code += _SOLVER.format(params=names, names=names)
+        code += _SOLVER.format(params=names, names=names,
+                               condition=printer.doprint(plan.admissible))
     imports = ["import numpy"] + [f"import {m}" for m in ("scipy.special", "scipy.constants")
                                   if f"{m}." in code]
     text = ('"""\n' + comment(plan.header(), "").replace("\n ", "\n").lstrip()
