@@ -3,7 +3,11 @@
 Each target is compiled once per model and evaluates 100 random admissible
 points in one run (points on stdin or in a file, results on stdout); the
 reference is the package's numpy path ``m.solve`` at the same points, and the
-tolerance is 1e-13 relative.
+tolerance is 1e-13 relative.  The generated library is built on its own with the
+language's strict flags (conftest.STRICT: C99, Fortran 2008 at standard line
+length, Rust, all warnings as errors; JavaScript under ``node --check``), and
+Octave and R must run without a warning.  The cutoff solvers' status codes
+(inadmissible parameters, corners) and the C package's Makefile are tested too.
 """
 
 from __future__ import annotations

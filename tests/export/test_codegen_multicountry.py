@@ -276,6 +276,21 @@ def _octave(name, dist, tmp_path, tool, strict):
     return _results(plan, _octave_main(tool, gen))
 
 
+def _r(name, dist, tmp_path, tool, strict):
+    plan, table, gen = _generated(name, dist, "r", tmp_path)
+    np.savetxt(gen / "points.txt", table, fmt="%.17g")
+    calls = ", ".join(f"{plan.prefix}_{f.name}("
+                      f"{_call_args(plan, f, lambda c: f'a[, {c + 1}]')}) + z"
+                      for f in plan.functions)
+    (gen / "main.R").write_text(
+        f'source("{plan.prefix}.R")\na <- as.matrix(read.table("points.txt"))\n'
+        f"z <- numeric(nrow(a))\nout <- cbind({calls}, deparse.level = 0)\n"
+        "write.table(matrix(sprintf('%.17g', out), nrow = nrow(a)), 'out.txt', quote = FALSE, "
+        "row.names = FALSE, col.names = FALSE)\n")
+    _run([tool("Rscript"), "main.R"], gen)
+    return _results(plan, np.loadtxt(gen / "out.txt", ndmin=2))
+
+
 def _numpy(name, dist, tmp_path, tool, strict):
     m, plan, table, _ = _case(name, dist)
     (path,) = m.codegen("numpy", tmp_path)
@@ -288,8 +303,8 @@ def _numpy(name, dist, tmp_path, tool, strict):
 
 
 TARGETS = {"c": _c, "fortran": _fortran, "rust": _rust, "js": _js, "octave": _octave,
-           "numpy": _numpy}
-ERFC = tuple(TARGETS)  # every target has erfc (Rust and JS: generated with the code)
+           "r": _r, "numpy": _numpy}
+ERFC = tuple(TARGETS)  # every target has erfc (Rust and JS: generated with the code; R: pnorm)
 
 
 @pytest.mark.parametrize("name, dist, lang",
