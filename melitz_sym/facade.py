@@ -217,7 +217,7 @@ class Model:
         return latex.document(self.derive())
 
     def codegen(self, lang: str, directory=None, force: bool = False):
-        """Code in ``lang`` (c, fortran, rust, js, octave, numpy) generated from the derivation.
+        """Code in ``lang`` (c, fortran, rust, js, octave, r, numpy) generated from the derivation.
 
         Returns file name -> text, or, with ``directory``, writes the files there
         (never over existing files unless ``force``; never into a directory that

@@ -6,14 +6,14 @@ import argparse
 
 from .common import add_model_arguments
 
-HELP = "generate code (C, Fortran, Rust, JavaScript, Octave, NumPy) from a derivation"
+HELP = "generate code (C, Fortran, Rust, JavaScript, Octave, R, NumPy) from a derivation"
 EXAMPLE = "melitz-sym codegen melitz --dist lognormal --lang c -o melitz_c"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--lang", required=True,
-                        help="c, fortran, rust, js, octave or numpy (Julia is not offered: "
+                        help="c, fortran, rust, js, octave, r or numpy (Julia is not offered: "
                         "it cannot be tested here)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR",
                         help="directory to write (new, empty, or holding only these files)")

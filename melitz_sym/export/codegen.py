@@ -42,7 +42,7 @@ from ..errors import MelitzError, UnknownNameError
 from ..numeric.stable import code_form
 from ..symbols import REGISTRY, sym
 
-LANGUAGES = ("c", "fortran", "rust", "js", "octave", "numpy")
+LANGUAGES = ("c", "fortran", "rust", "js", "octave", "r", "numpy")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,10 @@ class Plan:
         equilibrium (empty for the other models).  Then ``params`` lists every
         argument symbol and each function takes those it uses, in that order.
     meanings : argument name -> meaning where the registry's does not fit.
+    admissible : the conjunction of the restrictions (a sympy boolean of the
+        parameters; a conditional restriction ``c when w`` as ``c or not w``):
+        the generated solvers check it (with every parameter finite) and report
+        a nonzero status where it fails.
     """
 
     prefix: str
@@ -84,6 +88,7 @@ class Plan:
     version: str
     assembly: tuple[str, ...] = ()
     meanings: Mapping[str, str] = field(default_factory=dict, compare=False)
+    admissible: sp.Basic = sp.true
 
     def function(self, name: str) -> Function:
         """The function called ``name``."""
@@ -120,6 +125,13 @@ class Plan:
         if self.solver:
             lines += ["The cutoff phi_star has no closed form: it is the root of "
                       "cutoff_residual (decreasing in phi_star) above cutoff_lower.",
+                      "Where a solve_cutoff is generated it checks the conditions above "
+                      "(every parameter finite, then each condition): status 0 when it "
+                      "converged,",
+                      "1 when it did not, 2 when the parameters are inadmissible, 3 at a "
+                      "corner (the residual is negative at cutoff_lower: every entrant "
+                      "produces);",
+                      "the cutoff is nan unless the status is 0.",
                       "Outputs take phi_star (and gains the autarky cutoff phi_star_A, the "
                       "root with n = 0) before the parameters."]
         return lines
@@ -144,7 +156,7 @@ def plan(model) -> Plan:
         return pair_plan(model, d)
     params = tuple(d.parameters)
     restrictions = tuple(r.describe() for r in d.restrictions)
-    if d.closed_forms:
+    if d.closed_forms:  # no solver, no status: ``admissible`` is not used
         funcs = tuple(Function(k, params, v, REGISTRY[k].meaning)
                       for k, v in d.closed_forms.items())
         return Plan(_prefix(model), d.title, params, funcs, restrictions, False, __version__)
@@ -164,7 +176,18 @@ def plan(model) -> Plan:
             continue
         args = (phi, phi_a) + params if v.has(phi_a) else (phi,) + params
         funcs.append(Function(k, args, code_form(v), REGISTRY[k].meaning))
-    return Plan(_prefix(model), d.title, params, tuple(funcs), restrictions, True, __version__)
+    return Plan(_prefix(model), d.title, params, tuple(funcs), restrictions, True, __version__,
+                admissible=admissible(d.restrictions))
+
+
+def admissible(restrictions) -> sp.Basic:
+    """The conjunction of ``restrictions`` as one sympy boolean of the parameters.
+
+    A restriction that applies only when ``w`` holds (``f_x tau^(sigma-1) > f``
+    when ``n > 0``) contributes :math:`c \\lor \\lnot w`.
+    """
+    return sp.And(*[r.condition if r.when is None else sp.Or(r.condition, sp.Not(r.when))
+                    for r in restrictions])
 
 
 def _aggregation_steps(d, aggregates: set[sp.Symbol]) -> list[str]:
@@ -264,6 +287,18 @@ def cse(f: Function) -> tuple[list[tuple[sp.Symbol, sp.Expr]], sp.Expr]:
     temps = sp.numbered_symbols("t", real=True)
     pairs, (result,) = sp.cse([f.expr], symbols=temps)
     return pairs, result
+
+
+def unused_args(f: Function) -> list[str]:
+    """Names of the arguments of ``f`` its expression does not use.
+
+    Every function of a plan takes all the parameters, in one order, whether
+    or not its output depends on them; a target whose strict warnings flag an
+    unused argument (C ``-Wextra``, Fortran ``-Wall``, Rust) marks these as
+    used on purpose.
+    """
+    used = f.expr.free_symbols
+    return [a.name for a in f.args if a not in used]
 
 
 def case_safe_names(plan: Plan) -> dict[str, str]:

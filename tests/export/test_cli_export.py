@@ -11,7 +11,7 @@ from melitz_sym.cli import main
 def test_codegen_writes_files_and_refuses_to_overwrite(tmp_path, capsys):
     out = tmp_path / "gen"
     assert main(["codegen", "krugman", "--lang", "c", "-o", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["krugman.c", "krugman.h"]
+    assert sorted(p.name for p in out.iterdir()) == ["Makefile", "krugman.c", "krugman.h"]
     (out / "krugman.c").write_text("mine")
     assert main(["codegen", "krugman", "--lang", "c", "-o", str(out)]) == 2
     assert "--force" in capsys.readouterr().err

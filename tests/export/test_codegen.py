@@ -3,7 +3,11 @@
 Each target is compiled once per model and evaluates 100 random admissible
 points in one run (points on stdin or in a file, results on stdout); the
 reference is the package's numpy path ``m.solve`` at the same points, and the
-tolerance is 1e-13 relative.
+tolerance is 1e-13 relative.  The generated library is built on its own with the
+language's strict flags (conftest.STRICT: C99, Fortran 2008 at standard line
+length, Rust, all warnings as errors; JavaScript under ``node --check``), and
+Octave and R must run without a warning.  The cutoff solvers' status codes
+(inadmissible parameters, corners) and the C package's Makefile are tested too.
 """
 
 from __future__ import annotations
@@ -164,8 +168,9 @@ def _c_driver(plan) -> str:
 def _fortran_driver(plan) -> str:
     names = codegen.case_safe_names(plan)
     p, k = plan.prefix, len(plan.params) + 2 * plan.solver
+    cont = ", &\n      "  # one argument per continuation line: standard line length
     newton, exprs = _driver_calls(plan, lambda i: f"a({i + 1})",
-                                  lambda f, a: f"{p}_{names.get(f, f)}({', '.join(a)})")
+                                  lambda f, a: f"{p}_{names.get(f, f)}({cont.join(a)})")
     writes = "\n".join(f"    write(*, '(es26.17e3)', advance='no') {e}" for e in exprs)
     solve = (f"    phi = a(1)\n    phi_a = a(2)\n    x = {NEWTON_START}_real64 * phi\n"
              f"    do i = 1, {NEWTON_STEPS}\n      x = x - {newton[0]} / {newton[1]}\n"
@@ -231,7 +236,7 @@ def _rust_driver(plan) -> str:
              f"        let mut x = {NEWTON_START} * phi;\n"
              f"        for _ in 0..{NEWTON_STEPS} {{ x -= {newton[0]} / {newton[1]}; }}\n"
              if newton else "")
-    return (f"#![allow(unused_variables)]\nmod {plan.prefix};\nuse std::io::Read;\nfn main() {{\n"
+    return ("#![allow(unused_variables)]\nuse std::io::Read;\nfn main() {\n"
             "    let mut s = String::new();\n"
             "    std::io::stdin().read_to_string(&mut s).unwrap();\n"
             "    for line in s.lines() {\n"
@@ -253,43 +258,75 @@ def _js_driver(plan) -> str:
             f"{solve}  console.log([{', '.join(exprs)}].map(String).join(' '));\n}}\n")
 
 
+def _r_driver(plan) -> str:
+    """``main.R``: the generated R functions on the rows of ``points.txt`` (cutoffs
+    first for a model without closed form; as phi_star, the generated solver's), into
+    ``out.txt``."""
+    p = plan.prefix
+    _, exprs = _driver_calls(plan, lambda i: f"a[, {i + 1}]",
+                             lambda f, a: f"{p}_{f}({', '.join(a)})")
+    solve = ""
+    if plan.solver:
+        params = ", ".join(f"a[, {i + 3}]" for i in range(len(plan.params)))
+        solve = (f"phi <- a[, 1]\nphi_a <- a[, 2]\nsol <- {p}_solve_cutoff({params})\n"
+                 "stopifnot(all(sol$status == 0))\nx <- sol$cutoff\n")
+    return (f'source("{p}.R")\na <- as.matrix(read.table("points.txt"))\n{solve}'
+            f"out <- cbind({', '.join(exprs)}, deparse.level = 0)\n"
+            "out <- matrix(sprintf('%.17g', out), nrow = nrow(a))\n"
+            "write.table(out, 'out.txt', quote = FALSE, row.names = FALSE, col.names = FALSE)\n")
+
+
 #: language -> (main program's extension, its driver, keyword declaring a function)
 _TARGETS = {"c": ("c", _c_driver, None), "fortran": ("f90", _fortran_driver, None),
             "rust": ("rs", _rust_driver, "fn"), "js": ("mjs", _js_driver, "function"),
-            "octave": ("m", _octave_driver, None)}
+            "octave": ("m", _octave_driver, None), "r": ("R", _r_driver, None)}
 
 
-def _execute(tool, lang: str, plan, files: dict[str, str], inputs: np.ndarray,
+def _octave_main(tool, directory) -> np.ndarray:
+    """Run ``main.m`` in ``directory`` with Octave, which must not warn; its ``out.txt``."""
+    run = subprocess.run([tool("octave"), "--no-gui", "--no-window-system", "--quiet",
+                          "--eval", "main"], cwd=directory, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0 and "warning" not in run.stderr.lower(), run.stderr[-3000:]
+    return np.loadtxt(directory / "out.txt", ndmin=2)
+
+
+def _execute(tool, strict, lang: str, plan, files: dict[str, str], inputs: np.ndarray,
              directory) -> np.ndarray:
     """Write ``files`` (a generated library) and a driver main program into
-    ``directory``, build it with the language's real toolchain and run it on the
-    rows of ``inputs``; the table it prints (one row per input row)."""
+    ``directory``, build the library with the language's real toolchain and strict
+    flags (conftest.STRICT: no warning), link the driver and run it on the rows of
+    ``inputs``; the table it prints (one row per input row).  Octave must run
+    without a warning."""
     codegen.write(files, directory)
     ext, driver, _ = _TARGETS[lang]
     main = directory / f"main.{ext}"
     main.write_text(driver(plan))
-    lib = [name for name in files if not name.endswith(".h")]
-    if lang == "c":
-        _run([tool("gcc"), "-std=c99", "-O1", "-Wall", "-Werror", "-o", "prog", main.name,
-              *lib, "-lm"], directory)
-    elif lang == "fortran":
-        _run([tool("gfortran"), "-std=f2008", "-O1", "-ffree-line-length-none", "-o", "prog",
-              *lib, main.name], directory)
-    elif lang == "rust":
-        _run([tool("rustc"), "--edition", "2021", "-O", "-D", "warnings", "-A", "dead_code",
-              "-o", "prog", main.name], directory)
     if lang == "octave":
         np.savetxt(directory / "points.txt", inputs, fmt="%.17g")
-        _run([tool("octave"), "--no-gui", "--no-window-system", "--quiet", "--eval", "main"],
-             directory)
+        return _octave_main(tool, directory)
+    if lang == "r":
+        np.savetxt(directory / "points.txt", inputs, fmt="%.17g")
+        run = subprocess.run([tool("Rscript"), main.name], cwd=directory, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 0 and "warning" not in run.stderr.lower(), run.stderr[-3000:]
         return np.loadtxt(directory / "out.txt", ndmin=2)
+    link = strict(lang, directory, files)
+    if lang == "c":
+        _run([tool("gcc"), "-std=c99", "-O1", "-o", "prog", main.name, *link, "-lm"], directory)
+    elif lang == "fortran":
+        _run([tool("gfortran"), "-std=f2008", "-O1", "-o", "prog", main.name, *link],
+             directory)
+    elif lang == "rust":
+        _run([tool("rustc"), "--edition", "2021", "-O", "-D", "warnings", "-L", ".", *link,
+              "-o", "prog", main.name], directory)
     cmd = [tool("node"), main.name] if lang == "js" else [str(directory / "prog")]
     return _table(_run(cmd, directory, _stdin(inputs)))
 
 
 @pytest.mark.parametrize("lang", list(_TARGETS))
 @pytest.mark.parametrize("name, dist", CLOSED + SOLVER)
-def test_compiled_target(lang, name, dist, tmp_path, tool):
+def test_compiled_target(lang, name, dist, tmp_path, tool, strict):
     """Every compiled target, every model and distribution: 100 random admissible
     points against m.solve.  Without a closed form the outputs are evaluated at
     m.solve's cutoffs, and the reported phi_star is the generated solver's (C) or
@@ -301,7 +338,7 @@ def test_compiled_target(lang, name, dist, tmp_path, tool):
         _check_carries_erfc(plan, files[f"{plan.prefix}.{_TARGETS[lang][0]}"], _TARGETS[lang][2])
     pts = _points(m)
     names = _outputs(plan)
-    got = _execute(tool, lang, plan, files, _driver_inputs(m, plan, pts), tmp_path / "gen")
+    got = _execute(tool, strict, lang, plan, files, _driver_inputs(m, plan, pts), tmp_path / "gen")
     _compare(got, _reference(m, pts, names), names)
 
 
@@ -382,14 +419,14 @@ def _check_erf(got: np.ndarray, xs: np.ndarray) -> None:
 
 
 @pytest.mark.parametrize("lang", ["rust", "js"])
-def test_rust_js_erf(lang, tmp_path, tool):
+def test_rust_js_erf(lang, tmp_path, tool, strict):
     ext, _, keyword = _TARGETS[lang]
     plan = _erf_plan()
     files = importlib.import_module(f"melitz_sym.export.targets.{lang}").render(plan)
     text = files[f"erf_check.{ext}"]
     assert f"\n{keyword} erfc(x" in text and f"\n{keyword} erf(x" in text  # private
     xs = _erf_grid()
-    _check_erf(_execute(tool, lang, plan, files, xs, tmp_path / "gen"), xs)
+    _check_erf(_execute(tool, strict, lang, plan, files, xs, tmp_path / "gen"), xs)
 
 
 # The regularised upper and lower incomplete gamma functions Q(a, x) and
@@ -425,13 +462,13 @@ def _gamma_grid() -> np.ndarray:
 
 
 @pytest.mark.parametrize("lang", ["c", "fortran", "rust", "js", "octave"])
-def test_incomplete_gamma(lang, tmp_path, tool):
+def test_incomplete_gamma(lang, tmp_path, tool, strict):
     import mpmath
 
     plan = _gamma_plan()
     files = importlib.import_module(f"melitz_sym.export.targets.{lang}").render(plan)
     pts = _gamma_grid()
-    got = _execute(tool, lang, plan, files, pts, tmp_path / "gen")
+    got = _execute(tool, strict, lang, plan, files, pts, tmp_path / "gen")
     with mpmath.workdps(50):
         ref = np.array([[float(mpmath.gammainc(mpmath.mpf(a), mpmath.mpf(x), mpmath.inf,
                                                regularized=True)),
@@ -510,3 +547,111 @@ def test_custom_density_numpy_module(tmp_path):
     got = mod.solve_cutoff(*[p[s] for s in m.parameters])
     want = m.solve(outputs=["phi_star"], **p)["phi_star"]
     assert abs(got - want) <= 1e-13 * want
+
+
+# ------------------------------------------------------------------ solver status
+#: (parameters changed from the admissible point, status): inadmissible values are
+#: status 2 (issue 20: f_e = 0 returned phi* = 1.3e8 with status 0), a corner (the
+#: cutoff below the lower bound b: every entrant produces; m.solve refuses it as "no
+#: selection") status 3.
+_TRUNC = dict(sigma=3.8, f=1.5, f_e=0.2, delta=0.05, L=100.0, tau=1.3, f_x=2.5, n=3.0, k=3.4,
+              b=1.0, b_H=10.0)
+STATUS_CASES = [({}, 0), ({"f_e": 0.0}, 2), ({"f_e": -1.0}, 2), ({"sigma": 1.0}, 2),
+                ({"tau": 0.5}, 2), ({"delta": 1.5}, 2), ({"f": float("nan")}, 2),
+                ({"L": float("inf")}, 2), ({"f_x": 1.0, "tau": 1.0}, 2), ({"f_e": 500.0}, 3)]
+
+
+def _status_points(m) -> np.ndarray:
+    return np.array([[{**_TRUNC, **change}[p] for p in m.parameters]
+                     for change, _ in STATUS_CASES])
+
+
+def _check_status(m, phi: np.ndarray, status: np.ndarray) -> None:
+    assert status.tolist() == [s for _, s in STATUS_CASES]
+    assert np.isnan(phi[1:]).all()
+    want = m.solve(outputs=["phi_star"], **_TRUNC)["phi_star"]
+    assert abs(phi[0] - want) <= 1e-13 * want
+    for change, _ in STATUS_CASES[1:]:  # m.solve refuses each of them too
+        with pytest.raises(MelitzError):
+            m.solve(outputs=["phi_star"], **{**_TRUNC, **change})
+
+
+def test_c_solver_status(tmp_path, tool, strict):
+    m = _model("melitz", "truncated-pareto")
+    p = codegen.plan(m).prefix
+    gen = tmp_path / "gen"
+    files = codegen.generate(m, "c")
+    codegen.write(files, gen)
+    link = strict("c", gen, files)
+    k = len(m.parameters)
+    args = ", ".join(f"a[{i}]" for i in range(k))
+    (gen / "main.c").write_text(
+        f'#include <stdio.h>\n#include "{p}.h"\nint main(void) {{\n'
+        f"    double a[{k}], x; int st, i;\n    for (;;) {{\n"
+        f'        for (i = 0; i < {k}; i++) if (scanf("%lf", &a[i]) != 1) return 0;\n'
+        f"        x = {p}_solve_cutoff({args}, &st);\n"
+        f'        printf("%.17g %d %d\\n", x, st, {p}_admissible({args}));\n    }}\n}}\n')
+    _run([tool("gcc"), "-std=c99", "-o", "prog", "main.c", *link, "-lm"], gen)
+    out = _table(_run([str(gen / "prog")], gen, _stdin(_status_points(m)).replace("nan", "NAN")))
+    _check_status(m, out[:, 0], out[:, 1].astype(int))
+    assert (out[:, 2] == (out[:, 1] != 2)).all()  # admissible() agrees
+
+
+def test_numpy_solver_status(tmp_path):
+    m = _model("melitz", "truncated-pareto")
+    (path,) = codegen.write(codegen.generate(m, "numpy"), tmp_path)
+    spec = importlib.util.spec_from_file_location("status_gen", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    pts = _status_points(m)
+    phi, status = mod.solve_cutoff(*pts.T, status=True)
+    _check_status(m, phi, status)
+    assert (mod.admissible(*pts.T) == (status != 2)).all()
+    assert np.isnan(mod.solve_cutoff(*pts[1])) and mod.solve_cutoff(*pts[0]) == phi[0]
+
+
+def test_r_solver_status(tmp_path, tool):
+    m = _model("melitz", "truncated-pareto")
+    p = codegen.plan(m).prefix
+    codegen.write(codegen.generate(m, "r"), tmp_path)
+    pts = _status_points(m)
+    np.savetxt(tmp_path / "points.txt", pts, fmt="%.17g")
+    args = ", ".join(f"a[, {i + 1}]" for i in range(pts.shape[1]))
+    (tmp_path / "main.R").write_text(
+        f'source("{p}.R")\na <- as.matrix(read.table("points.txt"))\n'
+        f"sol <- {p}_solve_cutoff({args})\n"
+        f"out <- cbind(sol$cutoff, sol$status, {p}_admissible({args}))\n"
+        "write.table(matrix(sprintf('%.17g', out), nrow = nrow(a)), 'out.txt', quote = FALSE,"
+        " row.names = FALSE, col.names = FALSE)\n")
+    _run([tool("Rscript"), "main.R"], tmp_path)
+    out = np.loadtxt(tmp_path / "out.txt", ndmin=2)
+    _check_status(m, out[:, 0], out[:, 1].astype(int))
+    assert (out[:, 2] == (out[:, 1] != 2)).all()
+
+
+# ------------------------------------------------------------------ C package
+def test_c_package_builds_as_it_is(tmp_path, tool):
+    """The generated C directory is a package another project builds as it is: ``make``
+    (warnings as errors) makes the static library, a program includes the header and
+    links it, and its cutoff equals m.solve's."""
+    from melitz_sym.cli import main
+
+    m = _model("melitz", "lognormal")
+    out = tmp_path / "pkg"
+    assert main(["codegen", "melitz", "--dist", "lognormal", "--lang", "c", "-o", str(out)]) == 0
+    tool("gcc")
+    _run([tool("make"), "CFLAGS=-O2 -Werror"], out)
+    assert (out / "libmelitz_lognormal.a").exists()
+    p = dict(sigma=3.8, f=1.5, f_e=0.2, delta=0.05, L=100.0, tau=1.3, f_x=2.5, n=3.0, mu=0.0,
+             s=1.0)
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.c").write_text(
+        '#include <stdio.h>\n#include "melitz_lognormal.h"\nint main(void) {\n    int st;\n'
+        f"    double x = melitz_lognormal_solve_cutoff({', '.join(map(repr, p.values()))}, &st);\n"
+        '    printf("%.17g %d\\n", x, st);\n    return 0;\n}\n')
+    _run([tool("gcc"), "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{out}", "app.c",
+          f"-L{out}", "-lmelitz_lognormal", "-lm", "-o", "app"], app)
+    x, st = _run([str(app / "app")], app).split()
+    want = m.solve(outputs=["phi_star"], **p)["phi_star"]
+    assert int(st) == 0 and abs(float(x) - want) <= 1e-13 * want

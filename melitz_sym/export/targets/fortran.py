@@ -8,10 +8,12 @@ implementation of both on one core (:data:`INCGAMMA`), emitted only when used
 
 from __future__ import annotations
 
+import textwrap
+
 import sympy as sp
 from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
-from ..codegen import Plan, case_safe_names, cse
+from ..codegen import Plan, case_safe_names, cse, unused_args
 from . import comment, function_doc
 from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
 
@@ -127,11 +129,49 @@ def _assign(name: str, expr: sp.Expr) -> tuple[set, str]:
     return consts, "\n".join("    " + line for line in code.splitlines())
 
 
+#: Longest line of standard free-form source (Fortran 2008, 3.3.2.1).
+LINE = 132
+
+
+def _comment(lines: list[str], lead: str) -> str:
+    """``lines`` as a comment block, long lines wrapped to at most :data:`LINE` characters."""
+    width = LINE - len(lead) - 1
+    out = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip()))
+        out += textwrap.wrap(line, width, subsequent_indent=indent + "  ",
+                             break_long_words=False, break_on_hyphens=False) or [""]
+    return comment(out, lead)
+
+
+def _declare(head: str, names: list[str], tail: str = "", sep: str = ", ") -> list[str]:
+    """``head`` then ``names`` joined by ``sep``, then ``tail`` (``real(real64) :: t0, t1,
+    ...``), continued with ``&`` onto more lines where it would exceed :data:`LINE`
+    characters."""
+    lines, line = [], head if names else head + tail
+    for i, name in enumerate(names):
+        item = name + (sep if i < len(names) - 1 else tail)
+        if len(line) + len(item) + 2 > LINE:
+            lines.append(line.rstrip() + " &")
+            line = "      "
+        line += item
+    return lines + [line]
+
+
+def _touch(names: list[str]) -> list[str]:
+    """A reference to the dummy arguments ``names`` that an output does not use, so that
+    ``-Wall`` does not flag them (every function takes all parameters)."""
+    if not names:
+        return []
+    return ["    ! not used by this output (every function takes all parameters):",
+            *_declare("    if (.false.) res = ", names, sep=" + ")]
+
+
 def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.f90``: module ``PREFIX`` with one function ``PREFIX_<output>`` each."""
     names = case_safe_names(plan)
     fnames = [f"{plan.prefix}_{names[f.name]}" for f in plan.functions]
-    lines = [comment(plan.header(), "!"),
+    lines = [_comment(plan.header(), "!"),
              "! Output names that differ only in case get _cap appended (Fortran ignores case).",
              f"module {plan.prefix}", "  use, intrinsic :: iso_fortran_env, only: real64",
              "  implicit none", "  private", *[f"  public :: {n}" for n in fnames], "contains"]
@@ -145,15 +185,15 @@ def render(plan: Plan) -> dict[str, str]:
         c, text = _assign("res", result)
         consts |= c
         code.append(text)
-        args = ", ".join(a.name for a in f.args)
-        decl = [f"    real(real64), intent(in) :: {args}"] if args else []
+        args = [a.name for a in f.args]
+        decl = _declare("    real(real64), intent(in) :: ", args) if args else []
         decl.append("    real(real64) :: res")
         if pairs:
-            decl.append(f"    real(real64) :: {', '.join(str(t) for t, _ in pairs)}")
+            decl += _declare("    real(real64) :: ", [str(t) for t, _ in pairs])
         decl += [f"    real(real64), parameter :: {s} = {v}" for s, v in sorted(consts, key=str)]
-        lines += ["", comment(function_doc(plan, f), "  !"),
-                  f"  pure function {fname}({args}) result(res)", *decl, *code,
-                  f"  end function {fname}"]
+        lines += ["", _comment(function_doc(plan, f), "  !"),
+                  *_declare(f"  pure function {fname}(", args, ") result(res)"),
+                  *decl, *code, *_touch(unused_args(f)), f"  end function {fname}"]
     lines += carried(plan, CARRIED)
     lines.append(f"end module {plan.prefix}")
     return {f"{plan.prefix}.f90": "\n".join(lines) + "\n"}

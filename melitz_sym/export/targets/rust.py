@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.rust import RustCodePrinter
 
-from ..codegen import Plan, cse
+from ..codegen import Plan, cse, unused_args
 from . import comment, function_doc
 from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, SPECIAL,
                       carried, lgam1p_coefficients, literals)
@@ -239,12 +239,13 @@ class _Printer(RustCodePrinter):
 def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.rs``: one ``pub fn <output>`` each (the module is the namespace)."""
     lines = [comment(plan.header(), "//!"),
-             "#![allow(non_snake_case, unused_variables, clippy::all)]",
+             "#![allow(non_snake_case, clippy::all)]",
              "#[allow(unused_imports)]", "use std::f64::consts::*;"]
     printer = _Printer()
     for f in plan.functions:
         pairs, result = cse(f)
-        args = ", ".join(f"{a.name}: f64" for a in f.args)
+        unused = unused_args(f)  # every function takes all parameters: unused ones as _name
+        args = ", ".join(f"{'_' * (a.name in unused)}{a.name}: f64" for a in f.args)
         lines += ["", comment(function_doc(plan, f), "///"), f"pub fn {f.name}({args}) -> f64 {{",
                   *[f"    let {t}: f64 = {printer.doprint(e)};" for t, e in pairs],
                   f"    {printer.doprint(result)}", "}"]

@@ -1,0 +1,129 @@
+"""Benchmark: generated code against the expert's NumPy evaluation (issue 19, item 4).
+
+1. Generated C (``melitz --dist pareto``, gcc -O2), called point by point in a C
+   loop over 1e6 points for phi* and W (one core), against the fused in-place
+   NumPy evaluation of ``bench_solve_pareto.baseline`` (7 transcendental calls
+   per point) on the same points.  Target: at most 1.5x the time per point.
+2. The generated NumPy module's vectorised ``solve_cutoff`` for
+   ``melitz --dist lognormal`` on 200k points, against ``m.solve`` for phi* on
+   the same points.  Target: at most 1.5x.
+
+Everything runs in this process, interleaved (benchmarks/timing.py); the ratios
+are printed, and the results are compared with the baselines.
+
+Usage: python3 benchmarks/bench_codegen.py [N_PARETO] [N_LOGNORMAL]
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from bench_solve_pareto import baseline, inputs
+from timing import interleaved
+
+import melitz_sym as ms
+from melitz_sym.export import codegen
+
+_LOOP = """#include "{p}.h"
+void loop(long ms_n, {arrays}, double *ms_phi, double *ms_w)
+{{
+    long ms_i;
+    for (ms_i = 0; ms_i < ms_n; ms_i++) {{
+        ms_phi[ms_i] = {p}_phi_star({point});
+        ms_w[ms_i] = {p}_W({point});
+    }}
+}}
+"""
+
+
+def generated_c(m, directory: Path):
+    """The generated C of ``m`` and a loop over arrays, built into a shared library;
+    ``run(p) -> {"phi_star", "W"}`` calls the loop on the parameter arrays ``p``."""
+    plan = codegen.plan(m)
+    codegen.write(codegen.generate(m, "c"), directory)
+    names = [s.name for s in plan.params]
+    (directory / "loop.c").write_text(_LOOP.format(
+        p=plan.prefix, arrays=", ".join(f"const double *{a}" for a in names),
+        point=", ".join(f"{a}[ms_i]" for a in names)))
+    lib = directory / "libbench.so"
+    subprocess.run(["gcc", "-std=c99", "-O2", "-fPIC", "-shared", "-o", str(lib), "loop.c",
+                    f"{plan.prefix}.c", "-lm"], cwd=directory, check=True)
+    cdll = ctypes.CDLL(str(lib))
+    ptr = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
+    cdll.loop.argtypes = [ctypes.c_long] + [ptr] * (len(names) + 2)
+    cdll.loop.restype = None
+
+    def run(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        n = len(p[names[0]])
+        phi, w = np.empty(n), np.empty(n)
+        cdll.loop(n, *[np.ascontiguousarray(p[a], dtype=float) for a in names], phi, w)
+        return {"phi_star": phi, "W": w}
+
+    return run
+
+
+def lognormal_inputs(n: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(2008)
+    sigma = rng.uniform(1.5, 4, n)
+    f = rng.uniform(0.5, 3, n)
+    return dict(sigma=sigma, f=f, f_e=rng.uniform(0.005, 0.05, n),
+                delta=rng.uniform(0.01, 0.1, n), L=rng.uniform(1, 1000, n),
+                tau=rng.uniform(1, 2, n), f_x=f * rng.uniform(1, 5, n),
+                n=rng.integers(0, 11, n).astype(float), mu=rng.uniform(-1, 1, n),
+                s=rng.uniform(0.3, 1, n))
+
+
+def generated_numpy(m, directory: Path):
+    """The generated NumPy module of ``m``, imported."""
+    (path,) = codegen.write(codegen.generate(m, "numpy"), directory)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def main(n_pareto: int = 1_000_000, n_lognormal: int = 200_000) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        p = inputs(n_pareto)
+        c = generated_c(ms.model("melitz"), Path(tmp) / "c")
+        got, base = c(p), baseline(p)
+        for name in ("phi_star", "W"):
+            err = np.nanmax(np.abs(got[name] / base[name] - 1))
+            print(f"generated C vs baseline, max relative difference in {name}: {err:.1e}")
+        best = interleaved({"c": lambda: c(p), "base": lambda: baseline(p)}, rounds=5)
+        print(f"points: {n_pareto}")
+        print(f"fused NumPy baseline (7 calls): {best['base'] * 1e3:8.1f} ms")
+        print(f"generated C, loop per point:    {best['c'] * 1e3:8.1f} ms")
+        print(f"ratio generated C / baseline: {best['c'] / best['base']:.2f} (target <= 1.5)")
+
+        m = ms.model("melitz", dist="lognormal")
+        q = lognormal_inputs(n_lognormal)
+        mod = generated_numpy(m, Path(tmp) / "numpy")
+        args = [q[a] for a in m.parameters]
+        with np.errstate(all="ignore"):
+            ours = mod.solve_cutoff(*args)
+            ref = m.solve(outputs=["phi_star"], errors="nan", **q)["phi_star"]
+        both = np.isfinite(ours) & np.isfinite(ref)
+        print(f"generated NumPy solve_cutoff vs m.solve: {both.sum()} of {n_lognormal} points "
+              f"finite in both, max relative difference "
+              f"{np.max(np.abs(ours[both] / ref[both] - 1)):.1e}")
+
+        def solve():
+            with np.errstate(all="ignore"):
+                return m.solve(outputs=["phi_star"], errors="nan", **q)
+
+        best = interleaved({"gen": lambda: mod.solve_cutoff(*args), "solve": solve}, rounds=3)
+        print(f"points: {n_lognormal}")
+        print(f"m.solve, phi*:                  {best['solve'] * 1e3:8.1f} ms")
+        print(f"generated NumPy solve_cutoff:   {best['gen'] * 1e3:8.1f} ms")
+        print(f"ratio generated / m.solve: {best['gen'] / best['solve']:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main(*map(int, sys.argv[1:]))
