@@ -22,27 +22,40 @@ import sympy as sp
 from . import admissibility
 from .cache import cached
 from .derivation import Derivation
-from .distributions import DISTRIBUTIONS, Distribution, distribution
+from .distributions import (
+    COST_DISTRIBUTIONS,
+    DISTRIBUTIONS,
+    Distribution,
+    cost_distribution,
+    distribution,
+)
 from .errors import AdmissibilityError, MelitzError, UnknownNameError
 from .models import BUILT_IN, Plan, declaration, derive, plan
-from .primitives import Declaration, Heterogeneous
+from .primitives import Declaration, Heterogeneous, HeterogeneousCost
 from .symbols import canonical
 
 
-def model(spec: str | Path | Declaration, dist: str | Distribution | None = "pareto") -> "Model":
+def model(spec: str | Path | Declaration, dist: str | Distribution | None = None) -> "Model":
     """Build a model: ``model("melitz", dist="lognormal")``, ``model(declaration)`` or
     ``model("my_model.toml")``.
 
     ``dist`` is a distribution name or a Distribution object (e.g.
-    ``Custom(pdf, support)``); it fills in the distribution of a declaration with
-    heterogeneous firms that leaves it open (every built-in one does); a
-    declaration that names its distribution keeps it, and representative-firm
-    models ignore ``dist``.  The declaration is checked before anything is
-    derived: a combination of primitives the method cannot derive raises
+    ``Custom(pdf, support)``); None keeps the declaration's own distribution, or
+    chooses ``"pareto"`` where the declaration leaves it open (every built-in
+    productivity model does).  A given ``dist`` replaces the declared one; with
+    heterogeneous unit costs (``melitz-ottaviano``) it is a distribution of cost
+    (:func:`~melitz_sym.distributions.cost_distribution`: ``"pareto-cost"``, or
+    ``"pareto"``, the same law; an object is the declared density of the cost), and
+    the name of a productivity distribution is refused.  Representative-firm models
+    ignore ``dist``.  The declaration is checked before anything is derived: a
+    combination of primitives the method cannot derive raises
     :class:`~melitz_sym.errors.DeclarationError`.
     """
     decl = declaration(spec)
-    if isinstance(decl.firms, Heterogeneous) and decl.dist is None:
+    if isinstance(decl.firms, HeterogeneousCost):
+        if dist is not None:
+            decl = decl.with_distribution(cost_distribution(dist))
+    elif isinstance(decl.firms, Heterogeneous) and (decl.dist is None or dist is not None):
         decl = decl.with_distribution(distribution("pareto" if dist is None else dist))
     how = plan(decl)
     return (MultiCountryModel if how.multi_country else Model)(decl, how)
@@ -76,7 +89,8 @@ class Model:
 
         A built-in model is keyed by its name and distribution; any other
         declaration also by a digest of its primitives."""
-        if self.dist is not None and type(self.dist) not in DISTRIBUTIONS.values():
+        if self.dist is not None and type(self.dist) not in (*DISTRIBUTIONS.values(),
+                                                             *COST_DISTRIBUTIONS.values()):
             return None
         key = self.name if self.dist is None else f"{self.name}-{self.dist.name}"
         builtin = BUILT_IN.get(self.name)
