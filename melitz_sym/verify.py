@@ -616,7 +616,7 @@ def _prove(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, has_derivative: bool) -> st
             return ("proved symbolically: lhs - rhs simplifies to zero with the outputs "
                     "written as functions of the cutoff phi* (an identity for every cutoff)")
     closed = ctx.closed(res)
-    if closed is not None and closed != res:
+    if closed is not None and (closed != res or has_derivative):
         closed = closed.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
         if is_zero_symbolic(closed):
             return ("proved symbolically: lhs - rhs simplifies to zero with the closed-form "
