@@ -386,8 +386,8 @@ def _prove_sign(ctx: Context, expr: sp.Expr, strict: bool) -> str | None:
             return None
         tau = sym("tau")
         t = sp.Symbol("t", positive=True)
-        for squared in (False, True):
-            z = closed.xreplace(_slacks(ctx, squared))
+        for squared in (None, False, True):  # None: the sign without a slack variable
+            z = closed.xreplace(_slacks(ctx, squared) if squared is not None else {})
             for with_k in (True, False):
                 cand = shifted(z, with_k)
                 if tau in cand.free_symbols:
@@ -398,7 +398,8 @@ def _prove_sign(ctx: Context, expr: sp.Expr, strict: bool) -> str | None:
                                 f"{'positive' if strict else 'nonnegative'} under the model's "
                                 "restrictions (sigma = 1 + z, "
                                 "k = z + e, tau = 1 + t, slack variables for strict "
-                                "restrictions" + (", squared" if squared else "") + ")")
+                                "restrictions" + {None: " not needed", False: "",
+                                                  True: ", squared"}[squared] + ")")
     except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
         return None
     return None

@@ -358,7 +358,7 @@ def read_parameter(name: str, value: object) -> np.ndarray:
     """
     arr = np.asarray(value)
     if arr.dtype.kind in "iuf":
-        return arr.astype(float)
+        return arr.astype(float, copy=False)  # read only: a float array is not copied
     flat = arr.reshape(-1)
     return np.array([float(exact(name, v.item() if isinstance(v, np.generic) else v))
                      for v in flat], float).reshape(arr.shape)
