@@ -322,9 +322,8 @@ class MultiCountryModel(Model):
         if precision != "double":
             raise MelitzError(f"{self.name}: solve supports precision='double' only")
         names = self.output_names(outputs)
-        from .numeric import general_equilibrium
-
-        result = getattr(general_equilibrium, self._plan.solver)(self.derive(), self.read(params))
+        result = _numeric(self._plan.solver, "general_equilibrium")(self.derive(),
+                                                                    self.read(params))
         return {k: result[k] for k in names}
 
     def reference(self, dps: int = 50, outputs: list[str] | None = None,
@@ -332,10 +331,8 @@ class MultiCountryModel(Model):
         """The same outputs from the primitives at ``dps`` digits (mpmath matrices
         as nested lists of mpf)."""
         names = self.output_names(outputs)
-        from .numeric import ge_reference
-
-        result = getattr(ge_reference, self._plan.reference)(self.derive(), self.dist,
-                                                                  self.read(params), dps)
+        result = _numeric(self._plan.reference, "ge_reference")(self.derive(), self.dist,
+                                                                self.read(params), dps)
         return {k: result[k] for k in names if k in result}
 
     def evaluate(self, dps: int = 50, outputs: list[str] | None = None,
@@ -343,3 +340,13 @@ class MultiCountryModel(Model):
         """Not available: the outputs are arrays; use :meth:`solve` or :meth:`reference`."""
         raise MelitzError(f"{self.name}: results are vectors and matrices; use "
                           f"model({self.name!r}).solve(...) or .reference(...) from Python")
+
+
+def _numeric(name: str, module: str):
+    """The function ``name`` of ``melitz_sym.numeric.<module>``, or of another module of
+    :mod:`melitz_sym.numeric` for ``"module:function"`` (imported on first use)."""
+    import importlib
+
+    if ":" in name:
+        module, name = name.split(":", 1)
+    return getattr(importlib.import_module(f".numeric.{module}", __package__), name)
