@@ -334,3 +334,4 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
               "welfare over autarky welfare (n = 0) with the same parameters",
               ["welfare", "cutoff_solution"])
     d.closed_forms = closed
+    d.staged = True  # outputs in c_D: products, and alpha - c_D (as in the closed forms)
