@@ -11,6 +11,14 @@ The moments are defined from the derivation, by sympy, not typed in:
   ratio is the same for every exporter, and sympy finds it free of
   :math:`\varphi`).
 
+With heterogeneous unit costs (Melitz and Ottaviano 2008) the producers are the
+costs below the cutoff :math:`c_D` and the exporters those below :math:`c_X`:
+``share_exporters`` :math:`= G(c_X)/G(c_D)` and ``export_intensity``
+:math:`= n\int^{c_X} r_x\,dG / \int^{c_X}(r_d + n\,r_x)\,dG` (sales of all
+exporters: under linear demand the ratio differs from firm to firm), the
+integrals in the partial moments the derivation integrated from the declared
+density.  The cutoff is then ``c_D`` where it reads ``phi_star`` below.
+
 Given targets for as many moments as free parameters (by default ``tau`` for
 export intensity and ``f_x`` for the share of exporters), :func:`calibrate`
 first tries **symbolic inversion**: the moments with the closed-form cutoff
@@ -41,11 +49,14 @@ DEFAULT_FREE = {"export_intensity": "tau", "share_exporters": "f_x"}
 
 
 def moments(model) -> dict[str, sp.Expr]:
-    """Moment name -> sympy expression in the parameters and ``phi_star``.
+    """Moment name -> sympy expression in the parameters and the cutoff (``phi_star``,
+    or ``c_D`` with unit costs).
 
     Raises :class:`UnknownNameError` if the model has no exporters.
     """
     d = model.derive()
+    if "c_X" in d.outputs and "revenue_x" in d.names:
+        return _cost_moments(d)
     if not {"M_x", "M"} <= set(d.outputs) or "revenue_x" not in d.names:
         raise UnknownNameError(f"{model.name} has no exporters: the moments "
                                f"{', '.join(MOMENTS)} need an open-economy model")
@@ -56,6 +67,29 @@ def moments(model) -> dict[str, sp.Expr]:
         intensity = intensity.subs(phi, d.outputs["phi_tilde_x"])
     return {"share_exporters": sp.simplify(d.outputs["M_x"] / d.outputs["M"]),
             "export_intensity": intensity}
+
+
+def _cost_moments(d) -> dict[str, sp.Expr]:
+    """The moments of a model of unit costs (the exporters are the costs below c_X)."""
+    from .models.melitz_ottaviano import expected
+
+    c_D, c_X, n, p_max = sym("c_D"), sym("c_X"), sym("n"), sym("p_max")
+    at = {p_max: c_D}  # symmetric markets: every choke price is the cutoff c_D
+    r_d, r_x = d["revenue"].rhs.subs(at), d["revenue_x"].rhs.subs(at)
+    c_X_of = d.outputs["c_X"]
+
+    def integral(h: sp.Expr, x: sp.Expr) -> sp.Expr:
+        return d.concretize(expected(h, x)).subs(c_X, c_X_of)
+
+    exporters = integral(sp.Integer(1), c_X)
+    return {"share_exporters": sp.simplify(exporters / integral(sp.Integer(1), c_D)),
+            "export_intensity": sp.simplify(integral(n * r_x, c_X)
+                                            / integral(r_d + n * r_x, c_X))}
+
+
+def _cutoff(model) -> sp.Symbol:
+    """The symbol of the cutoff the moments are written in."""
+    return model.derive().cutoff
 
 
 @dataclass
@@ -137,10 +171,10 @@ def calibrate(model, targets: Mapping[str, object], free: list[str] | None = Non
 def _symbolic(model, exprs, targets, free, known):
     """Inverse formulas and values, or None when sympy finds no unique inverse."""
     d = model.derive()
-    cutoff = d.closed_forms.get("phi_star")
+    cutoff = d.closed_forms.get(d.cutoff.name)
     if cutoff is None:
         return None
-    eqs = [exprs[t].subs(sym("phi_star"), cutoff) - _target_symbol(t) for t in targets]
+    eqs = [exprs[t].subs(d.cutoff, cutoff) - _target_symbol(t) for t in targets]
     sol = _invert(eqs, [sym(f) for f in free])
     if sol is None:
         return None
@@ -213,14 +247,15 @@ def _numeric(model, exprs, targets, free, known, start) -> dict[str, sp.Expr]:
     import numpy as np
     from scipy.optimize import root
 
-    order = [sym(p) for p in model.parameters] + [sym("phi_star")]
+    cut = _cutoff(model)
+    order = [sym(p) for p in model.parameters] + [cut]
     fns = [sp.lambdify(order, exprs[t], "scipy") for t in targets]
     base = {k: float(sp.sympify(v)) for k, v in known.items()}
     goal = np.array([float(v) for v in targets.values()])
 
     def gap(u: np.ndarray) -> np.ndarray:  # u: (..., len(free)) logs of the free parameters
         vals = {**base, **{f: np.exp(u[..., j]) for j, f in enumerate(free)}}
-        phi = model.solve(outputs=["phi_star"], errors="nan", **vals)["phi_star"]
+        phi = model.solve(outputs=[cut.name], errors="nan", **vals)[cut.name]
         args = [np.broadcast_to(vals[p], phi.shape) for p in model.parameters] + [phi]
         return np.stack([np.broadcast_to(fn(*args), phi.shape) for fn in fns], -1) - goal
 
@@ -263,7 +298,8 @@ def _check_feasible(model, targets, full) -> None:
 
 def _fit(model, exprs, targets, full) -> dict[str, tuple[float, float]]:
     """Moments at the calibrated parameters, with the cutoff from the mpmath path."""
-    phi = model.evaluate(dps=30, outputs=["phi_star"], **{k: str(v) for k, v in full.items()})
+    cut = _cutoff(model)
+    phi = model.evaluate(dps=30, outputs=[cut.name], **{k: str(v) for k, v in full.items()})
     at = {sym(k): sp.sympify(str(v)) for k, v in full.items()}
-    at[sym("phi_star")] = phi["phi_star"]
+    at[cut] = phi[cut.name]
     return {t: (float(targets[t]), float(sp.N(exprs[t].subs(at), 30))) for t in targets}

@@ -131,6 +131,9 @@ SEED = "Epifani (2002), the seed document"
 MELITZ = "Melitz (2003)"
 ACR = "Arkolakis, Costinot and Rodriguez-Clare (2012)"
 MO = "Melitz and Ottaviano (2008)"
+KRUGMAN = "Krugman (1980)"
+#: a CES producer's markup: price over marginal cost 1/phi (the same for every producer)
+CES_MARKUP = "(phi*p(phi))"
 #: the gains formula of ACR with the trade elasticity computed at the point
 ACR_TEXT = "gains = lam^(1/elasticity((1 - lam)/(n*lam), tau))"
 
@@ -146,15 +149,22 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
               "labour productivity of firms does not change with trade integration",
               f"{SEED}, Sec. 2.1, footnote 2"),
         Claim("acr", ACR_TEXT, "gains from trade equal lam^(1/epsilon)", f"{ACR}, eq. (1)"),
+        Claim("markup_unchanged_with_L", "d markup/d L = 0",
+              "markups do not change with market size", f"{SEED}, Sec. 2.1"),
+        Claim("welfare_rises_with_L", "d W/d L > 0",
+              "welfare rises with market size (more varieties)", f"{KRUGMAN}; {SEED}, Sec. 2.1"),
     ),
     "cournot": (
         Claim("markup_falls", "d markup/d L < 0",
-              "markups fall with market size (pro-competitive effect)", f"{SEED}, Sec. 2"),
+              "markups fall with market size (pro-competitive effect), hence with the trade "
+              "integration of identical countries (a rise in L)", f"{SEED}, Sec. 2"),
         Claim("firm_size_rises", "d q/d L > 0",
               "firm size rises with market size", f"{SEED}, Sec. 2"),
         Claim("labour_productivity_rises", "d q_per_l/d L > 0",
               "labour productivity q/l rises with market size (scale-efficiency gain)",
               f"{SEED}, Sec. 2"),
+        Claim("welfare_rises_with_L", "d W/d L > 0",
+              "welfare rises with market size", f"{SEED}, Sec. 2"),
     ),
     "melitz": (
         Claim("opening_raises_cutoff", "phi_star > phi_star_A",
@@ -182,14 +192,24 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
         Claim("acr_pareto", "gains = lam^(-1/k)",
               "under Pareto the gains are lam^(-1/k)", f"{ACR}; Melitz and Redding (2015)",
               dists=("pareto",)),
+        Claim("markup_unchanged", f"d {CES_MARKUP}/d L = 0 and d {CES_MARKUP}/d tau = 0 and "
+              f"d {CES_MARKUP}/d n = 0",
+              "every producer's markup, price over marginal cost 1/phi, does not change with "
+              "market size or trade integration", f"{SEED}, Sec. 2.1 and footnote 2"),
+        Claim("selection_unchanged_with_L", "d phi_star/d L = 0 and d phi_tilde/d L = 0",
+              "the cutoff and average productivity do not change with market size",
+              f"{MELITZ}, Sec. 4 (the cutoff equation is free of L); {MO}, Sec. 1"),
+        Claim("welfare_rises_with_L", "d W/d L > 0",
+              "welfare rises with market size", f"{MELITZ}, Sec. 4"),
     ),
     "melitz-ottaviano": (
         Claim("markup_falls_with_L", "d markup_bar/d L < 0",
               "the average markup falls with market size (pro-competitive effect)",
               f"{MO}, Sec. 3.3; {SEED}"),
-        Claim("markup_falls_with_trade", "d markup_bar/d tau > 0 and d markup_bar/d n < 0",
-              "the average markup falls with trade liberalisation (lower tau, more partners)",
-              f"{MO}, Sec. 5"),
+        Claim("markup_falls_with_trade", "d markup_bar/d tau >= 0 and d markup_bar/d n < 0",
+              "the average markup falls with trade liberalisation: more partners lower it, "
+              "and a lower tau never raises it (it lowers it when there are partners, n > 0: "
+              "in autarky tau does not matter)", f"{MO}, Sec. 5"),
         Claim("cutoff_falls_with_L", "d c_D/d L < 0 and d c_bar/d L < 0",
               "the cost cutoff and average cost fall with market size: average productivity "
               "rises (selection)", f"{MO}, Sec. 3.3"),
@@ -201,6 +221,46 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
               "welfare rises with opening and as trade costs fall", f"{MO}, Sec. 5"),
     ),
 }
+
+
+#: The seed's pro-competitive statements side by side: name -> (the statement in words,
+#: {model: the statement in that model's outputs}).  Cournot's one market has no trade
+#: cost: integrating identical countries is a rise in L.
+PRO_COMPETITIVE: dict[str, tuple[str, dict[str, str]]] = {
+    "markup_falls_with_L": ("the average markup falls with market size L", {
+        "krugman": "d markup/d L < 0", "cournot": "d markup/d L < 0",
+        "melitz": f"d {CES_MARKUP}/d L < 0", "melitz-ottaviano": "d markup_bar/d L < 0"}),
+    "markup_falls_with_trade": (
+        "the average markup falls with trade liberalisation: more partners n lower it and a "
+        "lower tau never raises it (Cournot: integration is a rise in L)", {
+            "krugman": "d markup/d tau >= 0 and d markup/d n < 0",
+            "cournot": "d markup/d L < 0",
+            "melitz": f"d {CES_MARKUP}/d tau >= 0 and d {CES_MARKUP}/d n < 0",
+            "melitz-ottaviano": "d markup_bar/d tau >= 0 and d markup_bar/d n < 0"}),
+    "productivity_rises_with_L": (
+        "average productivity rises with L: the cutoff selects more productive producers "
+        "(heterogeneous firms); labour productivity q/l (representative firm)", {
+            "krugman": "d q_per_l/d L > 0", "cournot": "d q_per_l/d L > 0",
+            "melitz": "d phi_star/d L > 0 and d phi_tilde/d L > 0",
+            "melitz-ottaviano": "d c_D/d L < 0 and d c_bar/d L < 0"}),
+    "welfare_rises_with_L": ("welfare rises with market size L", {
+        m: "d W/d L > 0" for m in ("krugman", "cournot", "melitz", "melitz-ottaviano")}),
+}
+
+
+def pro_competitive(names: Iterable[str] | None = None) -> dict[str, dict[str, ClaimResult]]:
+    """Decide the statements of :data:`PRO_COMPETITIVE` (all, or those named) in each model
+    (built-in, Pareto): statement -> model -> verdict (proof, or refutation with a
+    counterexample)."""
+    out = {}
+    for name in names or PRO_COMPETITIVE:
+        words, texts = PRO_COMPETITIVE[name]
+        out[name] = {}
+        for model, text in texts.items():
+            result = claim(model, text)
+            result.name, result.description = name, words
+            out[name][model] = result
+    return out
 
 
 def claims(model) -> list[Claim]:
@@ -256,7 +316,7 @@ def claim(model, text: str) -> ClaimResult:
     method = methods.pop() if len(methods) == 1 else "mixed"
     detail = "; ".join(f"{r.text}: {r.detail}" for r in results)
     return ClaimResult(text, holds, method, detail,
-                       failing.counterexample if failing else None,
+                       failing.counterexample if failing is not None else None,
                        max(r.points for r in results))
 
 
@@ -281,14 +341,23 @@ def _one(ctx: Context, text: str) -> ClaimResult:
     proof = _prove_sign(ctx, expr, strict)
     if proof is not None:
         return ClaimResult(text, True, "symbolic", proof)
+    if strict and _identically_zero(ctx, expr):
+        point = ctx.points(1)[0][0] if ctx.points(1) else None
+        return ClaimResult(text, False, "symbolic", "refuted symbolically: the closed form of "
+                           "lhs - rhs is identically zero, so the strict inequality fails at "
+                           "every admissible point (one is shown)",
+                           {"point": point, "lhs - rhs": 0} if point else None)
     return _numeric_sign(ctx, text, expr, strict, sign)
 
 
 # ---------------------------------------------------------------------------------
 # Symbolic sign
 # ---------------------------------------------------------------------------------
-def _slacks(ctx: Context) -> dict:
-    """Substitutions making strict restrictions hold by construction."""
+def _slacks(ctx: Context, squared: bool = False) -> dict:
+    """Substitutions making strict restrictions hold by construction: ``big > small``
+    becomes ``s = small/(big/s) (1 + w)`` for a symbol ``s`` of ``big``, ``w > 0``; with
+    ``squared``, ``(1 + w)^2`` (a restriction that enters under a square root, as
+    Cournot's ``L sigma > f`` in ``n = (L/(sigma f))^(1/2)``, then leaves it)."""
     out = {}
     for i, r in enumerate(ctx.d.restrictions):
         cond = r.condition
@@ -301,7 +370,7 @@ def _slacks(ctx: Context) -> dict:
             if sp.degree(big, s) == 1 and sp.diff(big, s).free_symbols.isdisjoint({s}) and \
                     small.free_symbols.isdisjoint({s}) and (big / s).is_positive:
                 w = sp.Symbol(f"slack{i}", positive=True)
-                out[s] = small / (big / s) * (1 + w)
+                out[s] = small / (big / s) * (1 + w) ** (2 if squared else 1)
                 break
     return out
 
@@ -317,20 +386,32 @@ def _prove_sign(ctx: Context, expr: sp.Expr, strict: bool) -> str | None:
             return None
         tau = sym("tau")
         t = sp.Symbol("t", positive=True)
-        z = closed.xreplace(_slacks(ctx))
-        for with_k in (True, False):
-            cand = shifted(z, with_k)
-            if tau in cand.free_symbols:
-                cand = cand.subs(tau, 1 + t)
-            for form in (cand, sp.factor(sp.powsimp(sp.cancel(cand), force=True))):
-                if form.is_positive or (not strict and form.is_nonnegative):
-                    return ("proved symbolically: the closed form of the difference is "
-                            "positive under the model's restrictions (sigma = 1 + z, "
-                            "k = z + e, tau = 1 + t, slack variables for strict "
-                            "restrictions)")
+        for squared in (None, False, True):  # None: the sign without a slack variable
+            z = closed.xreplace(_slacks(ctx, squared) if squared is not None else {})
+            for with_k in (True, False):
+                cand = shifted(z, with_k)
+                if tau in cand.free_symbols:
+                    cand = cand.subs(tau, 1 + t)
+                for form in (cand, sp.factor(sp.powsimp(sp.cancel(cand), force=True))):
+                    if form.is_positive or (not strict and form.is_nonnegative):
+                        return ("proved symbolically: the closed form of the difference is "
+                                f"{'positive' if strict else 'nonnegative'} under the model's "
+                                "restrictions (sigma = 1 + z, "
+                                "k = z + e, tau = 1 + t, slack variables for strict "
+                                "restrictions" + {None: " not needed", False: "",
+                                                  True: ", squared"}[squared] + ")")
     except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
         return None
     return None
+
+
+def _identically_zero(ctx: Context, expr: sp.Expr) -> bool:
+    """Whether sympy proves the closed form of ``expr`` (derivatives done) zero."""
+    closed = ctx.closed(expr)
+    if closed is None:
+        return False
+    closed = closed.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
+    return not closed.has(sp.Integral, sp.Derivative) and is_zero_symbolic(closed)
 
 
 # ---------------------------------------------------------------------------------
@@ -514,5 +595,5 @@ def _invariance(ctx: Context, text: str) -> ClaimResult:
     return ClaimResult(text, False, "symbolic", f"not invariant: {why}")
 
 
-__all__ = ["CLAIMS", "Claim", "ClaimResult", "MIN_POINTS", "POINTS", "check_claims", "claim",
-           "claims", "domain_points", "evaluate_np"]
+__all__ = ["CLAIMS", "PRO_COMPETITIVE", "Claim", "ClaimResult", "MIN_POINTS", "POINTS",
+           "check_claims", "claim", "claims", "domain_points", "evaluate_np", "pro_competitive"]

@@ -273,6 +273,10 @@ class Derivation:
         outputs the engine solved in closed form.
     defines : output name -> the step that defines it, where the step does not
         carry the output's name (see :meth:`step_of`).
+    staged : whether the numeric layer evaluates the cutoff's closed form once and the
+        other outputs from ``outputs`` (in the cutoff) instead of from their closed
+        forms, which repeat the cutoff's (fewer operations; for derivations whose
+        outputs in the cutoff are well conditioned).
     """
 
     title: str
@@ -287,6 +291,7 @@ class Derivation:
     sampler: Callable[[], dict] | None = None
     concretize: Callable[[sp.Expr], sp.Expr] = sp.sympify
     defines: dict[str, str] = field(default_factory=dict)
+    staged: bool = False
 
     # ----- building --------------------------------------------------------
     def add(self, name: str, eq: sp.Basic, rule: str, inputs: Iterable[str] = (),

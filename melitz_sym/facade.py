@@ -22,7 +22,13 @@ import sympy as sp
 from . import admissibility
 from .cache import cached
 from .derivation import Derivation
-from .distributions import DISTRIBUTIONS, Distribution, distribution
+from .distributions import (
+    COST_DISTRIBUTIONS,
+    DISTRIBUTIONS,
+    Distribution,
+    cost_distribution,
+    distribution,
+)
 from .errors import (
     AdmissibilityError,
     MelitzError,
@@ -31,24 +37,31 @@ from .errors import (
     UnknownNameError,
 )
 from .models import BUILT_IN, Plan, declaration, derive, plan
-from .primitives import Declaration, Heterogeneous
+from .primitives import Declaration, Heterogeneous, HeterogeneousCost
 from .symbols import canonical
 
 
-def model(spec: str | Path | Declaration, dist: str | Distribution | None = "pareto") -> "Model":
+def model(spec: str | Path | Declaration, dist: str | Distribution | None = None) -> "Model":
     """Build a model: ``model("melitz", dist="lognormal")``, ``model(declaration)`` or
     ``model("my_model.toml")``.
 
     ``dist`` is a distribution name or a Distribution object (e.g.
-    ``Custom(pdf, support)``); it fills in the distribution of a declaration with
-    heterogeneous firms that leaves it open (every built-in one does); a
-    declaration that names its distribution keeps it, and representative-firm
-    models ignore ``dist``.  The declaration is checked before anything is
-    derived: a combination of primitives the method cannot derive raises
+    ``Custom(pdf, support)``); None keeps the declaration's own distribution, or
+    chooses ``"pareto"`` where the declaration leaves it open (every built-in
+    productivity model does).  A given ``dist`` replaces the declared one; with
+    heterogeneous unit costs (``melitz-ottaviano``) it is a distribution of cost
+    (:func:`~melitz_sym.distributions.cost_distribution`: ``"pareto-cost"``, or
+    ``"pareto"``, the same law; an object is the declared density of the cost), and
+    the name of a productivity distribution is refused.  Representative-firm models
+    ignore ``dist``.  The declaration is checked before anything is derived: a
+    combination of primitives the method cannot derive raises
     :class:`~melitz_sym.errors.DeclarationError`.
     """
     decl = declaration(spec)
-    if isinstance(decl.firms, Heterogeneous) and decl.dist is None:
+    if isinstance(decl.firms, HeterogeneousCost):
+        if dist is not None:
+            decl = decl.with_distribution(cost_distribution(dist))
+    elif isinstance(decl.firms, Heterogeneous) and (decl.dist is None or dist is not None):
         decl = decl.with_distribution(distribution("pareto" if dist is None else dist))
     how = plan(decl)
     return (MultiCountryModel if how.multi_country else Model)(decl, how)
@@ -82,7 +95,8 @@ class Model:
 
         A built-in model is keyed by its name and distribution; any other
         declaration also by a digest of its primitives."""
-        if self.dist is not None and type(self.dist) not in DISTRIBUTIONS.values():
+        if self.dist is not None and type(self.dist) not in (*DISTRIBUTIONS.values(),
+                                                             *COST_DISTRIBUTIONS.values()):
             return None
         key = self.name if self.dist is None else f"{self.name}-{self.dist.name}"
         builtin = BUILT_IN.get(self.name)
@@ -325,12 +339,11 @@ class MultiCountryModel(Model):
         import numpy as np
 
         from .numeric import arrays as arrays_
-        from .numeric import general_equilibrium
 
         d, arrays = self.derive(), self.read(params, check=False)
         try:
             arrays_.check_entries(d, arrays)
-            result = getattr(general_equilibrium, self._plan.solver)(d, arrays, names)
+            result = _numeric(self._plan.solver, "general_equilibrium")(d, arrays, names)
         except (AdmissibilityError, NumericalError):
             if errors == "raise":
                 raise
@@ -344,10 +357,8 @@ class MultiCountryModel(Model):
         """The same outputs from the primitives at ``dps`` digits (mpmath matrices
         as nested lists of mpf)."""
         names = self.output_names(outputs)
-        from .numeric import ge_reference
-
-        result = getattr(ge_reference, self._plan.reference)(self.derive(), self.declaration,
-                                                                  self.read(params), dps, names)
+        result = _numeric(self._plan.reference, "ge_reference")(
+            self.derive(), self.declaration, self.read(params), dps, names)
         return {k: result[k] for k in names if k in result}
 
     def evaluate(self, dps: int = 50, outputs: list[str] | None = None,
@@ -355,3 +366,13 @@ class MultiCountryModel(Model):
         """Not available: the outputs are arrays; use :meth:`solve` or :meth:`reference`."""
         raise MelitzError(f"{self.name}: results are vectors and matrices; use "
                           f"model({self.name!r}).solve(...) or .reference(...) from Python")
+
+
+def _numeric(name: str, module: str):
+    """The function ``name`` of ``melitz_sym.numeric.<module>``, or of another module of
+    :mod:`melitz_sym.numeric` for ``"module:function"`` (imported on first use)."""
+    import importlib
+
+    if ":" in name:
+        module, name = name.split(":", 1)
+    return getattr(importlib.import_module(f".numeric.{module}", __package__), name)

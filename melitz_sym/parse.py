@@ -49,6 +49,8 @@ FUNCTION_ALIASES = {"r": "r_d", "pi": "pi_d", "p": "p_d"}
 VARIABLES = ("phi", "phi_1", "phi_2", "x", "omega")
 _PRODUCTIVITY = {"phi", "phi_1", "phi_2", "x", "phi_star", "phi_x_star", "phi_star_A",
                  "phi_tilde", "phi_tilde_x", "phi_tilde_t", "omega"}
+#: unit costs (Melitz and Ottaviano 2008): ``p(c)`` is the price of a firm of cost c
+_COST = {"c", "c_D", "c_X", "c_bar"}
 _GREEK = {"varphi": "phi", "phi": "phi", "vartheta": "theta", "varepsilon": "epsilon",
           "epsilon": "epsilon", "varrho": "rho", "varpi": "pi"}
 _RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge,
@@ -689,10 +691,12 @@ class _Parser:
         return sp.Integral(body, (var, lo, hi))
 
     def apply(self, fname: str, pos: int, as_symbol: sp.Expr | None) -> sp.Expr:
-        """``name(arg)``: a function of productivity, or a product for a symbol."""
+        """``name(arg)``: a function of productivity (or unit cost), or a product for a
+    symbol."""
         open_tok = self.tok
         args = self.brace_args()
-        productivity = all(any(s.name in _PRODUCTIVITY for s in a.free_symbols) for a in args)
+        productivity = all(any(s.name in _PRODUCTIVITY | _COST for s in a.free_symbols)
+                           for a in args)
         if as_symbol is not None and (not productivity or len(args) != 1):
             if len(args) != 1:
                 raise self.error("a product needs one parenthesised factor", open_tok)

@@ -8,6 +8,10 @@ r"""Figures (matplotlib, the ``plot`` extra): comparative statics and densities.
   distribution, traced by varying :math:`\tau`;
 * :func:`density` -- the productivity density with the domestic and export
   cutoffs marked and the producers and exporters shaded.
+* :func:`pro_competitive` -- the average markup and average productivity
+  against market size :math:`L` and against :math:`\tau` for Krugman, Cournot,
+  Melitz and Melitz-Ottaviano, each as an index (1 at the first point), one set
+  of axes per pair.
 
 Every curve is computed by :meth:`Model.solve` (the vectorised path generated
 from the derivation); axis labels are the LaTeX of the symbol registry,
@@ -33,6 +37,11 @@ EXAMPLE_PARAMS = {"sigma": 3.8, "k": 4.6, "b": 1.0, "b_H": 8.0, "mu": 0.0, "s": 
                   "L": 100.0}
 """Example parameters (sigma and k of Balistreri, Hillberry and Rutherford 2011)."""
 DISTRIBUTIONS = ("pareto", "truncated-pareto", "lognormal")
+#: the models of :func:`pro_competitive`, with their parameters that
+#: :data:`EXAMPLE_PARAMS` lacks or sets for another model
+PRO_COMPETITIVE_MODELS = {"krugman": {}, "cournot": {"phi": 1.0}, "melitz": {},
+                          "melitz-ottaviano": {"alpha": 10.0, "gamma": 1.0, "eta": 1.0,
+                                               "c_M": 1.0, "f_e": 0.01}}
 
 
 def _figure(ncols: int = 1):
@@ -149,6 +158,75 @@ def density(model, params: Mapping[str, object] | None = None, points: int = 400
     ax.set_ylabel(f"density $g({latex_name('phi')})$")
     ax.legend()
     ax.set_title(_title(model))
+    return fig
+
+
+def average_markup(model, values: Mapping[str, object]):
+    """The average markup of ``model`` at ``values`` (arrays broadcast): the output
+    ``markup_bar`` (p - c, Melitz-Ottaviano) or ``markup`` (p phi), else, with CES
+    demand, price over marginal cost 1/phi from the derived ``pricing`` step, the same
+    for every producer (MelitzError if it is not)."""
+    import sympy as sp
+
+    from .symbols import sym
+
+    for name in ("markup_bar", "markup"):
+        if name in model.outputs:
+            return model.solve([name], **values)[name]
+    phi = sym("phi")
+    ratio = sp.simplify(model.derive()["pricing"].rhs * phi)
+    if phi in ratio.free_symbols:
+        raise MelitzError(f"{model.name}: markups differ across producers and the model has "
+                          "no average markup output")
+    syms = sorted(ratio.free_symbols, key=lambda x: x.name)
+    shape = np.broadcast(*[np.asarray(v) for v in values.values()]).shape
+    return np.broadcast_to(sp.lambdify(syms, ratio)(*[values[x.name] for x in syms]), shape)
+
+
+def average_productivity(model, values: Mapping[str, object]):
+    """Average productivity of producers: ``phi_tilde`` (Melitz), ``1/c_bar`` (the inverse
+    average cost, Melitz-Ottaviano) or labour productivity ``q_per_l`` (a representative
+    firm)."""
+    if "phi_tilde" in model.outputs:
+        return model.solve(["phi_tilde"], **values)["phi_tilde"]
+    if "c_bar" in model.outputs:
+        return 1 / model.solve(["c_bar"], **values)["c_bar"]
+    return model.solve(["q_per_l"], **values)["q_per_l"]
+
+
+def pro_competitive(params: Mapping[str, object] | None = None,
+                    L: tuple[float, float] = (50.0, 500.0),
+                    tau: tuple[float, float] = (1.0, 3.0), points: int = 100):
+    """Figure: average markup and average productivity against L and against tau, for
+    krugman, cournot, melitz (Pareto) and melitz-ottaviano, each curve an index equal to
+    1 at the first point.  Cournot's one market has no trade cost (integration is a rise
+    in L): it is drawn against L only."""
+    from .facade import model as build
+
+    grids = {"L": np.linspace(*L, points), "tau": np.linspace(*tau, points)}
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8.4, 6.4), layout="constrained")
+    axes = fig.subplots(2, 2)
+    for i, (name, extra) in enumerate(PRO_COMPETITIVE_MODELS.items()):
+        m = build(name)
+        style = {"color": f"C{i}", "linestyle": ("--", "-", ":", "-")[i], "label": name}
+        for col, (x, grid) in enumerate(grids.items()):
+            if x not in m.parameters:
+                continue
+            values = {**_params(m, {**extra, **(params or {})}, drop=[x]), x: grid}
+            for row, series in enumerate((average_markup, average_productivity)):
+                y = np.asarray(series(m, values), float)
+                axes[row, col].plot(grid, y / y[0], **style)
+    for col, x in enumerate(grids):
+        axes[0, col].set_title(f"average markup against {label(x)}")
+        axes[1, col].set_title(f"average productivity against {label(x)}")
+        for row in range(2):
+            axes[row, col].set_xlabel(label(x))
+            axes[row, col].set_ylabel("index (1 at the first point)")
+            axes[row, col].legend(fontsize="small")
+    axes[0, 1].annotate("cournot: no trade cost\n(integration is a rise in L)", (0.4, 0.3),
+                        xycoords="axes fraction", fontsize="small")
     return fig
 
 

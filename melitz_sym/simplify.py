@@ -73,3 +73,24 @@ def unshift(expr: sp.Expr, with_k: bool = True) -> sp.Expr:
 def tidy(expr: sp.Expr, with_k: bool = False) -> sp.Expr:
     """:func:`combine` applied in the shifted symbols, result in ``sigma`` and ``k``."""
     return unshift(combine(shifted(expr, with_k)), with_k)
+
+
+def positive_as_ratio(expr: sp.Expr) -> sp.Expr | None:
+    """``P/Q`` with powers combined when ``expr = (P - Q)/D`` for positive ``P``, ``Q`` and
+    ``D`` (the positive and the negative terms of the numerator, each factored), so that
+    ``expr > 0`` exactly when ``P/Q > 1``; None when the signs are not known.
+
+    A condition such as ``L c_M^(k+2)/2 - f_e gamma (k+1)(k+2) c_M^k > 0`` becomes
+    ``L c_M^2 / (2 f_e gamma (k+1)(k+2)) > 1``, and ``L alpha^(k+2) > ... c_M^k`` becomes
+    ``L alpha^2 (alpha/c_M)^k / ... > 1``: fewer operations, and no overflow of a power
+    of order ``k`` where its ratio is moderate.
+    """
+    num, den = sp.fraction(sp.together(expr))
+    if not den.is_positive:
+        return None
+    terms = sp.Add.make_args(sp.expand(sp.expand_power_exp(num)))
+    plus = sp.factor(sp.Add(*[t for t in terms if t.as_coeff_Mul()[0] > 0]))
+    minus = sp.factor(-sp.Add(*[t for t in terms if t.as_coeff_Mul()[0] < 0]))
+    if not (plus.is_positive and minus.is_positive):
+        return None
+    return sp.powsimp(sp.expand_power_exp(plus / minus), combine="base", force=True)

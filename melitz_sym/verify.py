@@ -10,11 +10,14 @@ equilibrium.  Symbols are read as follows:
   ``X_A`` is output ``X`` in autarky (``n = 0``);
 * productivities (``\varphi``, ``\varphi_1``, ``\varphi_2``) are free: the
   equation must hold for every producer (``\varphi \ge \varphi^*``);
+* in a model of unit costs (Melitz and Ottaviano 2008) the cost ``c`` is free:
+  the equation must hold for every producer (``0 < c < c_D``);
 * functions (``j``, ``k``, ``G``, ``g``, ``r_d``, ``\pi``, ...) are replaced by
   their definitions in the derivation's steps, ``G = 1 - S`` and
   ``g = -S'`` with the survival function ``S`` the derivation integrated from
   the declared density;
-* ``A = R P^{\sigma-1}`` and ``R`` are replaced by the steps that define them.
+* ``A = R P^{\sigma-1}`` and ``R`` are replaced by the steps that define them,
+  and the choke price ``p_max`` by the cost cutoff ``c_D`` (step ``cost_cutoff``).
 
 The decision, cheapest first:
 
@@ -135,8 +138,9 @@ class Context:
     Attributes
     ----------
     model : the Model.
-    functions : function name -> Lambda of one productivity argument.
-    definitions : internal symbol (A, R) -> expression, from the steps.
+    functions : function name -> Lambda of one productivity (or cost) argument.
+    definitions : internal symbol (A, R, p_max) -> expression, from the steps.
+    cost : whether the functions are of a unit cost ``c`` (a free variable).
     """
 
     def __init__(self, model) -> None:
@@ -144,6 +148,8 @@ class Context:
         self.d = model.derive()
         self.params = tuple(self.d.parameters)
         self.functions = self._functions()
+        self.cost = any(isinstance(s.eq, sp.Eq) and isinstance(s.eq.lhs, AppliedUndef)
+                        and s.eq.lhs.args == (sym("c"),) for s in self.d)
         self.definitions = self._definitions()
         self._points: dict[tuple, list] = {}
         self._autarky: dict[tuple, dict] = {}
@@ -171,6 +177,8 @@ class Context:
         for name, step in (("A", "demand_shifter"), ("R", "labour_market")):
             if step in self.d.steps and self.d[step].lhs == sym(name):
                 out[sym(name)] = self.d[step].rhs
+        if "cost_cutoff" in self.d.steps and self.d["cost_cutoff"].rhs == sym("p_max"):
+            out[sym("p_max")] = self.d["cost_cutoff"].lhs  # the cutoff is the choke price
         return out
 
     # ----- expansion ------------------------------------------------------------------
@@ -199,6 +207,8 @@ class Context:
         outputs = set(self.d.outputs)
         allowed = {p.name for p in self.params} | outputs
         allowed |= set(VARIABLES) | {"phi"} | {s.name for s in self.definitions}
+        if self.cost:
+            allowed.add("c")
         for s in sorted(expr.free_symbols, key=lambda s: s.name):
             base = autarky_base(s)
             if s.name in allowed or (base in outputs and "n" in allowed):
@@ -268,12 +278,15 @@ class Context:
             cache.append((params, outputs, variables))
         return cache[:count]
 
-    @staticmethod
-    def _variables(rng: random.Random, outputs: Mapping) -> dict:
-        """Random producers' productivities above the cutoff (phi, phi_1, phi_2, x)."""
+    def _variables(self, rng: random.Random, outputs: Mapping) -> dict:
+        """Random producers' productivities above the cutoff (phi, phi_1, phi_2, x), and
+        in a model of unit costs a producer's cost ``c`` below the cutoff c_D."""
         low = outputs.get("phi_star", mpmath.mpf(1))
-        return {v: low * (1 + mpmath.mpf(rng.randint(1, 10**6)) / 10**6 * 2)
-                for v in VARIABLES if v != "omega"}
+        out = {v: low * (1 + mpmath.mpf(rng.randint(1, 10**6)) / 10**6 * 2)
+               for v in VARIABLES if v != "omega"}
+        if self.cost:
+            out["c"] = outputs[self.d.cutoff.name] * mpmath.mpf(rng.randint(1, 10**6 - 1)) / 10**6
+        return out
 
     def compiled(self, expr: sp.Expr) -> tuple:
         """``(symbols, mpmath function)`` of ``expr`` (lambdified once)."""
@@ -603,7 +616,7 @@ def _prove(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, has_derivative: bool) -> st
             return ("proved symbolically: lhs - rhs simplifies to zero with the outputs "
                     "written as functions of the cutoff phi* (an identity for every cutoff)")
     closed = ctx.closed(res)
-    if closed is not None and closed != res:
+    if closed is not None and (closed != res or has_derivative):
         closed = closed.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
         if is_zero_symbolic(closed):
             return ("proved symbolically: lhs - rhs simplifies to zero with the closed-form "

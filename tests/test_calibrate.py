@@ -107,3 +107,35 @@ def test_cli_calibrate(capsys):
     assert main(args + ["--target", "export_intensity=oops"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("melitz-sym: error: ") and err.count("\n") == 1
+
+
+# Melitz and Ottaviano (2008), Pareto in cost G(c) = (c/c_M)^k, c_X = c_D/tau (section 5):
+# the share of producers that export is G(c_X)/G(c_D) = tau^(-k); integrating the revenues
+# r_d = L/(4 gamma)(c_D^2 - c^2) and r_x = L/(4 gamma)(c_D^2 - tau^2 c^2) (eq. (4)) against
+# dG below c_X gives export intensity 2 n tau^2 / ((k + 2 + 2n) tau^2 - k) (by hand, below).
+MO = {"alpha": "10", "gamma": "1", "eta": "1", "c_M": "1", "f_e": "0.01", "L": "100", "n": "2"}
+
+
+def _mo_intensity(tau, k, n):
+    return 2 * n * tau**2 / ((k + 2 + 2 * n) * tau**2 - k)
+
+
+def test_melitz_ottaviano_share_of_exporters_is_inverted_symbolically():
+    m = ms.model("melitz-ottaviano")
+    c = calibrate(m, {"share_exporters": 0.3}, free=["tau"], **{**MO, "k": "2"})
+    assert c.method == "symbolic"
+    assert c.params["tau"] == pytest.approx(0.3 ** (-1 / 2), rel=1e-14)
+    assert c.max_error < 1e-14
+
+
+def test_melitz_ottaviano_two_moments_are_matched_numerically():
+    m = ms.model("melitz-ottaviano")
+    c = calibrate(m, {"share_exporters": 0.3, "export_intensity": 0.55}, free=["tau", "k"],
+                  **MO, tau="1.5", k="2")
+    tau, k = mp.mpf(c.params["tau"]), mp.mpf(c.params["k"])
+    assert float(tau ** -k) == pytest.approx(0.3, abs=1e-9)
+    assert float(_mo_intensity(tau, k, mp.mpf(2))) == pytest.approx(0.55, abs=1e-9)
+    # with n = 2 and tau^(-k) = 0.3 export intensity lies in (0.476, 2/3): 0.2 is infeasible
+    with pytest.raises(AdmissibilityError, match="infeasible targets"):
+        calibrate(m, {"share_exporters": 0.3, "export_intensity": 0.2}, free=["tau", "k"],
+                  **MO, tau="1.5", k="2")

@@ -5,13 +5,15 @@ labour productivity rises with market size) and Sec. 2.1 with footnote 2
 (Krugman 1980: no change of markups, size or productivity with trade; Melitz
 2003: selection, exporters more productive, no change without trade costs);
 ACR (2012) eq. (1) for the gains formula, which Melitz and Redding (2015) show
-fails away from untruncated Pareto.
+fails away from untruncated Pareto; Melitz and Ottaviano (2008), Sec. 3.3 and 5
+(literature.md section 8: a larger market or lower trade costs lower the cutoff and
+the average markup and raise welfare; with CES demand markups never move).
 """
 
 import pytest
 
 import melitz_sym as ms
-from melitz_sym.claims import MIN_POINTS, POINTS, claim, claims
+from melitz_sym.claims import MIN_POINTS, POINTS, PRO_COMPETITIVE, claim, claims, pro_competitive
 from melitz_sym.cli import main
 from melitz_sym.errors import ParseError
 
@@ -81,8 +83,49 @@ def test_claim_errors():
 def test_cli_claims(capsys):
     assert main(["claims", "cournot"]) == 0
     out = capsys.readouterr().out
-    assert out.count("HOLDS") == 3 and "pro-competitive" in out
+    assert out.count("HOLDS") == 4 and "pro-competitive" in out
     assert main(["claims", "cournot", "--claim", "d markup/d L > 0"]) == 1
     assert "FALSE" in capsys.readouterr().out
     assert main(["claims", "melitz", "--list"]) == 0
     assert "acr" in capsys.readouterr().out
+
+
+# the seed's statements side by side: which hold in which model (seed Sec. 2 and 2.1;
+# Melitz and Ottaviano 2008, Sec. 3.3 and 5); every verdict but MO's welfare is symbolic
+EXPECTED = {
+    "markup_falls_with_L": {"krugman": False, "cournot": True, "melitz": False,
+                            "melitz-ottaviano": True},
+    "markup_falls_with_trade": {"krugman": False, "cournot": True, "melitz": False,
+                                "melitz-ottaviano": True},
+    "productivity_rises_with_L": {"krugman": False, "cournot": True, "melitz": False,
+                                  "melitz-ottaviano": True},
+    "welfare_rises_with_L": {"krugman": True, "cournot": True, "melitz": True,
+                             "melitz-ottaviano": True},
+}
+
+
+def test_pro_competitive_statements_side_by_side():
+    results = pro_competitive()
+    assert set(results) == set(PRO_COMPETITIVE) == set(EXPECTED)
+    for name, by_model in results.items():
+        for model, r in by_model.items():
+            assert r.holds is EXPECTED[name][model], (name, model, str(r))
+            if r.holds is False:  # refuted with an admissible point shown
+                assert r.method == "symbolic" and r.counterexample["point"], (name, model)
+            elif (name, model) == ("welfare_rises_with_L", "melitz-ottaviano"):
+                assert r.method == "numeric" and r.points >= MIN_POINTS
+            else:
+                assert r.method == "symbolic", (name, model, str(r))
+
+
+def test_a_strict_claim_on_a_constant_is_refuted_symbolically():
+    r = claim("melitz", "d phi_star/d L > 0")  # the Melitz cutoff equation is free of L
+    assert (r.holds, r.method) == (False, "symbolic")
+    assert r.counterexample["lhs - rhs"] == 0 and "L" in r.counterexample["point"]
+    weak = claim("melitz", "d phi_star/d L >= 0")
+    assert (weak.holds, weak.method) == (True, "symbolic")
+
+
+def test_a_joint_claim_carries_the_counterexample_of_its_false_part():
+    r = claim("krugman", "d W/d L > 0 and d markup/d n < 0")
+    assert r.holds is False and r.counterexample["point"]["n"]

@@ -61,3 +61,28 @@ def test_cli_plot(tmp_path, capsys):
     assert out.read_bytes().startswith(PDF)
     assert main(["plot", "tau", "--set", "nonsense=1", "-o", str(out)]) == 2
     assert capsys.readouterr().err.startswith("melitz-sym: error: ")
+
+
+def test_pro_competitive_figure():
+    # Melitz and Ottaviano (2008), Sec. 3.3 and 5: the average markup c_D/(2(k+1)) and 1/c_bar
+    # move with c_D; Krugman's and Melitz's CES markups sigma/(sigma-1) never move
+    fig = plot.pro_competitive(points=11)
+    (mk_L, mk_tau), (pr_L, pr_tau) = fig.axes[0:2], fig.axes[2:4]
+    by = {ax: {ln.get_label(): ln.get_ydata() for ln in ax.get_lines()} for ax in fig.axes}
+    assert set(by[mk_L]) == set(by[pr_L]) == set(plot.PRO_COMPETITIVE_MODELS)
+    assert set(by[mk_tau]) == set(by[pr_tau]) == {"krugman", "melitz", "melitz-ottaviano"}
+    for name in ("krugman", "melitz"):
+        np.testing.assert_allclose(by[mk_L][name], 1, rtol=1e-14)
+        np.testing.assert_allclose(by[mk_tau][name], 1, rtol=1e-14)
+    assert (np.diff(by[mk_L]["melitz-ottaviano"]) < 0).all()
+    assert (np.diff(by[mk_L]["cournot"]) < 0).all()
+    assert (np.diff(by[mk_tau]["melitz-ottaviano"]) > 0).all()
+    assert (np.diff(by[pr_L]["melitz-ottaviano"]) > 0).all()
+    # the last point of the MO markup index against L, from the mpmath reference
+    m = ms.model("melitz-ottaviano")
+    params = {**{k: repr(v) for k, v in plot.EXAMPLE_PARAMS.items() if k in m.parameters},
+              **{k: repr(v) for k, v in plot.PRO_COMPETITIVE_MODELS[m.name].items()}}
+    ends = [m.reference(dps=30, outputs=["markup_bar"], **{**params, "L": L})["markup_bar"]
+            for L in ("50", "500")]
+    assert by[mk_L]["melitz-ottaviano"][-1] == pytest.approx(float(ends[1] / ends[0]),
+                                                             rel=1e-13)

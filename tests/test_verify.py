@@ -143,12 +143,16 @@ def test_melitz_closed_economy_equations_hold(text):
         assert v.points >= 30
 
 
-@pytest.mark.parametrize("text", OPEN + PARETO)
-def test_melitz_open_economy_and_pareto_equations_hold(text):
-    v = ms.verify("melitz", text)
+def _holds(name: str, text: str) -> None:
+    v = ms.verify(name, text)
     assert v.holds is True, str(v)
     if v.method == "numeric":
         assert v.points >= 30
+
+
+@pytest.mark.parametrize("text", OPEN + PARETO)
+def test_melitz_open_economy_and_pareto_equations_hold(text):
+    _holds("melitz", text)
 
 
 @pytest.mark.parametrize("text", [
@@ -239,3 +243,37 @@ def test_random_equations_give_a_verdict_or_an_error_in_bounded_time(text):
     else:
         assert v.holds in (True, False, None)
     assert time.monotonic() - start < 60
+
+
+# Melitz and Ottaviano (2008) (literature.md section 8), in the paper's notation (f_E is the
+# package's f_e); c is a producer's unit cost, free below the cutoff c_D
+MO = [
+    r"p(c) = \frac{c_D + c}{2}",                                                   # p. 299
+    r"\pi(c) = \frac{L}{4\gamma}(c_D - c)^2",                                      # eq. (4)
+    r"c_X = c_D/\tau",                                                             # section 5
+    r"c_D = \left[\frac{2(k+1)(k+2)\gamma c_M^k f_e}{L(1 + n\tau^{-k})}\right]^{1/(k+2)}",
+    r"N = \frac{2(k+1)\gamma(\alpha - c_D)}{\eta c_D}",                           # eq. (10)
+    r"\bar p = \frac{2k+1}{2k+2} c_D",                                             # p. 300
+    r"\bar c = \frac{k}{k+1} c_D",                                                 # p. 300
+    r"\bar\mu = \frac{c_D}{2(k+1)}",                                               # p. 300
+    r"W = 1 + \frac{1}{2\eta}(\alpha - c_D)\left(\alpha - \frac{k+1}{k+2}c_D\right)",
+]
+
+
+@pytest.mark.parametrize("text", MO)
+def test_melitz_ottaviano_equations_hold(text):
+    _holds("melitz-ottaviano", text)
+
+
+@pytest.mark.parametrize("text, condition", [
+    (r"p(c) = \frac{c_D + c}{3}", None),
+    # the closed economy's cutoff (MO 2008 eq. (9)) holds in autarky only
+    (r"c_D = \left[\frac{2(k+1)(k+2)\gamma c_M^k f_e}{L}\right]^{1/(k+2)}", "n = 0 (autarky)"),
+])
+def test_melitz_ottaviano_mistakes_are_rejected(text, condition):
+    v = ms.verify("melitz-ottaviano", text)
+    assert v.holds is False and v.counterexample is not None, str(v)
+    assert v.condition == condition
+    if "c" in {s.name for s in v.parsed.free_symbols}:  # a producer's cost below the cutoff
+        point = v.counterexample["point"]
+        assert 0 < point["c"] < point["c_D"]

@@ -19,8 +19,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``MODEL`` and ``--dist D``."""
     parser.add_argument("model", help="model name (see `melitz-sym models`) or a model file "
                         "*.toml declaring the primitives (docs/primitives.md)")
-    parser.add_argument("--dist", default="pareto",
-                        help="productivity distribution (default: pareto)")
+    parser.add_argument("--dist", default=None,
+                        help="the distribution of productivity (of unit cost for "
+                        "melitz-ottaviano); default: the model's own, else pareto")
 
 
 def add_parameter_arguments(parser: argparse.ArgumentParser) -> None:

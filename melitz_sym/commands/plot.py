@@ -7,20 +7,24 @@ import json
 
 from .common import add_parameter_arguments, parameters
 
-HELP = "draw a figure (PNG or PDF): tau, gains or density (needs the plot extra)"
+HELP = ("draw a figure (PNG or PDF): tau, gains, density or pro-competitive (needs the plot "
+        "extra)")
 EXAMPLE = """melitz-sym plot tau --model melitz --dist pareto --set sigma=3.8 --tau 1:3 -o tau.png
 
   tau      cutoffs phi*, phi_x*, aggregate productivity and welfare against tau
   gains    gains from trade W/W_A against lam, one curve per --dists entry
            (default pareto,truncated-pareto,lognormal), tau over --tau
   density  the productivity density with phi* and phi_x* marked
+  pro-competitive  average markup and productivity against L and tau: krugman, cournot,
+           melitz, melitz-ottaviano (each an index, 1 at the first point)
 
   parameters not set take example values: sigma=3.8 k=4.6 b=1 b_H=8 mu=0 s=0.5
   f=1 f_x=1.5 f_e=1 delta=0.1 tau=1.5 n=1 L=100"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("tau", "gains", "density"), help="which figure")
+    parser.add_argument("kind", choices=("tau", "gains", "density", "pro-competitive"),
+                        help="which figure")
     parser.add_argument("--model", default="melitz", help="model name (default melitz)")
     parser.add_argument("--dist", default="pareto",
                         help="productivity distribution (default pareto; tau and density)")
@@ -46,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         raise ParseError(f"--tau {args.tau}: LOW and HIGH must differ")
     if args.kind == "gains":
         fig = plot.gains_against_lam(params, args.dists.split(","), args.model, tau)
+    elif args.kind == "pro-competitive":
+        fig = plot.pro_competitive(params, tau=tau)
     elif args.kind == "tau":
         fig = plot.against_tau(model(args.model, args.dist), params, tau)
     else:

@@ -3,7 +3,7 @@ Weibull, degenerate (all firms alike) and user-declared densities."""
 
 from __future__ import annotations
 
-from ..errors import UnknownNameError
+from ..errors import DeclarationError, UnknownNameError
 from .base import Distribution, Substitution
 from .cost import ParetoCost, partial_moment
 from .custom import Custom
@@ -15,6 +15,12 @@ from .pareto import Pareto, TruncatedPareto
 DISTRIBUTIONS: dict[str, type[Distribution]] = {
     c.name: c for c in (Pareto, TruncatedPareto, LogNormal, Frechet, Weibull, Degenerate)
 }
+
+#: distributions of unit cost (declared with HeterogeneousCost), by name
+COST_DISTRIBUTIONS: dict[str, type[Distribution]] = {ParetoCost.name: ParetoCost}
+#: productivity names that denote a law of cost: Pareto productivity phi >= b is Pareto in
+#: cost c = 1/phi on [0, c_M], c_M = 1/b (ParetoCost)
+_SAME_LAW_IN_COST = {"pareto": ParetoCost}
 
 
 def distribution(dist: str | Distribution) -> Distribution:
@@ -29,7 +35,31 @@ def distribution(dist: str | Distribution) -> Distribution:
             "or pass Custom(pdf, support)") from None
 
 
+def cost_distribution(dist: str | Distribution) -> Distribution:
+    """A distribution of unit cost from its name (``"pareto-cost"``; ``"pareto"``, the same
+    law as Pareto productivity, means it too) or a Distribution object, which is taken as
+    the declared density of the cost.
+
+    Raises
+    ------
+    DeclarationError
+        For the name of a productivity distribution with no law of cost declared here.
+    """
+    if isinstance(dist, Distribution):
+        return dist
+    found = COST_DISTRIBUTIONS.get(dist) or _SAME_LAW_IN_COST.get(dist)
+    if found is None:
+        raise DeclarationError(
+            f"{dist!r} is not a distribution of unit cost: firms draw a cost c, not a "
+            f"productivity; name one of {', '.join([*COST_DISTRIBUTIONS, *_SAME_LAW_IN_COST])} "
+            "(Pareto productivity phi >= b is Pareto in cost c = 1/phi, c_M = 1/b) or pass "
+            "a Distribution object declaring the density of c (e.g. TruncatedPareto(), "
+            "Custom(pdf, support))")
+    return found()
+
+
 __all__ = [
+    "COST_DISTRIBUTIONS",
     "DISTRIBUTIONS",
     "Custom",
     "Degenerate",
@@ -41,6 +71,7 @@ __all__ = [
     "Substitution",
     "TruncatedPareto",
     "Weibull",
+    "cost_distribution",
     "distribution",
     "partial_moment",
 ]

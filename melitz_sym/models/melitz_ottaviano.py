@@ -38,7 +38,7 @@ from ..admissibility import Restriction
 from ..derivation import Concretizer, Derivation, Sampler
 from ..distributions import Distribution, partial_moment
 from ..primitives import Declaration
-from ..simplify import tidy
+from ..simplify import positive_as_ratio, tidy
 from ..symbols import sym
 from ..tails import PARTIAL
 from .linear import REF_MO, derive_linear_demand, derive_linear_firm
@@ -238,23 +238,32 @@ def _gather(e: sp.Expr) -> sp.Expr:
     return e
 
 
-def _interior_without_closed_form(d: Derivation, dist: Distribution,
-                                  open_economy: bool) -> None:
+def _interior(d: Derivation, dist: Distribution, excess: sp.Expr, open_economy: bool) -> None:
     """Restrictions that keep the cutoff interior, from the cutoff equation alone: expected
     profit increases with c_D, so c_D < c' exactly when expected profit at c_D = c' exceeds
-    f_e (at n = 0 for n + 1 countries: the cutoff falls with trade)."""
+    f_e (at n = 0 for n + 1 countries: the cutoff falls with trade, so conditions on the
+    autarky cutoff hold at every n, and the autarky equilibrium that gains compare with is
+    interior too).  With a closed form too: expected profit at c' is cheaper to evaluate
+    than the cutoff (no root of order k + 2) and equivalent.
+
+    ``excess``: expected profit minus f_e as a function of c_D (at n = 0 with trade)."""
     c_D, n, alpha = sym("c_D"), sym("n"), sym("alpha")
-    excess = -d.cutoff_residual.subs(n, 0) if open_economy else -d.cutoff_residual
     which = ("the autarky cost cutoff c_D(n = 0), and so c_D," if open_economy
              else "the cost cutoff c_D")
     upper = dist.support[1]
+
+    def exceeds(x: sp.Expr) -> sp.Expr:
+        """Expected profit at c_D = x exceeds f_e (as a ratio above one where it can)."""
+        ratio = positive_as_ratio(excess.subs(c_D, x))
+        return excess.subs(c_D, x) > 0 if ratio is None else ratio > 1
+
     if upper != sp.oo:
         d.restrictions.append(Restriction(
-            excess.subs(c_D, upper) > 0, f"selection: {which} lies below the upper end of the "
-            "cost support (not every entrant produces): expected profit there exceeds f_e"))
+            exceeds(upper), f"selection: {which} lies below the upper end of the cost support "
+            "(not every entrant produces): expected profit there exceeds f_e"))
     d.restrictions.append(Restriction(
-        excess.subs(c_D, alpha) > 0, f"{which} lies below the demand intercept alpha (a "
-        "positive number of sellers): expected profit at c_D = alpha exceeds f_e",
+        exceeds(alpha), f"{which} lies below the demand intercept alpha (a positive number of "
+        "sellers): expected profit at c_D = alpha exceeds f_e",
         when=None if upper == sp.oo else alpha < upper))
     lower = dist.support[0]
     if open_economy and lower != 0:  # the partial moments hold above the lower end only
@@ -270,7 +279,7 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
     """Insert the partial moments sympy integrated from the declared density; solve the
     cutoff equation in closed form where it is a power law; add the restrictions that
     keep the cutoff interior."""
-    c_D, n, x, alpha = sym("c_D"), sym("n"), sym("x"), sym("alpha")
+    c_D, n, x = sym("c_D"), sym("n"), sym("x")
     moments = [sp.Lambda(x, partial_moment(dist, x, a)) for a in range(len(PARTIAL))]
     for a, G in enumerate(moments):
         d.add(f"partial_moment_{a}", sp.Eq(PARTIAL[a](x), G.expr, evaluate=False),
@@ -296,9 +305,10 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
     # f_e minus expected profit: decreasing in c_D, as the fast path's Newton expects
     d.cutoff_residual = concrete(-residual)
     cutoff = solve_power_law(d.cutoff_residual, c_D)
+    _interior(d, dist, concrete(residual.subs(n, 0) if open_economy else residual),
+              open_economy)
     if cutoff is None:
         d.defines["c_D"] = "cutoff_equation"
-        _interior_without_closed_form(d, dist, open_economy)
         if open_economy:  # gains need the autarky cutoff, a second root (phi_star_A: the
             # numeric layer's symbol for the root of the cutoff equation at n = 0)
             d.outputs["gains"] = d.outputs["W"] / d.outputs["W"].subs(
@@ -324,15 +334,4 @@ def _specialise(d: Derivation, dist: Distribution, outputs: dict, residual: sp.E
               "welfare over autarky welfare (n = 0) with the same parameters",
               ["welfare", "cutoff_solution"])
     d.closed_forms = closed
-    # The cutoff falls with trade (n, tau^-k): conditions on the autarky cutoff hold at every
-    # n, and the autarky equilibrium that gains compare with is interior too.
-    bound, which = ((cutoff.subs(n, 0), "the autarky cost cutoff c_D(n = 0), and so c_D,")
-                    if open_economy else (cutoff, "the cost cutoff c_D"))
-    upper = dist.support[1]
-    if upper != sp.oo:
-        d.restrictions.append(Restriction(
-            bound < upper, f"selection: {which} lies below the upper end of the cost support "
-            "(not every entrant produces)"))
-    d.restrictions.append(Restriction(
-        bound < alpha, f"{which} lies below the demand intercept alpha (a positive number of "
-        "sellers)"))
+    d.staged = True  # outputs in c_D: products, and alpha - c_D (as in the closed forms)

@@ -27,6 +27,7 @@ CES / monopolistic  one firm     zero profit     symmetric       export, no f  k
 isoelastic/Cournot  one firm     zero profit     closed          none          cournot
 linear / monopol.   cost distr.  free, sunk cost closed          none          melitz_ottaviano
 linear / monopol.   cost distr.  free, sunk cost symmetric       export, no f  melitz_ottaviano
+linear / monopol.   Pareto cost  free, sunk cost two asymmetric  export, no f  mo_asym
 ==================  ===========  ==============  ==============  ============  ============
 
 [1] the export fixed cost paid in origin or in destination labour (``Export(
@@ -45,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..derivation import Derivation
-from ..distributions import Pareto
+from ..distributions import Pareto, ParetoCost
 from ..errors import DeclarationError
 from ..primitives import (
     CES,
@@ -63,7 +64,16 @@ from ..primitives import (
     Representative,
     Symmetric,
 )
-from . import chaney, cournot, hmy, krugman, melitz, melitz_asym, melitz_ottaviano
+from . import (
+    chaney,
+    cournot,
+    hmy,
+    krugman,
+    melitz,
+    melitz_asym,
+    melitz_ottaviano,
+    melitz_ottaviano_asym,
+)
 
 
 @dataclass(frozen=True)
@@ -75,9 +85,11 @@ class Plan:
     stages : the function that derives the model from the declaration.
     reference : the name of the independent mpmath path (a function of
         :mod:`melitz_sym.numeric.reference`, or of :mod:`melitz_sym.numeric.ge_reference`
-        for N countries), or None where there is none.
+        for N countries; ``"module:function"`` names a function of another module of
+        :mod:`melitz_sym.numeric`), or None where there is none.
     solver : for N-country models, the name of the numeric solver (in
-        :mod:`melitz_sym.numeric.general_equilibrium`); None otherwise.
+        :mod:`melitz_sym.numeric.general_equilibrium`, or ``"module:function"``); None
+        otherwise.
     """
 
     stages: Callable[[Declaration], Derivation]
@@ -174,10 +186,10 @@ def _plan_linear(decl: Declaration) -> Plan:
                       "cost f_e (FreeEntry())")
     if isinstance(decl.geography, Closed) and not decl.modes:
         return Plan(melitz_ottaviano.derive, "reference_cost")
-    if not isinstance(decl.geography, Symmetric):
-        raise _refuse(decl, "geography", "linear demand is derived for a closed economy or n + 1 "
-                      "symmetric countries (Closed() or Symmetric()); asymmetric countries "
-                      "(Melitz-Ottaviano section 4) are not derived yet")
+    if not isinstance(decl.geography, (Symmetric, Asymmetric)):
+        raise _refuse(decl, "geography", "linear demand is derived for a closed economy, n + 1 "
+                      "symmetric countries or two asymmetric countries (Closed(), Symmetric(), "
+                      "Asymmetric())")
     export = decl.mode("export")
     if export is None or len(decl.modes) != 1:
         raise _refuse(decl, "modes", "linear demand with symmetric countries is derived with "
@@ -186,6 +198,13 @@ def _plan_linear(decl: Declaration) -> Plan:
         raise _refuse(decl, "export mode", "with linear demand the choke price abroad selects "
                       "the exporters; a fixed export cost is not derived (declare "
                       "Export(fixed=None))")
+    if isinstance(decl.geography, Asymmetric):
+        if not isinstance(decl.dist, ParetoCost):
+            raise _refuse(decl, "firms", "two asymmetric countries with linear demand are "
+                          "derived in closed form, for Pareto in cost (ParetoCost()) only, "
+                          f"got {decl.dist.name!r}")
+        return Plan(melitz_ottaviano_asym.derive, "cost_asym:reference_mo_asym",
+                    "cost_asym:solve_mo_asym")
     return Plan(melitz_ottaviano.derive, "reference_cost")
 
 

@@ -47,4 +47,10 @@ BUILT_IN: dict[str, tuple[Declaration, str]] = {
                                      geography=Symmetric(), modes=(Export(fixed=None),)),
                          "Melitz-Ottaviano (2008): linear demand, heterogeneous costs, variable "
                          "markups; n+1 symmetric countries (n = 0 is autarky)"),
+    "melitz-ottaviano-asym": (Declaration("melitz-ottaviano-asym", demand=LinearQuadratic(),
+                                          firms=HeterogeneousCost(ParetoCost()),
+                                          fixed_cost=None, geography=Asymmetric(),
+                                          modes=(Export(fixed=None),)),
+                              "Melitz-Ottaviano (2008), section 4: two asymmetric countries "
+                              "(L a vector, tau a 2 x 2 matrix)"),
 }

@@ -127,7 +127,7 @@ def _compile(d: Derivation) -> _System:
                    {k: _fn(args, e) for k, e in outs.items()})
 
 
-class _Moments:
+class Moments:
     """Partial moments of the declared cost density at one parameter point (mpmath.quad)."""
 
     def __init__(self, dist: Distribution, values: Mapping[sp.Symbol, mpmath.mpf]) -> None:
@@ -148,7 +148,7 @@ class _Moments:
         return out + [self.g(x) if x < self.upper else mpmath.mpf(0)]
 
 
-def _solve(sys: _System, mom: _Moments, params: list, dps: int) -> list:
+def _solve(sys: _System, mom: Moments, params: list, dps: int) -> list:
     """Root c_D of the cutoff equation (increasing in c_D); the arguments there."""
 
     def evaluate(y):
@@ -197,7 +197,7 @@ def reference_cost(d: Derivation, dist: Distribution, params: Mapping[str, objec
     with mpmath.workdps(dps + 10):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
         plist = [values[p] for p in d.parameters]
-        mom = _Moments(dist, values)
+        mom = Moments(dist, values)
         args = _solve(sys, mom, plist, dps)
         out = {c.name: v for c, v in zip(sys.cutoffs, args)}
         for name in names:

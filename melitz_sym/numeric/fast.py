@@ -359,7 +359,7 @@ def read_parameter(name: str, value: object) -> np.ndarray:
     """
     arr = np.asarray(value)
     if arr.dtype.kind in "iuf":
-        return arr.astype(float)
+        return arr.astype(float, copy=False)  # read only: a float array is not copied
     flat = arr.reshape(-1)
     return np.array([float(exact(name, v.item() if isinstance(v, np.generic) else v))
                      for v in flat], float).reshape(arr.shape)
@@ -463,6 +463,8 @@ def _closed_block(d, model, names: list[str], precision: str = "double"):
     exprs = tuple(d.closed_forms[n] for n in names)
     with_k = model.dist is not None and bool(model.dist.reparametrisation(sym("sigma") - 1)[0])
     adaptive = precision == "adaptive" and _wide_long_double()
+    if d.staged and precision == "double" and d.cutoff.name in d.closed_forms:
+        return _staged_block(d, names, with_k)
     fn = _stable_closed(id(d), order, exprs, with_k, precision == "extended", adaptive)
     if precision == "extended":
         return lambda args: _in_long_double(fn, order, args)
@@ -485,6 +487,25 @@ def _closed_block(d, model, names: list[str], precision: str = "double"):
         for v, w in zip(vals, again):
             v[redo] = w
         return vals
+
+    return run
+
+
+def _staged_block(d, names: list[str], with_k: bool):
+    """Evaluator of ``names`` on one block: the cutoff's stable closed form once, then the
+    other outputs' stable forms in the cutoff (:attr:`Derivation.staged`)."""
+    order, cut = tuple(d.parameters), d.cutoff
+    first = _stable_closed(id(d), order, (d.closed_forms[cut.name],), with_k, False)
+    rest = tuple(n for n in names if n != cut.name)
+    then = _stable_closed(id(d), order + (cut,), tuple(d.outputs[n] for n in rest), with_k,
+                          False)
+
+    def run(args):
+        protected = _protected_args(order, args)
+        value = first(*protected, *args)[0]
+        out = dict(zip(rest, then(*protected, *args, value))) if rest else {}
+        out[cut.name] = value
+        return [out[n] for n in names]
 
     return run
 

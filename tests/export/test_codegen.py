@@ -25,11 +25,11 @@ import melitz_sym as ms
 from melitz_sym.derivation import random_point
 from melitz_sym.errors import MelitzError, UnknownNameError
 from melitz_sym.export import codegen
-from melitz_sym.models import cournot, hmy, krugman, melitz
+from melitz_sym.models import cournot, hmy, krugman, melitz, melitz_ottaviano
 from melitz_sym.numeric.stable import erfc, gammainc, gammaincc
 
 CLOSED = [("krugman", None), ("cournot", None), ("melitz-closed", "pareto"), ("melitz", "pareto"),
-          ("hmy", "pareto")]
+          ("hmy", "pareto"), ("melitz-ottaviano", None)]
 SOLVER = [("melitz", "lognormal"), ("melitz", "truncated-pareto"), ("melitz", "frechet"),
           ("melitz", "weibull"), ("melitz", "custom-exponential")]
 POINTS = 100
@@ -73,7 +73,8 @@ def _points(m, seed=2024) -> np.ndarray:
     """POINTS random admissible parameter vectors in the model's sampling box, corners
     (phi* below the lower bound: every entrant produces) left out."""
     d = m.derive()
-    box = {"krugman": krugman.BOX, "cournot": cournot.BOX, "hmy": hmy.BOX}.get(m.name, melitz.BOX)
+    box = {"krugman": krugman.BOX, "cournot": cournot.BOX, "hmy": hmy.BOX,
+           "melitz-ottaviano": melitz_ottaviano.BOX}.get(m.name, melitz.BOX)
     if m.dist is not None and m.dist.name == "lognormal":
         box = MODERATE
     if m.dist is not None and m.dist.name == "truncated-pareto":  # selection: phi* > b

@@ -19,7 +19,7 @@ from melitz_sym.notation import NotationPrinter
 from melitz_sym.symbols import REGISTRY
 
 CASES = [("krugman", None), ("melitz-closed", "pareto"), ("melitz", "pareto"),
-         ("melitz", "lognormal")]
+         ("melitz", "lognormal"), ("melitz-ottaviano", None)]
 
 
 def _derivation(name, dist):
@@ -171,7 +171,8 @@ def test_escape_makes_text_safe():
         r"a\_b \textasciicircum{} 50\% \& \$x \#\{\}\textasciitilde{}\textbackslash{}")
 
 
-@pytest.mark.parametrize("name, dist", [("krugman", None), ("melitz", "lognormal")])
+@pytest.mark.parametrize("name, dist", [("krugman", None), ("melitz", "lognormal"),
+                                        ("melitz-ottaviano", None)])
 def test_document_compiles_without_errors_or_undefined_references(name, dist, tmp_path, tool):
     pdflatex = tool("pdflatex")
     (tmp_path / "doc.tex").write_text(lx.document(_derivation(name, dist)))

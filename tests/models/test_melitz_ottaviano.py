@@ -247,9 +247,9 @@ def test_inadmissible_parameters_name_the_restriction(change, words, mo):
     (Declaration("x", demand=LinearQuadratic(), firms=HeterogeneousCost(ParetoCost()),
                  fixed_cost=None, geography=Symmetric(), modes=(Export(),)),
      "export mode", "Export(fixed=None)"),
-    (Declaration("x", demand=LinearQuadratic(), firms=HeterogeneousCost(ParetoCost()),
+    (Declaration("x", demand=LinearQuadratic(), firms=HeterogeneousCost(TruncatedPareto()),
                  fixed_cost=None, geography=Asymmetric(), modes=(Export(fixed=None),)),
-     "geography", "asymmetric"),
+     "firms", "Pareto in cost"),
     (Declaration("x", demand=LinearQuadratic(), firms=HeterogeneousCost(ParetoCost()),
                  fixed_cost=None, entry=FreeEntry(sunk=False)), "entry", "sunk"),
     (Declaration("x", firms=HeterogeneousCost(ParetoCost())), "firms", "linear demand"),
@@ -408,3 +408,37 @@ def test_solve_agrees_with_reference_in_stress_regions(region, box, mo):
             assert np.isfinite(fast[name][i]), (region, name)
             worst = max(worst, float(abs(mpmath.mpf(float(fast[name][i])) / value - 1)))
     assert worst <= 3e-14  # measured at 25 points: at most 3.6e-15 (N_E near alpha)
+
+
+# ----- the facade: dist=, the disk cache, evaluate ------------------------------------------
+def test_dist_argument_names_a_cost_distribution():
+    # Pareto productivity phi >= b is Pareto in cost c = 1/phi with c_M = 1/b: "pareto" means
+    # the paper's ParetoCost; an object is the declared density of the cost; a productivity
+    # law without a declared law of cost is refused, never silently ignored
+    assert isinstance(ms.model("melitz-ottaviano").dist, ParetoCost)
+    assert isinstance(ms.model("melitz-ottaviano", dist="pareto").dist, ParetoCost)
+    assert isinstance(ms.model("melitz-ottaviano", dist="pareto-cost").dist, ParetoCost)
+    other = ms.model("melitz-ottaviano", dist=TruncatedPareto())
+    assert isinstance(other.dist, TruncatedPareto)
+    assert isinstance(other.declaration.firms, HeterogeneousCost)
+    for name in ("lognormal", "truncated-pareto", "frechet"):
+        with pytest.raises(ms.DeclarationError, match=f"{name!r} is not a distribution of unit "
+                           "cost"):
+            ms.model("melitz-ottaviano", dist=name)
+
+
+def test_the_built_in_model_is_cached_on_disk():
+    assert ms.model("melitz-ottaviano").cache_key == "melitz-ottaviano-pareto-cost"
+    assert ms.model("melitz-ottaviano", dist=TruncatedPareto()).cache_key is not None
+
+
+def test_evaluate_agrees_with_reference(mo):
+    # evaluate: the closed forms at 40 digits; reference: quadrature and root finding
+    point = dict(alpha="7.5", gamma="0.8", eta="1.3", c_M="1.2", k="3.1", f_e="0.02",
+                 L="250", tau="1.7", n="3")
+    got, ref = mo.evaluate(dps=40, **point), mo.reference(dps=40, **point)
+    assert set(got) == set(ref) == set(mo.outputs)
+    for name in got:
+        assert abs(got[name] / ref[name] - 1) < mpmath.mpf(10) ** -35, name
+    with pytest.raises(ms.AdmissibilityError, match="demand intercept alpha"):
+        mo.evaluate(dps=30, **{**point, "alpha": "0.1"})
