@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from melitz_sym.errors import ParseError, UnknownNameError
-from melitz_sym.parse import parse, parse_equation
+from melitz_sym.parse import (_GREEK_COMMANDS, _symbol_of, ambiguous_spellings, parse,
+                              parse_equation, resolve, spellings)
+from melitz_sym.symbols import REGISTRY
 from melitz_sym.symbols import sym
 
 sigma, k, tau, f, f_x, f_e, delta, n, L = (sym(s) for s in
@@ -137,3 +139,98 @@ def test_random_text_parses_or_raises_parse_error(text):
         assert str(exc)
     else:
         assert isinstance(result, sp.Basic)
+
+
+def _latex_of(key: tuple) -> str:
+    """A spelling key written in LaTeX (Greek bases as commands, words in \\mathrm)."""
+    deco, base, sub, star = key
+    if base == "phi":
+        name = r"\varphi"
+    elif base in _GREEK_COMMANDS:
+        name = "\\" + base
+    else:
+        name = base if len(base) == 1 else rf"\mathrm{{{base}}}"
+    if deco:
+        name = rf"\{deco}{{{name}}}"
+    return name + (f"_{{{sub}}}" if sub else "") + ("^*" if star else "")
+
+
+def test_every_accepted_spelling_maps_to_exactly_one_quantity():
+    """The resolver is one table: every spelling in it, written in LaTeX and in ASCII,
+    parses to its quantity and to nothing else; no spelling is ambiguous; every
+    parameter and output is reached by its registry LaTeX and its ASCII name."""
+    table = spellings()
+    assert ambiguous_spellings() == {}
+    assert len(table) > 150
+    checked = 0
+    for key, name in table.items():
+        expected = _symbol_of(name)
+        if key != ("", "e", "", False):  # LaTeX e is Euler's number
+            assert parse(_latex_of(key)) == expected, (key, name)
+        deco, base, sub, star = key
+        ascii_name = "_".join(p for p in (base, deco, sub, "star" if star else "") if p)
+        assert resolve(ascii_name) == expected, (ascii_name, name)
+        checked += 1
+    assert checked == len(table)
+    for q in REGISTRY.values():
+        if q.kind in ("parameter", "output"):
+            assert resolve(q.name) == q.symbol
+            if not q.latex.startswith(r"\frac"):
+                assert parse(q.latex) == q.symbol, q.name
+
+
+@pytest.mark.parametrize("text, part", [
+    # the issue's four cases: each was resolved by dropping a decoration or the star
+    (r"\tilde{\varphi}_x^* = \varphi_x^*", r"decoration \tilde"),
+    (r"\tilde{\varphi}^* = \tilde{\varphi}", r"decoration \tilde"),
+    (r"\tilde{\varphi}^*_x", r"decoration \tilde"),
+    (r"\tilde{\varphi}^*", r"decoration \tilde"),
+    # and more: decorations, subscripts and stars no quantity has
+    (r"\bar{\varphi}^*", r"decoration \bar"),
+    (r"\hat{\tau}", r"decoration \hat"),
+    (r"\tilde{M}", r"decoration \tilde"),
+    (r"\underline{\tau}", r"decoration \underline"),
+    (r"\tau_{ij}", "subscript 'ij'"),
+    (r"f_{xx}", "subscript 'xx'"),
+    (r"\varphi_d", "subscript 'd'"),  # a productivity, not the domestic cutoff
+    (r"\varphi_x", "subscript 'x'"),
+    (r"M^{*}", "star"),
+    (r"\pi^*", "star"),
+    (r"\lambda^*_x", "subscript 'x' and the star"),
+    ("phi_tilde_star = 1", r"decoration \tilde"),
+    ("tau_ij = 1", "subscript 'ij'"),
+])
+def test_a_name_part_that_is_not_understood_is_refused_never_dropped(text, part):
+    with pytest.raises(ParseError) as err:
+        parse(text)
+    msg = str(err.value)
+    assert part in msg and "not understood" in msg and "alias" in msg, msg
+
+
+@pytest.mark.parametrize("text, expected", [
+    (r"\varphi_d^*", phi_s),  # lecture-note style: d for domestic
+    (r"\varphi_D^*", phi_s),
+    (r"\varphi^*_d", phi_s),
+    (r"\varphi_X^*", phi_x),
+    (r"\varphi^*_{x}", phi_x),
+    (r"\varphi^{*}_{X}", phi_x),
+    (r"\tilde{\varphi_x}", sym("phi_tilde_x")),
+    (r"\tilde{\varphi}_X", sym("phi_tilde_x")),
+    (r"\bar{\varphi}", sym("phi_tilde")),
+    (r"\tilde{\varphi}_T", sym("phi_tilde_t")),
+    (r"M_T", sym("M_t")),
+    (r"M_X", sym("M_x")),
+    (r"\phi_{min}", sym("b")),
+    (r"\varphi_{\min}", sym("b")),
+    (r"\underline{\varphi}", sym("b")),
+    (r"f_{\mathrm{x}}", f_x),
+    (r"f_{\text{X}}", f_x),
+    (r"\pi_X(\varphi)", sp.Function("pi_x")(phi)),
+    (r"r_D(\varphi)", sp.Function("r_d")(phi)),
+    (r"c_d", sym("c_D")),  # Melitz-Ottaviano's domestic cost cutoff
+    (r"W_A", sp.Symbol("W_A", positive=True)),
+    (r"W_T", sym("W")),
+    (r"\varphi(\omega)", sp.Symbol("omega", positive=True)),
+])
+def test_literature_spellings_of_cutoffs_averages_and_bounds(text, expected):
+    assert parse(text) == expected
