@@ -364,8 +364,11 @@ def resolve(name: str, aliases: Mapping[tuple, str] | None = None) -> sp.Expr | 
     return None if found is None else _symbol_of(found)
 
 
-def _lookup(key: tuple, aliases: Mapping[tuple, str] | None) -> str | None:
+def _lookup(key: tuple, aliases: Mapping[tuple, str | None] | None) -> str | None:
     if aliases and key in aliases:
+        if aliases[key] is None:
+            raise ParseError(f"the name {_spelled(key)} means another quantity in this model "
+                             "than the package's default; name it with an alias")
         return aliases[key]
     if key in ambiguous_spellings():
         raise ParseError(f"the name {_spelled(key)} is ambiguous: it may be "
@@ -399,30 +402,34 @@ def _explain(key: tuple, aliases: Mapping[tuple, str] | None, written: str) -> s
     return None
 
 
-def alias_table(aliases: Mapping[str, str] | None) -> dict[tuple, str]:
+def alias_table(aliases: Mapping[str, str | None] | None) -> dict[tuple, str | None]:
     r"""User aliases ``{spelling: name}`` as keys of :func:`spellings`.
 
     A spelling is LaTeX (``\varphi_d^*``, also without the backslash:
     ``varphi_d^*``) or ASCII (``theta``, ``phi_d_star``); a name is any name
-    :func:`resolve` accepts (``k``, ``phi_star``, ``W_A``).
+    :func:`resolve` accepts (``k``, ``phi_star``, ``W_A``), or None: the spelling
+    is refused (a model that uses it for a quantity verify does not read).
 
     Raises
     ------
     ParseError
         For a spelling that is not one name, or a name that is unknown.
     """
-    out: dict[tuple, str] = {}
+    out: dict[tuple, str | None] = {}
     for spelling, target in (aliases or {}).items():
         text = str(spelling).strip()
-        word = re.match(r"[A-Za-z]+", text)
-        if word and len(word.group()) > 1 and word.group() in _GREEK_COMMANDS:
-            text = "\\" + text
-        key = _latex_key(text) if any(c in text for c in "\\{}^") else _ascii_key(text)
+        if any(c in text for c in "\\{}^"):  # LaTeX, perhaps without its backslash
+            word = re.match(r"[A-Za-z]+", text)
+            if word and word.group() in _GREEK_COMMANDS:
+                text = "\\" + text
+            key = _latex_key(text)
+        else:
+            key = _ascii_key(text) if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text) else None
         if key is None:
             raise ParseError(f"alias {spelling!r}: the spelling must be one name such as "
                              "\\varphi_d^* or theta")
-        name = _lookup(_ascii_key(str(target).strip()), None)
-        if name is None:
+        name = None if target is None else _lookup(_ascii_key(str(target).strip()), None)
+        if name is None and target is not None:
             raise ParseError(f"alias {spelling!r}: unknown target {target!r}{suggest(target)}")
         out[key] = name
     return out

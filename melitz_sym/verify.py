@@ -51,7 +51,7 @@ from sympy.core.function import AppliedUndef
 
 from .derivation import is_zero_symbolic, random_point, time_limit
 from .errors import AdmissibilityError, MelitzError, NumericalError
-from .parse import FUNCTION_ALIASES, VARIABLES, autarky_base, parse_equation
+from .parse import FUNCTION_ALIASES, VARIABLES, autarky_base, parse_equations
 from .symbols import REGISTRY, sym
 
 POINTS = 30  #: admissible points of a numeric check
@@ -87,6 +87,8 @@ class Verdict:
     condition : a condition under which a false equation does hold (``"n = 0"``).
     points : number of points checked numerically.
     detail : how it was established, in words.
+    links : for a chain ``a = b = c`` or several equations, the verdict of each
+        link (empty for one equation).
     """
 
     equation: str
@@ -99,6 +101,7 @@ class Verdict:
     condition: str | None = None
     points: int = 0
     detail: str = ""
+    links: tuple = ()
 
     def __bool__(self) -> bool:
         return bool(self.holds)
@@ -172,6 +175,42 @@ class Context:
             if step in self.d.steps and self.d[step].lhs == sym(name):
                 out[sym(name)] = self.d[step].rhs
         return out
+
+    # ----- notation ---------------------------------------------------------------------
+    def aliases(self) -> dict[str, str | None]:
+        """The model's default spellings: ``\\gamma`` is the Pareto shape ``k`` where
+        the model has no ``gamma`` of its own (Melitz-Ottaviano has one);
+        ``\\theta`` is refused where the model has its own ``theta`` (Chaney's
+        multilateral resistance) instead of being read as ``k``; utility ``U`` is
+        welfare ``W`` where the model has no CES aggregate ``Q`` (Melitz-Ottaviano's
+        quadratic utility), else ``Q``."""
+        names = {p.name for p in self.params} | set(self.d.outputs)
+        out: dict[str, str | None] = {}
+        if "gamma" not in names and "k" in names:
+            out["gamma"] = "k"
+        if "theta" in self.d.outputs:
+            out["theta"] = None
+        if "W" in self.d.outputs and not any(sym("Q") in s.eq.free_symbols for s in self.d):
+            out["U"] = "W"  # no CES aggregate Q: welfare W is the consumer's utility
+        return out
+
+    def notation(self, eq: sp.Eq) -> tuple[sp.Eq, list[str]]:
+        """``eq`` in the model's terms, and notes saying what was read how.
+
+        The wage ``w`` is 1 where it is the numeraire (neither a parameter nor an
+        output of the model); a variety-level equation (free ``\\omega``, no
+        integral) is about the variety's producer: ``\\omega`` is its productivity.
+        """
+        names = {p.name for p in self.params} | set(self.d.outputs)
+        notes, subs = [], {}
+        free = {s.name: s for s in eq.free_symbols}
+        if "w" in free and "w" not in names:
+            subs[free["w"]] = sp.Integer(1)
+            notes.append("w = 1 (the wage is the numeraire)")
+        if "omega" in free and not eq.has(sp.Integral):
+            subs[free["omega"]] = sym("phi")
+            notes.append("omega is a variety; its producer's productivity is phi")
+        return (eq.xreplace(subs) if subs else eq), notes
 
     # ----- expansion ------------------------------------------------------------------
     def expand(self, expr: sp.Expr) -> sp.Expr:
@@ -484,17 +523,24 @@ def _quantity(ctx: Context, eq: sp.Eq) -> str:
 # ---------------------------------------------------------------------------------
 # verify
 # ---------------------------------------------------------------------------------
-def verify(model, text: str | sp.Eq, seconds: float | None = None) -> Verdict:
-    """Decide whether the equation ``text`` holds in the equilibrium of ``model``.
+def verify(model, text: str | sp.Eq, seconds: float | None = None,
+           aliases: Mapping[str, str] | None = None) -> Verdict:
+    r"""Decide whether the equation ``text`` holds in the equilibrium of ``model``.
 
     Parameters
     ----------
     model : a Model or a registry name (``"melitz"``, Pareto distribution).
-    text : an equation in LaTeX or sympy syntax (or a sympy ``Eq``).
+    text : an equation in LaTeX or sympy syntax (or a sympy ``Eq``).  A chain
+        ``a = b = c`` or several equations (separated by commas, ``\quad``,
+        ``\text{or}``, ``\text{and}``, ``\\``) hold when every link holds; the
+        verdict names the first link that does not (``links`` has one verdict each).
     seconds : a hard safety abort in wall-clock seconds (None, the default: none).
         It never changes a verdict or its method (those depend on the equation
         alone, see the module docstring); past it :class:`TimeLimitExceeded` is
         raised.  Only in the main thread of a POSIX process (SIGALRM).
+    aliases : the user's notation, ``{spelling: name}`` such as ``{"theta": "k",
+        r"\varphi_d^*": "phi_star"}`` (see :func:`melitz_sym.parse.alias_table`);
+        they take precedence over the model's defaults (:meth:`Context.aliases`).
 
     Returns
     -------
@@ -503,15 +549,36 @@ def verify(model, text: str | sp.Eq, seconds: float | None = None) -> Verdict:
     Raises
     ------
     ParseError, UnknownNameError
-        For malformed text or unknown names.
+        For malformed text, unknown names, name parts not understood, bad aliases.
     MelitzError
         If the equation mentions a quantity the model does not determine.
     TimeLimitExceeded
         (a MelitzError) if ``seconds`` is given and passes before a verdict.
     """
     ctx = context(model)
-    eq = text if isinstance(text, sp.Eq) else parse_equation(text)
+    if isinstance(text, sp.Eq):
+        links = [(sp.sstr(text), text)]
+    else:
+        names = dict(ctx.aliases())
+        names.update(aliases or {})
+        links = [(link.text, link.relation) for link in parse_equations(text, names)]
     shown = text if isinstance(text, str) else sp.sstr(text)
+    with time_limit(seconds, f"verifying {shown!r}"):
+        if len(links) == 1:
+            return _verify_one(ctx, links[0][1], shown)
+        return _chain(shown, [_verify_one(ctx, eq, link) for link, eq in links])
+
+
+def _verify_one(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
+    """The verdict of one equation (one link of a chain)."""
+    eq, notes = ctx.notation(eq)
+    verdict = _decide(ctx, eq, shown)
+    if notes:
+        verdict.detail += f" (read: {'; '.join(notes)})"
+    return verdict
+
+
+def _decide(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
     declared = _declared(ctx, eq)
     if declared is not None:
         return Verdict(shown, eq, True, "declared", declared, detail=(
@@ -522,8 +589,33 @@ def verify(model, text: str | sp.Eq, seconds: float | None = None) -> Verdict:
                                 "only restate a primitive of the model, and this one does not; "
                                 "integrate over productivity with bounds instead")
     ctx.check_symbols(eq.lhs - eq.rhs)
-    with time_limit(seconds, f"verifying {shown!r}"):
-        return _verify(ctx, eq, shown)
+    return _verify(ctx, eq, shown)
+
+
+def _chain(shown: str, links: list[Verdict]) -> Verdict:
+    """One verdict for several links: it holds when all hold; it names the first
+    link that is false (else undecided), with that link's counterexample."""
+    failing = next((v for v in links if v.holds is False),  # a Verdict is falsy if false
+                   next((v for v in links if v.holds is None), None))
+    methods = [v.method for v in links]
+    method = next((m for m in ("undecided", "numeric", "symbolic") if m in methods),
+                  "declared")
+    count = len(links)
+    if failing is None:
+        holds = True
+        detail = f"all {count} links hold: " + "; ".join(
+            f"[{i}] {v.equation}: {v.method}" for i, v in enumerate(links, 1))
+    else:
+        holds = failing.holds
+        index = links.index(failing) + 1
+        word = "false" if holds is False else "undecided"
+        detail = f"link {index} of {count} is {word}: {failing.equation} ({failing.detail})"
+        method = failing.method
+    lead = links[0] if failing is None else failing
+    return Verdict(shown, sp.And(*[v.parsed for v in links], evaluate=False), holds, method,
+                   lead.step, lead.quantity, lead.counterexample, lead.condition,
+                   lead.points if failing is not None else max(v.points for v in links),
+                   detail, tuple(links))
 
 
 def _declared(ctx: Context, eq: sp.Eq) -> str | None:
@@ -566,7 +658,7 @@ def _verify(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
 
     counter, checked = _try_numeric(ctx, lhs, rhs, ctx.points(QUICK), tol)
     if counter is not None:
-        condition = _find_condition(ctx, lhs, rhs, tol)
+        condition = _sign_convention(ctx, lhs, rhs, tol) or _find_condition(ctx, lhs, rhs, tol)
         how = f"violated at a random admissible point ({DPS}-digit arithmetic)"
         if condition:
             how += f"; holds at {POINTS} points under {condition}"
@@ -658,6 +750,24 @@ def _find_condition(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, tol) -> str | None
         counter, checked = _try_numeric(ctx, lhs, rhs, points, tol)
         if counter is None and checked >= POINTS:
             return words
+    return None
+
+
+def _sign_convention(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, tol) -> str | None:
+    """The sign convention of the trade elasticity under which lhs = rhs holds, or None.
+
+    The package's ``eps`` is d ln(X_ij/X_jj)/d ln tau, negative; the literature
+    often writes the positive elasticity (Chaney's ``k``, ACR's ``epsilon``).
+    """
+    eps = sym("eps")
+    if eps not in (lhs - rhs).free_symbols:
+        return None
+    flipped = {eps: -eps}  # spare points: a corner point may not evaluate
+    counter, checked = _try_numeric(ctx, lhs.xreplace(flipped), rhs.xreplace(flipped),
+                                    ctx.points(POINTS + QUICK), tol)
+    if counter is None and checked >= POINTS:
+        return ("the positive sign convention of the trade elasticity, epsilon = -eps "
+                "(the package's eps = d ln(X_ij/X_jj)/d ln tau is negative)")
     return None
 
 

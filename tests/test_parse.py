@@ -234,3 +234,45 @@ def test_a_name_part_that_is_not_understood_is_refused_never_dropped(text, part)
 ])
 def test_literature_spellings_of_cutoffs_averages_and_bounds(text, expected):
     assert parse(text) == expected
+
+
+def test_user_aliases_add_spellings_and_bad_aliases_are_refused():
+    aliases = {"theta": "sigma", "varphi_d": "phi_star", r"\hat{\varphi}": "phi_x_star",
+               "phi_D_star": "phi_x_star"}
+    assert parse(r"\theta + \varphi_d + \hat\varphi", aliases) == sigma + phi_s + phi_x
+    assert parse(r"\varphi_D^*", aliases) == phi_x  # the user's alias wins over the default
+    assert parse(r"\varphi_D^*") == phi_s
+    for bad, match in [({"a b": "k"}, "one name"), ({"theta": "kk"}, "unknown target"),
+                       ({"x+y": "k"}, "one name")]:
+        with pytest.raises(ParseError, match=match):
+            parse("k", bad)
+
+
+@pytest.mark.parametrize("text, links", [
+    ("a = b = c", 2),
+    (r"M_x = p_x M \quad\text{or}\quad M_t = M", 2),
+    (r"M_x = p_x M \qquad\text{and}\qquad M_t = M", 2),
+    (r"M_x = p_x M, \quad M_t = M, \quad M = M", 3),
+    (r"M_x = p_x M \\ M_t = M", 2),
+    (r"\begin{aligned} M_x &= p_x M \\ &= M \end{aligned}", 2),
+    (r"M_x = p_x M \qquad (12)", 1),
+    (r"\max\{0, M\} = M", 1),  # a comma inside braces separates nothing
+])
+def test_chains_and_several_equations_give_one_link_per_relation(text, links):
+    from melitz_sym.parse import parse_equations
+
+    found = parse_equations(text)
+    assert len(found) == links
+    assert all(isinstance(link.relation, sp.Eq) for link in found)
+    if links > 1:
+        with pytest.raises(ParseError, match="relations"):
+            parse(text)
+
+
+def test_a_part_without_a_relation_among_several_is_refused():
+    from melitz_sym.parse import parse_equations
+
+    with pytest.raises(UnknownNameError, match="where"):
+        parse_equations(r"M_x = p_x M \quad\text{where}\quad p_x")
+    with pytest.raises(ParseError, match="not an equation"):
+        parse_equations(r"M_x = p_x M, \quad p_x")
