@@ -698,17 +698,23 @@ class _Parser:
 
     def skip_argument(self) -> None:
         """Skip a braced group (balanced) or one token: an annotation, not mathematics."""
-        if not self.at("{"):
+        if self.at("{"):
+            self.braced()
+        else:
             self.next()
-            return
-        depth = 0
+
+    def braced(self) -> list[Token]:
+        """The tokens inside a balanced braced group (which is consumed)."""
+        self.expect("{")
+        inside, depth = [], 1
         while True:
             tok = self.next()
             if tok.kind == "end":
                 raise self.error("unclosed '{'", tok)
             depth += (tok.text == "{") - (tok.text == "}")
             if depth == 0:
-                return
+                return inside
+            inside.append(tok)
 
     def fraction(self) -> sp.Expr:
         start = self.i
@@ -864,14 +870,7 @@ class _Parser:
     def base_of(self, inner: Token) -> str:
         """The base of a name: a letter, a Greek command, or a word in ``\\mathrm{...}``."""
         if inner.text in _NAME_COMMANDS:
-            self.expect("{")
-            words = []
-            while not self.at("}"):
-                if self.tok.kind == "end":
-                    raise self.error("unclosed '{'")
-                words.append(self.next().text)
-            self.expect("}")
-            return "".join(words)
+            return "".join(tok.text for tok in self.braced())
         if inner.kind == "cmd":
             base = inner.text[1:]
             base = _GREEK.get(base, base)
@@ -922,17 +921,8 @@ class _Parser:
             if tok.kind not in ("ident", "num", "cmd"):
                 raise self.error("expected a subscript", tok)
             return tok.text.lstrip("\\")
-        self.next()
-        parts, depth = [], 1
-        while True:
-            tok = self.next()
-            if tok.kind == "end":
-                raise self.error("unclosed '{' in a subscript", tok)
-            depth += (tok.text == "{") - (tok.text == "}")
-            if depth == 0:
-                return "".join(parts)
-            if tok.text not in (",", "{", "}") and tok.text not in _TEXT_COMMANDS:
-                parts.append(tok.text.lstrip("\\"))
+        return "".join(tok.text.lstrip("\\") for tok in self.braced()
+                       if tok.text not in (",", "{", "}") and tok.text not in _TEXT_COMMANDS)
 
     def finish_name(self, name: _Name) -> sp.Expr:
         """Resolve a name; apply it as a function if parentheses follow."""
