@@ -754,13 +754,17 @@ class _Parser:
             if self.tok.text not in ("\\partial", "d"):
                 return None
             self.next()
+            logarithmic = self.at("\\ln", "\\log")  # d ln Y / d ln X: an elasticity
+            if logarithmic:
+                self.next()
             x = self.atom()
             self.expect("}")
         except ParseError:
             return None
         if not isinstance(x, sp.Symbol):
-            raise self.error("a derivative is taken with respect to one parameter")
-        return sp.Derivative(y, x, evaluate=False)
+            raise self.error("a derivative is taken with respect to one quantity")
+        derivative = sp.Derivative(y, x, evaluate=False)
+        return x * derivative if logarithmic else derivative
 
     def function_argument(self) -> sp.Expr:
         if self.at("(", "[", "{", "\\{"):

@@ -214,7 +214,9 @@ class Context:
 
     # ----- expansion ------------------------------------------------------------------
     def expand(self, expr: sp.Expr) -> sp.Expr:
-        """Replace functions and internal symbols by their definitions."""
+        """Replace functions and internal symbols by their definitions; derivatives
+        with respect to productivity are done, those with respect to an output are
+        taken along the derivation's relations (:meth:`along_cutoff`)."""
         for _ in range(6):
             expr = expr.xreplace(self.definitions)
             applied = [a for a in expr.atoms(AppliedUndef) if a.func.__name__ in self.functions]
@@ -230,8 +232,9 @@ class Context:
                 f"{unknown.pop().func.__name__}(); it defines: "
                 f"{', '.join(sorted(self.functions))}")
         variables = {sp.Symbol(v, positive=True) for v in VARIABLES} | {sym("phi"), sym("x")}
-        return expr.replace(lambda e: isinstance(e, sp.Derivative)
-                            and set(e.variables) <= variables, lambda e: e.doit())
+        return self.along_cutoff(expr.replace(lambda e: isinstance(e, sp.Derivative)
+                                              and set(e.variables) <= variables,
+                                              lambda e: e.doit()))
 
     def check_symbols(self, expr: sp.Expr) -> None:
         """Raise UndeterminedError for symbols the model neither takes nor determines."""
@@ -250,6 +253,40 @@ class Context:
                 f"{self.model.name} does not determine the {kind} {s.name!r}; its parameters "
                 f"are {', '.join(p.name for p in self.params)} and its outputs "
                 f"{', '.join(self.d.outputs)}")
+
+    def along_cutoff(self, expr: sp.Expr) -> sp.Expr:
+        """Derivatives with respect to an output done along the derivation's relations.
+
+        The derivation writes every output as a function of the cutoff phi* and the
+        parameters (:meth:`generic`); so dY/dphi* is the derivative of that
+        function with the parameters fixed, and dY/dX for another output X is
+        (dY/dphi*)/(dX/dphi*).  Derivatives with respect to parameters are left.
+
+        Raises
+        ------
+        UndeterminedError
+            If the model has no cutoff phi*, or X does not vary with it.
+        """
+        derivatives = [d for d in expr.atoms(sp.Derivative)
+                       if any(v.name in self.d.outputs for v in d.variables)]
+        if not derivatives:
+            return expr
+        cutoff = sym("phi_star")
+        if "phi_star" not in self.d.outputs:
+            raise UndeterminedError(f"{self.model.name} has no productivity cutoff phi*; "
+                                    "derivatives are taken with respect to parameters")
+        done = {}
+        for der in derivatives:
+            (x, order), = der.variable_count
+            if order != 1 or len(der.variables) != 1:
+                raise UndeterminedError(f"derivatives are taken once: {der}")
+            dx = sp.diff(self.generic(x), cutoff)
+            if dx == 0:
+                raise UndeterminedError(f"{x.name} does not vary with the cutoff phi*, so "
+                                        f"d/d{x.name} along the equilibrium relations is "
+                                        "undefined")
+            done[der] = sp.diff(self.generic(der.expr), cutoff) / dx
+        return expr.xreplace(done)
 
     # ----- symbolic forms -------------------------------------------------------------
     def generic(self, expr: sp.Expr) -> sp.Expr:

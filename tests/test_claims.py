@@ -86,3 +86,11 @@ def test_cli_claims(capsys):
     assert "FALSE" in capsys.readouterr().out
     assert main(["claims", "melitz", "--list"]) == 0
     assert "acr" in capsys.readouterr().out
+
+
+def test_a_sign_claim_on_a_derivative_with_respect_to_the_cutoff():
+    """Issue 18's example: average productivity rises with the cutoff (literature.md
+    1.1 M8: phi_tilde(phi*) is increasing; under Pareto it is proportional, 2.1)."""
+    r = claim("melitz", r"\frac{d\tilde{\varphi}}{d\varphi^*} > 0")
+    assert (r.holds, r.method) == (True, "symbolic"), str(r)
+    assert claim("melitz", r"\frac{d\tilde{\varphi}}{d\varphi^*} < 0").holds is False

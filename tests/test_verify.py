@@ -502,3 +502,26 @@ def test_user_aliases_python_and_cli(capsys):
     assert main(["verify", "melitz", r"\tilde{\varphi}_x^* = \varphi_x^*"]) == 2
     err = capsys.readouterr().err
     assert r"decoration \tilde" in err and "not understood" in err
+
+
+@pytest.mark.parametrize("text, expected", [
+    # literature.md 2.1: phi_tilde = (theta/(theta - sigma + 1))^(1/(sigma-1)) phi*, a line
+    # through the origin in the cutoff; O5: phi_x* proportional to phi*; O14: W linear in phi*
+    (r"\frac{d\tilde{\varphi}}{d\varphi^*} = \left(\frac{\theta}{\theta-\sigma+1}\right)"
+     r"^{\frac{1}{\sigma-1}}", True),
+    (r"\frac{d\tilde{\varphi}}{d\varphi^*} = \left(\frac{\theta}{\theta-\sigma+1}\right)"
+     r"^{\frac{1}{\sigma}}", False),
+    (r"\frac{\partial \varphi_x^*}{\partial \varphi^*} = \tau\left(\frac{f_x}{f}\right)"
+     r"^{\frac{1}{\sigma-1}}", True),
+    (r"\frac{d \tilde\varphi_x}{d \varphi_x^*} = \frac{\tilde\varphi}{\varphi^*}", True),
+    (r"\frac{d \ln W}{d \ln \varphi^*} = 1", True),
+    (r"\frac{d \ln W}{d \ln \varphi^*} = \sigma - 1", False),
+])
+def test_derivatives_with_respect_to_outputs_follow_the_cutoff(text, expected):
+    v = ms.verify("melitz", text)
+    assert v.holds is expected, str(v)
+
+
+def test_a_derivative_with_respect_to_an_output_needs_a_cutoff():
+    with pytest.raises(MelitzError, match="cutoff"):
+        ms.verify("melitz-ottaviano", r"\frac{d N}{d c_D} = 1")
