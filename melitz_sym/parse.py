@@ -361,6 +361,8 @@ def resolve(name: str, aliases: Mapping[tuple, str] | None = None) -> sp.Expr | 
     if name == "oo":
         return sp.oo
     found = _lookup(_ascii_key(name), aliases)
+    if isinstance(found, sp.Basic):
+        return found
     return None if found is None else _symbol_of(found)
 
 
@@ -428,6 +430,9 @@ def alias_table(aliases: Mapping[str, str | None] | None) -> dict[tuple, str | N
         if key is None:
             raise ParseError(f"alias {spelling!r}: the spelling must be one name such as "
                              "\\varphi_d^* or theta")
+        if isinstance(target, sp.Basic):  # a model's own symbol (N-country aggregates)
+            out[key] = target
+            continue
         name = None if target is None else _lookup(_ascii_key(str(target).strip()), None)
         if name is None and target is not None:
             raise ParseError(f"alias {spelling!r}: unknown target {target!r}{suggest(target)}")
@@ -945,6 +950,8 @@ class _Parser:
     def resolve_latex(self, name: _Name) -> sp.Expr:
         """The quantity of a name; a part the table cannot account for is an error."""
         found = _lookup(name.key(), self.aliases)
+        if isinstance(found, sp.Basic):
+            return found
         if found is not None:
             return _symbol_of(found)
         last = self.toks[max(self.i - 1, 0)]

@@ -14,7 +14,21 @@ equilibrium.  Symbols are read as follows:
   their definitions in the derivation's steps, ``G = 1 - S`` and
   ``g = -S'`` with the survival function ``S`` the derivation integrated from
   the declared density;
-* ``A = R P^{\sigma-1}`` and ``R`` are replaced by the steps that define them.
+* ``A = R P^{\sigma-1}`` and ``R`` are replaced by the steps that define them;
+* a derivative with respect to an output (``d\tilde\varphi/d\varphi^*``) is taken
+  along the derivation's relations (:meth:`Context.along_cutoff`);
+* the notation is read with the model's defaults (:meth:`Context.aliases`,
+  :meth:`Context.notation`: ``\gamma`` for the shape where the model has no
+  ``gamma``, ``w = 1`` where the wage is the numeraire) and the user's aliases;
+* in an N-country model with market aggregates (Chaney 2008) an equation is about
+  one pair, origin ``i`` and destination ``j``, written with indices
+  (``X_{ij}``, ``\tau_{ij}``, ``w_i``, ``Y_j``, ``\theta_j``); its verdict holds
+  for every pair, whatever the aggregates ``Y_j``, ``Y``, ``\theta_j`` (drawn
+  at random in the numeric check; the origin's income is ``(1 + \pi) w_i L_i``),
+  and derivatives in ``\tau_{ij}`` or ``f_{ij}`` hold them fixed (partial
+  elasticities).  Sums over countries (``\sum_k``) are not read.
+
+A text with a chain ``a = b = c`` or several equations is verified link by link.
 
 The decision, cheapest first:
 
@@ -148,6 +162,11 @@ class Context:
         self.params = tuple(self.d.parameters)
         self.functions = self._functions()
         self.definitions = self._definitions()
+        #: N-country models: the aggregates a pair's expressions take as given
+        self.market = dict(getattr(self.d, "market", None) or {})
+        #: outputs with a value of their own (not an aggregate of the market)
+        self.quantities = {name for name, e in self.d.outputs.items()
+                           if e not in set(self.market.values())}
         self._points: dict[tuple, list] = {}
         self._autarky: dict[tuple, dict] = {}
         self._residuals: dict[str, sp.Expr | None] = {}
@@ -192,7 +211,30 @@ class Context:
             out["theta"] = None
         if "W" in self.d.outputs and not any(sym("Q") in s.eq.free_symbols for s in self.d):
             out["U"] = "W"  # no CES aggregate Q: welfare W is the consumer's utility
+        if self.market:
+            out.update(self._pair_spellings())
         return out
+
+    def _pair_spellings(self) -> dict[str, sp.Expr]:
+        """Indexed spellings of an N-country model for a pair: origin i, destination j
+        (Chaney 2008: X_{ij}, \\tau_{ij}, f_{ij}, w_i, L_i, Y_i, Y_j, Y, \\theta_j, P_j,
+        \\bar\\varphi_{ij} and N_{ij} for the cutoff and the number of exporters, \\mu
+        for the expenditure share)."""
+        names = {p.name for p in self.params} | self.quantities
+        spellings = {"X": ["X_{ij}"], "phi_star": [r"\varphi^*_{ij}", r"\bar{\varphi}_{ij}"],
+                     "M_x": ["N_{ij}", "M_{ij}"], "P": ["P_j"], "W": ["W_j"], "w": ["w_i"],
+                     "L": ["L_i"], "tau": [r"\tau_{ij}"], "f": ["f_{ij}"], "alpha": [r"\mu"]}
+        out: dict[str, sp.Expr] = {}
+        for name, written in spellings.items():
+            if name in names:
+                symbol = sym(name) if name in REGISTRY else sp.Symbol(name, positive=True)
+                out.update(dict.fromkeys(written, symbol))
+        for name, symbol in self.market.items():  # Y_i, Y_j, Y, theta_j, pi
+            out[name if "_" not in name else name.replace("theta", "\\theta")] = symbol
+        if "lambda_3" in getattr(self.d, "pair", {}):  # Chaney's constant, derived
+            out["\\lambda_3"] = self.d.pair["lambda_3"]
+        return out
+
 
     def notation(self, eq: sp.Eq) -> tuple[sp.Eq, list[str]]:
         """``eq`` in the model's terms, and notes saying what was read how.
@@ -203,6 +245,9 @@ class Context:
         """
         names = {p.name for p in self.params} | set(self.d.outputs)
         notes, subs = [], {}
+        if self.market:
+            notes.append("for every pair (i, j), origin i and destination j, whatever the "
+                         f"aggregates {', '.join(sorted(set(self.market) - {'pi'}))}")
         free = {s.name: s for s in eq.free_symbols}
         if "w" in free and "w" not in names:
             subs[free["w"]] = sp.Integer(1)
@@ -241,6 +286,7 @@ class Context:
         outputs = set(self.d.outputs)
         allowed = {p.name for p in self.params} | outputs
         allowed |= set(VARIABLES) | {"phi"} | {s.name for s in self.definitions}
+        allowed |= set(self.market)
         for s in sorted(expr.free_symbols, key=lambda s: s.name):
             base = autarky_base(s)
             if s.name in allowed or (base in outputs and "n" in allowed):
@@ -294,9 +340,9 @@ class Context:
         n, phi_s = sym("n"), sym("phi_star")
         subs = {}
         for s in expr.free_symbols:
-            if s.name in self.d.outputs:
+            if s.name in self.quantities:
                 subs[s] = self.d.outputs[s.name]
-            elif autarky_base(s) in self.d.outputs:
+            elif autarky_base(s) in self.quantities:
                 subs[s] = self.d.outputs[autarky_base(s)].subs(
                     {phi_s: sym("phi_star_A"), n: 0})
         return expr.xreplace(subs)
@@ -306,8 +352,8 @@ class Context:
         n = sym("n")
         subs = {}
         for s in expr.free_symbols:
-            name = s.name if s.name in self.d.outputs else autarky_base(s)
-            if name is None or name not in self.d.outputs:
+            name = s.name if s.name in self.quantities else autarky_base(s)
+            if name is None or name not in self.quantities:
                 continue
             cf = self.d.closed_forms.get(name)
             if cf is None:
@@ -335,6 +381,10 @@ class Context:
             params = {s.name: str(Decimal(v.p) / Decimal(v.q)) for s, v in draw.items()}
             for k, v in (condition or {}).items():
                 params[k] = params[v] if isinstance(v, str) else str(v)
+            if self.market:
+                outputs = self.pair_values(params, self._draw_market(rng, params))
+                cache.append((params, outputs, self._variables(rng, outputs)))
+                continue
             first = ["phi_star"] if "phi_star" in self.d.outputs else list(self.d.outputs)
             try:  # more outputs are evaluated when an equation needs them
                 outputs = self.model.evaluate(dps=DPS, outputs=first, **params)
@@ -343,6 +393,37 @@ class Context:
             variables = self._variables(rng, outputs)
             cache.append((params, outputs, variables))
         return cache[:count]
+
+    def _draw_market(self, rng: random.Random, params: Mapping[str, str]) -> dict:
+        """Aggregates of an N-country model for one pair: the origin's income
+        Y_i = (1 + pi) w_i L_i (the dividend step), the destination's Y_j and the
+        multilateral resistance theta_j drawn, world income Y above Y_i + Y_j."""
+        with mpmath.workdps(DPS):
+            out = {name: mpmath.mpf(rng.randint(500, 3000)) / 1000 for name in self.market}
+            if "Y_j" in out:
+                out["Y_j"] *= 30
+            if "pi" in out:
+                out["pi"] = self._closed_value("pi", params, out)
+            if {"Y_i", "w", "L"} <= set(out) | set(params):
+                out["Y_i"] = (1 + out.get("pi", 0)) * mpmath.mpf(params["w"]) * \
+                    mpmath.mpf(params["L"])
+            if "Y" in out:
+                out["Y"] = (out.get("Y_i", 0) + out.get("Y_j", 0)) * (1 + out["Y"])
+        return out
+
+    def _closed_value(self, name: str, params: Mapping[str, str], market: Mapping) -> object:
+        syms, fn = self.compiled(self.d.closed_forms[name])
+        values = {**{k: mpmath.mpf(v) for k, v in params.items()}, **market}
+        return fn(*[values[s.name] for s in syms])
+
+    def pair_values(self, params: Mapping[str, str], market: Mapping) -> dict:
+        """The aggregates and every closed-form output of an N-country model at a pair."""
+        with mpmath.workdps(DPS):
+            out = dict(market)
+            for name in self.quantities:
+                if name in self.d.closed_forms:
+                    out[name] = self._closed_value(name, params, market)
+        return out
 
     @staticmethod
     def _variables(rng: random.Random, outputs: Mapping) -> dict:
@@ -363,7 +444,8 @@ class Context:
         if name not in self._residuals:
             eq = self.d[name]
             try:
-                ok = isinstance(eq, sp.Eq) and not eq.has(sp.Integral)
+                ok = isinstance(eq, sp.Eq) and isinstance(eq.lhs, sp.Expr) and \
+                    not eq.has(sp.Integral)  # not Chaney's tuples of elasticities
                 self._residuals[name] = self.expand(eq.lhs - eq.rhs) if ok else None
             except MelitzError:
                 self._residuals[name] = None
@@ -401,7 +483,7 @@ def value_at(ctx: Context, expr: sp.Expr, point) -> mpmath.mpf:
     with mpmath.workdps(DPS + 10):
         for der in sorted(expr.atoms(sp.Derivative), key=sp.count_ops, reverse=True):
             if der in expr.atoms(sp.Derivative):
-                expr = expr.xreplace({der: sp.Float(_difference(ctx, der, params), DPS + 10)})
+                expr = expr.xreplace({der: sp.Float(_difference(ctx, der, point), DPS + 10)})
         syms, fn = ctx.compiled(expr)
         missing = sorted(s.name for s in syms if s.name in ctx.d.outputs
                          and s.name not in outputs)
@@ -425,8 +507,10 @@ def _symbol_value(ctx: Context, s: sp.Symbol, point):
     raise UndeterminedError(f"no value for {s.name}")
 
 
-def _difference(ctx: Context, der: sp.Derivative, params: Mapping) -> mpmath.mpf:
-    """d Y/d X at ``params`` by a central (or one-sided) difference at 60 digits."""
+def _difference(ctx: Context, der: sp.Derivative, point) -> mpmath.mpf:
+    """d Y/d X at a point by a central (or one-sided) difference at 60 digits (in an
+    N-country model the aggregates of the pair are held fixed: partial derivatives)."""
+    params = point[0]
     (x, order), = der.variable_count
     if order != 1 or x.name not in params:
         raise UndeterminedError(f"derivatives are taken once, with respect to a parameter: "
@@ -437,6 +521,9 @@ def _difference(ctx: Context, der: sp.Derivative, params: Mapping) -> mpmath.mpf
     def at(shift):
         p = dict(params)
         p[x.name] = mpmath.nstr(base + shift, DPS + 10, strip_zeros=False)
+        if ctx.market:
+            market = {k: v for k, v in point[1].items() if k in ctx.market}
+            return value_at(ctx, der.expr, (p, ctx.pair_values(p, market), {}))
         return value_at(ctx, der.expr, (p, {}, {}))
 
     try:

@@ -427,6 +427,29 @@ CORPUS = [
      "variety level; wrong: the quantity's exponent in the revenue", None),
     ("melitz-ottaviano", r"\bar c = \frac{k+1}{k+2} c_D", False,
      "Melitz-Ottaviano notation; wrong: the average cost's factor", None),
+    # --- Chaney (2008), N countries, his notation: a verdict for every pair (i, j)
+    ("chaney", r"X_{ij} = \mu\,\frac{Y_i Y_j}{Y}\left(\frac{w_i\tau_{ij}}{\theta_j}\right)"
+     r"^{-\gamma} f_{ij}^{-\left(\frac{\gamma}{\sigma-1}-1\right)}", True,
+     "Chaney (2008) gravity equation, his notation (literature.md 3)", None),
+    ("chaney", r"X_{ij} = \mu\,\frac{Y_i Y_j}{Y}\left(\frac{w_i\tau_{ij}}{\theta_j}\right)"
+     r"^{-\gamma} f_{ij}^{-\frac{\gamma}{\sigma-1}}", False,
+     "Chaney gravity; wrong: the fixed cost's exponent", None),
+    ("chaney", r"\frac{\partial \ln X_{ij}}{\partial \ln \tau_{ij}} = -\gamma", True,
+     "Chaney (2008): the trade elasticity is the Pareto shape", None),
+    ("chaney", r"\frac{\partial \ln X_{ij}}{\partial \ln \tau_{ij}} = 1 - \sigma", False,
+     "Chaney; wrong: Krugman's elasticity", None),
+    ("chaney", r"\frac{\partial \ln X_{ij}}{\partial \ln f_{ij}} = -\left(\frac{\gamma}"
+     r"{\sigma-1} - 1\right)", True, "Chaney (2008): the elasticity in the fixed cost", None),
+    ("chaney", r"N_{ij} = w_i L_i \left(\frac{b}{\bar\varphi_{ij}}\right)^{\gamma}", True,
+     "Chaney: the number of exporters, lower bound b kept", None),
+    ("chaney", r"\bar\varphi_{ij} = \lambda_3\left(\frac{Y}{Y_j}\right)^{1/\gamma}"
+     r"\frac{w_i\tau_{ij}}{\theta_j}f_{ij}^{\frac{1}{\sigma-1}}", True,
+     "Chaney (2008) eq. (9): the cutoff with remoteness theta_j", None),
+    ("chaney", r"\lambda_3 = \left[\frac{\sigma\gamma-\mu(\sigma-1)}{\mu(\gamma-\sigma+1)}"
+     r"\right]^{1/\gamma}", False,
+     "Chaney's constant as literature.md writes it, with b = 1: false for b != 1", None),
+    ("chaney", r"\pi = \frac{\mu(\sigma-1)}{\sigma\gamma - \mu(\sigma-1)}", True,
+     "Chaney: the dividend per unit of labour income", None),
     # --- notation no default covers: user aliases
     ("melitz", r"\varphi_D = \tau^{-1}(f/f_X)^{1/(\sigma-1)} \varphi_X", True,
      "Helpman (2006) survey without stars: aliases",
@@ -443,7 +466,7 @@ def test_the_corpus_is_large_varied_and_mostly_alias_free():
     assert len(CORPUS) >= 60
     assert sum(aliases is None for *_, aliases in CORPUS) >= 0.9 * len(CORPUS)
     assert sum(expected is False for _, _, expected, _, _ in CORPUS) >= 20
-    assert len({model for model, *_ in CORPUS}) >= 5
+    assert len({model for model, *_ in CORPUS}) >= 6
 
 
 @pytest.mark.parametrize("model, text, expected, style, aliases", CORPUS,

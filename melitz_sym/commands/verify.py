@@ -23,6 +23,9 @@ Notation: \varphi_d^* (domestic cutoff), \varphi_X^*, \tilde{\varphi_x}, \bar{\v
 M_T, \underline{\varphi} (= b), \theta or \gamma (Pareto shape, where the model has no
 gamma of its own), w (= 1 where the wage is the numeraire); any other spelling with
 --alias.  A name part that is not understood (\tilde{\varphi}^*) is an error, exit 2.
+Chaney (2008) is verified per pair in his notation (X_{ij}, \tau_{ij}, w_i, Y_j, \theta_j,
+\bar\varphi_{ij}, N_{ij}, \mu, \gamma), for every pair whatever the aggregates.
+Derivatives may be taken with respect to an output: \frac{d\tilde\varphi}{d\varphi^*}.
 The package's trade elasticity eps is negative; an equation that holds only with the
 positive convention is reported FALSE with that condition named.
 --seconds was a time budget after which the verdict was "undecided"; it is now only a
