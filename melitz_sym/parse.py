@@ -1172,14 +1172,3 @@ def parse_equations(text: str, aliases: Mapping[str, str] | None = None) -> list
             raise ParseError(f"expected an equation, got the inequality {link.text!r}; "
                              "use claims for inequalities")
     return result
-
-
-def parse_equation(text: str, aliases: Mapping[str, str] | None = None) -> sp.Eq:
-    """Parse ``text`` and require one equation ``lhs = rhs``."""
-    result = parse(text, aliases)
-    if not isinstance(result, sp.Eq):
-        if isinstance(result, sp.core.relational.Relational):
-            raise ParseError(f"expected an equation, got the inequality {text!r}; "
-                             "use claims for inequalities")
-        raise ParseError(f"expected an equation 'lhs = rhs', got the expression {text!r}")
-    return result

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from melitz_sym.errors import ParseError, UnknownNameError
 from melitz_sym.parse import (_GREEK_COMMANDS, _symbol_of, ambiguous_spellings, parse,
-                              parse_equation, resolve, spellings)
+                              parse_equations, resolve, spellings)
 from melitz_sym.symbols import REGISTRY
 from melitz_sym.symbols import sym
 
@@ -103,13 +103,14 @@ def test_integral_over_an_index_set_is_indefinite():
 
 
 def test_equation_and_inequality():
-    eq = parse_equation(r"\varphi_x^* = \tau \varphi^*")
-    assert eq == sp.Eq(phi_x, tau * phi_s)
+    (link,) = parse_equations(r"\varphi_x^* = \tau \varphi^*")
+    assert link.relation == sp.Eq(phi_x, tau * phi_s)
+    assert link.text == r"\varphi_x^* = \tau \varphi^*"
     assert parse("d phi_star/d tau < 0") == sp.Lt(sp.Derivative(phi_s, tau), 0)
     with pytest.raises(ParseError, match="inequality"):
-        parse_equation("phi_star > 1")
+        parse_equations("phi_star > 1")
     with pytest.raises(ParseError, match="equation"):
-        parse_equation("phi_star")
+        parse_equations("phi_star")
 
 
 def test_display_math_delimiters_are_stripped():
@@ -255,8 +256,6 @@ def test_user_aliases_add_spellings_and_bad_aliases_are_refused():
     (r"\max\{0, M\} = M", 1),  # a comma inside braces separates nothing
 ])
 def test_chains_and_several_equations_give_one_link_per_relation(text, links):
-    from melitz_sym.parse import parse_equations
-
     found = parse_equations(text)
     assert len(found) == links
     assert all(isinstance(link.relation, sp.Eq) for link in found)
@@ -266,8 +265,6 @@ def test_chains_and_several_equations_give_one_link_per_relation(text, links):
 
 
 def test_a_part_without_a_relation_among_several_is_refused():
-    from melitz_sym.parse import parse_equations
-
     with pytest.raises(UnknownNameError, match="where"):
         parse_equations(r"M_x = p_x M \quad\text{where}\quad p_x")
     with pytest.raises(ParseError, match="not an equation"):
