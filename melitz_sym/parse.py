@@ -243,8 +243,10 @@ _LITERATURE = {"U": "Q", "W_T": "W", "phi_bar": "phi_tilde", "phi_bar_x": "phi_t
 _SPECIAL = ("rho", "phi_1", "phi_2", "omega")
 #: subscripts read in either case: x export, d domestic, t total, e entry, I FDI
 _EITHER_CASE = {"x": "X", "d": "D", "t": "T", "e": "E", "I": "i"}
-#: subscripts meaning "domestic": the quantity without subscript
+#: subscripts meaning "domestic": the quantity without subscript, for the quantities
+#: that are domestic by definition (not pi_bar or r_bar, which average over markets)
 _DOMESTIC = ("d", "D")
+_DOMESTIC_QUANTITIES = ("phi_star", "phi_tilde", "M", "lam", "f")
 
 
 def _symbol_of(name: str) -> sp.Expr:
@@ -288,13 +290,13 @@ def _build_spellings() -> tuple[dict[tuple, str], dict[tuple, tuple[str, ...]]]:
     variables; (2) those of internal symbols; (3) registry aliases, the
     literature's spellings (:data:`_LITERATURE`) and autarky names (``W_A``);
     (4) a subscript in the other case (:data:`_EITHER_CASE`: ``\\varphi_X^*``,
-    ``M_T``, ``c_d``); (5) a domestic subscript ``d``/``D`` on a parameter or
-    output that has none (``\\varphi_d^*``; not on the productivity variable).
+    ``M_T``, ``c_d``); (5) a domestic subscript ``d``/``D`` on a quantity that is
+    domestic by definition (:data:`_DOMESTIC_QUANTITIES`: ``\\varphi_d^*``, ``M_D``;
+    not ``\\bar\\pi_d``, which would be the domestic part of the average profit).
     A spelling claimed by two quantities in one round, and by none before, is
     ambiguous and refused.
     """
     rounds: list[list[tuple[tuple, str]]] = [[], [], [], [], []]
-    variables = {"phi", "x"}
     for q in REGISTRY.values():
         first = 1 if q.kind == "internal" else 0
         rounds[first].append((_ascii_key(q.name), q.name))
@@ -310,7 +312,7 @@ def _build_spellings() -> tuple[dict[tuple, str], dict[tuple, tuple[str, ...]]]:
     ambiguous: dict[tuple, tuple[str, ...]] = {}
     for number, claims in enumerate(rounds):
         if number >= 3:
-            claims = _variants(table, variables, domestic=number == 4)
+            claims = _variants(table, domestic=number == 4)
         found: dict[tuple, set[str]] = {}
         for key, name in claims:
             if key not in table and key not in ambiguous:
@@ -323,14 +325,12 @@ def _build_spellings() -> tuple[dict[tuple, str], dict[tuple, tuple[str, ...]]]:
     return table, ambiguous
 
 
-def _variants(table: Mapping[tuple, str], variables: set[str],
-              domestic: bool) -> list[tuple[tuple, str]]:
+def _variants(table: Mapping[tuple, str], domestic: bool) -> list[tuple[tuple, str]]:
     """Rounds 4 and 5 of :func:`_build_spellings`: a subscript in the other case, or
     (``domestic``) a domestic subscript ``d``/``D`` added."""
     out = []
     for (deco, base, sub, star), name in table.items():
-        kind = REGISTRY[name].kind if name in REGISTRY else "variable"
-        if domestic and not sub and kind in ("parameter", "output") and name not in variables:
+        if domestic and not sub and name in _DOMESTIC_QUANTITIES:
             out.extend(((deco, base, d, star), name) for d in _DOMESTIC)
         elif not domestic and (sub in _EITHER_CASE or sub in _EITHER_CASE.values()):
             other = _EITHER_CASE.get(sub) or next(k for k, v in _EITHER_CASE.items() if v == sub)
