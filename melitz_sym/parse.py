@@ -59,10 +59,11 @@ from .errors import MelitzError, ParseError, UnknownNameError
 from .symbols import REGISTRY
 
 #: functions of productivity a user may apply; the model supplies their definitions
-FUNCTIONS = ("j", "k", "G", "g", "S", "V", "r", "r_d", "r_x", "pi", "pi_d", "pi_x", "p",
-             "p_d", "p_x", "q", "phi_tilde")
-#: user spellings of functions that are another function (r is domestic revenue)
-FUNCTION_ALIASES = {"r": "r_d", "pi": "pi_d", "p": "p_d"}
+FUNCTIONS = ("j", "k", "kappa", "G", "g", "S", "V", "r", "r_d", "r_x", "pi", "pi_d", "pi_x",
+             "p", "p_d", "p_x", "q", "phi_tilde")
+#: user spellings of functions that are another function (r is domestic revenue;
+#: \kappa is Melitz's k as the documents print it, apart from the shape k)
+FUNCTION_ALIASES = {"r": "r_d", "pi": "pi_d", "p": "p_d", "kappa": "k"}
 #: symbols that stand for a productivity level (free variables of an equation)
 VARIABLES = ("phi", "phi_1", "phi_2", "x", "omega")
 _PRODUCTIVITY = {"phi", "phi_1", "phi_2", "x", "phi_star", "phi_x_star", "phi_star_A",

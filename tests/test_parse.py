@@ -42,6 +42,7 @@ phi_s, phi_x, phi = sym("phi_star"), sym("phi_x_star"), sym("phi")
     (r"\varphi^{*\,\sigma-1}", phi_s ** (sigma - 1)),
     (r"k(\sigma-1)", k * (sigma - 1)),  # the shape times sigma - 1
     (r"k(\varphi^*)", sp.Function("k")(phi_s)),  # Melitz's function k
+    (r"\kappa(\varphi^*)", sp.Function("k")(phi_s)),  # as the documents print it
     (r"j(\varphi_x^*)", sp.Function("j")(phi_x)),
     (r"\pi(\varphi)", sp.Function("pi_d")(phi)),
     (r"\tilde{\varphi}(\varphi^*)", sp.Function("phi_tilde")(phi_s)),
