@@ -7,7 +7,8 @@ literature writes.  The target is a ratio of at most 1.2.  The literature forms 
 typed in independently: Melitz (2003) / Melitz-Redding (2015) under Pareto
 (section 2.1) come from tests/models/test_melitz_pareto_literature.py; the others
 are typed below with their section.  Nothing here is timed.
-Run: python benchmarks/closed_form_lengths.py
+Run: python benchmarks/closed_form_lengths.py [--markdown docs/closed-form-lengths.md]
+(the page under docs/ is this script's output, written with --markdown).
 """
 
 import sys
@@ -68,8 +69,28 @@ def rows() -> list[tuple[str, str, str, int, int, float]]:
     return out
 
 
+def markdown(table: list[tuple[str, str, str, int, int, float]]) -> str:
+    """The table as a Markdown page."""
+    lines = ["# Closed forms: length against the literature", "",
+             "Operation count (`sympy.count_ops`) of each closed form the derivation "
+             "documents print, against the form of /work/shared/reference/literature.md "
+             f"(section given); target: at most {TARGET}x.  Written by "
+             "`python benchmarks/closed_form_lengths.py --markdown "
+             "docs/closed-form-lengths.md`.", "",
+             "| model | output | literature.md | ops (literature) | ops (printed) | ratio |",
+             "|---|---|---|---:|---:|---:|"]
+    lines += [f"| {name} | `{output}` | {section} | {a} | {c} | {ratio:.2f} |"
+              for name, output, section, a, c, ratio in table]
+    met = sum(r[-1] <= TARGET for r in table)
+    lines += ["", f"{met} of {len(table)} within {TARGET}x; the worst is "
+              f"{max(r[-1] for r in table):.2f}x.", ""]
+    return "\n".join(lines)
+
+
 def main() -> None:
     table = rows()
+    if "--markdown" in sys.argv:
+        Path(sys.argv[sys.argv.index("--markdown") + 1]).write_text(markdown(table))
     print(f"{'model':18s} {'output':10s} {'lit.md':6s} {'ops lit':>7s} {'ops pkg':>7s} "
           f"{'ratio':>6s}")
     for name, output, section, a, c, ratio in table:
