@@ -9,7 +9,10 @@ the output unambiguous to read back:
   :math:`S\left(x\right)`, :math:`r_{d}\left(\varphi^*\right)`;
 * a power of a function is parenthesised, :math:`\left(S(x)\right)^{a}`,
   instead of sympy's :math:`S^{a}(x)`, which reads as a function named
-  :math:`S^{a}`.
+  :math:`S^{a}`;
+* Melitz's function :math:`k(\varphi)` (average over marginal profit) is written
+  :math:`\kappa(\varphi)`, so that it does not share its name with the Pareto
+  shape :math:`k` (:data:`FUNCTION_SYMBOLS`; the parser reads it back).
 
 Used by the LaTeX and Markdown export and by the Jupyter display of steps and
 derivations.
@@ -24,6 +27,10 @@ from sympy.printing.latex import LatexPrinter
 from .symbols import symbol_names
 
 
+#: LaTeX names of functions whose ASCII name is also a parameter's
+FUNCTION_SYMBOLS = {"k": r"\kappa"}
+
+
 class NotationPrinter(LatexPrinter):
     """LaTeX printer using the registry's notation (see the module docstring)."""
 
@@ -35,10 +42,14 @@ class NotationPrinter(LatexPrinter):
     def _print_Function(self, expr, exp=None):
         if not isinstance(expr, AppliedUndef):
             return super()._print_Function(expr, exp)
-        name = self._deal_with_super_sub(expr.func.__name__)
+        name = self.function_name(expr.func.__name__)
         args = ", ".join(self._print(a) for a in expr.args)
         out = rf"{name}\left({args}\right)"
         return out if exp is None else rf"\left({out}\right)^{{{exp}}}"
+
+    def function_name(self, name: str) -> str:
+        """LaTeX name of an undefined function (``r_d`` -> ``r_{d}``, ``k`` -> ``\\kappa``)."""
+        return FUNCTION_SYMBOLS.get(name) or self._deal_with_super_sub(name)
 
     def _print_erf(self, expr, exp=None):
         out = rf"\operatorname{{erf}}\left({self._print(expr.args[0])}\right)"

@@ -13,16 +13,32 @@ Two input syntaxes are recognised:
   ``^`` accepted for ``**``, ``Integral(e, (x, lo, hi))``, ``Derivative(e, x)``,
   ``d Y/d X`` and ``elasticity(Y, X)`` (:math:`X\,\partial_X Y / Y`).
 
-Names are resolved through the symbol registry (:mod:`melitz_sym.symbols`):
-its LaTeX forms, canonical ASCII names and aliases (``\theta`` means the Pareto
-shape ``k``; ``\gamma`` is Melitz-Ottaviano's ``gamma``); ``\rho`` is :math:`(\sigma - 1)/\sigma`.
-An output name with subscript ``A`` (``W_A``) means the output in autarky,
-``n = 0``.  A name followed by parentheses is a function application when the
-name is a function of productivity (``j``, ``k``, ``G``, ``g``, ``S``, ``V``,
-``r``, ``r_d``, ``r_x``, ``\pi``, ``\pi_x``, ``p``, ``p_x``, ``q``,
-``\tilde{\varphi}``) and the argument is a productivity (Melitz's function
-:math:`k(\varphi^*)` versus the shape in :math:`k(\sigma - 1)`); otherwise it is
-a product.
+Names are resolved through one table, :func:`spellings`, built from the
+symbol registry (:mod:`melitz_sym.symbols`): its LaTeX forms, canonical ASCII
+names and aliases (``\theta`` means the Pareto shape ``k``; ``\gamma`` is
+Melitz-Ottaviano's ``gamma``), the literature's spellings (``\bar{\varphi}``
+for the average productivity, ``\underline{\varphi}`` and ``\phi_{min}`` for
+``b``, ``W_T`` for welfare under trade), autarky names (``W_A``: the output in
+autarky, ``n = 0``), subscripts in either case (``\varphi_X^*``, ``M_T``) and a
+domestic subscript (``\varphi_d^*``).  A name is its decoration, base,
+subscript and star together: a combination the table does not list is a
+:class:`ParseError` saying which part is not understood, never resolved by
+dropping the part (``\tilde{\varphi}^*_x`` is refused, not read as
+``\varphi^*_x``).  Users add spellings with ``aliases`` (:func:`alias_table`).
+``\rho`` is :math:`(\sigma - 1)/\sigma`.  A name followed by parentheses is a
+function application when the name is a function of productivity (``j``,
+``k``, ``G``, ``g``, ``S``, ``V``, ``r``, ``r_d``, ``r_x``, ``\pi``, ``\pi_x``,
+``p``, ``p_x``, ``q``, ``\tilde{\varphi}``) and the argument is a productivity
+(Melitz's function :math:`k(\varphi^*)` versus the shape in
+:math:`k(\sigma - 1)`); otherwise it is a product.  A one-token superscript is
+that token alone: ``b^k (\varphi^*)^{-k}`` is :math:`b^k` times a power.
+``\varphi(\omega)`` is the productivity of the producer of variety ``\omega``.
+
+A text may hold several relations: chains ``a = b = c`` (one link per
+relation) and equations separated by commas, ``\quad``, ``\text{or}``,
+``\text{and}`` or ``\\`` (an aligned line ``&= c`` continues the chain); see
+:func:`parse_equations`.  ``\underbrace{x}_{...}`` and ``\overbrace{x}^{...}``
+are ``x``; ``\left.``, ``\right.``, spacing and ``\begin{aligned}`` are ignored.
 
 The parser is a small recursive-descent parser over tokens: it never calls
 ``eval``, rejects numbers too large to build, and reports errors with the
@@ -32,19 +48,22 @@ position in the text and the closest canonical names (difflib).
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sympy as sp
 
-from .errors import ParseError, UnknownNameError
-from .symbols import REGISTRY, canonical
+from .errors import MelitzError, ParseError, UnknownNameError
+from .symbols import REGISTRY
 
 #: functions of productivity a user may apply; the model supplies their definitions
-FUNCTIONS = ("j", "k", "G", "g", "S", "V", "r", "r_d", "r_x", "pi", "pi_d", "pi_x", "p",
-             "p_d", "p_x", "q", "phi_tilde")
-#: user spellings of functions that are another function (r is domestic revenue)
-FUNCTION_ALIASES = {"r": "r_d", "pi": "pi_d", "p": "p_d"}
+FUNCTIONS = ("j", "k", "kappa", "G", "g", "S", "V", "r", "r_d", "r_x", "pi", "pi_d", "pi_x",
+             "p", "p_d", "p_x", "q", "phi_tilde")
+#: user spellings of functions that are another function (r is domestic revenue;
+#: \kappa is Melitz's k as the documents print it, apart from the shape k)
+FUNCTION_ALIASES = {"r": "r_d", "pi": "pi_d", "p": "p_d", "kappa": "k"}
 #: symbols that stand for a productivity level (free variables of an equation)
 VARIABLES = ("phi", "phi_1", "phi_2", "x", "omega")
 _PRODUCTIVITY = {"phi", "phi_1", "phi_2", "x", "phi_star", "phi_x_star", "phi_star_A",
@@ -58,18 +77,41 @@ _RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "<=": sp.Le, ">=": sp.Ge,
               "\\gt": sp.Gt, "\\equiv": sp.Eq, "\\leqslant": sp.Le, "\\geqslant": sp.Ge}
 _IGNORED = {"\\left", "\\right", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigl", "\\bigr",
             "\\Bigl", "\\Bigr", "\\biggl", "\\biggr", "\\displaystyle", "\\,", "\\;", "\\:",
-            "\\!", "\\ ", "\\quad", "\\qquad", "\\limits", "&"}
+            "\\!", "\\ ", "\\limits", "&", "\\nonumber", "\\notag"}
+#: separators of several equations in one text, at the top level (inside a group
+#: the spacing commands are spacing); ``\text{or}``, ``\text{and}`` also separate
+_SEPARATORS = {"\\quad", "\\qquad", "\\\\", ","}
+_SPACING = {"\\quad", "\\qquad"}
+_CONJUNCTIONS = {"or", "and"}
+_TEXT_COMMANDS = ("\\text", "\\mathrm", "\\textrm", "\\mbox", "\\textnormal")
+#: commands whose braced argument is a name written as a word (\mathrm{min})
+_NAME_COMMANDS = ("\\mathrm", "\\text", "\\operatorname", "\\mathit", "\\textrm")
+_OPENING = {"(", "[", "{", "\\{"}
+_CLOSING = {")", "]", "}", "\\}"}
 _DECORATIONS = {"\\tilde": "tilde", "\\widetilde": "tilde", "\\bar": "bar",
-                "\\overline": "bar", "\\hat": "hat", "\\widehat": "hat"}
+                "\\overline": "bar", "\\hat": "hat", "\\widehat": "hat",
+                "\\underline": "underline"}
+_DECORATION_NAMES = frozenset(_DECORATIONS.values())
+#: Greek letters written without their backslash in an alias (``varphi_d^*``)
+_GREEK_COMMANDS = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu "
+    "nu xi pi varpi rho varrho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta "
+    "Lambda Xi Pi Sigma Phi Psi Omega".split())
 _MAX_POWER = 64  # |exponent| allowed when both base and exponent are numbers
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
-  | (?P<cmd>\\(?:[a-zA-Z]+|[,;:! {}|]))
+  | (?P<skip>\\(?:left|right)\s*\.|\\(?:begin|end)\s*\{[a-zA-Z*]*\}
+      |\\(?:tag\*?|label)\s*\{[^{}]*\})
+  | (?P<cmd>\\(?:[a-zA-Z]+|[,;:! {}|\\]))
   | (?P<num>\d+(?:\.\d*)?|\.\d+)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|<=|>=|[-+*/^_=<>(){}\[\],|'!&~])
 """, re.VERBOSE)
+
+
+class _NamePartError(ParseError):
+    """A name in sympy syntax with a part not understood (it may be LaTeX: ``p_xM``)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +138,7 @@ def tokenize(text: str, latex: bool) -> list[Token]:
             raise ParseError(_where(text, pos, f"unexpected character {text[pos]!r}"))
         kind = m.lastgroup
         tok = m.group()
-        if kind == "space" or (kind == "op" and tok == "~") or tok in _IGNORED:
+        if kind in ("space", "skip") or (kind == "op" and tok == "~") or tok in _IGNORED:
             pass
         elif kind == "ident" and latex:
             for i, ch in enumerate(tok):  # in LaTeX, 'ab' is a times b; '_' separates
@@ -107,6 +149,53 @@ def tokenize(text: str, latex: bool) -> list[Token]:
         pos = m.end()
     out.append(Token("end", "", len(text)))
     return out
+
+
+def segments(toks: list[Token]) -> list[list[Token]]:
+    r"""Split tokens at the top-level separators of several equations.
+
+    Separators are ``\quad``, ``\qquad``, ``\\``, commas and ``\text{or}``,
+    ``\text{and}`` outside any bracket; inside brackets ``\quad`` is spacing.
+    Each segment ends with an ``end`` token; empty segments and equation
+    numbers such as ``(12)`` are dropped.
+    """
+    out: list[list[Token]] = []
+    current: list[Token] = []
+    depth, i = 0, 0
+    while toks[i].kind != "end":
+        t = toks[i]
+        width = _conjunction(toks, i) if depth == 0 else 0
+        if depth == 0 and (width or (t.text in _SEPARATORS and t.kind in ("op", "cmd"))):
+            out.append(current)
+            current = []
+            i += width or 1
+            continue
+        if t.kind in ("op", "cmd"):
+            depth += (t.text in _OPENING) - (t.text in _CLOSING)
+        if t.text not in _SPACING:
+            current.append(t)
+        i += 1
+    out.append(current)
+    end = toks[-1]
+    return [seg + [Token("end", "", seg[-1].pos + len(seg[-1].text))] for seg in out
+            if seg and not _equation_number(seg)] or [[end]]
+
+
+def _conjunction(toks: list[Token], i: int) -> int:
+    """Number of tokens of ``\text{or}`` / ``\text{and}`` at ``i``, else 0."""
+    if toks[i].text not in _TEXT_COMMANDS or toks[i + 1].text != "{":
+        return 0
+    j = i + 2
+    while toks[j].kind == "ident":
+        j += 1
+    word = "".join(t.text for t in toks[i + 2:j])
+    return j + 1 - i if toks[j].text == "}" and word in _CONJUNCTIONS else 0
+
+
+def _equation_number(seg: list[Token]) -> bool:
+    """``(12)``: an equation number, not an equation."""
+    return [t.kind for t in seg] == ["op", "num", "op"] and seg[0].text == "(" \
+        and seg[2].text == ")"
 
 
 def _where(text: str, pos: int, message: str) -> str:
@@ -148,43 +237,223 @@ def autarky_base(symbol: sp.Symbol) -> str | None:
     return None
 
 
-#: paper notation for package names: Melitz's utility U is the aggregate Q,
-#: welfare under trade W_T is W
-_PAPER_NAMES = {"U": "Q", "W_T": "W"}
+#: spellings of the literature beyond the registry's (name -> quantity): Melitz's
+#: utility U is the aggregate Q, welfare under trade W_T is W, a bar over the
+#: productivity is its average, the underlined productivity is the lower bound b
+_LITERATURE = {"U": "Q", "W_T": "W", "phi_bar": "phi_tilde", "phi_bar_x": "phi_tilde_x",
+               "phi_bar_t": "phi_tilde_t", "phi_underline": "b"}
+#: productivity variables and other names that are not registry quantities
+_SPECIAL = ("rho", "phi_1", "phi_2", "omega")
+#: subscripts read in either case: x export, d domestic, t total, e entry, I FDI
+_EITHER_CASE = {"x": "X", "d": "D", "t": "T", "e": "E", "I": "i"}
+#: subscripts meaning "domestic": the quantity without subscript, for the quantities
+#: that are domestic by definition (not pi_bar or r_bar, which average over markets)
+_DOMESTIC = ("d", "D")
+_DOMESTIC_QUANTITIES = ("phi_star", "phi_tilde", "M", "lam", "f")
 
 
 def _symbol_of(name: str) -> sp.Expr:
-    name = _PAPER_NAMES.get(name, name)
+    """Expression of a resolved name (registry name, special, or ``X_A``)."""
     if name == "rho":
         from .models.ces import rho
 
         return rho()
-    if name in ("phi_1", "phi_2", "omega"):
+    if name in _SPECIAL:
         return sp.Symbol(name, positive=True)
+    if name in REGISTRY:
+        return REGISTRY[name].symbol
+    return autarky(REGISTRY[name[:-2]].symbol)
+
+
+def _ascii_key(name: str) -> tuple:
+    """Key (decoration, base, subscript, star) of an ASCII name: ``phi_tilde_x`` is
+    (tilde, phi, x, False), ``phi_x_star`` is ('', phi, x, True)."""
+    base, *rest = name.split("_")
+    deco = next((r for r in rest if r in _DECORATION_NAMES), "")
+    if deco:
+        rest.remove(deco)
+    star = "star" in rest
+    if star:
+        rest.remove("star")
+    return (deco, _GREEK.get(base, base), "_".join(rest), star)
+
+
+def _spelled(key: tuple) -> str:
+    """A key written back in LaTeX, for messages (``\\tilde{phi}^*_x``)."""
+    deco, base, sub, star = key
+    out = f"\\{deco}{{{base}}}" if deco else base
+    return out + ("^*" if star else "") + (f"_{{{sub}}}" if sub else "")
+
+
+def _build_spellings() -> tuple[dict[tuple, str], dict[tuple, tuple[str, ...]]]:
+    """Every accepted spelling of every quantity, and the spellings refused as ambiguous.
+
+    Spellings are claimed in rounds, earlier rounds first: (1) the registry's
+    LaTeX and ASCII names of parameters and outputs and the productivity
+    variables; (2) those of internal symbols; (3) registry aliases, the
+    literature's spellings (:data:`_LITERATURE`) and autarky names (``W_A``);
+    (4) a subscript in the other case (:data:`_EITHER_CASE`: ``\\varphi_X^*``,
+    ``M_T``, ``c_d``); (5) a domestic subscript ``d``/``D`` on a quantity that is
+    domestic by definition (:data:`_DOMESTIC_QUANTITIES`: ``\\varphi_d^*``, ``M_D``;
+    not ``\\bar\\pi_d``, which would be the domestic part of the average profit).
+    A spelling claimed by two quantities in one round, and by none before, is
+    ambiguous and refused.
+    """
+    rounds: list[list[tuple[tuple, str]]] = [[], [], [], [], []]
+    for q in REGISTRY.values():
+        first = 1 if q.kind == "internal" else 0
+        rounds[first].append((_ascii_key(q.name), q.name))
+        key = _latex_key(q.latex)
+        if key is not None:
+            rounds[first].append((key, q.name))
+        rounds[2].extend((_ascii_key(a), q.name) for a in q.aliases)
+        if q.kind == "output" and not _ascii_key(q.name)[2]:  # W_A: W in autarky
+            rounds[2].append((_ascii_key(f"{q.name}_A"), f"{q.name}_A"))
+    rounds[0].extend((_ascii_key(s), s) for s in _SPECIAL)
+    rounds[2].extend((_ascii_key(k), v) for k, v in _LITERATURE.items())
+    table: dict[tuple, str] = {}
+    ambiguous: dict[tuple, tuple[str, ...]] = {}
+    for number, claims in enumerate(rounds):
+        if number >= 3:
+            claims = _variants(table, domestic=number == 4)
+        found: dict[tuple, set[str]] = {}
+        for key, name in claims:
+            if key not in table and key not in ambiguous:
+                found.setdefault(key, set()).add(name)
+        for key, names in found.items():
+            if len(names) == 1:
+                table[key] = names.pop()
+            else:
+                ambiguous[key] = tuple(sorted(names))
+    return table, ambiguous
+
+
+def _variants(table: Mapping[tuple, str], domestic: bool) -> list[tuple[tuple, str]]:
+    """Rounds 4 and 5 of :func:`_build_spellings`: a subscript in the other case, or
+    (``domestic``) a domestic subscript ``d``/``D`` added."""
+    out = []
+    for (deco, base, sub, star), name in table.items():
+        if domestic and not sub and name in _DOMESTIC_QUANTITIES:
+            out.extend(((deco, base, d, star), name) for d in _DOMESTIC)
+        elif not domestic and (sub in _EITHER_CASE or sub in _EITHER_CASE.values()):
+            other = _EITHER_CASE.get(sub) or next(k for k, v in _EITHER_CASE.items() if v == sub)
+            out.append(((deco, base, other, star), name))
+    return out
+
+
+def spellings() -> dict[tuple, str]:
+    """Accepted spellings: key (decoration, base, subscript, star) -> resolved name.
+
+    The name is a registry name, an autarky name (``W_A``), or one of
+    :data:`_SPECIAL`.  A name is resolved through this table only: a
+    decoration, subscript or star it does not list is refused, never dropped.
+    """
+    if "spellings" not in _TABLES:
+        _TABLES["spellings"], _TABLES["ambiguous"] = _build_spellings()
+    return _TABLES["spellings"]
+
+
+def ambiguous_spellings() -> dict[tuple, tuple[str, ...]]:
+    """Spellings two quantities claim at the same rank (refused); empty by design."""
+    spellings()
+    return _TABLES["ambiguous"]
+
+
+def resolve(name: str, aliases: Mapping[tuple, str] | None = None) -> sp.Expr | None:
+    """Expression of an ASCII user name (canonical, alias, ``W_A``), or None if unknown."""
     if name == "oo":
         return sp.oo
-    return REGISTRY[canonical(name)].symbol
+    found = _lookup(_ascii_key(name), aliases)
+    if isinstance(found, sp.Basic):
+        return found
+    return None if found is None else _symbol_of(found)
 
 
-def resolve(name: str) -> sp.Expr | None:
-    """Expression of a user name (canonical, alias, ``W_A``), or None if unknown."""
-    if name in ("rho", "phi_1", "phi_2", "omega", "oo") or name in _PAPER_NAMES:
-        return _symbol_of(name)
-    try:
-        return _symbol_of(name)
-    except UnknownNameError:
-        pass
-    if name.endswith("_A"):
-        base = resolve(name[:-2])
-        if isinstance(base, sp.Symbol) and REGISTRY.get(base.name) is not None \
-                and REGISTRY[base.name].kind == "output":
-            return autarky(base)
+def _lookup(key: tuple, aliases: Mapping[tuple, str | None] | None) -> str | None:
+    if aliases and key in aliases:
+        if aliases[key] is None:
+            raise ParseError(f"the name {_spelled(key)} means another quantity in this model "
+                             "than the package's default; name it with an alias")
+        return aliases[key]
+    if key in ambiguous_spellings():
+        raise ParseError(f"the name {_spelled(key)} is ambiguous: it may be "
+                         f"{' or '.join(ambiguous_spellings()[key])}; use an alias")
+    return spellings().get(key)
+
+
+def _explain(key: tuple, aliases: Mapping[tuple, str] | None, written: str) -> str | None:
+    """Which part of an unresolved name is not understood, or None if none helps.
+
+    The parts (decoration, subscript, star) are dropped one at a time, then two
+    at a time; the first name that resolves shows what the rest would mean.
+    """
+    deco, base, sub, star = key
+    parts = [("the decoration \\" + deco, 0, "")] if deco else []
+    parts += [(f"the subscript {sub!r}", 2, "")] if sub else []
+    parts += [("the star (^*)", 3, False)] if star else []
+    for size in (1, 2, 3):
+        for dropped in itertools.combinations(parts, size):
+            reduced = list(key)
+            for _, index, empty in dropped:
+                reduced[index] = empty
+            found = _lookup(tuple(reduced), aliases)
+            if found is not None:
+                what = " and ".join(p[0] for p in dropped)
+                verb = "is" if size == 1 else "are"
+                shown = REGISTRY[found].latex if found in REGISTRY else _spelled(tuple(reduced))
+                return (f"{what} of {written} {verb} not understood: without it, "
+                        f"{shown} is {found}, but no quantity is written {written} "
+                        f"(name one with an alias, e.g. --alias '{written}=NAME')")
     return None
+
+
+def alias_table(aliases: Mapping[str, str | None] | None) -> dict[tuple, str | None]:
+    r"""User aliases ``{spelling: name}`` as keys of :func:`spellings`.
+
+    A spelling is LaTeX (``\varphi_d^*``, also without the backslash:
+    ``varphi_d^*``) or ASCII (``theta``, ``phi_d_star``); a name is any name
+    :func:`resolve` accepts (``k``, ``phi_star``, ``W_A``), or None: the spelling
+    is refused (a model that uses it for a quantity verify does not read).
+
+    Raises
+    ------
+    ParseError
+        For a spelling that is not one name, or a name that is unknown.
+    """
+    out: dict[tuple, str | None] = {}
+    for spelling, target in (aliases or {}).items():
+        text = str(spelling).strip()
+        if any(c in text for c in "\\{}^"):  # LaTeX, perhaps without its backslash
+            word = re.match(r"[A-Za-z]+", text)
+            if word and word.group() in _GREEK_COMMANDS:
+                text = "\\" + text
+            key = _latex_key(text)
+        else:
+            key = _ascii_key(text) if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", text) else None
+        if key is None:
+            raise ParseError(f"alias {spelling!r}: the spelling must be one name such as "
+                             "\\varphi_d^* or theta")
+        if isinstance(target, sp.Basic):  # a model's own symbol (N-country aggregates)
+            out[key] = target
+            continue
+        name = None if target is None else _lookup(_ascii_key(str(target).strip()), None)
+        if name is None and target is not None:
+            raise ParseError(f"alias {spelling!r}: unknown target {target!r}{suggest(target)}")
+        out[key] = name
+    return out
+
+
+def _latex_key(text: str) -> tuple | None:
+    """Key of a LaTeX text that is one name, else None."""
+    try:
+        return _KeyParser(text, latex=True).key_of()
+    except (ParseError, UnknownNameError):
+        return None
 
 
 @dataclass(frozen=True)
 class _Name:
-    """A LaTeX name before resolution: decoration, base, subscript, star."""
+    """A LaTeX name before resolution: decoration, base, subscript, star, position."""
 
     base: str
     sub: str = ""
@@ -192,34 +461,26 @@ class _Name:
     deco: str = ""
     pos: int = 0
 
-    def candidates(self) -> list[str]:
-        base = self.base
-        parts = [base + (f"_{self.deco}" if self.deco else "")]
-        if self.star:
-            parts.append(parts[0] + "_star")
-        out = []
-        for p in parts[::-1] if self.star else parts:
-            out.append(p + (f"_{self.sub}" if self.sub else ""))
-            if self.sub and self.star:
-                out.append(f"{base}_{self.sub}_star")
-        return out
-
     def key(self) -> tuple:
         return (self.deco, self.base, self.sub, self.star)
 
     def function_name(self) -> str:
-        name = self.base + (f"_{self.deco}" if self.deco else "") + (
-            f"_{self.sub}" if self.sub else "")
-        return name
+        """Name as a function of productivity (``\\pi_X`` is ``pi_x``)."""
+        sub = self.sub.lower() if self.sub in ("D", "X") else self.sub
+        return self.base + (f"_{self.deco}" if self.deco else "") + (f"_{sub}" if sub else "")
 
 
 class _Parser:
     """Recursive-descent parser shared by both syntaxes."""
 
-    def __init__(self, text: str, latex: bool) -> None:
+    def __init__(self, text: str, latex: bool, toks: list[Token] | None = None,
+                 aliases: Mapping[tuple, str] | None = None) -> None:
         self.text = text
         self.latex = latex
-        self.toks = tokenize(text, latex)
+        if toks is None:
+            toks = [t for t in tokenize(text, latex) if t.text not in _SPACING]
+        self.toks = toks
+        self.aliases = aliases
         self.i = 0
         self.in_integral = 0
 
@@ -249,22 +510,31 @@ class _Parser:
     def at(self, *texts: str) -> bool:
         return self.tok.text in texts and self.tok.kind != "end"
 
+    def at_relation(self) -> bool:
+        return self.tok.text in _RELATIONS and self.tok.kind in ("op", "cmd")
+
     # ----- grammar ----------------------------------------------------------------
-    def parse(self) -> sp.Basic:
+    def chain(self) -> tuple[list[tuple[sp.Expr, int, int]], list[str]]:
+        """``e0 rel e1 rel e2 ...``: the expressions with their spans in the text, and
+        the relations between them; a leading relation (``&= e1``, an aligned line)
+        continues the previous segment's chain."""
         if self.tok.kind == "end":
             raise self.error("empty equation")
-        left = self.expr()
-        if self.tok.text in _RELATIONS and self.tok.kind in ("op", "cmd"):
-            rel = _RELATIONS[self.next().text]
-            right = self.expr()
-            if self.tok.text in _RELATIONS and self.tok.kind in ("op", "cmd"):
-                raise self.error("chained relations are not supported; write one equation")
-            result = rel(left, right, evaluate=False)
-        else:
-            result = left
+        exprs, rels = [], []
+        if not self.at_relation():
+            exprs.append(self.spanned())
+        while self.at_relation():
+            rels.append(self.next().text)
+            exprs.append(self.spanned())
         if self.tok.kind != "end":
             raise self.error(f"unexpected {self.tok.text!r}")
-        return result
+        return exprs, rels
+
+    def spanned(self) -> tuple[sp.Expr, int, int]:
+        start = self.tok.pos
+        value = self.expr()
+        last = self.toks[max(self.i - 1, 0)]
+        return value, start, last.pos + len(last.text)
 
     def expr(self) -> sp.Expr:
         if self.at("+", "-"):
@@ -328,6 +598,14 @@ class _Parser:
         if tok.kind == "num" and len(tok.text) > 1:  # x^23 is x^2 3 in LaTeX
             self.toks[self.i] = Token("num", tok.text[1:], tok.pos + 1)
             return _number(tok.text[0])
+        if tok.kind == "ident" or (tok.kind == "cmd" and tok.text[1:] in _GREEK_COMMANDS):
+            # one token: b^k (x) is b^k times (x), never the function k applied
+            self.next()
+            name = _Name(_GREEK.get(tok.text.lstrip("\\"), tok.text.lstrip("\\")),
+                         pos=tok.pos)
+            if name.base == "e":
+                return sp.E
+            return self.resolve_latex(name)
         return self.atom()
 
     def group(self) -> sp.Expr:
@@ -413,20 +691,38 @@ class _Parser:
         if c == "\\infty":
             self.next()
             return sp.oo
-        if c in ("\\mathrm", "\\text", "\\operatorname", "\\mathit"):
+        if c in _NAME_COMMANDS:
+            return self.latex_name()
+        if c in ("\\underbrace", "\\overbrace"):  # \underbrace{x}_{note}: x
             self.next()
-            self.expect("{")
-            words = []
-            while not self.at("}"):
-                if self.tok.kind == "end":
-                    raise self.error("unclosed '{'")
-                words.append(self.next().text)
-            self.expect("}")
-            word = "".join(words)
-            return self.finish_name(_Name(word, pos=t.pos))
+            value = self.group()
+            if self.at("_" if c == "\\underbrace" else "^"):
+                self.next()
+                self.skip_argument()
+            return value
         if c in _DECORATIONS or c.lstrip("\\") in _GREEK or c[1:].isalpha():
             return self.latex_name()
         raise self.error(f"unsupported LaTeX {c!r}")
+
+    def skip_argument(self) -> None:
+        """Skip a braced group (balanced) or one token: an annotation, not mathematics."""
+        if self.at("{"):
+            self.braced()
+        else:
+            self.next()
+
+    def braced(self) -> list[Token]:
+        """The tokens inside a balanced braced group (which is consumed)."""
+        self.expect("{")
+        inside, depth = [], 1
+        while True:
+            tok = self.next()
+            if tok.kind == "end":
+                raise self.error("unclosed '{'", tok)
+            depth += (tok.text == "{") - (tok.text == "}")
+            if depth == 0:
+                return inside
+            inside.append(tok)
 
     def fraction(self) -> sp.Expr:
         start = self.i
@@ -466,13 +762,17 @@ class _Parser:
             if self.tok.text not in ("\\partial", "d"):
                 return None
             self.next()
+            logarithmic = self.at("\\ln", "\\log")  # d ln Y / d ln X: an elasticity
+            if logarithmic:
+                self.next()
             x = self.atom()
             self.expect("}")
         except ParseError:
             return None
         if not isinstance(x, sp.Symbol):
-            raise self.error("a derivative is taken with respect to one parameter")
-        return sp.Derivative(y, x, evaluate=False)
+            raise self.error("a derivative is taken with respect to one quantity")
+        derivative = sp.Derivative(y, x, evaluate=False)
+        return x * derivative if logarithmic else derivative
 
     def function_argument(self) -> sp.Expr:
         if self.at("(", "[", "{", "\\{"):
@@ -550,18 +850,39 @@ class _Parser:
 
     # ----- names --------------------------------------------------------------------
     def latex_name(self) -> sp.Expr:
+        r"""A name: ``\tilde{\varphi}_x``, ``\tilde{\varphi_x}``, ``\varphi^*_{x}``, ``f_X``.
+
+        Every decoration, subscript and star is part of the name's key; a key
+        :func:`spellings` does not list is refused (see :meth:`resolve_latex`).
+        """
         t = self.tok
         deco = ""
         if t.kind == "cmd" and t.text in _DECORATIONS:
             deco = _DECORATIONS[self.next().text]
-            if self.at("{"):
+            braced = self.at("{")
+            if braced:
                 self.next()
-                inner = self.next()
+            inner = self.next()
+            base = self.base_of(inner)
+            sub, star, power = self.suffixes(base, "", False, deco, t) if braced else ("", False,
+                                                                                        None)
+            if power is not None:
+                raise self.error("an exponent inside a decoration", inner)
+            if braced:
                 self.expect("}")
-            else:
-                inner = self.next()
         else:
             inner = self.next()
+            base, sub, star = self.base_of(inner), "", False
+        if base == "e" and not deco and not self.at("_"):
+            return sp.E
+        sub, star, power = self.suffixes(base, sub, star, deco, t)
+        return power if power is not None else self.finish_name(_Name(base, sub, star, deco,
+                                                                      t.pos))
+
+    def base_of(self, inner: Token) -> str:
+        """The base of a name: a letter, a Greek command, or a word in ``\\mathrm{...}``."""
+        if inner.text in _NAME_COMMANDS:
+            return "".join(tok.text for tok in self.braced())
         if inner.kind == "cmd":
             base = inner.text[1:]
             base = _GREEK.get(base, base)
@@ -569,71 +890,79 @@ class _Parser:
             base = inner.text
         else:
             raise self.error(f"expected a name, found {inner.text!r}", inner)
-        if base == "e" and not deco and not self.at("_"):
-            return sp.E
         if base in ("partial", "in", "to", "mid"):
             raise self.error(f"unexpected {inner.text!r}", inner)
-        sub, star = "", False
+        return base
+
+    def suffixes(self, base: str, sub: str, star: bool, deco: str,
+                 start: Token) -> tuple[str, bool, sp.Expr | None]:
+        r"""Subscript and star after a name; ``(sub, star, power)`` where ``power`` is
+        the whole name raised to an exponent written with the star (``\varphi^{*\,a}``)."""
         while self.at("_", "^"):
             if self.at("_"):
                 if sub:
-                    break
+                    raise self.error("a second subscript on one name")
                 self.next()
                 sub = self.subscript()
-            else:
-                nxt = self.peek()
-                if nxt.text == "*":
-                    self.i += 2
+                continue
+            nxt = self.peek()
+            if nxt.text == "*":
+                self.i += 2
+                star = True
+            elif nxt.text == "{" and self.peek(2).text == "*":
+                if self.peek(3).text == "}":
+                    self.i += 4
                     star = True
-                elif nxt.text == "{" and self.peek(2).text == "*":
-                    if self.peek(3).text == "}":
-                        self.i += 4
-                        star = True
-                    else:  # \varphi^{*\,\sigma-1}: star, then an exponent
-                        self.i += 3
-                        value = self.finish_name(_Name(base, sub, True, deco, t.pos))
-                        exp = self.expr()
-                        self.expect("}")
-                        return sp.Pow(value, exp)
-                else:
-                    break
-        return self.finish_name(_Name(base, sub, star, deco, t.pos))
+                else:  # \varphi^{*\,\sigma-1}: star, then an exponent
+                    self.i += 3
+                    while self.at("_"):
+                        self.next()
+                        sub = self.subscript()
+                    value = self.finish_name(_Name(base, sub, True, deco, start.pos))
+                    exp = self.expr()
+                    self.expect("}")
+                    return sub, True, sp.Pow(value, exp)
+            else:
+                break
+        return sub, star, None
 
     def subscript(self) -> str:
-        if self.at("{"):
-            self.next()
-            parts = []
-            while not self.at("}"):
-                tok = self.next()
-                if tok.kind == "end":
-                    raise self.error("unclosed '{' in a subscript", tok)
-                if tok.text not in (",",):
-                    parts.append(tok.text.lstrip("\\"))
-            self.next()
-            return "".join(parts)
-        tok = self.next()
-        if tok.kind not in ("ident", "num", "cmd"):
-            raise self.error("expected a subscript", tok)
-        return tok.text.lstrip("\\")
+        r"""A subscript as text: ``x``, ``{in}``, ``{\min}``, ``{\text{x}}``, ``{i,j}`` (``ij``)."""
+        if not self.at("{"):
+            tok = self.next()
+            if tok.kind not in ("ident", "num", "cmd"):
+                raise self.error("expected a subscript", tok)
+            return tok.text.lstrip("\\")
+        return "".join(tok.text.lstrip("\\") for tok in self.braced()
+                       if tok.text not in (",", "{", "}") and tok.text not in _TEXT_COMMANDS)
 
     def finish_name(self, name: _Name) -> sp.Expr:
         """Resolve a name; apply it as a function if parentheses follow."""
         if self.at("(") and name.function_name() in FUNCTIONS:
-            return self.apply(name.function_name(), name.pos,
-                              self.resolve_latex(name, allow_missing=True))
+            try:
+                value = self.resolve_latex(name)
+            except MelitzError:
+                value = None
+            return self.apply(name.function_name(), name.pos, value)
+        if name.key() == ("", "phi", "", False) and self.at("(") and \
+                self.peek().text == "\\omega" and self.peek(2).text == ")":
+            self.i += 3  # \varphi(\omega): the productivity of variety omega's producer
+            return _symbol_of("omega")
         return self.resolve_latex(name)
 
-    def resolve_latex(self, name: _Name, allow_missing: bool = False) -> sp.Expr | None:
-        table = _latex_table()
-        if name.key() in table:
-            return table[name.key()]
-        for cand in name.candidates():
-            value = resolve(cand)
-            if value is not None:
-                return value
-        if allow_missing:
-            return None
-        raise _unknown(name.candidates()[0], self.text, name.pos)
+    def resolve_latex(self, name: _Name) -> sp.Expr:
+        """The quantity of a name; a part the table cannot account for is an error."""
+        found = _lookup(name.key(), self.aliases)
+        if isinstance(found, sp.Basic):
+            return found
+        if found is not None:
+            return _symbol_of(found)
+        last = self.toks[max(self.i - 1, 0)]
+        why = _explain(name.key(), self.aliases, self.text[name.pos:last.pos + len(last.text)])
+        if why is not None:
+            raise ParseError(_where(self.text, name.pos, why))
+        raise _unknown(name.function_name() + ("_star" if name.star else ""), self.text,
+                       name.pos)
 
     def identifier(self) -> sp.Expr:
         t = self.next()
@@ -656,9 +985,12 @@ class _Parser:
                 return self.plain_integral(t)
             fname = FUNCTION_ALIASES.get(name, name) if name in FUNCTIONS else None
             if fname is not None:
-                return self.apply(fname, t.pos, resolve(name))
-        value = resolve(name)
+                return self.apply(fname, t.pos, resolve(name, self.aliases))
+        value = resolve(name, self.aliases)
         if value is None:
+            why = _explain(_ascii_key(name), self.aliases, name)
+            if why is not None:
+                raise _NamePartError(_where(self.text, t.pos, why))
             raise _unknown(name, self.text, t.pos)
         return value
 
@@ -715,21 +1047,6 @@ def _number(text: str) -> sp.Rational:
 _TABLES: dict[str, dict] = {}
 
 
-def _latex_table() -> dict[tuple, sp.Symbol]:
-    """(decoration, base, subscript, star) -> symbol, from the registry's LaTeX."""
-    if "latex" not in _TABLES:
-        table = {}
-        for q in REGISTRY.values():
-            try:
-                key = _KeyParser(q.latex, latex=True).key_of()
-            except (ParseError, UnknownNameError):
-                continue
-            if key is not None:
-                table.setdefault(key, q.symbol)
-        _TABLES["latex"] = table
-    return _TABLES["latex"]
-
-
 class _KeyParser(_Parser):
     """Reads a registry LaTeX string as a single name and returns its key."""
 
@@ -747,38 +1064,59 @@ class _KeyParser(_Parser):
         return self.found.key()
 
 
-def parse(text: str) -> sp.Basic:
-    """Parse an equation, relation or expression; LaTeX or sympy syntax.
+@dataclass(frozen=True)
+class Link:
+    """One relation of a text: as written (``a = b`` of ``a = b = c``) and parsed."""
 
-    Returns
-    -------
-    sympy ``Eq``, an inequality, or an expression, in the registry's canonical
-    symbols.  Functions of productivity are undefined sympy functions named as
-    in :data:`FUNCTIONS`; integrals and derivatives stay unevaluated.
+    text: str
+    relation: sp.Basic
 
-    Raises
-    ------
-    ParseError
-        Malformed input; the message shows the position.
-    UnknownNameError
-        A name that is not in the registry; the message suggests close names.
-    """
+
+def _relations(text: str, latex: bool, aliases: Mapping[tuple, str] | None
+               ) -> list[Link] | sp.Expr:
+    """The relations of ``text`` (chains split into links), or its one expression."""
+    links: list[Link] = []
+    last = None
+    parts = segments(tokenize(text, latex))
+    for seg in parts:
+        exprs, rels = _Parser(text, latex, seg, aliases).chain()
+        if len(exprs) == len(rels):  # '&= c' on an aligned line continues the chain
+            if last is None:
+                raise ParseError(_where(text, seg[0].pos, "a relation with no left side"))
+            exprs = [last, *exprs]
+        elif not rels:
+            if len(parts) == 1:
+                return exprs[0][0]
+            _, start, end = exprs[0]
+            raise ParseError(_where(text, start, f"{text[start:end]!r} is not an equation; "
+                                    "the text holds several parts (separated by commas, "
+                                    "\\quad, \\text{or}, \\\\), each must be a relation"))
+        for (a, a0, a1), rel, (b, b0, b1) in zip(exprs, rels, exprs[1:]):
+            links.append(Link(f"{text[a0:a1].strip()} {rel} {text[b0:b1].strip()}",
+                              _RELATIONS[rel](a, b, evaluate=False)))
+        last = exprs[-1]
+    return links
+
+
+def _parse_text(text: str, aliases: Mapping[str, str] | None) -> list[Link] | sp.Expr:
     if not isinstance(text, str):
         raise ParseError(f"expected a string, got {type(text).__name__}")
+    table = alias_table(aliases)
     text = text.strip().rstrip(".").strip()
     for junk in ("$$", "\\[", "\\]", "$"):
         if text.startswith(junk) and text.endswith(junk if junk != "\\[" else "\\]"):
             text = text[len(junk):len(text) - (len(junk) if junk != "\\[" else 2)].strip()
+    text = text.rstrip(".,;").strip()
     if len(text) > 2000:
         raise ParseError("equation longer than 2000 characters")
     try:
         if is_latex(text):
-            return _Parser(text, latex=True).parse()
+            return _relations(text, True, table)
         try:
-            return _Parser(text, latex=False).parse()
-        except UnknownNameError:  # M_x = p_xM: LaTeX without backslashes
+            return _relations(text, False, table)
+        except (UnknownNameError, _NamePartError):  # M_x = p_xM: LaTeX without backslashes
             try:
-                return _Parser(text, latex=True).parse()
+                return _relations(text, True, table)
             except (ParseError, UnknownNameError):
                 pass
             raise
@@ -790,12 +1128,52 @@ def parse(text: str) -> sp.Basic:
         raise ParseError(f"cannot build the expression: {exc}") from None
 
 
-def parse_equation(text: str) -> sp.Eq:
-    """Parse ``text`` and require an equation ``lhs = rhs``."""
-    result = parse(text)
-    if not isinstance(result, sp.Eq):
-        if isinstance(result, sp.core.relational.Relational):
-            raise ParseError(f"expected an equation, got the inequality {text!r}; "
-                             "use claims for inequalities")
+def parse(text: str, aliases: Mapping[str, str] | None = None) -> sp.Basic:
+    """Parse one equation, relation or expression; LaTeX or sympy syntax.
+
+    Parameters
+    ----------
+    text : the equation.
+    aliases : the user's spellings ``{spelling: name}`` (see :func:`alias_table`).
+
+    Returns
+    -------
+    sympy ``Eq``, an inequality, or an expression, in the registry's canonical
+    symbols.  Functions of productivity are undefined sympy functions named as
+    in :data:`FUNCTIONS`; integrals and derivatives stay unevaluated.
+
+    Raises
+    ------
+    ParseError
+        Malformed input (the message shows the position), a name part that is not
+        understood, or several relations (see :func:`parse_equations`).
+    UnknownNameError
+        A name that is not in the registry; the message suggests close names.
+    """
+    result = _parse_text(text, aliases)
+    if not isinstance(result, list):
+        return result
+    if len(result) != 1:
+        raise ParseError(f"{text!r} holds {len(result)} relations "
+                         f"({'; '.join(link.text for link in result)}); write one")
+    return result[0].relation
+
+
+def parse_equations(text: str, aliases: Mapping[str, str] | None = None) -> list[Link]:
+    r"""The equations of ``text``: chains ``a = b = c`` give one link per ``=``;
+    several equations are separated by commas, ``\quad``, ``\text{or}``,
+    ``\text{and}`` or ``\\`` (an aligned line ``&= c`` continues the chain).
+
+    Raises
+    ------
+    ParseError
+        For an expression without ``=``, or an inequality among the relations.
+    """
+    result = _parse_text(text, aliases)
+    if not isinstance(result, list):
         raise ParseError(f"expected an equation 'lhs = rhs', got the expression {text!r}")
+    for link in result:
+        if not isinstance(link.relation, sp.Eq):
+            raise ParseError(f"expected an equation, got the inequality {link.text!r}; "
+                             "use claims for inequalities")
     return result

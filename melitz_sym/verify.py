@@ -17,7 +17,21 @@ equilibrium.  Symbols are read as follows:
   ``g = -S'`` with the survival function ``S`` the derivation integrated from
   the declared density;
 * ``A = R P^{\sigma-1}`` and ``R`` are replaced by the steps that define them,
-  and the choke price ``p_max`` by the cost cutoff ``c_D`` (step ``cost_cutoff``).
+  and the choke price ``p_max`` by the cost cutoff ``c_D`` (step ``cost_cutoff``);
+* a derivative with respect to an output (``d\tilde\varphi/d\varphi^*``) is taken
+  along the derivation's relations (:meth:`Context.along_cutoff`);
+* the notation is read with the model's defaults (:meth:`Context.aliases`,
+  :meth:`Context.notation`: ``\gamma`` for the shape where the model has no
+  ``gamma``, ``w = 1`` where the wage is the numeraire) and the user's aliases;
+* in an N-country model with market aggregates (Chaney 2008) an equation is about
+  one pair, origin ``i`` and destination ``j``, written with indices
+  (``X_{ij}``, ``\tau_{ij}``, ``w_i``, ``Y_j``, ``\theta_j``); its verdict holds
+  for every pair, whatever the aggregates ``Y_j``, ``Y``, ``\theta_j`` (drawn
+  at random in the numeric check; the origin's income is ``(1 + \pi) w_i L_i``),
+  and derivatives in ``\tau_{ij}`` or ``f_{ij}`` hold them fixed (partial
+  elasticities).  Sums over countries (``\sum_k``) are not read.
+
+A text with a chain ``a = b = c`` or several equations is verified link by link.
 
 The decision, cheapest first:
 
@@ -54,7 +68,7 @@ from sympy.core.function import AppliedUndef
 
 from .derivation import is_zero_symbolic, random_point, time_limit
 from .errors import AdmissibilityError, MelitzError, NumericalError
-from .parse import FUNCTION_ALIASES, VARIABLES, autarky_base, parse_equation
+from .parse import FUNCTION_ALIASES, VARIABLES, autarky_base, parse_equations
 from .symbols import REGISTRY, sym
 
 POINTS = 30  #: admissible points of a numeric check
@@ -90,6 +104,8 @@ class Verdict:
     condition : a condition under which a false equation does hold (``"n = 0"``).
     points : number of points checked numerically.
     detail : how it was established, in words.
+    links : for a chain ``a = b = c`` or several equations, the verdict of each
+        link (empty for one equation).
     """
 
     equation: str
@@ -102,6 +118,7 @@ class Verdict:
     condition: str | None = None
     points: int = 0
     detail: str = ""
+    links: tuple = ()
 
     def __bool__(self) -> bool:
         return bool(self.holds)
@@ -151,6 +168,11 @@ class Context:
         self.cost = any(isinstance(s.eq, sp.Eq) and isinstance(s.eq.lhs, AppliedUndef)
                         and s.eq.lhs.args == (sym("c"),) for s in self.d)
         self.definitions = self._definitions()
+        #: N-country models: the aggregates a pair's expressions take as given
+        self.market = dict(getattr(self.d, "market", None) or {})
+        #: outputs with a value of their own (not an aggregate of the market)
+        self.quantities = {name for name, e in self.d.outputs.items()
+                           if e not in set(self.market.values())}
         self._points: dict[tuple, list] = {}
         self._autarky: dict[tuple, dict] = {}
         self._residuals: dict[str, sp.Expr | None] = {}
@@ -181,9 +203,73 @@ class Context:
             out[sym("p_max")] = self.d["cost_cutoff"].lhs  # the cutoff is the choke price
         return out
 
+    # ----- notation ---------------------------------------------------------------------
+    def aliases(self) -> dict[str, str | None]:
+        """The model's default spellings: ``\\gamma`` is the Pareto shape ``k`` where
+        the model has no ``gamma`` of its own (Melitz-Ottaviano has one);
+        ``\\theta`` is refused where the model has its own ``theta`` (Chaney's
+        multilateral resistance) instead of being read as ``k``; utility ``U`` is
+        welfare ``W`` where the model has no CES aggregate ``Q`` (Melitz-Ottaviano's
+        quadratic utility), else ``Q``."""
+        names = {p.name for p in self.params} | set(self.d.outputs)
+        out: dict[str, str | None] = {}
+        if "gamma" not in names and "k" in names:
+            out["gamma"] = "k"
+        if "theta" in self.d.outputs:
+            out["theta"] = None
+        if "W" in self.d.outputs and not any(sym("Q") in s.eq.free_symbols for s in self.d):
+            out["U"] = "W"  # no CES aggregate Q: welfare W is the consumer's utility
+        if self.market:
+            out.update(self._pair_spellings())
+        return out
+
+    def _pair_spellings(self) -> dict[str, sp.Expr]:
+        """Indexed spellings of an N-country model for a pair: origin i, destination j
+        (Chaney 2008: X_{ij}, \\tau_{ij}, f_{ij}, w_i, L_i, Y_i, Y_j, Y, \\theta_j, P_j,
+        \\bar\\varphi_{ij} and N_{ij} for the cutoff and the number of exporters, \\mu
+        for the expenditure share)."""
+        names = {p.name for p in self.params} | self.quantities
+        spellings = {"X": ["X_{ij}"], "phi_star": [r"\varphi^*_{ij}", r"\bar{\varphi}_{ij}"],
+                     "M_x": ["N_{ij}", "M_{ij}"], "P": ["P_j"], "W": ["W_j"], "w": ["w_i"],
+                     "L": ["L_i"], "tau": [r"\tau_{ij}"], "f": ["f_{ij}"], "alpha": [r"\mu"]}
+        out: dict[str, sp.Expr] = {}
+        for name, written in spellings.items():
+            if name in names:
+                symbol = sym(name) if name in REGISTRY else sp.Symbol(name, positive=True)
+                out.update(dict.fromkeys(written, symbol))
+        for name, symbol in self.market.items():  # Y_i, Y_j, Y, theta_j, pi
+            out[name if "_" not in name else name.replace("theta", "\\theta")] = symbol
+        if "lambda_3" in getattr(self.d, "pair", {}):  # Chaney's constant, derived
+            out["\\lambda_3"] = self.d.pair["lambda_3"]
+        return out
+
+
+    def notation(self, eq: sp.Eq) -> tuple[sp.Eq, list[str]]:
+        """``eq`` in the model's terms, and notes saying what was read how.
+
+        The wage ``w`` is 1 where it is the numeraire (neither a parameter nor an
+        output of the model); a variety-level equation (free ``\\omega``, no
+        integral) is about the variety's producer: ``\\omega`` is its productivity.
+        """
+        names = {p.name for p in self.params} | set(self.d.outputs)
+        notes, subs = [], {}
+        if self.market:
+            notes.append("for every pair (i, j), origin i and destination j, whatever the "
+                         f"aggregates {', '.join(sorted(set(self.market) - {'pi'}))}")
+        free = {s.name: s for s in eq.free_symbols}
+        if "w" in free and "w" not in names:
+            subs[free["w"]] = sp.Integer(1)
+            notes.append("w = 1 (the wage is the numeraire)")
+        if "omega" in free and not eq.has(sp.Integral):
+            subs[free["omega"]] = sym("phi")
+            notes.append("omega is a variety; its producer's productivity is phi")
+        return (eq.xreplace(subs) if subs else eq), notes
+
     # ----- expansion ------------------------------------------------------------------
     def expand(self, expr: sp.Expr) -> sp.Expr:
-        """Replace functions and internal symbols by their definitions."""
+        """Replace functions and internal symbols by their definitions; derivatives
+        with respect to productivity are done, those with respect to an output are
+        taken along the derivation's relations (:meth:`along_cutoff`)."""
         for _ in range(6):
             expr = expr.xreplace(self.definitions)
             applied = [a for a in expr.atoms(AppliedUndef) if a.func.__name__ in self.functions]
@@ -199,8 +285,9 @@ class Context:
                 f"{unknown.pop().func.__name__}(); it defines: "
                 f"{', '.join(sorted(self.functions))}")
         variables = {sp.Symbol(v, positive=True) for v in VARIABLES} | {sym("phi"), sym("x")}
-        return expr.replace(lambda e: isinstance(e, sp.Derivative)
-                            and set(e.variables) <= variables, lambda e: e.doit())
+        return self.along_cutoff(expr.replace(lambda e: isinstance(e, sp.Derivative)
+                                              and set(e.variables) <= variables,
+                                              lambda e: e.doit()))
 
     def check_symbols(self, expr: sp.Expr) -> None:
         """Raise UndeterminedError for symbols the model neither takes nor determines."""
@@ -209,6 +296,7 @@ class Context:
         allowed |= set(VARIABLES) | {"phi"} | {s.name for s in self.definitions}
         if self.cost:
             allowed.add("c")
+        allowed |= set(self.market)
         for s in sorted(expr.free_symbols, key=lambda s: s.name):
             base = autarky_base(s)
             if s.name in allowed or (base in outputs and "n" in allowed):
@@ -222,15 +310,49 @@ class Context:
                 f"are {', '.join(p.name for p in self.params)} and its outputs "
                 f"{', '.join(self.d.outputs)}")
 
+    def along_cutoff(self, expr: sp.Expr) -> sp.Expr:
+        """Derivatives with respect to an output done along the derivation's relations.
+
+        The derivation writes every output as a function of the cutoff phi* and the
+        parameters (:meth:`generic`); so dY/dphi* is the derivative of that
+        function with the parameters fixed, and dY/dX for another output X is
+        (dY/dphi*)/(dX/dphi*).  Derivatives with respect to parameters are left.
+
+        Raises
+        ------
+        UndeterminedError
+            If the model has no cutoff phi*, or X does not vary with it.
+        """
+        derivatives = [d for d in expr.atoms(sp.Derivative)
+                       if any(v.name in self.d.outputs for v in d.variables)]
+        if not derivatives:
+            return expr
+        cutoff = sym("phi_star")
+        if "phi_star" not in self.d.outputs:
+            raise UndeterminedError(f"{self.model.name} has no productivity cutoff phi*; "
+                                    "derivatives are taken with respect to parameters")
+        done = {}
+        for der in derivatives:
+            (x, order), = der.variable_count
+            if order != 1 or len(der.variables) != 1:
+                raise UndeterminedError(f"derivatives are taken once: {der}")
+            dx = sp.diff(self.generic(x), cutoff)
+            if dx == 0:
+                raise UndeterminedError(f"{x.name} does not vary with the cutoff phi*, so "
+                                        f"d/d{x.name} along the equilibrium relations is "
+                                        "undefined")
+            done[der] = sp.diff(self.generic(der.expr), cutoff) / dx
+        return expr.xreplace(done)
+
     # ----- symbolic forms -------------------------------------------------------------
     def generic(self, expr: sp.Expr) -> sp.Expr:
         """Outputs as functions of the cutoff (before the cutoff is solved)."""
         n, phi_s = sym("n"), sym("phi_star")
         subs = {}
         for s in expr.free_symbols:
-            if s.name in self.d.outputs:
+            if s.name in self.quantities:
                 subs[s] = self.d.outputs[s.name]
-            elif autarky_base(s) in self.d.outputs:
+            elif autarky_base(s) in self.quantities:
                 subs[s] = self.d.outputs[autarky_base(s)].subs(
                     {phi_s: sym("phi_star_A"), n: 0})
         return expr.xreplace(subs)
@@ -240,8 +362,8 @@ class Context:
         n = sym("n")
         subs = {}
         for s in expr.free_symbols:
-            name = s.name if s.name in self.d.outputs else autarky_base(s)
-            if name is None or name not in self.d.outputs:
+            name = s.name if s.name in self.quantities else autarky_base(s)
+            if name is None or name not in self.quantities:
                 continue
             cf = self.d.closed_forms.get(name)
             if cf is None:
@@ -269,6 +391,10 @@ class Context:
             params = {s.name: str(Decimal(v.p) / Decimal(v.q)) for s, v in draw.items()}
             for k, v in (condition or {}).items():
                 params[k] = params[v] if isinstance(v, str) else str(v)
+            if self.market:
+                outputs = self.pair_values(params, self._draw_market(rng, params))
+                cache.append((params, outputs, self._variables(rng, outputs)))
+                continue
             first = ["phi_star"] if "phi_star" in self.d.outputs else list(self.d.outputs)
             try:  # more outputs are evaluated when an equation needs them
                 outputs = self.model.evaluate(dps=DPS, outputs=first, **params)
@@ -277,6 +403,37 @@ class Context:
             variables = self._variables(rng, outputs)
             cache.append((params, outputs, variables))
         return cache[:count]
+
+    def _draw_market(self, rng: random.Random, params: Mapping[str, str]) -> dict:
+        """Aggregates of an N-country model for one pair: the origin's income
+        Y_i = (1 + pi) w_i L_i (the dividend step), the destination's Y_j and the
+        multilateral resistance theta_j drawn, world income Y above Y_i + Y_j."""
+        with mpmath.workdps(DPS):
+            out = {name: mpmath.mpf(rng.randint(500, 3000)) / 1000 for name in self.market}
+            if "Y_j" in out:
+                out["Y_j"] *= 30
+            if "pi" in out:
+                out["pi"] = self._closed_value("pi", params, out)
+            if {"Y_i", "w", "L"} <= set(out) | set(params):
+                out["Y_i"] = (1 + out.get("pi", 0)) * mpmath.mpf(params["w"]) * \
+                    mpmath.mpf(params["L"])
+            if "Y" in out:
+                out["Y"] = (out.get("Y_i", 0) + out.get("Y_j", 0)) * (1 + out["Y"])
+        return out
+
+    def _closed_value(self, name: str, params: Mapping[str, str], market: Mapping) -> object:
+        syms, fn = self.compiled(self.d.closed_forms[name])
+        values = {**{k: mpmath.mpf(v) for k, v in params.items()}, **market}
+        return fn(*[values[s.name] for s in syms])
+
+    def pair_values(self, params: Mapping[str, str], market: Mapping) -> dict:
+        """The aggregates and every closed-form output of an N-country model at a pair."""
+        with mpmath.workdps(DPS):
+            out = dict(market)
+            for name in self.quantities:
+                if name in self.d.closed_forms:
+                    out[name] = self._closed_value(name, params, market)
+        return out
 
     def _variables(self, rng: random.Random, outputs: Mapping) -> dict:
         """Random producers' productivities above the cutoff (phi, phi_1, phi_2, x), and
@@ -300,7 +457,8 @@ class Context:
         if name not in self._residuals:
             eq = self.d[name]
             try:
-                ok = isinstance(eq, sp.Eq) and not eq.has(sp.Integral)
+                ok = isinstance(eq, sp.Eq) and isinstance(eq.lhs, sp.Expr) and \
+                    not eq.has(sp.Integral)  # not Chaney's tuples of elasticities
                 self._residuals[name] = self.expand(eq.lhs - eq.rhs) if ok else None
             except MelitzError:
                 self._residuals[name] = None
@@ -338,7 +496,7 @@ def value_at(ctx: Context, expr: sp.Expr, point) -> mpmath.mpf:
     with mpmath.workdps(DPS + 10):
         for der in sorted(expr.atoms(sp.Derivative), key=sp.count_ops, reverse=True):
             if der in expr.atoms(sp.Derivative):
-                expr = expr.xreplace({der: sp.Float(_difference(ctx, der, params), DPS + 10)})
+                expr = expr.xreplace({der: sp.Float(_difference(ctx, der, point), DPS + 10)})
         syms, fn = ctx.compiled(expr)
         missing = sorted(s.name for s in syms if s.name in ctx.d.outputs
                          and s.name not in outputs)
@@ -362,8 +520,10 @@ def _symbol_value(ctx: Context, s: sp.Symbol, point):
     raise UndeterminedError(f"no value for {s.name}")
 
 
-def _difference(ctx: Context, der: sp.Derivative, params: Mapping) -> mpmath.mpf:
-    """d Y/d X at ``params`` by a central (or one-sided) difference at 60 digits."""
+def _difference(ctx: Context, der: sp.Derivative, point) -> mpmath.mpf:
+    """d Y/d X at a point by a central (or one-sided) difference at 60 digits (in an
+    N-country model the aggregates of the pair are held fixed: partial derivatives)."""
+    params = point[0]
     (x, order), = der.variable_count
     if order != 1 or x.name not in params:
         raise UndeterminedError(f"derivatives are taken once, with respect to a parameter: "
@@ -374,6 +534,9 @@ def _difference(ctx: Context, der: sp.Derivative, params: Mapping) -> mpmath.mpf
     def at(shift):
         p = dict(params)
         p[x.name] = mpmath.nstr(base + shift, DPS + 10, strip_zeros=False)
+        if ctx.market:
+            market = {k: v for k, v in point[1].items() if k in ctx.market}
+            return value_at(ctx, der.expr, (p, ctx.pair_values(p, market), {}))
         return value_at(ctx, der.expr, (p, {}, {}))
 
     try:
@@ -497,17 +660,24 @@ def _quantity(ctx: Context, eq: sp.Eq) -> str:
 # ---------------------------------------------------------------------------------
 # verify
 # ---------------------------------------------------------------------------------
-def verify(model, text: str | sp.Eq, seconds: float | None = None) -> Verdict:
-    """Decide whether the equation ``text`` holds in the equilibrium of ``model``.
+def verify(model, text: str | sp.Eq, seconds: float | None = None,
+           aliases: Mapping[str, str] | None = None) -> Verdict:
+    r"""Decide whether the equation ``text`` holds in the equilibrium of ``model``.
 
     Parameters
     ----------
     model : a Model or a registry name (``"melitz"``, Pareto distribution).
-    text : an equation in LaTeX or sympy syntax (or a sympy ``Eq``).
+    text : an equation in LaTeX or sympy syntax (or a sympy ``Eq``).  A chain
+        ``a = b = c`` or several equations (separated by commas, ``\quad``,
+        ``\text{or}``, ``\text{and}``, ``\\``) hold when every link holds; the
+        verdict names the first link that does not (``links`` has one verdict each).
     seconds : a hard safety abort in wall-clock seconds (None, the default: none).
         It never changes a verdict or its method (those depend on the equation
         alone, see the module docstring); past it :class:`TimeLimitExceeded` is
         raised.  Only in the main thread of a POSIX process (SIGALRM).
+    aliases : the user's notation, ``{spelling: name}`` such as ``{"theta": "k",
+        r"\varphi_d^*": "phi_star"}`` (see :func:`melitz_sym.parse.alias_table`);
+        they take precedence over the model's defaults (:meth:`Context.aliases`).
 
     Returns
     -------
@@ -516,15 +686,36 @@ def verify(model, text: str | sp.Eq, seconds: float | None = None) -> Verdict:
     Raises
     ------
     ParseError, UnknownNameError
-        For malformed text or unknown names.
+        For malformed text, unknown names, name parts not understood, bad aliases.
     MelitzError
         If the equation mentions a quantity the model does not determine.
     TimeLimitExceeded
         (a MelitzError) if ``seconds`` is given and passes before a verdict.
     """
     ctx = context(model)
-    eq = text if isinstance(text, sp.Eq) else parse_equation(text)
+    if isinstance(text, sp.Eq):
+        links = [(sp.sstr(text), text)]
+    else:
+        names = dict(ctx.aliases())
+        names.update(aliases or {})
+        links = [(link.text, link.relation) for link in parse_equations(text, names)]
     shown = text if isinstance(text, str) else sp.sstr(text)
+    with time_limit(seconds, f"verifying {shown!r}"):
+        if len(links) == 1:
+            return _verify_one(ctx, links[0][1], shown)
+        return _chain(shown, [_verify_one(ctx, eq, link) for link, eq in links])
+
+
+def _verify_one(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
+    """The verdict of one equation (one link of a chain)."""
+    eq, notes = ctx.notation(eq)
+    verdict = _decide(ctx, eq, shown)
+    if notes:
+        verdict.detail += f" (read: {'; '.join(notes)})"
+    return verdict
+
+
+def _decide(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
     declared = _declared(ctx, eq)
     if declared is not None:
         return Verdict(shown, eq, True, "declared", declared, detail=(
@@ -535,8 +726,33 @@ def verify(model, text: str | sp.Eq, seconds: float | None = None) -> Verdict:
                                 "only restate a primitive of the model, and this one does not; "
                                 "integrate over productivity with bounds instead")
     ctx.check_symbols(eq.lhs - eq.rhs)
-    with time_limit(seconds, f"verifying {shown!r}"):
-        return _verify(ctx, eq, shown)
+    return _verify(ctx, eq, shown)
+
+
+def _chain(shown: str, links: list[Verdict]) -> Verdict:
+    """One verdict for several links: it holds when all hold; it names the first
+    link that is false (else undecided), with that link's counterexample."""
+    failing = next((v for v in links if v.holds is False),  # a Verdict is falsy if false
+                   next((v for v in links if v.holds is None), None))
+    methods = [v.method for v in links]
+    method = next((m for m in ("undecided", "numeric", "symbolic") if m in methods),
+                  "declared")
+    count = len(links)
+    if failing is None:
+        holds = True
+        detail = f"all {count} links hold: " + "; ".join(
+            f"[{i}] {v.equation}: {v.method}" for i, v in enumerate(links, 1))
+    else:
+        holds = failing.holds
+        index = links.index(failing) + 1
+        word = "false" if holds is False else "undecided"
+        detail = f"link {index} of {count} is {word}: {failing.equation} ({failing.detail})"
+        method = failing.method
+    lead = links[0] if failing is None else failing
+    return Verdict(shown, sp.And(*[v.parsed for v in links], evaluate=False), holds, method,
+                   lead.step, lead.quantity, lead.counterexample, lead.condition,
+                   lead.points if failing is not None else max(v.points for v in links),
+                   detail, tuple(links))
 
 
 def _declared(ctx: Context, eq: sp.Eq) -> str | None:
@@ -579,7 +795,7 @@ def _verify(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
 
     counter, checked = _try_numeric(ctx, lhs, rhs, ctx.points(QUICK), tol)
     if counter is not None:
-        condition = _find_condition(ctx, lhs, rhs, tol)
+        condition = _sign_convention(ctx, lhs, rhs, tol) or _find_condition(ctx, lhs, rhs, tol)
         how = f"violated at a random admissible point ({DPS}-digit arithmetic)"
         if condition:
             how += f"; holds at {POINTS} points under {condition}"
@@ -671,6 +887,24 @@ def _find_condition(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, tol) -> str | None
         counter, checked = _try_numeric(ctx, lhs, rhs, points, tol)
         if counter is None and checked >= POINTS:
             return words
+    return None
+
+
+def _sign_convention(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, tol) -> str | None:
+    """The sign convention of the trade elasticity under which lhs = rhs holds, or None.
+
+    The package's ``eps`` is d ln(X_ij/X_jj)/d ln tau, negative; the literature
+    often writes the positive elasticity (Chaney's ``k``, ACR's ``epsilon``).
+    """
+    eps = sym("eps")
+    if eps not in (lhs - rhs).free_symbols:
+        return None
+    flipped = {eps: -eps}  # spare points: a corner point may not evaluate
+    counter, checked = _try_numeric(ctx, lhs.xreplace(flipped), rhs.xreplace(flipped),
+                                    ctx.points(POINTS + QUICK), tol)
+    if counter is None and checked >= POINTS:
+        return ("the positive sign convention of the trade elasticity, epsilon = -eps "
+                "(the package's eps = d ln(X_ij/X_jj)/d ln tau is negative)")
     return None
 
 

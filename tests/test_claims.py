@@ -129,3 +129,11 @@ def test_a_strict_claim_on_a_constant_is_refuted_symbolically():
 def test_a_joint_claim_carries_the_counterexample_of_its_false_part():
     r = claim("krugman", "d W/d L > 0 and d markup/d n < 0")
     assert r.holds is False and r.counterexample["point"]["n"]
+
+
+def test_a_sign_claim_on_a_derivative_with_respect_to_the_cutoff():
+    """Issue 18's example: average productivity rises with the cutoff (literature.md
+    1.1 M8: phi_tilde(phi*) is increasing; under Pareto it is proportional, 2.1)."""
+    r = claim("melitz", r"\frac{d\tilde{\varphi}}{d\varphi^*} > 0")
+    assert (r.holds, r.method) == (True, "symbolic"), str(r)
+    assert claim("melitz", r"\frac{d\tilde{\varphi}}{d\varphi^*} < 0").holds is False

@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from melitz_sym.errors import ParseError, UnknownNameError
-from melitz_sym.parse import parse, parse_equation
+from melitz_sym.parse import (_GREEK_COMMANDS, _symbol_of, ambiguous_spellings, parse,
+                              parse_equations, resolve, spellings)
+from melitz_sym.symbols import REGISTRY
 from melitz_sym.symbols import sym
 
 sigma, k, tau, f, f_x, f_e, delta, n, L = (sym(s) for s in
@@ -40,6 +42,7 @@ phi_s, phi_x, phi = sym("phi_star"), sym("phi_x_star"), sym("phi")
     (r"\varphi^{*\,\sigma-1}", phi_s ** (sigma - 1)),
     (r"k(\sigma-1)", k * (sigma - 1)),  # the shape times sigma - 1
     (r"k(\varphi^*)", sp.Function("k")(phi_s)),  # Melitz's function k
+    (r"\kappa(\varphi^*)", sp.Function("k")(phi_s)),  # as the documents print it
     (r"j(\varphi_x^*)", sp.Function("j")(phi_x)),
     (r"\pi(\varphi)", sp.Function("pi_d")(phi)),
     (r"\tilde{\varphi}(\varphi^*)", sp.Function("phi_tilde")(phi_s)),
@@ -54,6 +57,30 @@ phi_s, phi_x, phi = sym("phi_star"), sym("phi_x_star"), sym("phi")
     ("d phi_star/d tau", sp.Derivative(phi_s, tau)),
     ("elasticity(M, tau)", tau * sp.Derivative(sym("M"), tau) / sym("M")),
     ("2.5*f", sp.Rational(5, 2) * f),
+    # the literature's spellings of cutoffs, averages, totals and the lower bound
+    (r"\varphi_d^*", phi_s),  # lecture-note style: d for domestic
+    (r"\varphi_D^*", phi_s),
+    (r"\varphi^*_d", phi_s),
+    (r"\varphi_X^*", phi_x),
+    (r"\varphi^*_{x}", phi_x),
+    (r"\varphi^{*}_{X}", phi_x),
+    (r"\tilde{\varphi_x}", sym("phi_tilde_x")),
+    (r"\tilde{\varphi}_X", sym("phi_tilde_x")),
+    (r"\bar{\varphi}", sym("phi_tilde")),
+    (r"\tilde{\varphi}_T", sym("phi_tilde_t")),
+    (r"M_T", sym("M_t")),
+    (r"M_X", sym("M_x")),
+    (r"\phi_{min}", sym("b")),
+    (r"\varphi_{\min}", sym("b")),
+    (r"\underline{\varphi}", sym("b")),
+    (r"f_{\mathrm{x}}", f_x),
+    (r"f_{\text{X}}", f_x),
+    (r"\pi_X(\varphi)", sp.Function("pi_x")(phi)),
+    (r"r_D(\varphi)", sp.Function("r_d")(phi)),
+    (r"c_d", sym("c_D")),  # Melitz-Ottaviano's domestic cost cutoff
+    (r"W_A", sp.Symbol("W_A", positive=True)),
+    (r"W_T", sym("W")),
+    (r"\varphi(\omega)", sp.Symbol("omega", positive=True)),
 ])
 def test_latex_and_sympy_names_map_to_canonical_symbols(text, expected):
     assert parse(text) == expected
@@ -77,13 +104,14 @@ def test_integral_over_an_index_set_is_indefinite():
 
 
 def test_equation_and_inequality():
-    eq = parse_equation(r"\varphi_x^* = \tau \varphi^*")
-    assert eq == sp.Eq(phi_x, tau * phi_s)
+    (link,) = parse_equations(r"\varphi_x^* = \tau \varphi^*")
+    assert link.relation == sp.Eq(phi_x, tau * phi_s)
+    assert link.text == r"\varphi_x^* = \tau \varphi^*"
     assert parse("d phi_star/d tau < 0") == sp.Lt(sp.Derivative(phi_s, tau), 0)
     with pytest.raises(ParseError, match="inequality"):
-        parse_equation("phi_star > 1")
+        parse_equations("phi_star > 1")
     with pytest.raises(ParseError, match="equation"):
-        parse_equation("phi_star")
+        parse_equations("phi_star")
 
 
 def test_display_math_delimiters_are_stripped():
@@ -137,3 +165,112 @@ def test_random_text_parses_or_raises_parse_error(text):
         assert str(exc)
     else:
         assert isinstance(result, sp.Basic)
+
+
+def _latex_of(key: tuple) -> str:
+    """A spelling key written in LaTeX (Greek bases as commands, words in \\mathrm)."""
+    deco, base, sub, star = key
+    if base == "phi":
+        name = r"\varphi"
+    elif base in _GREEK_COMMANDS:
+        name = "\\" + base
+    else:
+        name = base if len(base) == 1 else rf"\mathrm{{{base}}}"
+    if deco:
+        name = rf"\{deco}{{{name}}}"
+    return name + (f"_{{{sub}}}" if sub else "") + ("^*" if star else "")
+
+
+def test_every_accepted_spelling_maps_to_exactly_one_quantity():
+    """The resolver is one table: every spelling in it, written in LaTeX and in ASCII,
+    parses to its quantity and to nothing else; no spelling is ambiguous; every
+    parameter and output is reached by its registry LaTeX and its ASCII name."""
+    table = spellings()
+    assert ambiguous_spellings() == {}
+    assert len(table) > 100  # every registry quantity, its aliases and variants
+    checked = 0
+    for key, name in table.items():
+        expected = _symbol_of(name)
+        if key != ("", "e", "", False):  # LaTeX e is Euler's number
+            assert parse(_latex_of(key)) == expected, (key, name)
+        deco, base, sub, star = key
+        ascii_name = "_".join(p for p in (base, deco, sub, "star" if star else "") if p)
+        assert resolve(ascii_name) == expected, (ascii_name, name)
+        checked += 1
+    assert checked == len(table)
+    for q in REGISTRY.values():
+        if q.kind in ("parameter", "output"):
+            assert resolve(q.name) == q.symbol
+            if not q.latex.startswith(r"\frac"):
+                assert parse(q.latex) == q.symbol, q.name
+
+
+@pytest.mark.parametrize("text, part", [
+    # the issue's four cases: each was resolved by dropping a decoration or the star
+    (r"\tilde{\varphi}_x^* = \varphi_x^*", r"decoration \tilde"),
+    (r"\tilde{\varphi}^* = \tilde{\varphi}", r"decoration \tilde"),
+    (r"\tilde{\varphi}^*_x", r"decoration \tilde"),
+    (r"\tilde{\varphi}^*", r"decoration \tilde"),
+    # and more: decorations, subscripts and stars no quantity has
+    (r"\bar{\varphi}^*", r"decoration \bar"),
+    (r"\hat{\tau}", r"decoration \hat"),
+    (r"\tilde{M}", r"decoration \tilde"),
+    (r"\underline{\tau}", r"decoration \underline"),
+    (r"\tau_{ij}", "subscript 'ij'"),
+    (r"f_{xx}", "subscript 'xx'"),
+    (r"\varphi_d", "subscript 'd'"),  # a productivity, not the domestic cutoff
+    (r"\varphi_x", "subscript 'x'"),
+    (r"M^{*}", "star"),
+    (r"\pi^*", "star"),
+    (r"\lambda^*_x", "subscript 'x' and the star"),
+    ("phi_tilde_star = 1", r"decoration \tilde"),
+    ("tau_ij = 1", "subscript 'ij'"),
+    # a domestic subscript only where the quantity is domestic by definition: the
+    # average profit and revenue average over all markets, pi_bar_d would be a part
+    (r"\bar{\pi}_d", "subscript 'd'"),
+    (r"\bar{r}_D", "subscript 'D'"),
+])
+def test_a_name_part_that_is_not_understood_is_refused_never_dropped(text, part):
+    with pytest.raises(ParseError) as err:
+        parse(text)
+    msg = str(err.value)
+    assert part in msg and "not understood" in msg and "alias" in msg, msg
+
+
+
+def test_user_aliases_add_spellings_and_bad_aliases_are_refused():
+    aliases = {"theta": "sigma", "varphi_d": "phi_star", r"\hat{\varphi}": "phi_x_star",
+               "phi_D_star": "phi_x_star"}
+    assert parse(r"\theta + \varphi_d + \hat\varphi", aliases) == sigma + phi_s + phi_x
+    assert parse(r"\varphi_D^*", aliases) == phi_x  # the user's alias wins over the default
+    assert parse(r"\varphi_D^*") == phi_s
+    for bad, match in [({"a b": "k"}, "one name"), ({"theta": "kk"}, "unknown target"),
+                       ({"x+y": "k"}, "one name")]:
+        with pytest.raises(ParseError, match=match):
+            parse("k", bad)
+
+
+@pytest.mark.parametrize("text, links", [
+    ("a = b = c", 2),
+    (r"M_x = p_x M \quad\text{or}\quad M_t = M", 2),
+    (r"M_x = p_x M \qquad\text{and}\qquad M_t = M", 2),
+    (r"M_x = p_x M, \quad M_t = M, \quad M = M", 3),
+    (r"M_x = p_x M \\ M_t = M", 2),
+    (r"\begin{aligned} M_x &= p_x M \\ &= M \end{aligned}", 2),
+    (r"M_x = p_x M \qquad (12)", 1),
+    (r"\max\{0, M\} = M", 1),  # a comma inside braces separates nothing
+])
+def test_chains_and_several_equations_give_one_link_per_relation(text, links):
+    found = parse_equations(text)
+    assert len(found) == links
+    assert all(isinstance(link.relation, sp.Eq) for link in found)
+    if links > 1:
+        with pytest.raises(ParseError, match="relations"):
+            parse(text)
+
+
+def test_a_part_without_a_relation_among_several_is_refused():
+    with pytest.raises(UnknownNameError, match="where"):
+        parse_equations(r"M_x = p_x M \quad\text{where}\quad p_x")
+    with pytest.raises(ParseError, match="not an equation"):
+        parse_equations(r"M_x = p_x M, \quad p_x")

@@ -277,3 +277,312 @@ def test_melitz_ottaviano_mistakes_are_rejected(text, condition):
     if "c" in {s.name for s in v.parsed.free_symbols}:  # a producer's cost below the cutoff
         point = v.counterexample["point"]
         assert 0 < point["c"] < point["c_D"]
+
+
+# ---------------------------------------------------------------------------------
+# The corpus: equations as economists write them, verbatim (issue 18).  Written for
+# this test in the styles named (lecture notes, surveys, slides, textbooks, the papers'
+# own notation); the mathematics is that of /work/shared/reference/literature.md
+# (sections 1, 2.1, 5 and 8), typed by hand, never produced by the package.  Each
+# entry: (model, equation, expected verdict, style, aliases or None).
+# ---------------------------------------------------------------------------------
+CORPUS = [
+    # --- lecture-note style: \varphi_d^* for the domestic cutoff, f_d for its fixed cost
+    ("melitz", r"\pi_d(\varphi_d^*) = 0", True,
+     r"lecture-note style, \varphi_d^* for the domestic cutoff (zero cutoff profit)", None),
+    ("melitz", r"r_d(\varphi_d^*) = \sigma f_d", True,
+     r"lecture-note style, f_d for the domestic fixed cost", None),
+    ("melitz", r"\varphi_x^* = \tau \left(\frac{f_x}{f_d}\right)^{\frac{1}{\sigma-1}} \varphi_d^*",
+     True, r"lecture-note style, \varphi_d^* and f_d", None),
+    ("melitz", r"r_d(\varphi) = \sigma f \left(\frac{\varphi}{\varphi_d^*}\right)^{\sigma-1}", True,
+     "lecture-note style, revenue relative to the cutoff firm", None),
+    ("melitz", r"\varphi^*_{x} = \tau (f_x/f)^{1/(\sigma-1)}\varphi^*_{d}", True,
+     r"lecture-note style, star before a braced subscript", None),
+    # --- survey style with capital subscripts (Helpman 2006, JEL; HMY 2004)
+    ("melitz", r"\varphi_X^* = \tau \left(\frac{f_X}{f_D}\right)^{1/(\sigma-1)} \varphi_D^*", True,
+     "survey style, capital subscripts D and X (Helpman 2006)", None),
+    ("melitz", r"\varphi_X^* = \tau^{-1} \left(\frac{f_X}{f_D}\right)^{1/(\sigma-1)} \varphi_D^*",
+     False, "survey style; wrong: tau inverted", None),
+    ("melitz", r"\pi_x(\varphi) = f_x\left[\left(\frac{\varphi}{\varphi_X^*}\right)^{\sigma-1}"
+     r" - 1\right]", True, "survey style, export profit relative to the export cutoff", None),
+    ("melitz", r"\pi_x(\varphi) = f_x\left(\frac{\varphi}{\varphi_X^*}\right)^{\sigma-1}", False,
+     "survey style; wrong: the fixed cost is not subtracted", None),
+    ("melitz", r"\varphi_D^* = \left(\frac{\sigma-1}{\theta-\sigma+1}\cdot\frac{f_D + n f_X "
+     r"\tau^{-\theta}(f_X/f_D)^{-\theta/(\sigma-1)}}{\delta f_E}\right)^{1/\theta} b", True,
+     r"survey style, capital subscripts and \cdot", None),
+    ("hmy", r"\varphi_X^* = \tau\left(\frac{f_X}{f_D}\right)^{\frac{1}{\sigma-1}}\varphi_D^*", True,
+     "HMY (2004) style, subscripts D, X", None),
+    # --- averages: \tilde{\varphi_x}, \bar{\varphi}, totals _T
+    ("melitz", r"\tilde{\varphi_x} = \left(\frac{\theta}{\theta-\sigma+1}\right)"
+     r"^{\frac{1}{\sigma-1}} \varphi_x^*", True,
+     r"\tilde{\varphi_x} with the subscript inside the tilde, theta for the shape "
+     "(Melitz-Redding 2015)", None),
+    ("melitz", r"\bar{\varphi} = \left(\frac{\theta}{\theta-\sigma+1}\right)^{\frac{1}{\sigma-1}}"
+     r" \varphi^*", True, r"textbook style, \bar\varphi for the average productivity", None),
+    ("melitz", r"\bar{\varphi} = \left(\frac{\theta}{\theta-\sigma+1}\right)^{\frac{1}{\sigma}}"
+     r" \varphi^*", False, r"textbook style; wrong: exponent 1/sigma", None),
+    ("melitz", r"M_T = (1 + n p_x) M", True, "_T for totals", None),
+    ("melitz", r"M_T = M + M_x", False, "_T for totals; wrong: two-country habit, n missing",
+     None),
+    ("melitz", r"\tilde{\varphi}_T = \left\{\frac{1}{M_T}\left[M\tilde{\varphi}^{\sigma-1} + "
+     r"n M_x \left(\tau^{-1}\tilde{\varphi}_x\right)^{\sigma-1}\right]\right\}"
+     r"^{\frac{1}{\sigma-1}}", True,
+     r"Melitz (2003) eq. (O7) with _T for the total", None),
+    # --- the Pareto lower bound and the shape
+    ("melitz", r"G(\varphi) = 1 - \left(\frac{\underline{\varphi}}{\varphi}\right)^{\theta}", True,
+     r"lecture-note style, \underline\varphi for the lower bound", None),
+    ("melitz", r"G(\varphi) = 1 - \left(\frac{\phi_{min}}{\varphi}\right)^{\theta}", True,
+     r"problem-set style, \phi_{min} for the lower bound", None),
+    ("melitz", r"g(\varphi) = \theta \phi_{min}^\theta \varphi^{-\theta-1}", True,
+     r"problem-set style, unbraced exponents", None),
+    ("melitz", r"j(\varphi) = \frac{\sigma-1}{\theta-\sigma+1}\left(\frac{\underline{\varphi}}"
+     r"{\varphi}\right)^\theta", True, r"\underline\varphi in Melitz's j function", None),
+    ("melitz", r"1 - G(\varphi^*) = b^\theta (\varphi^*)^{-\theta}", True,
+     "implicit product after an unbraced exponent", None),
+    ("melitz", r"p_{in} = b^k (\varphi^*)^{-k}", True,
+     "implicit product after an unbraced exponent (the issue's case)", None),
+    ("melitz", r"p_{in} = b^k (\varphi^*)^{k}", False,
+     "unbraced exponent; wrong: sign of the exponent", None),
+    ("melitz", r"p_x = \tau^{-\gamma}\left(\frac{f_x}{f}\right)^{-\frac{\gamma}{\sigma-1}}", True,
+     "Chaney (2008) notation, gamma for the Pareto shape", None),
+    ("melitz", r"k(\varphi) = \frac{\sigma-1}{\gamma-\sigma+1}", True,
+     "Chaney's gamma in Melitz's k function", None),
+    ("melitz", r"\frac{W}{W_A} = \lambda^{-1/\gamma}", True,
+     "Chaney's gamma in the ACR formula", None),
+    ("melitz", r"\lambda = \left[1 + n\tau^{-\theta}\left(\frac{f_x}{f}\right)^{1-\frac{\theta}"
+     r"{\sigma-1}}\right]^{-1}", True, "ACR (2012) / Melitz-Redding (2015), theta", None),
+    # --- the trade elasticity's sign
+    ("melitz", r"\frac{W}{W_A} = \lambda^{1/\varepsilon}", True,
+     r"ACR (2012) eq. (1), \varepsilon < 0 as ACR define it", None),
+    ("melitz", r"\frac{W_T}{W_A} = \lambda^{-1/\varepsilon}", False,
+     r"positive-elasticity convention: false in the package's sign, condition named", None),
+    ("melitz", r"\varepsilon = -\theta", True, "ACR: the Melitz-Pareto elasticity", None),
+    # --- chains, several equations, aligned lines
+    ("melitz", r"W = \frac{1}{P} = M_t^{\frac{1}{\sigma-1}}\rho\tilde\varphi_t = \rho\varphi^*"
+     r"\left(\frac{L}{\sigma f}\right)^{\frac{1}{\sigma-1}}", True,
+     "chain a = b = c = d, welfare in one line (lecture notes)", None),
+    ("melitz", r"W = \frac{1}{P} = M^{\frac{1}{\sigma-1}}\rho\tilde\varphi", False,
+     "chain; wrong second link: M for M_t (autarky only)", None),
+    ("melitz", r"\bar\pi = \frac{f_e}{1-G(\varphi^*)} = \frac{\delta f_e}{p_{in}}", False,
+     "chain; wrong first link: delta missing", None),
+    ("melitz", r"P = \frac{1}{\rho\varphi^*}\left(\frac{\sigma f}{L}\right)^{\frac{1}{\sigma-1}}"
+     r" = \frac{1}{W}", True, "chain ending in a definition", None),
+    ("melitz-closed", r"\pi(\varphi) = \frac{r(\varphi)}{\sigma} - f = \frac{R}{\sigma}"
+     r"(P\rho\varphi)^{\sigma-1} - f", True, "chain of a firm's profit (Melitz 2003, sec. 2)",
+     None),
+    ("melitz", r"p_d(\varphi) = \frac{w}{\rho\varphi} \quad\text{and}\quad p_x(\varphi) = "
+     r"\frac{\tau w}{\rho\varphi}", True,
+     r"two equations joined by \quad\text{and}\quad, wage w written", None),
+    ("melitz", r"p_d(\varphi) = \frac{w}{\rho\varphi} \quad\text{or}\quad p_x(\varphi) = "
+     r"\frac{w}{\rho\varphi}", False, r"\text{or}; wrong second equation: tau missing", None),
+    ("melitz", r"r_x(\varphi) = \tau^{1-\sigma} r_d(\varphi), \quad \pi_x(\varphi) = "
+     r"\frac{r_x(\varphi)}{\sigma} - f_x", True, "two equations separated by a comma", None),
+    ("melitz", r"\tilde\varphi = \left(\frac{\theta}{\theta-\sigma+1}\right)^{\frac{1}{\sigma-1}}"
+     r"\varphi^* \quad\text{and}\quad \tilde\varphi_x = \left(\frac{\theta}{\theta-\sigma+1}"
+     r"\right)^{\frac{1}{\sigma-1}}\varphi_x^*", True, "two averages in one display", None),
+    ("melitz", r"M_x = p_x M \\ M_t = (1+np_x)M", True, r"two lines separated by \\", None),
+    ("melitz", r"M_x = p_x M \\ M_t = (1+p_x)M", False, r"two lines; wrong second: n missing",
+     None),
+    ("melitz", r"\begin{aligned} \bar\pi &= f\,k(\varphi^*) + p_x n f_x\, k(\varphi_x^*) \\ "
+     r"&= \frac{\sigma-1}{\theta-\sigma+1}\left(f + n p_x f_x\right) \end{aligned}", True,
+     "aligned derivation continued on a second line", None),
+    ("melitz", r"M_x = p_x M \qquad (14)", True, "equation number after \\qquad", None),
+    ("melitz", r"\[ M_e = \frac{\delta M}{1 - G(\varphi^*)} \]", True,
+     r"display delimiters \[ \]", None),
+    # --- annotations, delimiters, spacing, operators, names in \mathrm
+    ("melitz", r"\bar\pi = \underbrace{\frac{\delta f_e}{1-G(\varphi^*)}}_{\text{free entry}}",
+     True, r"slides style, \underbrace annotation", None),
+    ("melitz", r"\underbrace{f\,j(\varphi^*)}_{\text{domestic}} + \underbrace{n f_x\,"
+     r"j(\varphi_x^*)}_{\text{export}} = \delta f_e", True, r"slides style, two \underbrace",
+     None),
+    ("melitz", r"\overbrace{f\,j(\varphi^*) + f_x\,j(\varphi_x^*)}^{\text{expected profit}} = "
+     r"\delta f_e", False, r"\overbrace; wrong: n missing", None),
+    ("melitz", r"M \;=\; \frac{L}{\sigma\,(\bar\pi + f + p_x n f_x)}", True,
+     "spacing commands", None),
+    ("melitz", r"M_x = p_x \cdot M", True, r"\cdot", None),
+    ("melitz", r"M_e \times p_{in} = \delta \times M", True, r"\times", None),
+    ("melitz", r"M_{\mathrm{x}} = p_{\mathrm{x}}\, M", True, r"\mathrm in subscripts", None),
+    ("melitz", r"\left.\frac{r_x(\varphi)}{r_d(\varphi)}\right. = \tau^{1-\sigma}", True,
+     r"\left. and \right. delimiters", None),
+    ("melitz", r"\bar{r} = \sigma\left(\bar\pi + f + n p_x f_x\right)", True,
+     "average revenue (Melitz 2003, O13)", None),
+    ("melitz", r"\bar r = \sigma \bar\pi", False, "wrong: the fixed costs are missing", None),
+    ("melitz", r"M_e f_e + M\left(\bar r - \bar\pi\right) = L", True,
+     "labour market: entry plus production labour", None),
+    ("melitz", r"\frac{M_x}{M} = \left(\frac{\varphi^*}{\varphi_x^*}\right)^{\theta}", True,
+     "share of exporters, theta", None),
+    ("melitz", r"\frac{M_x}{M} = \left(\frac{\varphi_x^*}{\varphi^*}\right)^{\theta}", False,
+     "share of exporters; wrong: ratio inverted", None),
+    ("melitz", r"W = \frac{w}{P} = \rho \varphi^* \left(\frac{L}{\sigma f}\right)^{\frac{1}"
+     r"{\sigma-1}}", True, "textbook style with the wage w (Feenstra 2016, ch. 6)", None),
+    # --- variety-level equations in omega (Melitz 2003, sec. 2)
+    ("melitz-closed", r"p(\omega) = \frac{w}{\rho\,\varphi(\omega)}", True,
+     r"variety level, \varphi(\omega) the producer's productivity", None),
+    ("melitz-closed", r"p(\omega) = \frac{w}{\varphi(\omega)}", False,
+     "variety level; wrong: the markup is missing", None),
+    ("melitz-closed", r"r(\omega) = R\left[\frac{p(\omega)}{P}\right]^{1-\sigma}", True,
+     "variety level, Melitz (2003) eq. (2)", None),
+    # --- closed economy, autarky
+    ("melitz-closed", r"\varphi^* = \phi_{min}\left[\frac{(\sigma-1)f}{(\theta-\sigma+1)\delta f_e}"
+     r"\right]^{1/\theta}", True, r"\phi_{min} in the autarky cutoff", None),
+    ("melitz-closed", r"M_e = \frac{(\sigma-1)L}{\sigma\theta f_e}", True,
+     "entrants (Melitz-Redding 2015)", None),
+    ("melitz-closed", r"M = \frac{(\theta - \sigma + 1) L}{\sigma \theta f}", True,
+     "mass of producers in autarky", None),
+    ("melitz-closed", r"M = \frac{(\theta - \sigma + 1) L}{\sigma \theta f_e}", False,
+     "wrong: f_e for f", None),
+    # --- Krugman (1980) in ACR's notation
+    ("krugman", r"\lambda = \frac{1}{1 + n\tau^{1-\sigma}}", True, "Krugman (1980) as in ACR",
+     None),
+    ("krugman", r"\frac{W}{W_A} = \lambda^{-1/(\sigma-1)}", True, "ACR formula for Krugman",
+     None),
+    ("krugman", r"\frac{W}{W_A} = \lambda^{-1/\sigma}", False, "wrong: sigma for sigma - 1",
+     None),
+    # --- Melitz-Ottaviano (2008) in the paper's notation
+    ("melitz-ottaviano", r"\bar{p} = \frac{2k+1}{2k+2}\, c_D", True,
+     "Melitz-Ottaviano (2008) notation", None),
+    ("melitz-ottaviano", r"\bar c = \frac{k}{k+1} c_D", True, "Melitz-Ottaviano (2008)", None),
+    ("melitz-ottaviano", r"\bar\mu = \frac{c_D}{2(k+1)}", True,
+     r"Melitz-Ottaviano (2008), \bar\mu the average markup", None),
+    ("melitz-ottaviano", r"c_X = c_D/\tau", True, "Melitz-Ottaviano (2008), export cutoff", None),
+    ("melitz-ottaviano", r"c_X = \tau c_D", False, "wrong: tau multiplies", None),
+    ("melitz-ottaviano", r"N = \frac{2(k+1)\gamma(\alpha - c_D)}{\eta c_D}", True,
+     "Melitz-Ottaviano (2008), gamma is product differentiation", None),
+    ("melitz-ottaviano", r"U = 1 + \frac{1}{2\eta}(\alpha - c_D)\left(\alpha - \frac{k+1}{k+2}"
+     r"c_D\right)", True, "Melitz-Ottaviano (2008), U for welfare (utility)", None),
+    ("melitz-ottaviano", r"U = 1 + \frac{1}{2\eta}(\alpha - c_D)^2", False,
+     "wrong: the average-price term is missing", None),
+    ("melitz-ottaviano", r"c_d = \left[\frac{2(k+1)(k+2)\gamma c_M^k f_E}{L(1 + n\tau^{-k})}"
+     r"\right]^{1/(k+2)}", True, "lower-case c_d for the domestic cutoff", None),
+    ("melitz-ottaviano", r"c_D = \left[\frac{2(k+1)(k+2)\gamma c_M^k f_E}{L}\right]^{1/(k+2)}",
+     False, "closed-economy cutoff in the open economy (holds in autarky)", None),
+    ("melitz", r"\varphi_d^* = \tau\left(\frac{f_x}{f_d}\right)^{\frac{1}{\sigma-1}}"
+     r"\varphi_x^*", False, r"lecture-note style; wrong: the cutoffs swapped", None),
+    ("melitz", r"\tilde{\varphi}_T = \left[\frac{1}{M_T}\left(M\tilde{\varphi}^{\sigma-1}"
+     r" + n M_x \tilde{\varphi}_x^{\sigma-1}\right)\right]^{\frac{1}{\sigma-1}}", False,
+     r"_T for the total; wrong: the iceberg cost of exporters' productivity is missing", None),
+    ("melitz-closed", r"r(\omega) = R\left[\frac{p(\omega)}{P}\right]^{-\sigma}", False,
+     "variety level; wrong: the quantity's exponent in the revenue", None),
+    ("melitz-ottaviano", r"\bar c = \frac{k+1}{k+2} c_D", False,
+     "Melitz-Ottaviano notation; wrong: the average cost's factor", None),
+    # --- Chaney (2008), N countries, his notation: a verdict for every pair (i, j)
+    ("chaney", r"X_{ij} = \mu\,\frac{Y_i Y_j}{Y}\left(\frac{w_i\tau_{ij}}{\theta_j}\right)"
+     r"^{-\gamma} f_{ij}^{-\left(\frac{\gamma}{\sigma-1}-1\right)}", True,
+     "Chaney (2008) gravity equation, his notation (literature.md 3)", None),
+    ("chaney", r"X_{ij} = \mu\,\frac{Y_i Y_j}{Y}\left(\frac{w_i\tau_{ij}}{\theta_j}\right)"
+     r"^{-\gamma} f_{ij}^{-\frac{\gamma}{\sigma-1}}", False,
+     "Chaney gravity; wrong: the fixed cost's exponent", None),
+    ("chaney", r"\frac{\partial \ln X_{ij}}{\partial \ln \tau_{ij}} = -\gamma", True,
+     "Chaney (2008): the trade elasticity is the Pareto shape", None),
+    ("chaney", r"\frac{\partial \ln X_{ij}}{\partial \ln \tau_{ij}} = 1 - \sigma", False,
+     "Chaney; wrong: Krugman's elasticity", None),
+    ("chaney", r"\frac{\partial \ln X_{ij}}{\partial \ln f_{ij}} = -\left(\frac{\gamma}"
+     r"{\sigma-1} - 1\right)", True, "Chaney (2008): the elasticity in the fixed cost", None),
+    ("chaney", r"N_{ij} = w_i L_i \left(\frac{b}{\bar\varphi_{ij}}\right)^{\gamma}", True,
+     "Chaney: the number of exporters, lower bound b kept", None),
+    ("chaney", r"\bar\varphi_{ij} = \lambda_3\left(\frac{Y}{Y_j}\right)^{1/\gamma}"
+     r"\frac{w_i\tau_{ij}}{\theta_j}f_{ij}^{\frac{1}{\sigma-1}}", True,
+     "Chaney (2008) eq. (9): the cutoff with remoteness theta_j", None),
+    ("chaney", r"\lambda_3 = \left[\frac{\sigma\gamma-\mu(\sigma-1)}{\mu(\gamma-\sigma+1)}"
+     r"\right]^{1/\gamma}", False,
+     "Chaney's constant as literature.md writes it, with b = 1: false for b != 1", None),
+    ("chaney", r"\pi = \frac{\mu(\sigma-1)}{\sigma\gamma - \mu(\sigma-1)}", True,
+     "Chaney: the dividend per unit of labour income", None),
+    # --- notation no default covers: user aliases
+    ("melitz", r"\varphi_D = \tau^{-1}(f/f_X)^{1/(\sigma-1)} \varphi_X", True,
+     "Helpman (2006) survey without stars: aliases",
+     {r"\varphi_D": "phi_star", r"\varphi_X": "phi_x_star"}),
+    ("melitz", r"\hat{\varphi} = \tau (f_x/f)^{1/(\sigma-1)}\varphi^*", True,
+     r"a hat for the export cutoff: alias", {r"\hat{\varphi}": "phi_x_star"}),
+    ("melitz", r"\tilde\varphi = \left(\frac{k}{k-\theta+1}\right)^{\frac{1}{\theta-1}}"
+     r"\varphi^*", True, "Ghironi-Melitz (2005) style: theta is the elasticity of substitution, "
+     "k the shape: alias", {"theta": "sigma"}),
+]
+
+
+def test_the_corpus_is_large_varied_and_mostly_alias_free():
+    assert len(CORPUS) >= 60
+    assert sum(aliases is None for *_, aliases in CORPUS) >= 0.9 * len(CORPUS)
+    assert sum(expected is False for _, _, expected, _, _ in CORPUS) >= 20
+    assert len({model for model, *_ in CORPUS}) >= 6
+
+
+@pytest.mark.parametrize("model, text, expected, style, aliases", CORPUS,
+                         ids=[f"{i}-{c[0]}" for i, c in enumerate(CORPUS)])
+def test_corpus_equation_gets_the_right_verdict_verbatim(model, text, expected, style, aliases):
+    v = ms.verify(model, text, aliases=aliases)
+    assert v.holds is expected, f"{style}\n{v}"
+    if expected is False:
+        assert v.counterexample is not None
+    elif v.method == "numeric":
+        assert v.points >= 30
+
+
+def test_a_chain_is_verified_link_by_link_and_names_the_failing_link():
+    v = ms.verify("melitz", r"W = \frac{1}{P} = M^{\frac{1}{\sigma-1}}\rho\tilde\varphi")
+    assert v.holds is False and len(v.links) == 2
+    assert [link.holds for link in v.links] == [True, False]
+    assert "link 2 of 2 is false" in v.detail
+    assert r"\frac{1}{P} = M^{\frac{1}{\sigma-1}}\rho\tilde\varphi" in v.detail
+    assert v.counterexample is not None and v.condition == "n = 0 (autarky)"
+    v = ms.verify("melitz", r"M_x = p_x M \quad\text{and}\quad M_t = (1+np_x)M")
+    assert v.holds is True and len(v.links) == 2 and "all 2 links hold" in v.detail
+
+
+def test_the_positive_trade_elasticity_convention_is_named():
+    v = ms.verify("melitz", r"\frac{W_T}{W_A} = \lambda^{-1/\varepsilon}")
+    assert v.holds is False
+    assert "sign convention" in v.condition and "negative" in v.condition
+
+
+def test_the_numeraire_wage_and_the_variety_index_are_read_and_said():
+    v = ms.verify("melitz-closed", r"p(\omega) = \frac{w}{\rho\,\varphi(\omega)}")
+    assert v.holds is True and "w = 1" in v.detail and "omega" in v.detail
+
+
+def test_model_notation_defaults():
+    """gamma is the Pareto shape only where the model has no gamma; U is welfare where
+    the model's welfare is utility; Chaney's theta is not read as the shape."""
+    assert ms.verify("melitz", r"\gamma = \theta").holds is True
+    assert ms.verify("melitz-ottaviano", r"\gamma = k").holds is False
+    with pytest.raises(ParseError, match="theta"):
+        ms.verify("chaney", r"\theta = k")
+
+
+def test_user_aliases_python_and_cli(capsys):
+    text = r"\tilde\varphi = \left(\frac{k}{k-\theta+1}\right)^{\frac{1}{\theta-1}}\varphi^*"
+    assert ms.verify("melitz", text, aliases={"theta": "sigma"}).holds is True
+    assert ms.verify("melitz", text).holds is False  # theta is the shape by default
+    assert main(["verify", "melitz", "--alias", "theta=sigma", text]) == 0
+    assert main(["verify", "melitz", "--alias", "varphi_d=phi_star", r"\varphi_d = \varphi^*"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "melitz", "--alias", "theta=nonsense", text]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("melitz-sym: error:") and "nonsense" in err and err.count("\n") <= 2
+    assert main(["verify", "melitz", "--alias", "theta", text]) == 2
+    assert main(["verify", "melitz", r"\tilde{\varphi}_x^* = \varphi_x^*"]) == 2
+    err = capsys.readouterr().err
+    assert r"decoration \tilde" in err and "not understood" in err
+
+
+@pytest.mark.parametrize("text, expected", [
+    # literature.md 2.1: phi_tilde = (theta/(theta - sigma + 1))^(1/(sigma-1)) phi*, a line
+    # through the origin in the cutoff; O5: phi_x* proportional to phi*; O14: W linear in phi*
+    (r"\frac{d\tilde{\varphi}}{d\varphi^*} = \left(\frac{\theta}{\theta-\sigma+1}\right)"
+     r"^{\frac{1}{\sigma-1}}", True),
+    (r"\frac{d\tilde{\varphi}}{d\varphi^*} = \left(\frac{\theta}{\theta-\sigma+1}\right)"
+     r"^{\frac{1}{\sigma}}", False),
+    (r"\frac{\partial \varphi_x^*}{\partial \varphi^*} = \tau\left(\frac{f_x}{f}\right)"
+     r"^{\frac{1}{\sigma-1}}", True),
+    (r"\frac{d \tilde\varphi_x}{d \varphi_x^*} = \frac{\tilde\varphi}{\varphi^*}", True),
+    (r"\frac{d \ln W}{d \ln \varphi^*} = 1", True),
+    (r"\frac{d \ln W}{d \ln \varphi^*} = \sigma - 1", False),
+])
+def test_derivatives_with_respect_to_outputs_follow_the_cutoff(text, expected):
+    v = ms.verify("melitz", text)
+    assert v.holds is expected, str(v)
+
+
+def test_a_derivative_with_respect_to_an_output_needs_a_cutoff():
+    with pytest.raises(MelitzError, match="cutoff"):
+        ms.verify("melitz-ottaviano", r"\frac{d N}{d c_D} = 1")

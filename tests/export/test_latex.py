@@ -52,7 +52,7 @@ def parse_back(tex: str, eq: sp.Basic) -> sp.Basic:
             assert tokens[t].name == s.name, f"two symbols print as {t}"
             continue
         tokens[t] = s
-    funcs = {printer._deal_with_super_sub(f.func.__name__): f.func
+    funcs = {printer.function_name(f.func.__name__): f.func
              for f in eq.atoms(AppliedUndef)}
     funcs[r"\operatorname{erf}"] = sp.erf
     subst, back = {}, {}
@@ -150,6 +150,9 @@ def test_notation_comes_from_the_registry():
     assert r"\tilde{\varphi}" in lx.latex(d["phi_tilde"])
     # A power of a function is parenthesised, never S^{a}(x).
     assert r"\left(S\left(" in lx.latex(d["j_function"])
+    # Melitz's function k is kappa, apart from the Pareto shape k (issue 18).
+    tex = lx.latex(d["k_function"])
+    assert tex.startswith(r"\kappa\left(x\right) = ")
 
 
 def test_document_structure():
