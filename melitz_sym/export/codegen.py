@@ -38,6 +38,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from ..derivation import MultiDerivation
 from ..errors import MelitzError, UnknownNameError
 from ..numeric.stable import code_form
 from ..symbols import REGISTRY, sym
@@ -152,7 +153,7 @@ def plan(model) -> Plan:
     from .. import __version__
 
     d = model.derive()
-    if hasattr(d, "pair"):  # a MultiDerivation (N countries)
+    if isinstance(d, MultiDerivation):  # N countries
         return pair_plan(model, d)
     params = tuple(d.parameters)
     restrictions = tuple(r.describe() for r in d.restrictions)
