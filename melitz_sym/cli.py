@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         status = args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return status
-    except MelitzError as exc:
-        print(f"melitz-sym: error: {exc}", file=sys.stderr)
+    except MelitzError as exc:  # one line, whatever a message quoted from a library
+        print("melitz-sym: error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
     except BrokenPipeError:
         _drop_stdout()

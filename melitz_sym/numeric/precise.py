@@ -73,7 +73,8 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
         return mpmath.exp(mpmath.findroot(g, y, solver="secant"))
     except (ValueError, ZeroDivisionError) as exc:  # mpmath: "Could not find root ..."
         raise NumericalError(f"the cutoff equation's root was not found at {mpmath.mp.dps} "
-                             f"digits ({exc}); m.reference(...) solves it by a safeguarded "
+                             f"digits ({str(exc).splitlines()[0]}); m.reference(...) solves "
+                             "it by a safeguarded "
                              "Newton iteration") from None
 
 
