@@ -6,7 +6,12 @@
 >>> d.closed_form("lam")  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:  # the one version source: pyproject.toml, as installed
+    __version__ = _metadata.version("melitz-sym")
+except _metadata.PackageNotFoundError:  # a source tree on sys.path, never installed
+    __version__ = "0+unknown"
 
 from .admissibility import Restriction
 from .derivation import Derivation, Step

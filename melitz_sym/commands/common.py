@@ -143,9 +143,9 @@ def _read_parameter_file(path: Path) -> dict[str, str]:
         raise MelitzError(f"cannot read parameter file {path}: {exc.strerror}") from None
     try:
         if path.suffix == ".toml":
-            import tomllib
+            from ..tomlread import loads
 
-            data = tomllib.loads(text)
+            data = loads(text)
         else:
             data = json.loads(text)
     except ValueError as exc:
