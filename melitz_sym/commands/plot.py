@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_parameter_arguments, parameters
+from .common import add_force_argument, add_parameter_arguments, parameters, refuse_overwrite
 
 HELP = "draw a figure (PNG or PDF): tau, gains or density (needs the plot extra)"
 EXAMPLE = """melitz-sym plot tau --model melitz --dist pareto --set sigma=3.8 --tau 1:3 -o tau.png
@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_parameter_arguments(parser)
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="figure file, .png or .pdf")
+    add_force_argument(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
 
@@ -40,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from ..facade import model
     from ..sweep import parse_range
 
+    from pathlib import Path
+
+    refuse_overwrite([Path(args.output)], args.force)
     params = parameters(args)
     _, tau = parse_range(f"tau={args.tau}")
     if tau[0] == tau[1]:
