@@ -61,3 +61,26 @@ def test_cli_plot(tmp_path, capsys):
     assert out.read_bytes().startswith(PDF)
     assert main(["plot", "tau", "--set", "nonsense=1", "-o", str(out)]) == 2
     assert capsys.readouterr().err.startswith("melitz-sym: error: ")
+
+
+def test_figures_state_their_parameters():
+    fig = plot.density(ms.model("melitz"), {"f_x": 2})
+    note = fig.get_supxlabel()
+    assert r"$f_x$ = 2" in note and r"$\sigma$ = 3.8" in note
+    assert note.count("=") == len(ms.model("melitz").parameters)
+
+
+def test_figures_draw_into_the_axes_given():
+    from matplotlib.figure import Figure
+
+    mine = Figure()
+    left, right = mine.subplots(1, 2)
+    assert plot.density(ms.model("melitz"), ax=right) is mine
+    assert not left.get_lines() and len(right.get_lines()) == 3  # density, phi*, phi_x*
+    assert r"$\tau$ = 1.5" in right.get_title()
+    assert mine.get_supxlabel() == ""  # the user's figure keeps its own layout
+    three = Figure().subplots(1, 3)
+    fig = plot.against_tau(ms.model("melitz"), points=10, ax=three)
+    assert fig is three[0].get_figure() and all(a.get_lines() for a in three)
+    with pytest.raises(ms.MelitzError, match="3 axes, got 2"):
+        plot.against_tau(ms.model("melitz"), points=10, ax=[left, right])
