@@ -34,6 +34,7 @@ from .errors import (
 )
 from .facade import Model, model
 from .models import models
+from .notation import init_printing
 from .primitives import Declaration
 from .verify import Verdict, verify
 from .claims import claim, claims, check_claims
@@ -62,6 +63,7 @@ __all__ = [
     "check_claims",
     "claim",
     "claims",
+    "init_printing",
     "model",
     "models",
     "verify",

@@ -93,6 +93,17 @@ class Calibration:
         """Largest absolute gap between a target and its fitted moment."""
         return max(abs(t - v) for t, v in self.fit.values())
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: the calibrated parameters and the fit, moment by moment."""
+        from .display import card
+
+        rows = [(f, f"{self.params[f]:.12g}") for f in self.free]
+        rows += [(t, f"target {target:.12g}, model {value:.12g}, gap {value - target:.2e}")
+                 for t, (target, value) in self.fit.items()]
+        if self.method == "least-squares":
+            rows.append(("sum of squared gaps", f"{self.objective:.6e}"))
+        return card(f"calibration ({self.method})", rows)
+
     @property
     def objective(self) -> float:
         r"""The sum of squared gaps :math:`\sum_i (m_i - \hat m_i)^2` of the fit

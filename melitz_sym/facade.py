@@ -70,6 +70,14 @@ class Model:
         dist = f", dist={self.dist.name!r}" if self.dist is not None else ""
         return f"model({self.name!r}{dist})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: the model, its distribution and its parameters
+        (``m.derive()`` shows the derivation)."""
+        from .display import card
+
+        return card(repr(self), [("distribution", self.dist.name if self.dist else ""),
+                                 ("parameters", ", ".join(self.parameters))])
+
     @property
     def cache_key(self) -> str | None:
         """Key for the on-disk cache, or None for a Custom distribution.
