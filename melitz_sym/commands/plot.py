@@ -43,11 +43,11 @@ def run(args: argparse.Namespace) -> int:
 
     from pathlib import Path
 
-    refuse_overwrite([Path(args.output)], args.force)
     params = parameters(args)
     _, tau = parse_range(f"tau={args.tau}")
     if tau[0] == tau[1]:
         raise ParseError(f"--tau {args.tau}: LOW and HIGH must differ")
+    refuse_overwrite([Path(args.output)], args.force)  # after the input is known good
     if args.kind == "gains":
         fig = plot.gains_against_lam(params, args.dists.split(","), args.model, tau)
     elif args.kind == "tau":

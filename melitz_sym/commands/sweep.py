@@ -69,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ParseError
     from ..facade import model
 
-    refuse_overwrite([Path(args.output)], args.force)
     m = model(args.model, args.dist)
     count = args.random or args.lhs
     if args.grid and count:
@@ -84,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
                          "or --lhs N with --range NAME=LOW:HIGH")
     params = parameters(args, swept=design)
     outputs = args.outputs.split(",") if args.outputs else None
+    refuse_overwrite([Path(args.output)], args.force)  # after the input is known good
     try:
         result = sweep.run(m, design, params, outputs, args.output, args.chunk_size,
                            args.progress, args.backend, args.scheduler, args.precision,
