@@ -161,7 +161,7 @@ def figures(docs: Path) -> list[Path]:
         path = docs / "figures" / file
         argv = command.split()[1:]
         argv[argv.index("-o") + 1] = str(path)
-        if main(argv) != 0:
+        if main([*argv, "--force"]) != 0:  # redrawing replaces the committed figure
             raise SystemExit(f"figure {file} failed")
         out.append(path)
     return out

@@ -6,7 +6,12 @@
 >>> d.closed_form("lam")  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:  # the one version source: pyproject.toml, as installed
+    __version__ = _metadata.version("melitz-sym")
+except _metadata.PackageNotFoundError:  # a source tree on sys.path, never installed
+    __version__ = "0+unknown"
 
 from .admissibility import Restriction
 from .derivation import Derivation, Step
@@ -29,6 +34,7 @@ from .errors import (
 )
 from .facade import Model, model
 from .models import models
+from .notation import init_printing
 from .primitives import Declaration
 from .verify import Verdict, verify
 from .claims import claim, claims, check_claims
@@ -57,6 +63,7 @@ __all__ = [
     "check_claims",
     "claim",
     "claims",
+    "init_printing",
     "model",
     "models",
     "verify",

@@ -21,14 +21,24 @@ density.  The cutoff is then ``c_D`` where it reads ``phi_star`` below.
 
 Given targets for as many moments as free parameters (by default ``tau`` for
 export intensity and ``f_x`` for the share of exporters), :func:`calibrate`
-first tries **symbolic inversion**: the moments with the closed-form cutoff
-substituted are solved by :func:`sympy.solve` for the free parameters in terms
-of the targets (Pareto).  Where no closed form exists (log-normal, truncated
-Pareto, ...) it solves **numerically** with :func:`scipy.optimize.root` in
-logarithms of the free parameters, the cutoff coming from the vectorised
-solver.  Either way the fit is re-evaluated on the independent mpmath path and
-the calibrated parameters are checked against every restriction: targets that
-no admissible parameters reproduce raise :class:`AdmissibilityError`.
+first tries **symbolic inversion**: with the closed-form cutoff substituted,
+each equation :math:`m_i(\theta) = \hat m_i` whose numerator is a balance of
+two powers :math:`A x^p + B x^q` of one free parameter is solved for it,
+:math:`x = (-B/A)^{1/(p-q)}`, and the root substituted into the others
+(Pareto; sympy's ``solve`` is not used: it is slow and returns every branch).
+Where no closed form exists (log-normal, truncated Pareto, ...) it solves
+**numerically** with :func:`scipy.optimize.root` in logarithms of the free
+parameters, the cutoff coming from the vectorised solver.
+
+With **more targets than free parameters** the moments cannot all be matched
+in general: :func:`calibrate` then minimises the sum of squared gaps
+:math:`\sum_i (m_i(\theta) - \hat m_i)^2` over the logarithms of the free
+parameters with :func:`scipy.optimize.least_squares` (method ``"least-squares"``)
+and reports the fit: every moment beside its target, and the objective.
+
+Either way the fit is re-evaluated on the independent mpmath path and the
+calibrated parameters are checked against every restriction: targets that no
+admissible parameters reproduce raise :class:`AdmissibilityError`.
 """
 
 from __future__ import annotations
@@ -100,7 +110,8 @@ class Calibration:
     ----------
     params : every parameter of the model, the free ones calibrated (floats).
     free : names of the calibrated parameters.
-    method : ``"symbolic"`` or ``"numeric"``.
+    method : ``"symbolic"``, ``"numeric"`` (as many targets as free parameters) or
+        ``"least-squares"`` (more targets).
     formulas : free parameter -> sympy expression in the targets (symbolic only).
     fit : moment -> (target, value at the calibrated parameters, mpmath path).
     """
@@ -116,6 +127,23 @@ class Calibration:
         """Largest absolute gap between a target and its fitted moment."""
         return max(abs(t - v) for t, v in self.fit.values())
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: the calibrated parameters and the fit, moment by moment."""
+        from .display import card
+
+        rows = [(f, f"{self.params[f]:.12g}") for f in self.free]
+        rows += [(t, f"target {target:.12g}, model {value:.12g}, gap {value - target:.2e}")
+                 for t, (target, value) in self.fit.items()]
+        if self.method == "least-squares":
+            rows.append(("sum of squared gaps", f"{self.objective:.6e}"))
+        return card(f"calibration ({self.method})", rows)
+
+    @property
+    def objective(self) -> float:
+        r"""The sum of squared gaps :math:`\sum_i (m_i - \hat m_i)^2` of the fit
+        (zero up to rounding when the targets are matched exactly)."""
+        return sum((v - t) ** 2 for t, v in self.fit.values())
+
 
 def _target_symbol(name: str) -> sp.Symbol:
     return sp.Symbol(f"{name}_target", positive=True)
@@ -129,8 +157,9 @@ def calibrate(model, targets: Mapping[str, object], free: list[str] | None = Non
     ----------
     model : an open-economy model (``melitz``, ...).
     targets : moment name (see :data:`MOMENTS`) -> observed value.
-    free : parameters to calibrate, as many as targets (default: ``tau`` for
-        ``export_intensity``, ``f_x`` for ``share_exporters``).
+    free : parameters to calibrate, at most as many as targets (default: ``tau`` for
+        ``export_intensity``, ``f_x`` for ``share_exporters``); fewer free parameters
+        than targets make a least-squares fit.
     **params : every other parameter of the model; values given for free
         parameters are starting points of the numeric search.
     """
@@ -142,9 +171,9 @@ def calibrate(model, targets: Mapping[str, object], free: list[str] | None = Non
     if not targets:
         raise MelitzError("give at least one target, e.g. share_exporters=0.18")
     free = [canonical(f) for f in (free or [DEFAULT_FREE[t] for t in targets])]
-    if len(free) != len(targets):
-        raise MelitzError(f"{len(targets)} target(s) need as many free parameters, got "
-                          f"{', '.join(free)}")
+    if not free or len(free) > len(targets):
+        raise MelitzError(f"{len(targets)} target(s) determine at most as many free "
+                          f"parameters (at least one), got {', '.join(free) or 'none'}")
     for t, value in targets.items():
         if not 0 < float(value) < 1:
             raise AdmissibilityError(f"infeasible target {t}={value}: a share lies strictly "
@@ -154,11 +183,15 @@ def calibrate(model, targets: Mapping[str, object], free: list[str] | None = Non
     missing = [p for p in model.parameters if p not in known and p not in free]
     if missing:
         raise AdmissibilityError(f"{model.name}: missing parameter(s) {', '.join(missing)}")
-    solution = _symbolic(model, exprs, targets, free, known)
+    solution = None if len(free) < len(targets) else _symbolic(model, exprs, targets, free,
+                                                                known)
     method = "symbolic"
     formulas: dict[str, sp.Expr] = {}
     if solution is not None:
         formulas, values = solution
+    elif len(free) < len(targets):
+        method, values = "least-squares", _numeric(model, exprs, targets, free, known, params,
+                                                   exact=False)
     else:
         method, values = "numeric", _numeric(model, exprs, targets, free, known, params)
     full = {**known, **values}
@@ -235,17 +268,21 @@ def _two_power_root(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
     return sp.powsimp((-b / a) ** (1 / (p - q)), force=True)
 
 
-def _numeric(model, exprs, targets, free, known, start) -> dict[str, sp.Expr]:
-    """Solve moments = targets with :func:`scipy.optimize.root` in log(parameter).
+def _numeric(model, exprs, targets, free, known, start, exact: bool = True
+             ) -> dict[str, sp.Expr]:
+    """Solve moments = targets with :func:`scipy.optimize.root` in log(parameter), or
+    (``exact=False``, more targets than free parameters) minimise the sum of squared
+    gaps with :func:`scipy.optimize.least_squares`.
 
     Starts from the best few points of a multiplicative grid around ``start``
     (factors 2**-4 ... 2**4 per free parameter), all evaluated in one
-    vectorised solve; inadmissible points are skipped.
+    vectorised solve; inadmissible points are skipped.  The least-squares fit
+    keeps the start whose local minimum has the smallest objective.
     """
     import itertools
 
     import numpy as np
-    from scipy.optimize import root
+    from scipy.optimize import least_squares, root
 
     cut = _cutoff(model)
     order = [sym(p) for p in model.parameters] + [cut]
@@ -267,6 +304,13 @@ def _numeric(model, exprs, targets, free, known, start) -> dict[str, sp.Expr]:
         for i in np.argsort(np.where(np.isfinite(norms), norms, np.inf))[:6]:
             if not np.isfinite(norms[i]):
                 break
+            if not exact:
+                fit = least_squares(lambda u: np.nan_to_num(gap(u), nan=1e3), grid[i],
+                                    jac="3-point", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+                cost = float(np.sum(gap(fit.x) ** 2))
+                if fit.status > 0 and np.isfinite(cost) and (best is None or cost < best[1]):
+                    best = (fit.x, cost)
+                continue
             sol = root(lambda u: np.nan_to_num(gap(u), nan=1e3), grid[i], method="hybr",
                        options={"xtol": 1e-14})
             err = np.max(np.abs(gap(sol.x)))
@@ -274,6 +318,8 @@ def _numeric(model, exprs, targets, free, known, start) -> dict[str, sp.Expr]:
                 best = (sol.x, err)
             if err < 1e-10:
                 return {f: sp.Float(float(np.exp(x)), 17) for f, x in zip(free, sol.x)}
+    if not exact and best is not None:
+        return {f: sp.Float(float(np.exp(x)), 17) for f, x in zip(free, best[0])}
     closest = (f" (closest: {', '.join(f'{f}={np.exp(x):.6g}' for f, x in zip(free, best[0]))})"
                if best is not None else "")
     raise AdmissibilityError(f"infeasible targets {_show(targets)}: no admissible values of "

@@ -100,6 +100,21 @@ class ClaimResult:
         return "\n".join(lines)
 
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: the verdict in colour, the claim, its source, how it was
+        established and any counterexample."""
+        from .display import card
+
+        ce = self.counterexample
+        point = (", ".join(f"{k}={_fmt(v)}" for k, v in ce["point"].items()) + "; " +
+                 ", ".join(f"{k} = {_fmt(v, 20)}" for k, v in ce.items() if k != "point")
+                 if ce else "")
+        title = (f"[{self.name}] " if self.name else "") + self.text
+        return card(title, [("claim", self.description), ("source", self.source),
+                            ("how", f"{self.method}: {self.detail}"),
+                            ("counterexample", point)], self.holds)
+
+
 def _fmt(v, digits: int = 8) -> str:
     try:
         return mpmath.nstr(mpmath.mpf(v), digits)

@@ -19,6 +19,7 @@ import os
 import sys
 from typing import NoReturn
 
+from . import __version__
 from .commands import COMMANDS
 from .errors import MelitzError, ParseError
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="melitz-sym", description="Derive, check and compute heterogeneous-firm trade "
         "models.", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         cmd = importlib.import_module(f".commands.{name}", __package__)

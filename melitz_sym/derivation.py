@@ -24,6 +24,7 @@ import sympy as sp
 
 from .admissibility import Restriction
 from .errors import MelitzError, NoClosedFormError, UnknownNameError
+from .display import shorten
 from .notation import repr_derivation, repr_step
 from .simplify import shifted
 
@@ -85,6 +86,9 @@ class Step:
     inputs: tuple[str, ...] = ()
     ref: str | None = None
     obligation: tuple[sp.Expr, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Step({self.name!r}: {shorten(str(self.eq), 80)})"
 
     def _repr_latex_(self) -> str:
         """Jupyter display: the equation in the registry's notation."""
@@ -346,6 +350,13 @@ class Derivation:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def __repr__(self) -> str:
+        """Short: the title, the number of steps and the outputs (``d.names`` lists the
+        steps, ``d[name]`` shows one)."""
+        outputs = shorten(", ".join(self.outputs), 200)
+        return (f"<Derivation {self.title!r}: {len(self.steps)} steps; "
+                f"outputs {outputs or 'none'}>")
+
     def _repr_latex_(self) -> str:
         """Jupyter display: every step, named, in one aligned block."""
         return repr_derivation(self)
@@ -392,7 +403,7 @@ class Derivation:
         return {p: params[p.name] for p in self.parameters if p.name in params}
 
 
-@dataclass
+@dataclass(repr=False)  # the short repr of Derivation
 class MultiDerivation(Derivation):
     """A :class:`Derivation` of an N-country model.
 

@@ -89,6 +89,14 @@ class Model:
         dist = f", dist={self.dist.name!r}" if self.dist is not None else ""
         return f"model({self.name!r}{dist})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: the model, its distribution and its parameters
+        (``m.derive()`` shows the derivation)."""
+        from .display import card
+
+        return card(repr(self), [("distribution", self.dist.name if self.dist else ""),
+                                 ("parameters", ", ".join(self.parameters))])
+
     @property
     def cache_key(self) -> str | None:
         """Key for the on-disk cache, or None for a Custom distribution.
@@ -205,8 +213,12 @@ class Model:
         return self._without_partners({k: result[k] for k in names if k in result}, values)
 
     def solve(self, outputs: list[str] | None = None, errors: str = "raise",
-              precision: str = "double", **params: object) -> dict:
+              precision: str = "double", as_frame: bool = False, **params: object):
         """Vectorised solution with numpy; parameters broadcast like numpy arrays.
+
+        Returns output name -> array, or with ``as_frame=True`` the same labelled
+        by the parameters: a pandas DataFrame for input of at most one dimension,
+        an xarray Dataset for gridded input (see :mod:`melitz_sym.labelled`).
 
         ``errors="nan"`` returns nan at inadmissible points instead of raising.
         ``precision``: ``"double"`` (closed forms: the log domain costs about
@@ -221,7 +233,12 @@ class Model:
         from .numeric import fast
 
         result = fast.solve(self, self._with_cutoffs(names), values, errors, precision)
-        return {k: result[k] for k in names}
+        out = {k: result[k] for k in names}
+        if as_frame:
+            from .labelled import label
+
+            return label(values, out)
+        return out
 
     # ----- export -------------------------------------------------------------
     def latex(self) -> str:

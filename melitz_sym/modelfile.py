@@ -36,12 +36,12 @@ Every error names the key and, where it can be found, its line.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import sympy as sp
 from tokenize import TokenError
 
+from . import tomlread
 from .distributions import Custom, distribution
 from .errors import DeclarationError, MelitzError
 from .primitives import (
@@ -61,11 +61,6 @@ from .primitives import (
     Representative,
     Symmetric,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 KINDS = {
     "demand": {"ces": CES, "isoelastic": Isoelastic},
@@ -144,8 +139,8 @@ def parse(text: str, path: Path = Path("<model file>")) -> Declaration:
     """The declaration written in ``text`` (TOML); ``path`` names it in errors."""
     f = _File(path, text)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomlread.loads(text)
+    except tomlread.TOMLDecodeError as exc:
         raise DeclarationError(f"model file {path}: not valid TOML: {exc}") from None
     unknown = sorted(set(data) - TOP)
     if unknown:

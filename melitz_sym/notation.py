@@ -67,6 +67,15 @@ def latex(expr: sp.Basic) -> str:
     return NotationPrinter().doprint(expr)
 
 
+def init_printing(**settings) -> None:
+    """Display every sympy object in Jupyter (and in IPython's LaTeX-capable consoles) in
+    this notation: :func:`sympy.init_printing` with :func:`latex` as its LaTeX printer.
+
+    ``settings`` go to :func:`sympy.init_printing` (e.g. ``use_latex="mathjax"``).
+    """
+    sp.init_printing(latex_printer=lambda expr, **_: latex(expr), **settings)
+
+
 def repr_step(step) -> str:
     """Jupyter display of a step: ``$$ equation $$``."""
     return f"$$\\displaystyle {latex(step.eq)}$$"

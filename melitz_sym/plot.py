@@ -18,7 +18,10 @@ from the derivation); axis labels are the LaTeX of the symbol registry,
 rendered by matplotlib's mathtext.  Figures are written by
 :func:`matplotlib.figure.Figure.savefig`, the format taken from the file
 suffix (``.png`` or ``.pdf``).  Parameters not given take the values of
-:data:`EXAMPLE_PARAMS`.
+:data:`EXAMPLE_PARAMS`; every figure states the parameters it was drawn at
+(:func:`parameter_note`).  Each function draws into a new figure, or into the
+axes ``ax`` of a figure of your own (a sequence of three for
+:func:`against_tau`), and returns the figure.
 """
 
 from __future__ import annotations
@@ -44,13 +47,48 @@ PRO_COMPETITIVE_MODELS = {"krugman": {}, "cournot": {"phi": 1.0}, "melitz": {},
                                                "c_M": 1.0, "f_e": 0.01}}
 
 
-def _figure(ncols: int = 1):
+def _figure(ncols: int = 1, ax=None):
+    """A new figure with ``ncols`` axes side by side, or the figure of the given ``ax``
+    (one axes, or a sequence of ``ncols``)."""
+    if ax is not None:
+        axes = list(ax) if isinstance(ax, Sequence) or hasattr(ax, "flat") else [ax]
+        axes = list(np.ravel(np.array(axes, dtype=object)))
+        if len(axes) != ncols:
+            raise MelitzError(f"ax: this figure draws into {ncols} axes, got {len(axes)}")
+        return axes[0].get_figure(), axes
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise MelitzError("figures need matplotlib: pip install 'melitz-sym[plot]'") from None
-    fig = Figure(figsize=(4.2 * ncols, 3.4), layout="constrained")
-    return fig, fig.subplots(1, ncols, squeeze=False)[0]
+        raise MelitzError("figures need matplotlib: pip install 'melitz-sym[plot]' (from a "
+                          "source tree: pip install '.[plot]')") from None
+    fig = Figure(figsize=(4.2 * ncols, 3.6), layout="constrained")
+    return fig, list(fig.subplots(1, ncols, squeeze=False)[0])
+
+
+def parameter_note(values: Mapping[str, float]) -> str:
+    """The parameters a figure was drawn at, as mathtext: ``$\\sigma$ = 3.8, ...``.
+
+    Names without a registered symbol (the parameter of a ``Custom`` density) are
+    written as they are.
+    """
+    parts = []
+    for name, value in values.items():
+        try:
+            shown = label(name)
+        except UnknownNameError:
+            shown = name
+        parts.append(f"{shown} = {value:.4g}")
+    return ", ".join(parts)
+
+
+def _note(fig, axes, values: Mapping[str, float], own: bool) -> None:
+    """Write the parameters at the foot of a figure of ours, or under the title of the
+    first of the user's axes (their figure's layout is theirs)."""
+    text = parameter_note(values)
+    if own:
+        fig.supxlabel(text, fontsize="x-small")
+    else:
+        axes[0].set_title(f"{axes[0].get_title()}\n{text}", fontsize="x-small")
 
 
 def label(name: str) -> str:
@@ -86,12 +124,32 @@ def save(fig, path: str | Path) -> Path:
 
 
 def against_tau(model, params: Mapping[str, object] | None = None,
-                tau: tuple[float, float] = (1.0, 3.0), points: int = 200):
-    """Figure: cutoffs, aggregate productivity and welfare against tau."""
+                tau: tuple[float, float] = (1.0, 3.0), points: int = 200, ax=None):
+    r"""Figure: the cutoffs :math:`\varphi^*, \varphi_x^*`, aggregate productivity
+    :math:`\tilde\varphi_t` and welfare :math:`W` against :math:`\tau` over ``tau``.
+
+    Parameters
+    ----------
+    model : Model
+        The model, solved at ``points`` values of :math:`\tau` by :meth:`Model.solve`.
+    params : mapping, optional
+        Parameters other than ``tau``; the rest from :data:`EXAMPLE_PARAMS`.
+    tau : (float, float)
+        The range of :math:`\tau`.
+    points : int
+        Number of values of :math:`\tau`.
+    ax : sequence of three matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     taus = np.linspace(*tau, points)
+    values = _params(model, params, drop=["tau"])
     r = model.solve(outputs=["phi_star", "phi_x_star", "phi_tilde_t", "W"], tau=taus,
-                    **_params(model, params, drop=["tau"]))
-    fig, (ax1, ax2, ax3) = _figure(3)
+                    **values)
+    fig, (ax1, ax2, ax3) = _figure(3, ax)
     ax1.plot(taus, r["phi_star"], label=label("phi_star"))
     ax1.plot(taus, r["phi_x_star"], label=label("phi_x_star"))
     ax1.set_title("productivity cutoffs")
@@ -102,33 +160,78 @@ def against_tau(model, params: Mapping[str, object] | None = None,
     ax3.plot(taus, r["W"])
     ax3.set_ylabel(label("W"))
     ax3.set_title("welfare")
-    for ax in (ax1, ax2, ax3):
-        ax.set_xlabel(label("tau"))
-    fig.suptitle(_title(model))
+    for one in (ax1, ax2, ax3):
+        one.set_xlabel(label("tau"))
+    if ax is None:
+        fig.suptitle(_title(model))
+    _note(fig, [ax1, ax2, ax3], values, ax is None)
     return fig
 
 
 def gains_against_lam(params: Mapping[str, object] | None = None,
                       dists: Sequence[str] = DISTRIBUTIONS, model_name: str = "melitz",
-                      tau: tuple[float, float] = (1.0, 3.0), points: int = 200):
-    """Figure: gains from trade W/W_A against the domestic share lam, one curve per dist."""
+                      tau: tuple[float, float] = (1.0, 3.0), points: int = 200, ax=None):
+    r"""Figure: gains from trade :math:`W/W_A` against the domestic expenditure share
+    :math:`\lambda`, one curve per distribution, traced by :math:`\tau` over ``tau``.
+
+    Parameters
+    ----------
+    params : mapping, optional
+        Parameters other than ``tau``; the rest from :data:`EXAMPLE_PARAMS`.
+    dists : sequence of str
+        Distribution names, one curve each.
+    model_name : str
+        The model of every curve.
+    tau : (float, float)
+        The range of :math:`\tau`.
+    points : int
+        Number of values of :math:`\tau`.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from .facade import model as build
 
     taus = np.linspace(*tau, points)
-    fig, (ax,) = _figure()
+    fig, (one,) = _figure(1, ax)
+    drawn: dict[str, float] = {}
     for dist in dists:
         m = build(model_name, dist)
-        r = m.solve(outputs=["lam", "gains"], tau=taus, **_params(m, params, drop=["tau"]))
-        ax.plot(r["lam"], r["gains"], label=dist)
-    ax.set_xlabel(f"domestic expenditure share {label('lam')}")
-    ax.set_ylabel(f"gains from trade {label('gains')}")
-    ax.legend(title="productivity")
-    ax.set_title(f"gains from trade, {label('tau')} from {tau[0]:g} to {tau[1]:g}")
+        values = _params(m, params, drop=["tau"])
+        drawn.update(values)
+        r = m.solve(outputs=["lam", "gains"], tau=taus, **values)
+        one.plot(r["lam"], r["gains"], label=dist)
+    one.set_xlabel(f"domestic expenditure share {label('lam')}")
+    one.set_ylabel(f"gains from trade {label('gains')}")
+    one.legend(title="productivity")
+    one.set_title(f"gains from trade, {label('tau')} from {tau[0]:g} to {tau[1]:g}")
+    _note(fig, [one], drawn, ax is None)
     return fig
 
 
-def density(model, params: Mapping[str, object] | None = None, points: int = 400):
-    """Figure: the productivity density, cutoffs marked, producers and exporters shaded."""
+def density(model, params: Mapping[str, object] | None = None, points: int = 400, ax=None):
+    r"""Figure: the productivity density :math:`g(\varphi)` with the cutoffs
+    :math:`\varphi^*` and :math:`\varphi_x^*` marked, producers
+    (:math:`\varphi \ge \varphi^*`) and exporters (:math:`\varphi \ge \varphi_x^*`) shaded.
+
+    Parameters
+    ----------
+    model : Model
+        A model with a continuous productivity distribution.
+    params : mapping, optional
+        Its parameters; the rest from :data:`EXAMPLE_PARAMS`.
+    points : int
+        Number of points of the curve.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import sympy as sp
 
     from .symbols import sym
@@ -146,18 +249,19 @@ def density(model, params: Mapping[str, object] | None = None, points: int = 400
     phi = sym("phi")
     g = sp.lambdify(phi, dist.pdf(phi).subs(at), "scipy")
     y = np.broadcast_to(g(x), x.shape)
-    fig, (ax,) = _figure()
-    ax.plot(x, y, color="black")
-    ax.fill_between(x, y, where=x >= phi_s, alpha=0.25, label="producers")
-    ax.fill_between(x, y, where=x >= phi_x, alpha=0.45, label="exporters")
+    fig, (one,) = _figure(1, ax)
+    one.plot(x, y, color="black")
+    one.fill_between(x, y, where=x >= phi_s, alpha=0.25, label="producers")
+    one.fill_between(x, y, where=x >= phi_x, alpha=0.45, label="exporters")
     for value, name in ((phi_s, "phi_star"), (phi_x, "phi_x_star")):
-        ax.axvline(value, linestyle="--", color="gray")
-        ax.annotate(label(name), (value, ax.get_ylim()[1] * 0.9), xytext=(3, 0),
-                    textcoords="offset points")
-    ax.set_xlabel(f"productivity {label('phi')}")
-    ax.set_ylabel(f"density $g({latex_name('phi')})$")
-    ax.legend()
-    ax.set_title(_title(model))
+        one.axvline(value, linestyle="--", color="gray")
+        one.annotate(label(name), (value, one.get_ylim()[1] * 0.9), xytext=(3, 0),
+                     textcoords="offset points")
+    one.set_xlabel(f"productivity {label('phi')}")
+    one.set_ylabel(f"density $g({latex_name('phi')})$")
+    one.legend()
+    one.set_title(_title(model))
+    _note(fig, [one], values, ax is None)
     return fig
 
 

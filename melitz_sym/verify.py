@@ -139,6 +139,20 @@ class Verdict:
         return "\n".join(lines)
 
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: the verdict in colour, how it was established, the matching
+        step and any counterexample."""
+        from .display import card
+
+        ce = self.counterexample
+        point = (", ".join(f"{k}={_short(v)}" for k, v in ce["point"].items()) +
+                 f"; lhs = {_short(ce['lhs'], 20)}, rhs = {_short(ce['rhs'], 20)}"
+                 if ce else "")
+        return card(self.equation, [("how", self.detail), ("step", self.step),
+                                    ("quantity", self.quantity), ("counterexample", point),
+                                    ("holds only if", self.condition)], self.holds)
+
+
 def _short(v, digits: int = 8) -> str:
     if isinstance(v, (mpmath.mpf, sp.Rational, sp.Float)):
         return mpmath.nstr(mpmath.mpf(sp.Float(v, DPS)) if isinstance(v, sp.Basic) else v,

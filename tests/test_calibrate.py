@@ -80,6 +80,35 @@ def test_single_target_frees_one_parameter():
     assert c.params["tau"] == pytest.approx(4 ** (1 / 2.8), rel=1e-13)  # n(1-x)/x = 4
 
 
+def test_more_targets_than_parameters_is_a_least_squares_fit():
+    """Two moments, one free parameter (tau): the fit minimises the sum of squared gaps.
+    Reference: the literature's moments under Pareto (module docstring) as functions of
+    tau, the minimum found by mpmath (the root of the objective's derivative)."""
+    m = ms.model("melitz", dist="pareto")
+    given = {**PARETO, "f_x": "2"}
+    c = calibrate(m, TARGETS, free=["tau"], **given)
+    assert c.method == "least-squares" and c.free == ["tau"] and c.params["f_x"] == 2.0
+    mp.mp.dps = 30
+    sigma, k, f, f_x, n = (mp.mpf(given[x]) for x in ("sigma", "k", "f", "f_x", "n"))
+
+    def objective(tau):
+        share = tau ** -k * (f_x / f) ** (-k / (sigma - 1))
+        intensity = n * tau ** (1 - sigma) / (1 + n * tau ** (1 - sigma))
+        return (share - mp.mpf("0.18")) ** 2 + (intensity - mp.mpf("0.14")) ** 2
+
+    tau = mp.findroot(lambda t: mp.diff(objective, t), mp.mpf(c.params["tau"]))
+    assert c.params["tau"] == pytest.approx(float(tau), rel=1e-7)  # a flat minimum
+    assert c.objective == pytest.approx(float(objective(tau)), rel=1e-8)
+    assert c.objective > 1e-4  # the two targets cannot both be met with f_x = 2
+    # targets that one tau does reproduce are matched exactly
+    at = calibrate(m, {"share_exporters": float(1.7 ** -4.6 * 2 ** (-4.6 / 2.8)),
+                       "export_intensity": float(1.7 ** -2.8 / (1 + 1.7 ** -2.8))},
+                   free=["tau"], **given)
+    assert at.params["tau"] == pytest.approx(1.7, rel=1e-10) and at.max_error < 1e-12
+    with pytest.raises(ms.MelitzError, match="at most as many free parameters"):
+        calibrate(m, {"export_intensity": 0.2}, free=["tau", "f_x"], **given)
+
+
 @pytest.mark.parametrize("targets, match", [
     ({"share_exporters": 0.18, "export_intensity": 0.7}, r"tau >= 1"),
     ({"share_exporters": 1.5, "export_intensity": 0.14}, "strictly between 0 and 1"),
@@ -104,6 +133,10 @@ def test_cli_calibrate(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["method"] == "symbolic" and set(out["results"]) == {"tau", "f_x"}
     assert abs(out["fit"]["share_exporters"]["model"] - 0.18) < 1e-14
+    assert main(args + ["--set", "f_x=2", "--free", "tau"]) == 0
+    text = capsys.readouterr().out
+    assert "least-squares fit of 2 moments with 1 parameter(s)" in text
+    assert "sum of squared gaps" in text
     assert main(args + ["--target", "export_intensity=oops"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("melitz-sym: error: ") and err.count("\n") == 1

@@ -210,3 +210,30 @@ def test_closed_pipe_ends_quietly_with_exit_0(argv):
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0
     assert err == b""
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["sweep", "melitz", "--grid", "tau=1.2,1.5", *PARETO[:-6], *PARETO[-4:]], "r.csv"),
+    (["plot", "density"], "fig.png"),
+    (["latex", "krugman"], "k.tex"),
+    (["codegen", "krugman", "--lang", "numpy"], "out"),
+])
+def test_commands_that_write_files_refuse_to_overwrite_without_force(argv, name, tmp_path,
+                                                                     capsys):
+    """One overwrite rule for every command that writes files (issue 21): an existing
+    output is kept and named, and --force replaces it."""
+    out = tmp_path / name
+    if argv[0] == "codegen":
+        assert main([*argv, "-o", str(out)]) == 0
+        capsys.readouterr()
+        kept = {p: p.read_text() for p in out.iterdir()}
+    else:
+        out.write_text("mine")
+        kept = {out: "mine"}
+    assert main([*argv, "-o", str(out)]) == 2
+    message = _one_line_error(capsys)
+    assert str(out) in message and "use --force" in message
+    assert {p: p.read_text() for p in kept} == kept
+    assert main([*argv, "-o", str(out), "--force"]) == 0
+    if argv[0] != "codegen":
+        assert out.stat().st_size > 100

@@ -86,3 +86,34 @@ def test_pro_competitive_figure():
             for L in ("50", "500")]
     assert by[mk_L]["melitz-ottaviano"][-1] == pytest.approx(float(ends[1] / ends[0]),
                                                              rel=1e-13)
+
+
+def _texts(fig) -> list[str]:
+    """Every text of a figure (Figure.get_supxlabel is matplotlib >= 3.8; the floor is 3.7)."""
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text)]
+
+
+def test_figures_state_their_parameters():
+    fig = plot.density(ms.model("melitz"), {"f_x": 2})
+    [note] = [t for t in _texts(fig) if r"$\sigma$ = 3.8" in t]
+    assert r"$f_x$ = 2" in note and r"$\sigma$ = 3.8" in note
+    assert note.count("=") == len(ms.model("melitz").parameters)
+
+
+def test_figures_draw_into_the_axes_given():
+    from matplotlib.figure import Figure
+
+    mine = Figure()
+    left, right = mine.subplots(1, 2)
+    assert plot.density(ms.model("melitz"), ax=right) is mine
+    assert not left.get_lines() and len(right.get_lines()) == 3  # density, phi*, phi_x*
+    assert r"$\tau$ = 1.5" in right.get_title()
+    # the note is under the axes' title only: the user's figure keeps its own layout
+    assert [t for t in _texts(mine) if r"$\tau$ = 1.5" in t] == [right.get_title()]
+    three = Figure().subplots(1, 3)
+    fig = plot.against_tau(ms.model("melitz"), points=10, ax=three)
+    assert fig is three[0].get_figure() and all(a.get_lines() for a in three)
+    with pytest.raises(ms.MelitzError, match="3 axes, got 2"):
+        plot.against_tau(ms.model("melitz"), points=10, ax=[left, right])

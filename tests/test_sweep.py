@@ -198,6 +198,7 @@ def test_cli_sweep_over_a_value_of_the_parameter_file(tmp_path, capsys):
     res = sweep.read(out)
     assert np.array_equal(res["tau"], np.linspace(1.2, 2, 3)) and np.all(res["k"] == 4.6)
     capsys.readouterr()
+    args[args.index(str(out))] = str(tmp_path / "new.csv")  # res.csv exists: needs --force
     assert main(args + ["--set", "tau=1.5"]) == 2
     assert "both swept and set" in capsys.readouterr().err
 

@@ -16,7 +16,8 @@ EXAMPLE = """melitz-sym calibrate melitz --dist pareto \\
   moments: share_exporters (M_x / M), export_intensity (exports / sales of exporters)
   by default export_intensity sets tau and share_exporters sets f_x; choose others
   with --free NAME (one per target).  Pareto is inverted symbolically (the
-  formulas are printed), other distributions numerically."""
+  formulas are printed), other distributions numerically.  Fewer --free than
+  --target: a least-squares fit (the gaps and their sum of squares are printed)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,13 +51,15 @@ def run(args: argparse.Namespace) -> int:
     c = calibrate(m, targets, args.free, **params)
     if args.json:
         print(json.dumps({"model": m.name, "dist": m.dist.name if m.dist else None,
-                          "params": params, "method": c.method,
+                          "params": params, "method": c.method, "objective": c.objective,
                           "results": {f: c.params[f] for f in c.free},
                           "formulas": {f: sp.sstr(e) for f, e in c.formulas.items()},
                           "fit": {t: {"target": tv, "model": mv} for t, (tv, mv)
                                   in c.fit.items()}}, indent=2))
         return 0
-    print(f"calibrated ({c.method} inversion):")
+    how = (f"least-squares fit of {len(c.fit)} moments with {len(c.free)} parameter(s)"
+           if c.method == "least-squares" else f"{c.method} inversion")
+    print(f"calibrated ({how}):")
     for f in c.free:
         print(f"  {f:10s} {c.params[f]:.12g}")
         if f in c.formulas:
@@ -64,4 +67,6 @@ def run(args: argparse.Namespace) -> int:
     print("fit (moments recomputed on the mpmath path):")
     for t, (target, value) in c.fit.items():
         print(f"  {t:18s} target {target:.12g}  model {value:.12g}  gap {value - target:.2e}")
+    if c.method == "least-squares":
+        print(f"  sum of squared gaps {c.objective:.6e}")
     return 0

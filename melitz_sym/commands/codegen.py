@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_model_arguments
+from .common import add_force_argument, add_model_arguments
 
 HELP = "generate code (C, Fortran, Rust, JavaScript, Octave, R, NumPy) from a derivation"
 EXAMPLE = "melitz-sym codegen melitz --dist lognormal --lang c -o melitz_c"
@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "it cannot be tested here)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR",
                         help="directory to write (new, empty, or holding only these files)")
-    parser.add_argument("--force", action="store_true", help="overwrite existing files")
+    add_force_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,6 +33,22 @@ def add_parameter_arguments(parser: argparse.ArgumentParser) -> None:
                         help="parameters from a TOML or JSON file (--set overrides)")
 
 
+def add_force_argument(parser: argparse.ArgumentParser) -> None:
+    """``--force``: the one overwrite rule of every command that writes files."""
+    parser.add_argument("--force", action="store_true", help="overwrite existing files")
+
+
+def refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
+    """Raise :class:`MelitzError` naming the ``paths`` that exist, unless ``force``.
+
+    Every command that writes files calls this before any work, so that an
+    existing result is never replaced silently.
+    """
+    existing = [str(p) for p in paths if Path(p).exists()]
+    if existing and not force:
+        raise MelitzError(f"{', '.join(existing)} already exists; use --force to overwrite")
+
+
 def parameters(args: argparse.Namespace, swept: Iterable[str] = ()) -> dict[str, str]:
     """Parameters from ``--params FILE`` then ``--set``, as exact strings.
 
@@ -144,9 +160,9 @@ def _read_parameter_file(path: Path) -> dict[str, str]:
         raise MelitzError(f"cannot read parameter file {path}: {exc.strerror}") from None
     try:
         if path.suffix == ".toml":
-            import tomllib
+            from ..tomlread import loads
 
-            data = tomllib.loads(text)
+            data = loads(text)
         else:
             data = json.loads(text)
     except ValueError as exc:

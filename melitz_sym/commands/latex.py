@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_model_arguments
+from .common import add_force_argument, add_model_arguments, refuse_overwrite
 
 HELP = "write a standalone LaTeX document of a derivation (optionally build the PDF)"
 EXAMPLE = "melitz-sym latex melitz --dist pareto -o melitz.tex --pdf"
@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the .tex file to write")
     parser.add_argument("--pdf", action="store_true",
                         help="also build FILE.pdf with pdflatex (run twice for references)")
-    parser.add_argument("--force", action="store_true", help="overwrite existing files")
+    add_force_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,9 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix != ".tex":
         raise MelitzError(f"-o must name a .tex file, got {out}")
     targets = [out] + ([out.with_suffix(".pdf")] if args.pdf else [])
-    existing = [str(p) for p in targets if p.exists()]
-    if existing and not args.force:
-        raise MelitzError(f"{', '.join(existing)} already exists; use --force to overwrite")
+    refuse_overwrite(targets, args.force)
     if not out.parent.is_dir():
         raise MelitzError(f"directory {out.parent} does not exist")
     m = model(args.model, args.dist)

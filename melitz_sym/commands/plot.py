@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_parameter_arguments, parameters
+from .common import add_force_argument, add_parameter_arguments, parameters, refuse_overwrite
 
 HELP = ("draw a figure (PNG or PDF): tau, gains, density or pro-competitive (needs the plot "
         "extra)")
@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_parameter_arguments(parser)
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="figure file, .png or .pdf")
+    add_force_argument(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
 
 
@@ -44,10 +45,13 @@ def run(args: argparse.Namespace) -> int:
     from ..facade import model
     from ..sweep import parse_range
 
+    from pathlib import Path
+
     params = parameters(args)
     _, tau = parse_range(f"tau={args.tau}")
     if tau[0] == tau[1]:
         raise ParseError(f"--tau {args.tau}: LOW and HIGH must differ")
+    refuse_overwrite([Path(args.output)], args.force)  # after the input is known good
     if args.kind == "gains":
         fig = plot.gains_against_lam(params, args.dists.split(","), args.model, tau)
     elif args.kind == "pro-competitive":

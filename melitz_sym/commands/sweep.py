@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .common import add_model_arguments, add_parameter_arguments, parameters
+from .common import (add_force_argument, add_model_arguments, add_parameter_arguments,
+                     parameters, refuse_overwrite)
 
 HELP = "solve a model on a grid or random draws of parameters; write CSV, NPZ or Parquet"
 EXAMPLE = """melitz-sym sweep melitz --dist pareto --grid tau=1:3:200 \\
@@ -39,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="outputs to compute (default: all; see `melitz-sym derive`)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
                         help="results file: .csv, .npz or .parquet (needs pyarrow)")
+    add_force_argument(parser)
     parser.add_argument("--chunk-size", type=int, default=16384, metavar="ROWS",
                         help="points per chunk (default 16384)")
     parser.add_argument("--precision", choices=("double", "adaptive", "extended"),
@@ -81,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
                          "or --lhs N with --range NAME=LOW:HIGH")
     params = parameters(args, swept=design)
     outputs = args.outputs.split(",") if args.outputs else None
+    refuse_overwrite([Path(args.output)], args.force)  # after the input is known good
     try:
         result = sweep.run(m, design, params, outputs, args.output, args.chunk_size,
                            args.progress, args.backend, args.scheduler, args.precision,

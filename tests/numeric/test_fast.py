@@ -283,11 +283,13 @@ def test_adaptive_precision_recomputes_the_points_with_a_large_error_estimate():
     extended = m.solve(outputs=names, precision="extended", **p)
     order = tuple(d.parameters)
     forms = tuple(stable.closed_form(d.closed_forms[n], True) for n in names)
-    magnitude = sp.lambdify((stable.Z, stable.E) + order,
-                            [stable.log_magnitude(f) for f in forms], "numpy")
+    # one function per form: a list of outputs, some constant, is a ragged array for
+    # the lambdify of sympy 1.13 (the floor)
+    magnitudes = [sp.lambdify((stable.Z, stable.E) + order, stable.log_magnitude(f), "numpy")
+                  for f in forms]
     args = [np.broadcast_to(np.asarray(p[s_.name], float), sigma.shape) for s_ in order]
-    mags = [np.broadcast_to(v, sigma.shape)
-            for v in magnitude(*fast._protected_args(order, args), *args)]
+    mags = [np.broadcast_to(g(*fast._protected_args(order, args), *args), sigma.shape)
+            for g in magnitudes]
     redo = np.any([v > fast.MAGNITUDE_LIMIT for v in mags], axis=0)
     assert 0 < redo.sum() < redo.size
     limit = 4 * 2.0**-53 * (fast.MAGNITUDE_LIMIT + 6)  # twice the bound of test_accuracy
