@@ -29,8 +29,9 @@ def test_the_example_files_declare_what_they_say():
     assert m.declaration == Declaration("fdi-only", geography=Symmetric(), modes=(FDI(),),
                                         title="Melitz with FDI as the only foreign mode"
                                         ).with_distribution(m.dist)
-    c = ms.model(EXAMPLES / "chaney-symmetric.toml", dist="pareto")
-    assert c.dist.name == "lognormal"  # the file's distribution wins over dist=
+    c = ms.model(EXAMPLES / "chaney-symmetric.toml")
+    assert c.dist.name == "lognormal"  # the file's distribution
+    assert ms.model(EXAMPLES / "chaney-symmetric.toml", dist="pareto").dist.name == "pareto"
     assert isinstance(c.declaration.entry, FixedEntrants)
     a = ms.model(EXAMPLES / "asym-destination.toml")
     assert a.declaration == Declaration(

@@ -196,8 +196,10 @@ class _Printer(RustCodePrinter):
     prints ``b*f*(sigma - 1)`` as ``b*f*sigma - 1.0``; a cast sum is
     parenthesised here.  It decides on those casts by the factors' assumptions:
     the carried functions (``erfc(u)``, ...) are declared real (else
-    ``2*erfc(u)`` keeps an integer ``2``), and an integer result is printed as
-    a float (``0.0``).  It
+    ``2*erfc(u)`` keeps an integer ``2``), an integer term of a sum is printed as
+    a float (the factors of ``1 - t1/t0`` have no assumptions to decide by: every
+    value printed here is an f64), and an integer result is printed as a float
+    (``0.0``).  It
     prints a constant power of an integer (``sqrt(2)``) as a 15-digit float:
     here it gets 20 digits (rounds to the nearest double), as does a function
     of a number (``log(2)``, which it would print as ``2_i32.ln()``).
@@ -222,6 +224,12 @@ class _Printer(RustCodePrinter):
         if expr.is_number and expr.base.is_Integer and not expr.exp.is_Integer:
             return self._print(expr.evalf(20))
         return super()._print_Pow(expr)
+
+    def _print_Add(self, expr, order=None):
+        if any(a.is_Integer for a in expr.args):
+            expr = sp.Add(*[sp.Float(a) if a.is_Integer else a for a in expr.args],
+                          evaluate=False)
+        return super()._print_Add(expr, order)
 
     def _print_TypeCast(self, expr):
         out = super()._print_TypeCast(expr)
