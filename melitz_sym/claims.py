@@ -353,7 +353,7 @@ def _one(ctx: Context, text: str) -> ClaimResult:
     sign = 1 if isinstance(rel, (sp.StrictGreaterThan, sp.GreaterThan)) else -1
     strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
     expr = ctx.expand(rel.lhs - rel.rhs) * sign
-    proof = _prove_sign(ctx, expr, strict)
+    proof = _prove_sign(ctx, expr, strict) or _prove_sign_through_cutoff(ctx, expr, strict)
     if proof is not None:
         return ClaimResult(text, True, "symbolic", proof)
     if strict and _identically_zero(ctx, expr):
@@ -418,6 +418,61 @@ def _prove_sign(ctx: Context, expr: sp.Expr, strict: bool) -> str | None:
     except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
         return None
     return None
+
+
+def _sign_on_cutoff_range(ctx: Context, expr: sp.Expr) -> int:
+    """+1 or -1 if ``expr`` (in the parameters and the cutoff c) has that sign for every
+    c in the range the restrictions keep it in, 0 if sympy cannot tell.
+
+    The range is ``support_lower < c < u`` for each ``u`` of the derivation's
+    ``cutoff_upper``; one bound suffices: ``c = u/(1 + w)`` (``w > 0``), or
+    ``c = support_lower (1 + w)`` above a positive lower end, ``c > 0`` otherwise.
+    """
+    c, w = ctx.d.cutoff, sp.Symbol("w", positive=True)
+    lower = ctx.d.support_lower
+    forms = [u / (1 + w) for u in ctx.d.cutoff_upper]
+    forms.append(lower * (1 + w) if lower.is_positive else sp.Symbol(c.name, positive=True))
+    for form in forms:
+        signed = sp.factor(sp.cancel(expr.xreplace({c: form})))
+        if signed.is_positive:
+            return 1
+        if signed.is_negative:
+            return -1
+    return 0
+
+
+def _prove_sign_through_cutoff(ctx: Context, expr: sp.Expr, strict: bool) -> str | None:
+    """A proof that ``expr = +-dF/dp > 0`` by the chain rule through the cutoff c, or None.
+
+    Where ``F`` written in the cutoff (:meth:`Context.generic`) depends on ``p`` only
+    through ``c``, ``dF/dp = (dF/dc)(dc/dp)``: the sign of ``dc/dp`` is proved on the
+    closed form of the cutoff and that of ``dF/dc`` on the cutoff's admissible range
+    (:func:`_sign_on_cutoff_range`), the way Melitz and Ottaviano (2008) sign welfare
+    through ``c_D``.  Strict inequalities only.
+    """
+    coeff, rest = expr.as_coeff_Mul()
+    c = ctx.d.cutoff
+    if (not strict or c is None or abs(coeff) != 1 or not isinstance(rest, sp.Derivative)
+            or len(rest.variables) != 1):
+        return None
+    p = rest.variables[0]
+    F = ctx.generic(rest.expr)
+    if c not in F.free_symbols or p in F.free_symbols:
+        return None
+    dc = sp.Derivative(c, p)
+    if _prove_sign(ctx, dc, True):
+        dc_sign = 1
+    elif _prove_sign(ctx, -dc, True):
+        dc_sign = -1
+    else:
+        return None
+    dF_sign = _sign_on_cutoff_range(ctx, sp.diff(F, c))
+    if dF_sign == 0 or int(coeff) * dF_sign * dc_sign != 1:
+        return None
+    rel = {1: "> 0", -1: "< 0"}
+    return (f"proved symbolically through the cutoff: d{rest.expr}/d{p} = "
+            f"(d{rest.expr}/d{c})(d{c}/d{p}), with d{c}/d{p} {rel[dc_sign]} (closed form) "
+            f"and d{rest.expr}/d{c} {rel[dF_sign]} on the cutoff's admissible range")
 
 
 def _identically_zero(ctx: Context, expr: sp.Expr) -> bool:

@@ -273,6 +273,10 @@ class Derivation:
     cutoff_residual : expression in the parameters and ``cutoff`` whose root
         is the equilibrium (None when there is no cutoff).
     support_lower : lower bound of productivity (where the cutoff search starts).
+    cutoff_upper : expressions in the parameters that the restrictions keep the
+        cutoff below (a cost cutoff: the demand intercept ``alpha`` and the top of
+        the cost support), so that a function of the cutoff can be signed on
+        ``support_lower < cutoff < min(cutoff_upper)``.
     closed_forms : output name -> expression in the parameters only, for the
         outputs the engine solved in closed form.
     defines : output name -> the step that defines it, where the step does not
@@ -292,6 +296,7 @@ class Derivation:
     cutoff_residual: sp.Expr | None = None
     closed_forms: dict[str, sp.Expr] = field(default_factory=dict)
     support_lower: sp.Expr = sp.Integer(0)
+    cutoff_upper: tuple[sp.Expr, ...] = ()
     sampler: Callable[[], dict] | None = None
     concretize: Callable[[sp.Expr], sp.Expr] = sp.sympify
     defines: dict[str, str] = field(default_factory=dict)

@@ -49,7 +49,8 @@ every symbolic attempt is bounded by expression size (operation budgets, see
 :func:`is_zero_symbolic` and :data:`INTEGRAND_MAX_OPS`), never by a clock, so
 the same equation gets the same verdict, method and detail on any machine under
 any load.  A verdict "holds" from the numeric check always reports ``POINTS``
-points; fewer evaluable points give "undecided".
+points: a drawn point where a side cannot be evaluated is replaced by another,
+up to ``SPARE * POINTS`` draws; fewer evaluable points give "undecided".
 
 A false equation is retried under extra conditions (autarky ``n = 0``, free
 trade ``tau = 1``, ``f_x = f``); if it holds under one, the verdict says so.
@@ -74,6 +75,7 @@ from .symbols import REGISTRY, sym
 POINTS = 30  #: admissible points of a numeric check
 DPS = 50  #: digits of the numeric check
 QUICK = 3  #: points tried before attempting a proof
+SPARE = 3  #: a numeric check draws at most SPARE times its points (some may not evaluate)
 INTEGRAND_MAX_OPS = 60  #: largest integrand ``count_ops`` integrated symbolically
 TOLERANCE = mpmath.mpf(10) ** -30  #: tolerance relative to max(|lhs|, |rhs|, 1)
 TOLERANCE_DERIVATIVE = mpmath.mpf(10) ** -15  #: with finite differences (step 1e-20)
@@ -565,34 +567,43 @@ def _close(lhs, rhs, tol) -> bool:
     return abs(lhs - rhs) <= tol * max(abs(lhs), abs(rhs), 1)
 
 
-def _try_numeric(ctx, lhs, rhs, points, tol):
+def _try_numeric(ctx, lhs, rhs, count, tol, condition=None):
     """``(counterexample or None, points where both sides evaluated)``.
 
-    Points where a side cannot be evaluated (a derivative step leaves the
-    domain, a division by zero) are not counted.
+    Admissible points are drawn (:meth:`Context.points`, under ``condition``)
+    until ``count`` of them evaluate both sides.  A point where a side cannot be
+    evaluated (a derivative step leaves the domain, a division by zero, gains
+    where autarky is a corner) is not counted and another is drawn in its
+    place, up to ``SPARE * count`` points in all: the count is of points, never
+    of seconds.
     """
-    evaluated = 0
-    for point in points:
-        try:
-            lv, rv = value_at(ctx, lhs, point), value_at(ctx, rhs, point)
-        except (AdmissibilityError, NumericalError, ValueError, ZeroDivisionError, TypeError,
-                NotImplementedError) as exc:
-            if isinstance(exc, MelitzError) and not isinstance(
-                    exc, (AdmissibilityError, NumericalError)):
-                raise
-            continue
-        evaluated += 1
-        if isinstance(lv, mpmath.mpc) or isinstance(rv, mpmath.mpc):
-            lv, rv = mpmath.mpc(lv), mpmath.mpc(rv)
-            if abs(lv - rv) <= tol * max(abs(lv), abs(rv), 1):
+    evaluated = drawn = 0
+    while evaluated < count and drawn < SPARE * count:
+        points = ctx.points(min(drawn + count - evaluated, SPARE * count), condition)
+        if len(points) <= drawn:
+            break
+        for point in points[drawn:]:
+            try:
+                lv, rv = value_at(ctx, lhs, point), value_at(ctx, rhs, point)
+            except (AdmissibilityError, NumericalError, ValueError, ZeroDivisionError,
+                    TypeError, NotImplementedError) as exc:
+                if isinstance(exc, MelitzError) and not isinstance(
+                        exc, (AdmissibilityError, NumericalError)):
+                    raise
                 continue
-        elif _close(lv, rv, tol):
-            continue
-        shown = dict(point[0])
-        names = {s.name for s in (lhs - rhs).free_symbols}
-        shown.update({k: v for k, v in point[1].items() if k in names})
-        shown.update({k: v for k, v in point[2].items() if k in names})
-        return {"point": shown, "lhs": lv, "rhs": rv}, evaluated
+            evaluated += 1
+            if isinstance(lv, mpmath.mpc) or isinstance(rv, mpmath.mpc):
+                lv, rv = mpmath.mpc(lv), mpmath.mpc(rv)
+                if abs(lv - rv) <= tol * max(abs(lv), abs(rv), 1):
+                    continue
+            elif _close(lv, rv, tol):
+                continue
+            shown = dict(point[0])
+            names = {s.name for s in (lhs - rhs).free_symbols}
+            shown.update({k: v for k, v in point[1].items() if k in names})
+            shown.update({k: v for k, v in point[2].items() if k in names})
+            return {"point": shown, "lhs": lv, "rhs": rv}, evaluated
+        drawn = len(points)
     return None, evaluated
 
 
@@ -807,7 +818,7 @@ def _verify(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
     def verdict(holds, method, detail, **kw):
         return Verdict(shown, eq, holds, method, step, quantity, detail=detail, **kw)
 
-    counter, checked = _try_numeric(ctx, lhs, rhs, ctx.points(QUICK), tol)
+    counter, checked = _try_numeric(ctx, lhs, rhs, QUICK, tol)
     if counter is not None:
         condition = _sign_convention(ctx, lhs, rhs, tol) or _find_condition(ctx, lhs, rhs, tol)
         how = f"violated at a random admissible point ({DPS}-digit arithmetic)"
@@ -818,8 +829,7 @@ def _verify(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
     proof = _prove(ctx, lhs, rhs, has_derivative)
     if proof is not None:
         return verdict(True, "symbolic", proof, points=checked)
-    points = ctx.points(POINTS)
-    counter, checked = _try_numeric(ctx, lhs, rhs, points, tol)
+    counter, checked = _try_numeric(ctx, lhs, rhs, POINTS, tol)
     if counter is not None:
         return verdict(False, "numeric",
                        f"violated at a random admissible point ({DPS}-digit arithmetic)",
@@ -892,13 +902,12 @@ def _find_condition(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, tol) -> str | None
                                          for v in cond.values()):
             continue
         for count in (1, QUICK):  # one point first: most candidates fail there
-            counter, checked = _try_numeric(ctx, lhs, rhs, ctx.points(count, cond), tol)
+            counter, checked = _try_numeric(ctx, lhs, rhs, count, tol, cond)
             if counter is not None or checked == 0:
                 break
         if counter is not None or checked == 0:
             continue
-        points = ctx.points(POINTS, cond)
-        counter, checked = _try_numeric(ctx, lhs, rhs, points, tol)
+        counter, checked = _try_numeric(ctx, lhs, rhs, POINTS, tol, cond)
         if counter is None and checked >= POINTS:
             return words
     return None
@@ -913,9 +922,9 @@ def _sign_convention(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, tol) -> str | Non
     eps = sym("eps")
     if eps not in (lhs - rhs).free_symbols:
         return None
-    flipped = {eps: -eps}  # spare points: a corner point may not evaluate
+    flipped = {eps: -eps}
     counter, checked = _try_numeric(ctx, lhs.xreplace(flipped), rhs.xreplace(flipped),
-                                    ctx.points(POINTS + QUICK), tol)
+                                    POINTS, tol)
     if counter is None and checked >= POINTS:
         return ("the positive sign convention of the trade elasticity, epsilon = -eps "
                 "(the package's eps = d ln(X_ij/X_jj)/d ln tau is negative)")

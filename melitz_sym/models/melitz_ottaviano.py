@@ -265,6 +265,8 @@ def _interior(d: Derivation, dist: Distribution, excess: sp.Expr, open_economy: 
         exceeds(alpha), f"{which} lies below the demand intercept alpha (a positive number of "
         "sellers): expected profit at c_D = alpha exceeds f_e",
         when=None if upper == sp.oo else alpha < upper))
+    # c_D < alpha also where alpha >= upper (then c_D < upper <= alpha)
+    d.cutoff_upper = (alpha,) if upper == sp.oo else (alpha, upper)
     lower = dist.support[0]
     if open_economy and lower != 0:  # the partial moments hold above the lower end only
         tau = sym("tau")
