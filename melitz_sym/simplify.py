@@ -94,3 +94,87 @@ def positive_as_ratio(expr: sp.Expr) -> sp.Expr | None:
     if not (plus.is_positive and minus.is_positive):
         return None
     return sp.powsimp(sp.expand_power_exp(plus / minus), combine="base", force=True)
+
+
+PAPER_MOVES = 120  #: candidate rewritings :func:`paper_form` tries (an operation budget)
+
+
+def paper_form(expr: sp.Expr) -> sp.Expr:
+    r"""``expr`` in the shortest form (``sympy.count_ops``) found by the rewritings papers use.
+
+    Moves, each an identity for positive symbols (applied in the shifted symbols,
+    ``sigma = 1 + z`` and, with ``sigma`` present, ``k = z + e``):
+
+    * a sum normalised by one of its terms, :math:`A + B = A (1 + B/A)`, with the
+      powers of the product combined so that :math:`A` can cancel against the
+      factors around the sum (:math:`\tau^k f_x^{e/z} + n f^{e/z}` becomes
+      :math:`1 + n \tau^{-k} (f/f_x)^{e/z}` in Melitz's :math:`\lambda`);
+    * a sum collected in one of its symbols or powers, coefficients factored
+      (:math:`\alpha k + 2\alpha - k c_D - c_D = \alpha (k + 2) - (k + 1) c_D`);
+    * powers with opposite exponents merged into one ratio, :math:`a^c b^{-c} = (a/b)^c`.
+
+    Greedy: each pass keeps the shortest candidate and the search stops when a
+    pass finds none shorter, or after :data:`PAPER_MOVES` candidates in all (a
+    count, never a time).  Used where closed forms are printed; the numeric layer
+    keeps the derived forms.
+    """
+    expr = sp.sympify(expr)
+    if not isinstance(expr, sp.Expr):  # a matrix of N-country closed forms: as derived
+        return expr
+    names = {s.name for s in expr.free_symbols}
+    with_k = {"sigma", "k"} <= names
+    z = shifted(expr, with_k)
+    best, cost = z, sp.count_ops(expr)
+    tried = 0
+    while tried < PAPER_MOVES:
+        improved = False
+        for cand in _moves(best):
+            tried += 1
+            if tried > PAPER_MOVES:
+                break
+            out = _ratio_powers(sp.powsimp(sp.expand_power_base(cand, force=True), force=True))
+            c = sp.count_ops(unshift(out, with_k))
+            if c < cost:
+                best, cost, improved = out, c, True
+        if not improved:
+            break
+    return expr if best is z else unshift(best, with_k)
+
+
+def _moves(expr: sp.Expr):
+    """Candidate rewritings of ``expr``: each sum normalised by each of its nonzero
+    terms, or collected in each of its symbols and powers."""
+    for s in sp.preorder_traversal(expr):
+        if not isinstance(s, sp.Add) or s.is_number:
+            continue
+        for t in s.args:  # a term of known sign only: n f^c vanishes at n = 0
+            if (t.is_positive or t.is_negative) and not t.is_number:
+                sign = -1 if t.is_negative else 1  # -t (u/t) keeps -t positive in front
+                inner = sp.Add(*[sign * sp.powsimp(sp.powdenest(u / t, force=True), force=True)
+                                 for u in s.args])
+                yield expr.xreplace({s: sign * t * inner})
+        for g in sorted(s.atoms(sp.Symbol, sp.Pow), key=sp.default_sort_key):
+            c = sp.collect(s, g, func=sp.factor)
+            if c != s:
+                yield expr.xreplace({s: c})
+
+
+def _ratio_powers(expr: sp.Expr) -> sp.Expr:
+    """``a^c b^(-c)`` as ``(a/b)^c`` in every product."""
+    def merge(m: sp.Mul) -> sp.Expr:
+        powers = [f for f in m.args if f.is_Pow and not f.exp.is_Number]
+        rest = [f for f in m.args if f not in powers]
+        while powers:
+            p = powers.pop(0)
+            q = next((q for q in powers if q.exp == -p.exp), None)
+            if q is None:
+                rest.append(p)
+                continue
+            powers.remove(q)
+            ratio = (p.base / q.base) if p.exp.could_extract_minus_sign() is False else (
+                q.base / p.base)
+            exp = p.exp if p.exp.could_extract_minus_sign() is False else q.exp
+            rest.append(sp.Pow(ratio, exp))
+        return sp.Mul(*rest)
+
+    return expr.replace(lambda e: e.is_Mul, merge)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..notation import latex
+from ..simplify import paper_form
 from ..symbols import REGISTRY
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
@@ -39,18 +40,38 @@ def equation(eq: sp.Basic, kind: str, name: str) -> str:
 def output_equations(d) -> list[tuple[str, sp.Eq]]:
     """``(name, Eq(output, expression))`` for the results section of a document.
 
-    The closed forms when the engine found them; otherwise the cutoff
-    equation (``residual = 0``) and every output as a function of the cutoff.
+    The closed forms when the engine found them, in the shortest form of
+    :func:`~melitz_sym.simplify.paper_form` (sums normalised by one term, collected,
+    powers of ratios); otherwise the cutoff equation (``residual = 0``) and every
+    output as a function of the cutoff.
     """
     if d.closed_forms:
-        return [(k, sp.Eq(_output_symbol(k), v, evaluate=False))
-                for k, v in d.closed_forms.items()]
+        return [(k, sp.Eq(_output_symbol(k), printed_closed_form(d, k), evaluate=False))
+                for k in d.closed_forms]
     out = []
     if d.cutoff_residual is not None:
         out.append(("cutoff_residual", sp.Eq(d.cutoff_residual, 0, evaluate=False)))
     out += [(k, sp.Eq(_output_symbol(k), v, evaluate=False)) for k, v in d.outputs.items()
             if _output_symbol(k) != v]
     return out
+
+
+def printed_closed_form(d, name: str) -> sp.Expr:
+    """The closed form of output ``name`` as documents print it: the shorter (by
+    ``count_ops``) of its :func:`~melitz_sym.simplify.paper_form` and, the way papers
+    write an output in terms of the cutoff, the output's expression in the cutoff with
+    the cutoff's printed closed form inserted (``c_bar = k/(k + 1) c_D``)."""
+    closed = d.closed_forms[name]
+    if not isinstance(closed, sp.Expr):
+        return closed
+    forms = [paper_form(closed)]
+    cut = d.cutoff
+    if cut is not None and name != cut.name and cut.name in d.closed_forms \
+            and name in d.outputs:
+        inserted = d.outputs[name].xreplace({cut: paper_form(d.closed_forms[cut.name])})
+        if inserted.free_symbols <= set(d.parameters):
+            forms.append(inserted)
+    return min(forms, key=sp.count_ops)
 
 
 def _output_symbol(name: str) -> sp.Symbol:
