@@ -292,11 +292,13 @@ class Model:
 
     def solve(self, outputs: list[str] | None = None, errors: str = "raise",
               precision: str = "double", as_frame: bool = False, **params: object):
-        """Vectorised solution with numpy; parameters broadcast like numpy arrays.
+        r"""Vectorised solution with numpy; parameters broadcast like numpy arrays.
 
-        Closed forms are evaluated in the log domain where the derivation has them
-        (Pareto); otherwise the cutoff condition is solved by bracketed Newton
-        iteration at every point and the outputs follow from the cutoffs.
+        Where the derivation has closed forms (Pareto, Krugman) they are evaluated in
+        their stable forms (the log domain); otherwise the cutoff condition is solved
+        at all points at once by a safeguarded Newton iteration on
+        :math:`\log\varphi^*` (bisection whenever a step leaves the bracket) and the
+        outputs follow from the cutoffs.
 
         Parameters
         ----------

@@ -21,9 +21,12 @@ class Demand:
 
     Attributes
     ----------
-    kind : short name used in model files (``"ces"``).
-    parameters : canonical names of the parameters the demand brings.
-    differentiated : True when every firm sells its own variety.
+    kind : str
+        Short name used in model files (``"ces"``).
+    parameters : tuple of str
+        Canonical names of the parameters the demand brings.
+    differentiated : bool
+        True when every firm sells its own variety.
     """
 
     kind: ClassVar[str] = ""
