@@ -24,11 +24,14 @@ class Restriction:
 
     Attributes
     ----------
-    condition : sympy relational that must hold, e.g. ``sigma > 1``.  Build
-        sign conditions unevaluated (``sp.Gt(f, 0, evaluate=False)``): the
-        symbols are declared positive, so ``f > 0`` would collapse to True.
-    words : what it means, e.g. "demand is elastic (sigma > 1)".
-    when : optional relational; the restriction applies only where it holds
+    condition : sympy.Basic
+        A relational that must hold, e.g. ``sigma > 1``.  Build sign conditions
+        unevaluated (``sp.Gt(f, 0, evaluate=False)``): the symbols are declared
+        positive, so ``f > 0`` would collapse to True.
+    words : str
+        What it means, e.g. "demand is elastic (sigma > 1)".
+    when : sympy.Basic or None
+        Optional relational; the restriction applies only where it holds
         (``n > 0`` for the partitioning of exporters).
     """
 
@@ -38,21 +41,41 @@ class Restriction:
 
     @property
     def symbols(self) -> set[sp.Symbol]:
-        """Parameters the restriction involves."""
+        """Parameters the restriction involves (set of sympy.Symbol)."""
         out = set(self.condition.free_symbols)
         if self.when is not None:
             out |= self.when.free_symbols
         return out
 
     def describe(self) -> str:
-        """``words [condition]`` as shown in error messages and tables."""
+        """The restriction in words and symbols.
+
+        Returns
+        -------
+        str
+            ``words [condition]`` (``[condition when when]``), as shown in error
+            messages and tables.
+        """
         cond = sp.sstr(self.condition)
         if self.when is not None:
             cond += f" when {sp.sstr(self.when)}"
         return f"{self.words} [{cond}]"
 
     def message(self, values: Mapping[str, object], where: str = "") -> str:
-        """Error message for a violation at ``values``."""
+        """Error message for a violation at ``values``.
+
+        Parameters
+        ----------
+        values : mapping
+            Parameter name -> value; those the restriction involves are quoted.
+        where : str
+            Where the values come from (``" at point 3"``), appended to the head.
+
+        Returns
+        -------
+        str
+            ``inadmissible parameters...: words [condition] fails at k=1, sigma=3``.
+        """
         shown = ", ".join(f"{s.name}={values[s.name]}" for s in
                           sorted(self.symbols, key=lambda s: s.name) if s.name in values)
         return f"inadmissible parameters{where}: {self.describe()} fails at {shown}"

@@ -59,10 +59,29 @@ DEFAULT_FREE = {"export_intensity": "tau", "share_exporters": "f_x"}
 
 
 def moments(model) -> dict[str, sp.Expr]:
-    """Moment name -> sympy expression in the parameters and the cutoff (``phi_star``,
-    or ``c_D`` with unit costs).
+    r"""The moments of :data:`MOMENTS`, derived from the model's derivation.
 
-    Raises :class:`UnknownNameError` if the model has no exporters.
+    ``share_exporters`` is :math:`M_x / M` (the derived masses) and
+    ``export_intensity`` :math:`n\,r_x / (r_d + n\,r_x)` from the derived revenue
+    functions (at the average exporter :math:`\tilde\varphi_x` where the ratio
+    depends on productivity); with unit costs the integrals over the exporters'
+    costs (see the module docstring).
+
+    Parameters
+    ----------
+    model : Model
+        An open-economy model.
+
+    Returns
+    -------
+    dict
+        Moment name -> sympy expression in the parameters and the cutoff
+        (``phi_star``, or ``c_D`` with unit costs).
+
+    Raises
+    ------
+    UnknownNameError
+        If the model has no exporters.
     """
     d = model.derive()
     if "c_X" in d.outputs and "revenue_x" in d.names:
@@ -108,12 +127,17 @@ class Calibration:
 
     Attributes
     ----------
-    params : every parameter of the model, the free ones calibrated (floats).
-    free : names of the calibrated parameters.
-    method : ``"symbolic"``, ``"numeric"`` (as many targets as free parameters) or
+    params : dict
+        Every parameter of the model (floats), the free ones calibrated.
+    free : list of str
+        Names of the calibrated parameters.
+    method : str
+        ``"symbolic"``, ``"numeric"`` (as many targets as free parameters) or
         ``"least-squares"`` (more targets).
-    formulas : free parameter -> sympy expression in the targets (symbolic only).
-    fit : moment -> (target, value at the calibrated parameters, mpmath path).
+    fit : dict
+        Moment -> (target, value at the calibrated parameters on the mpmath path).
+    formulas : dict
+        Free parameter -> sympy expression in the targets (symbolic only).
     """
 
     params: dict[str, float]
@@ -151,17 +175,41 @@ def _target_symbol(name: str) -> sp.Symbol:
 
 def calibrate(model, targets: Mapping[str, object], free: list[str] | None = None,
               **params: object) -> Calibration:
-    """Choose the ``free`` parameters so that the model's moments equal ``targets``.
+    r"""Choose the ``free`` parameters so that the model's moments equal ``targets``.
+
+    Solves :math:`m_i(\theta) = \hat m_i` for the free parameters :math:`\theta`
+    (symbolically where the closed-form cutoff allows, else numerically), or with
+    more targets than free parameters minimises
+    :math:`\sum_i (m_i(\theta) - \hat m_i)^2` (see the module docstring).
 
     Parameters
     ----------
-    model : an open-economy model (``melitz``, ...).
-    targets : moment name (see :data:`MOMENTS`) -> observed value.
-    free : parameters to calibrate, at most as many as targets (default: ``tau`` for
+    model : Model
+        An open-economy model (``melitz``, ...).
+    targets : mapping
+        Moment name (see :data:`MOMENTS`) -> observed value, strictly between 0 and 1.
+    free : list of str or None
+        Parameters to calibrate, at most as many as targets (default: ``tau`` for
         ``export_intensity``, ``f_x`` for ``share_exporters``); fewer free parameters
         than targets make a least-squares fit.
-    **params : every other parameter of the model; values given for free
-        parameters are starting points of the numeric search.
+    **params : object
+        Every other parameter of the model; values given for free parameters are
+        starting points of the numeric search.
+
+    Returns
+    -------
+    Calibration
+        The calibrated parameters, the method and the fit re-evaluated on the
+        independent mpmath path.
+
+    Raises
+    ------
+    AdmissibilityError
+        For targets that no admissible parameters reproduce, or missing parameters.
+    UnknownNameError
+        For an unknown moment.
+    MelitzError
+        For no targets, or more free parameters than targets.
     """
     exprs = moments(model)
     bad = [t for t in targets if t not in exprs]

@@ -58,16 +58,27 @@ _REL_STEP = 1e-6  #: relative step of the float finite differences
 class ClaimResult:
     """The verdict on a claim.
 
+    ``bool(result)`` is ``result.holds is True``.
+
     Attributes
     ----------
-    text : the claim as given.
-    holds : True, False, or None when undecided.
-    method : ``"symbolic"``, ``"numeric"`` or ``"undecided"``.
-    detail : how it was established, in words.
-    counterexample : for a false claim, the point and the values.
-    points : number of admissible points checked numerically: at least
+    text : str
+        The claim as given.
+    holds : bool or None
+        True, False, or None when undecided.
+    method : str
+        ``"symbolic"``, ``"numeric"`` or ``"undecided"`` (``"mixed"`` for a
+        conjunction decided by both).
+    detail : str
+        How it was established, in words.
+    counterexample : dict or None
+        For a false claim, the point and the values (at 50 digits).
+    points : int
+        Number of admissible points checked numerically: at least
         :data:`MIN_POINTS` for a sign claim, :data:`POINTS` for an equation.
-    name, description, source : for a registered claim.
+    name, description, source : str
+        For a registered claim: its identifier, the claim in words and where it is
+        stated (empty otherwise).
     """
 
     text: str
@@ -128,11 +139,16 @@ class Claim:
 
     Attributes
     ----------
-    name : identifier (``"opening_raises_cutoff"``).
-    text : the claim in the claim language.
-    description : the claim in words.
-    source : where it is stated.
-    dists : distributions it is registered for (None: every one).
+    name : str
+        Identifier (``"opening_raises_cutoff"``).
+    text : str
+        The claim in the claim language (``"d phi_star/d tau < 0"``).
+    description : str
+        The claim in words.
+    source : str
+        Where it is stated.
+    dists : tuple of str or None
+        Distributions it is registered for (None: every one).
     """
 
     name: str
@@ -265,8 +281,23 @@ PRO_COMPETITIVE: dict[str, tuple[str, dict[str, str]]] = {
 
 def pro_competitive(names: Iterable[str] | None = None) -> dict[str, dict[str, ClaimResult]]:
     """Decide the statements of :data:`PRO_COMPETITIVE` (all, or those named) in each model
-    (built-in, Pareto): statement -> model -> verdict (proof, or refutation with a
-    counterexample)."""
+    (built-in, Pareto).
+
+    Each statement is a sign of a derivative of an equilibrium output (the average
+    markup, average productivity, welfare) with respect to ``L``, ``n`` or ``tau``,
+    written in each model's outputs and decided by :func:`claim`.
+
+    Parameters
+    ----------
+    names : iterable of str or None
+        Keys of :data:`PRO_COMPETITIVE`; None decides all.
+
+    Returns
+    -------
+    dict
+        Statement -> model name -> :class:`ClaimResult` (a proof, or a refutation
+        with a counterexample).
+    """
     out = {}
     for name in names or PRO_COMPETITIVE:
         words, texts = PRO_COMPETITIVE[name]
@@ -279,14 +310,43 @@ def pro_competitive(names: Iterable[str] | None = None) -> dict[str, dict[str, C
 
 
 def claims(model) -> list[Claim]:
-    """The registered claims of ``model`` (a Model or a registry name)."""
+    """The registered claims of ``model``: statements of the literature about it.
+
+    Parameters
+    ----------
+    model : Model or str
+        A model, or a registry name (Pareto distribution).
+
+    Returns
+    -------
+    list of Claim
+        The claims registered for its name and distribution (:data:`CLAIMS`).
+    """
     ctx = context(model)
     dist = ctx.model.dist.name if ctx.model.dist is not None else None
     return [c for c in CLAIMS.get(ctx.model.name, ()) if c.dists is None or dist in c.dists]
 
 
 def check_claims(model, names: Iterable[str] | None = None) -> list[ClaimResult]:
-    """Check the registered claims of ``model`` (all, or those named)."""
+    """Check the registered claims of ``model`` (all, or those named).
+
+    Parameters
+    ----------
+    model : Model or str
+        A model, or a registry name (Pareto distribution).
+    names : iterable of str or None
+        Names of registered claims (:func:`claims`); None checks all.
+
+    Returns
+    -------
+    list of ClaimResult
+        One verdict per claim, with its name, description and source.
+
+    Raises
+    ------
+    MelitzError
+        For a name that is not a registered claim of the model.
+    """
     registered = claims(model)
     if names is not None:
         names = list(names)
@@ -307,7 +367,29 @@ def check_claims(model, names: Iterable[str] | None = None) -> list[ClaimResult]
 # One claim
 # ---------------------------------------------------------------------------------
 def claim(model, text: str) -> ClaimResult:
-    """Decide the claim ``text`` in ``model`` (a Model or registry name).
+    """Decide the claim ``text`` in ``model``.
+
+    A sign claim (``d y/d x < 0``, ``y > z``) is proved symbolically where the
+    difference, differentiated in closed form, has a sign sympy reads off after the
+    reparametrisation ``sigma = 1 + z``, ``k = z + e`` and a slack variable for each
+    strict restriction; otherwise it is checked at :data:`MIN_POINTS` Sobol points of
+    the admissible domain (derivatives by central differences), and a violation is
+    confirmed at 50 digits before it is reported as a counterexample.  An equation
+    is decided by :func:`melitz_sym.verify`; ``y = y_A when c1, c2`` (``y`` equals
+    its autarky value under the conditions) is proved in the generic layer of the
+    derivation; ``A and B`` holds when both do (see the module docstring).
+
+    Parameters
+    ----------
+    model : Model or str
+        A model, or a registry name (Pareto distribution).
+    text : str
+        The claim in the claim language (``"d phi_star/d tau < 0"``).
+
+    Returns
+    -------
+    ClaimResult
+        Whether it holds, how that was established and any counterexample.
 
     Examples
     --------

@@ -72,12 +72,19 @@ class Step:
 
     Attributes
     ----------
-    name : identifier used in the API (``"free_entry"``).
-    eq : the sympy equation the step establishes.
-    rule : how it was obtained, in words.
-    inputs : names of the steps it used.
-    ref : literature reference (paper and equation), if any.
-    obligation : expressions that vanish identically if the step is right.
+    name : str
+        Identifier used in the API (``"free_entry"``).
+    eq : sympy.Eq
+        The equation the step establishes.
+    rule : str
+        How it was obtained, in words.
+    inputs : tuple of str
+        Names of the steps it used.
+    ref : str or None
+        Literature reference (paper and equation), if any.
+    obligation : tuple of sympy.Expr
+        Expressions that vanish identically if the step is right (e.g. ``lhs - rhs``
+        after substituting the inputs).
     """
 
     name: str
@@ -96,12 +103,25 @@ class Step:
 
     def check(self, sampler: Callable[[], dict] | None = None,
               concretize: Callable[[sp.Expr], sp.Expr] = lambda e: e) -> str:
-        """Discharge the proof obligation.
+        """Discharge the proof obligation: show that every expression of
+        :attr:`obligation` is identically zero.
 
-        Returns ``"declared"`` for primitives, ``"symbolic"`` when every
-        obligation simplifies to zero, ``"numeric"`` when simplification was
-        inconclusive but the obligation vanishes to 30 digits at random
-        admissible points drawn by ``sampler``.
+        Parameters
+        ----------
+        sampler : callable or None
+            Draws a random admissible parameter point (symbol -> value) for the
+            numeric check; None allows symbolic proofs only.
+        concretize : callable
+            Applied to an obligation before it is checked numerically (replaces
+            undetermined functions by their declared forms).
+
+        Returns
+        -------
+        str
+            ``"declared"`` for primitives, ``"symbolic"`` when every obligation
+            simplifies to zero, ``"numeric"`` when simplification was inconclusive
+            but the obligation vanishes to 30 digits at random admissible points
+            drawn by ``sampler``.
 
         Raises
         ------
@@ -262,26 +282,48 @@ class Derivation:
     then on (every derivation a model returns) it is immutable: no step can be added
     and no attribute or mapping changed.
 
+    ``d[name]`` is the equation of the step ``name``; iterating gives the steps in
+    order and ``len(d)`` counts them.
+
     Attributes
     ----------
-    title : model and distribution.
-    parameters : parameter symbols, in the order the model documents them.
-    restrictions : admissibility restrictions on the parameters.
-    outputs : output name -> expression in the parameters and the cutoff
-        symbol ``phi_star`` (the solved system, before the cutoff is known).
-    cutoff : the symbol solved for, or None for a model with no cutoff.
-    cutoff_residual : expression in the parameters and ``cutoff`` whose root
-        is the equilibrium (None when there is no cutoff).
-    support_lower : lower bound of productivity (where the cutoff search starts).
-    cutoff_upper : expressions in the parameters that the restrictions keep the
-        cutoff below (a cost cutoff: the demand intercept ``alpha`` and the top of
-        the cost support), so that a function of the cutoff can be signed on
+    title : str
+        Model and distribution.
+    parameters : tuple of sympy.Symbol
+        Parameter symbols, in the order the model documents them.
+    restrictions : list of Restriction
+        Admissibility restrictions on the parameters.
+    steps : dict
+        Step name -> :class:`Step`, in derivation order.
+    outputs : dict
+        Output name -> expression in the parameters and the cutoff symbol
+        ``phi_star`` (the solved system, before the cutoff is known).
+    cutoff : sympy.Symbol or None
+        The symbol solved for, or None for a model with no cutoff.
+    cutoff_residual : sympy.Expr or None
+        Expression in the parameters and ``cutoff`` whose root is the equilibrium
+        (None when there is no cutoff).
+    closed_forms : dict
+        Output name -> expression in the parameters only, for the outputs the engine
+        solved in closed form.
+    support_lower : sympy.Expr
+        Lower bound of productivity (where the cutoff search starts).
+    cutoff_upper : tuple of sympy.Expr
+        Expressions in the parameters that the restrictions keep the cutoff below (a
+        cost cutoff: the demand intercept ``alpha`` and the top of the cost support),
+        so that a function of the cutoff can be signed on
         ``support_lower < cutoff < min(cutoff_upper)``.
-    closed_forms : output name -> expression in the parameters only, for the
-        outputs the engine solved in closed form.
-    defines : output name -> the step that defines it, where the step does not
-        carry the output's name (see :meth:`step_of`).
-    staged : whether the numeric layer evaluates the cutoff's closed form once and the
+    sampler : callable or None
+        Draws an admissible parameter point (symbol -> value) for the numeric checks
+        of :meth:`check`.
+    concretize : callable
+        Replaces the distribution's undetermined functions by their declared forms
+        before a step is checked numerically.
+    defines : dict
+        Output name -> the step that defines it, where the step does not carry the
+        output's name (see :meth:`step_of`).
+    staged : bool
+        Whether the numeric layer evaluates the cutoff's closed form once and the
         other outputs from ``outputs`` (in the cutoff) instead of from their closed
         forms, which repeat the cutoff's (fewer operations; for derivations whose
         outputs in the cutoff are well conditioned).
@@ -367,7 +409,18 @@ class Derivation:
         return repr_derivation(self)
 
     def step(self, name: str) -> Step:
-        """The :class:`Step` called ``name``."""
+        """The step called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A step name (:attr:`names`).
+
+        Returns
+        -------
+        Step
+            Its equation, rule, inputs, reference and proof obligation.
+        """
         try:
             return self.steps[name]
         except KeyError:
@@ -375,8 +428,18 @@ class Derivation:
                 f"no step {name!r}; steps are: {', '.join(self.steps)}") from None
 
     def step_of(self, output: str) -> str:
-        """The name of the step that defines ``output``: the step ``defines`` names, else
-        the step of the same name."""
+        """The name of the step that defines ``output``.
+
+        Parameters
+        ----------
+        output : str
+            An output name.
+
+        Returns
+        -------
+        str
+            The step :attr:`defines` names for it, else the step of the same name.
+        """
         if output not in self.outputs:
             raise UnknownNameError(
                 f"no output {output!r}; outputs are: {', '.join(self.outputs)}")
@@ -386,21 +449,53 @@ class Derivation:
         return step
 
     def closed_form(self, name: str) -> sp.Expr | None:
-        """Closed form of output ``name`` in the parameters, or None if none exists."""
+        r"""Closed form of output ``name`` in the parameters, or None if none exists.
+
+        Parameters
+        ----------
+        name : str
+            An output name (``"phi_star"``, ``"lam"``, ...).
+
+        Returns
+        -------
+        sympy.Expr or None
+            The output as an expression in the parameters alone (under Pareto, e.g.,
+            the cutoff :math:`\varphi^*` solved from the zero-cutoff-profit and
+            free-entry conditions), or None where the cutoff condition has no closed
+            solution.
+        """
         if name not in self.outputs:
             raise UnknownNameError(
                 f"no output {name!r}; outputs are: {', '.join(self.outputs)}")
         return self.closed_forms.get(name)
 
     def require_closed_form(self, name: str) -> sp.Expr:
-        """Like :meth:`closed_form` but raise :class:`NoClosedFormError` for None."""
+        """Like :meth:`closed_form` but raise :class:`NoClosedFormError` for None.
+
+        Parameters
+        ----------
+        name : str
+            An output name.
+
+        Returns
+        -------
+        sympy.Expr
+            Its closed form in the parameters.
+        """
         expr = self.closed_form(name)
         if expr is None:
             raise NoClosedFormError(f"{name} has no closed form in {self.title}")
         return expr
 
     def check(self) -> dict[str, str]:
-        """Re-verify every step; return step name -> how it was established."""
+        """Re-verify every step: prove each step's proof obligation is zero.
+
+        Returns
+        -------
+        dict
+            Step name -> how it was established (symbolically, or numerically at 30
+            digits at admissible points when simplification is inconclusive).
+        """
         return {s.name: s.check(self.sampler, self.concretize) for s in self}
 
     def values_for(self, params: Mapping[str, object]) -> dict[sp.Symbol, object]:

@@ -56,6 +56,21 @@ def model(spec: str | Path | Declaration, dist: str | Distribution | None = None
     ignore ``dist``.  The declaration is checked before anything is derived: a
     combination of primitives the method cannot derive raises
     :class:`~melitz_sym.errors.DeclarationError`.
+
+    Parameters
+    ----------
+    spec : str, pathlib.Path or Declaration
+        A built-in model's name (:func:`melitz_sym.models`), the path of a TOML model
+        file, or a :class:`~melitz_sym.primitives.Declaration` of primitives.
+    dist : str, Distribution or None
+        The productivity distribution (``"pareto"``, ``"lognormal"``, ... or an object
+        such as :class:`~melitz_sym.Custom`); None as described above.
+
+    Returns
+    -------
+    Model
+        The model; a model of N asymmetric countries (``chaney``, ``melitz-asym``)
+        takes vectors and matrices of parameters and returns arrays.
     """
     decl = declaration(spec)
     if isinstance(decl.firms, HeterogeneousCost):
@@ -70,12 +85,14 @@ def model(spec: str | Path | Declaration, dist: str | Distribution | None = None
 class Model:
     """A model of the Melitz family: a declaration, its derivation, and numbers.
 
+    Build models with :func:`melitz_sym.model`.
+
     Parameters
     ----------
-    declaration : the model's primitives (its distribution filled in).
-    plan : the derivation stages :func:`melitz_sym.models.method.plan` chose.
-
-    Build models with :func:`melitz_sym.model`.
+    declaration : Declaration
+        The model's primitives (its distribution filled in).
+    plan : Plan
+        The derivation stages :func:`melitz_sym.models.method.plan` chose.
     """
 
     def __init__(self, declaration: Declaration, plan: Plan) -> None:
@@ -114,19 +131,26 @@ class Model:
         return f"{key}-{hashlib.sha1(self.declaration.key().encode()).hexdigest()[:12]}"
 
     def derive(self) -> Derivation:
-        """The derivation (computed once, then cached in memory and on disk)."""
+        """The derivation (computed once, then cached in memory and on disk).
+
+        Returns
+        -------
+        Derivation
+            Every step from the primitives to the outputs, each with its rule, inputs,
+            reference and proof obligation.
+        """
         if self._derivation is None:
             self._derivation = cached(self.cache_key, lambda: derive(self.declaration))
         return self._derivation
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        """Canonical names of the parameters the model needs."""
+        """Canonical names of the parameters the model needs (tuple of str)."""
         return tuple(p.name for p in self.derive().parameters)
 
     @property
     def outputs(self) -> tuple[str, ...]:
-        """Names of the outputs ``solve`` can compute."""
+        """Names of the outputs ``solve`` can compute (tuple of str)."""
         return tuple(self.derive().outputs)
 
     # ----- parameters --------------------------------------------------------
@@ -151,7 +175,27 @@ class Model:
         return out
 
     def check(self, **params: object) -> dict[str, object]:
-        """Check scalar parameters against every restriction; return them canonical."""
+        """Check scalar parameters against every restriction; return them canonical.
+
+        Parameters
+        ----------
+        **params : object
+            One value per parameter of the model (aliases accepted: ``phi_star`` or
+            ``phistar``), read exactly (a string ``"1.5"`` is 3/2).
+
+        Returns
+        -------
+        dict
+            The same values under their canonical names.
+
+        Raises
+        ------
+        AdmissibilityError
+            A missing parameter, or a value violating a restriction of the model
+            (named with the values).
+        UnknownNameError
+            A name that is not a parameter of the model.
+        """
         values = self.canonical_params(params)
         for name, value in values.items():  # every value read, restricted or not
             admissibility.exact(name, value)
@@ -166,6 +210,20 @@ class Model:
         Scalar parameters only; strings are converted exactly.  The cutoff is
         checked against the support of the distribution (no selection, no
         exporters) and an :class:`AdmissibilityError` is raised for a corner.
+
+        Parameters
+        ----------
+        dps : int
+            Decimal digits of the mpmath evaluation.
+        outputs : list of str or None
+            The outputs to compute (None: every output, :attr:`outputs`).
+        **params : object
+            One scalar per parameter of the model.
+
+        Returns
+        -------
+        dict
+            Output name -> ``mpmath.mpf``.
         """
         values = self.check(**params)
         names = self.output_names(outputs)
@@ -185,6 +243,26 @@ class Model:
         :mod:`melitz_sym.numeric.reference`).  Scalar parameters; strings,
         ``Rational`` and floats are converted exactly.  Outputs that the
         derivation defines by no generic step are left out.
+
+        Parameters
+        ----------
+        dps : int
+            Decimal digits of the quadrature and the root finding.
+        outputs : list of str or None
+            The outputs to compute (None: every output).
+        **params : object
+            One scalar per parameter of the model.
+
+        Returns
+        -------
+        dict
+            Output name -> ``mpmath.mpf``.
+
+        Raises
+        ------
+        MelitzError
+            For a model with no independent path (its closed forms are proved step
+            by step instead).
         """
         if self._plan.reference is None:
             raise MelitzError(f"{self.name} has no independent reference path: its closed "
@@ -214,20 +292,40 @@ class Model:
 
     def solve(self, outputs: list[str] | None = None, errors: str = "raise",
               precision: str = "double", as_frame: bool = False, **params: object):
-        """Vectorised solution with numpy; parameters broadcast like numpy arrays.
+        r"""Vectorised solution with numpy; parameters broadcast like numpy arrays.
 
-        Returns output name -> array, or with ``as_frame=True`` the same labelled
-        by the parameters: a pandas DataFrame for input of at most one dimension,
-        an xarray Dataset for gridded input (see :mod:`melitz_sym.labelled`).
+        Where the derivation has closed forms (Pareto, Krugman) they are evaluated in
+        their stable forms (the log domain); otherwise the cutoff condition is solved
+        at all points at once by a safeguarded Newton iteration on
+        :math:`\log\varphi^*` (bisection whenever a step leaves the bracket) and the
+        outputs follow from the cutoffs.
 
-        ``errors="nan"`` returns nan at inadmissible points instead of raising.
-        ``precision``: ``"double"`` (closed forms: the log domain costs about
-        |log y| ulps; Newton models: outputs in the tail carry the root's
-        rounding times the tail's elasticity), ``"adaptive"`` (closed forms in
-        double, and in long double at the points where the error would exceed
-        about 1.8e-15; Newton models as ``"extended"``) or ``"extended"``
-        (long double, with long double normal functions: each output within
-        about an ulp, 4-9x slower); see :func:`melitz_sym.numeric.fast.solve`."""
+        Parameters
+        ----------
+        outputs : list of str or None
+            The outputs to compute (None: every output, :attr:`outputs`).
+        errors : {"raise", "nan"}
+            ``"nan"`` returns nan at inadmissible points instead of raising.
+        precision : {"double", "adaptive", "extended"}
+            ``"double"`` (closed forms: the log domain costs about ``|log y|`` ulps;
+            Newton models: outputs in the tail carry the root's rounding times the
+            tail's elasticity), ``"adaptive"`` (closed forms in double, and in long
+            double at the points where the error would exceed about 1.8e-15; Newton
+            models as ``"extended"``) or ``"extended"`` (long double, with long double
+            normal functions: each output within about an ulp, 4-9x slower); see
+            :func:`melitz_sym.numeric.fast.solve`.
+        as_frame : bool
+            Label the result by the parameters (see :mod:`melitz_sym.labelled`).
+        **params : float or array_like
+            One value or array per parameter of the model; arrays broadcast.
+
+        Returns
+        -------
+        dict or pandas.DataFrame or xarray.Dataset
+            Output name -> array of the broadcast shape; with ``as_frame=True`` a
+            pandas DataFrame for input of at most one dimension, an xarray Dataset
+            for gridded input.
+        """
         values = self.canonical_params(params)
         names = self.output_names(outputs)
         from .numeric import fast
@@ -242,7 +340,13 @@ class Model:
 
     # ----- export -------------------------------------------------------------
     def latex(self) -> str:
-        """A standalone LaTeX document of the derivation (see :mod:`melitz_sym.export.latex`)."""
+        """A standalone LaTeX document of the derivation (see :mod:`melitz_sym.export.latex`).
+
+        Returns
+        -------
+        str
+            The document, in the paper's notation, ready for ``pdflatex``.
+        """
         from .export import latex
 
         return latex.document(self.derive())
@@ -250,9 +354,21 @@ class Model:
     def codegen(self, lang: str, directory=None, force: bool = False):
         """Code in ``lang`` (c, fortran, rust, js, octave, r, numpy) generated from the derivation.
 
-        Returns file name -> text, or, with ``directory``, writes the files there
-        (never over existing files unless ``force``; never into a directory that
-        holds other files) and returns their paths.
+        Parameters
+        ----------
+        lang : {"c", "fortran", "rust", "js", "octave", "r", "numpy"}
+            The target language.
+        directory : str, pathlib.Path or None
+            Where to write the files; None returns them instead.
+        force : bool
+            Replace existing files.
+
+        Returns
+        -------
+        dict or list of pathlib.Path
+            File name -> text, or, with ``directory``, the paths of the files written
+            (never over existing files unless ``force``; never into a directory that
+            holds other files).
         """
         from .export import codegen
 

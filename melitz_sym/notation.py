@@ -71,7 +71,10 @@ def init_printing(**settings) -> None:
     """Display every sympy object in Jupyter (and in IPython's LaTeX-capable consoles) in
     this notation: :func:`sympy.init_printing` with :func:`latex` as its LaTeX printer.
 
-    ``settings`` go to :func:`sympy.init_printing` (e.g. ``use_latex="mathjax"``).
+    Parameters
+    ----------
+    **settings : object
+        Passed to :func:`sympy.init_printing` (e.g. ``use_latex="mathjax"``).
     """
     sp.init_printing(latex_printer=lambda expr, **_: latex(expr), **settings)
 

@@ -182,7 +182,7 @@ def segments(toks: list[Token]) -> list[list[Token]]:
 
 
 def _conjunction(toks: list[Token], i: int) -> int:
-    """Number of tokens of ``\text{or}`` / ``\text{and}`` at ``i``, else 0."""
+    r"""Number of tokens of ``\text{or}`` / ``\text{and}`` at ``i``, else 0."""
     if toks[i].text not in _TEXT_COMMANDS or toks[i + 1].text != "{":
         return 0
     j = i + 2

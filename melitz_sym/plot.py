@@ -70,6 +70,16 @@ def parameter_note(values: Mapping[str, float]) -> str:
 
     Names without a registered symbol (the parameter of a ``Custom`` density) are
     written as they are.
+
+    Parameters
+    ----------
+    values : mapping
+        Parameter name -> number.
+
+    Returns
+    -------
+    str
+        The note, each value to four significant digits.
     """
     parts = []
     for name, value in values.items():
@@ -92,7 +102,18 @@ def _note(fig, axes, values: Mapping[str, float], own: bool) -> None:
 
 
 def label(name: str) -> str:
-    """Mathtext label of a registered symbol, e.g. ``$\\varphi^*$``."""
+    """Mathtext label of a registered symbol, e.g. ``$\\varphi^*$``.
+
+    Parameters
+    ----------
+    name : str
+        A registered name (``"phi_star"``).
+
+    Returns
+    -------
+    str
+        Its LaTeX name between dollars.
+    """
     return f"${latex_name(name)}$"
 
 
@@ -113,7 +134,23 @@ def _params(model, params: Mapping[str, object] | None, drop: Sequence[str] = ()
 
 
 def save(fig, path: str | Path) -> Path:
-    """Write ``fig`` to ``path`` (``.png`` at 150 dpi or ``.pdf``)."""
+    """Write ``fig`` to ``path`` (``.png`` at 150 dpi or ``.pdf``).
+
+    The files carry no creation date or software version, so a figure redrawn is
+    byte for byte the same.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure of this module.
+    path : str or pathlib.Path
+        The file to write (its directory is created); the suffix chooses the format.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     if path.suffix not in FORMATS:
         raise ParseError(f"figure {path}: unknown format {path.suffix!r}; use .png or .pdf")
@@ -266,10 +303,30 @@ def density(model, params: Mapping[str, object] | None = None, points: int = 400
 
 
 def average_markup(model, values: Mapping[str, object]):
-    """The average markup of ``model`` at ``values`` (arrays broadcast): the output
-    ``markup_bar`` (p - c, Melitz-Ottaviano) or ``markup`` (p phi), else, with CES
-    demand, price over marginal cost 1/phi from the derived ``pricing`` step, the same
-    for every producer (MelitzError if it is not)."""
+    r"""The average markup of ``model`` at ``values`` (arrays broadcast).
+
+    The output ``markup_bar`` (:math:`p - c`, Melitz-Ottaviano) or ``markup``
+    (:math:`p\,\varphi`), else, with CES demand, price over marginal cost
+    :math:`1/\varphi` from the derived ``pricing`` step, the same for every producer
+    (:math:`\sigma/(\sigma - 1)`).
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    values : mapping
+        Parameter name -> number or array.
+
+    Returns
+    -------
+    numpy.ndarray
+        The average markup, of the broadcast shape of ``values``.
+
+    Raises
+    ------
+    MelitzError
+        If markups differ across producers and the model has no average markup output.
+    """
     import sympy as sp
 
     from .symbols import sym
@@ -290,7 +347,20 @@ def average_markup(model, values: Mapping[str, object]):
 def average_productivity(model, values: Mapping[str, object]):
     """Average productivity of producers: ``phi_tilde`` (Melitz), ``1/c_bar`` (the inverse
     average cost, Melitz-Ottaviano) or labour productivity ``q_per_l`` (a representative
-    firm)."""
+    firm).
+
+    Parameters
+    ----------
+    model : Model
+        A model with one of those outputs.
+    values : mapping
+        Its parameters, numbers or arrays that broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        The average productivity at each point.
+    """
     if "phi_tilde" in model.outputs:
         return model.solve(["phi_tilde"], **values)["phi_tilde"]
     if "c_bar" in model.outputs:
@@ -301,10 +371,29 @@ def average_productivity(model, values: Mapping[str, object]):
 def pro_competitive(params: Mapping[str, object] | None = None,
                     L: tuple[float, float] = (50.0, 500.0),
                     tau: tuple[float, float] = (1.0, 3.0), points: int = 100):
-    """Figure: average markup and average productivity against L and against tau, for
+    r"""Figure: average markup and average productivity against L and against tau, for
     krugman, cournot, melitz (Pareto) and melitz-ottaviano, each curve an index equal to
     1 at the first point.  Cournot's one market has no trade cost (integration is a rise
-    in L): it is drawn against L only."""
+    in L): it is drawn against L only.
+
+    Parameters
+    ----------
+    params : mapping, optional
+        Parameters of the models; the rest from :data:`EXAMPLE_PARAMS` and
+        :data:`PRO_COMPETITIVE_MODELS`.
+    L : (float, float)
+        The range of the labour endowment :math:`L`.
+    tau : (float, float)
+        The range of :math:`\tau`.
+    points : int
+        Number of values in each range.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two rows (average markup, average productivity) by two columns (against
+        :math:`L`, against :math:`\tau`).
+    """
     from .facade import model as build
 
     grids = {"L": np.linspace(*L, points), "tau": np.linspace(*tau, points)}

@@ -92,22 +92,36 @@ class UndeterminedError(MelitzError):
 class Verdict:
     """The outcome of :func:`verify`.
 
+    ``bool(verdict)`` is ``verdict.holds is True``.
+
     Attributes
     ----------
-    equation : the text as given.
-    parsed : the parsed sympy equation.
-    holds : True, False, or None when undecided (fewer than ``POINTS`` evaluable points).
-    method : ``"symbolic"`` (proved by simplification), ``"numeric"`` (checked
-        at ``points`` random admissible points at 50 digits), ``"declared"`` (it
+    equation : str
+        The text as given.
+    parsed : sympy.Basic
+        The parsed sympy equation.
+    holds : bool or None
+        True, False, or None when undecided (fewer than ``POINTS`` evaluable points).
+    method : str
+        ``"symbolic"`` (``lhs - rhs`` simplifies to zero once the derivation's
+        definitions are substituted), ``"numeric"`` (``lhs = rhs`` checked at
+        ``points`` random admissible points at 50 digits), ``"declared"`` (it
         restates a primitive of the model), ``"undecided"``.
-    step : name of the derivation step the equation matches, if any.
-    quantity : what the equation is about, in words.
-    counterexample : for a false equation: ``{"point": {...}, "lhs": v, "rhs": v}``.
-    condition : a condition under which a false equation does hold (``"n = 0"``).
-    points : number of points checked numerically.
-    detail : how it was established, in words.
-    links : for a chain ``a = b = c`` or several equations, the verdict of each
-        link (empty for one equation).
+    step : str or None
+        Name of the derivation step the equation matches, if any.
+    quantity : str
+        What the equation is about, in words.
+    counterexample : dict or None
+        For a false equation: ``{"point": {...}, "lhs": v, "rhs": v}``.
+    condition : str or None
+        A condition under which a false equation does hold (``"n = 0"``).
+    points : int
+        Number of points checked numerically.
+    detail : str
+        How it was established, in words.
+    links : tuple of Verdict
+        For a chain ``a = b = c`` or several equations, the verdict of each link
+        (empty for one equation).
     """
 
     equation: str
@@ -691,22 +705,31 @@ def verify(model, text: str | sp.Eq, seconds: float | None = None,
 
     Parameters
     ----------
-    model : a Model or a registry name (``"melitz"``, Pareto distribution).
-    text : an equation in LaTeX or sympy syntax (or a sympy ``Eq``).  A chain
+    model : Model or str
+        A model, or a registry name (``"melitz"``, Pareto distribution).
+    text : str or sympy.Eq
+        An equation in LaTeX or sympy syntax (or a sympy ``Eq``).  A chain
         ``a = b = c`` or several equations (separated by commas, ``\quad``,
-        ``\text{or}``, ``\text{and}``, ``\\``) hold when every link holds; the
-        verdict names the first link that does not (``links`` has one verdict each).
-    seconds : a hard safety abort in wall-clock seconds (None, the default: none).
+        ``\text{or}``, ``\text{and}`` or a LaTeX line break) hold when every link
+        holds; the verdict names the first link that does not (``links`` has one
+        verdict each).
+    seconds : float or None
+        A hard safety abort in wall-clock seconds (None, the default: none).
         It never changes a verdict or its method (those depend on the equation
         alone, see the module docstring); past it :class:`TimeLimitExceeded` is
         raised.  Only in the main thread of a POSIX process (SIGALRM).
-    aliases : the user's notation, ``{spelling: name}`` such as ``{"theta": "k",
-        r"\varphi_d^*": "phi_star"}`` (see :func:`melitz_sym.parse.alias_table`);
-        they take precedence over the model's defaults (:meth:`Context.aliases`).
+    aliases : dict or None
+        The user's notation, ``{spelling: name}`` such as
+        ``{"theta": "k", r"\varphi_d^*": "phi_star"}`` (see
+        :func:`melitz_sym.parse.alias_table`); they take precedence over the
+        model's defaults (:meth:`Context.aliases`).
 
     Returns
     -------
     Verdict
+        Whether ``lhs = rhs`` holds identically on the admissible parameter domain
+        at the equilibrium, how that was established, the step it matches and, for
+        a false equation, a counterexample.
 
     Raises
     ------

@@ -53,6 +53,14 @@ def shell_commands(page: Path) -> list[str]:
 COMMANDS = [(name, cmd) for name, page in PAGES.items() for cmd in shell_commands(page)]
 
 
+def readme_docs_command() -> str:
+    """The README's command that builds the documentation site (tests/test_docs_site.py
+    runs it)."""
+    found = [c for c in shell_commands(ROOT / "README.md") if c.startswith("python -m sphinx")]
+    assert len(found) == 1, f"the README names one docs command, found {found}"
+    return found[0]
+
+
 def _expected_status(cmd: str) -> int:
     """0, or N where the page says so in a comment: ``... # exits N: why``."""
     found = re.search(r"#\s*exits (\d+)", cmd)
@@ -73,6 +81,9 @@ def test_every_documented_command_runs_as_written(page, cmd, tmp_path, monkeypat
         known = tomlread.loads((ROOT / "pyproject.toml").read_text())["project"]
         for extra in filter(None, (extras.group(1) or "").split(",")):
             assert extra in known["optional-dependencies"], f"{page}: unknown extra {extra}"
+        return
+    if argv[:3] == ["python", "-m", "sphinx"]:  # the docs command: test_docs_site runs it
+        assert cmd == readme_docs_command(), f"{page}: another docs command {cmd!r}"
         return
     if argv[:3] == ["python", "-m", "pytest"]:
         assert "python3 -m pytest" in (ROOT / ".ci" / "run").read_text()

@@ -24,7 +24,24 @@ _SAME_LAW_IN_COST = {"pareto": ParetoCost}
 
 
 def distribution(dist: str | Distribution) -> Distribution:
-    """A distribution from its name (``"pareto"``) or a Distribution object."""
+    """A distribution from its name or a Distribution object.
+
+    Parameters
+    ----------
+    dist : str or Distribution
+        A name of :data:`DISTRIBUTIONS` (``"pareto"``), or a distribution object
+        (returned as it is).
+
+    Returns
+    -------
+    Distribution
+        The distribution, with its default parameter names.
+
+    Raises
+    ------
+    UnknownNameError
+        For a name that is not a distribution.
+    """
     if isinstance(dist, Distribution):
         return dist
     try:
@@ -39,6 +56,16 @@ def cost_distribution(dist: str | Distribution) -> Distribution:
     """A distribution of unit cost from its name (``"pareto-cost"``; ``"pareto"``, the same
     law as Pareto productivity, means it too) or a Distribution object, which is taken as
     the declared density of the cost.
+
+    Parameters
+    ----------
+    dist : str or Distribution
+        A name of :data:`COST_DISTRIBUTIONS`, ``"pareto"``, or a distribution object.
+
+    Returns
+    -------
+    Distribution
+        The distribution of unit cost :math:`c`.
 
     Raises
     ------

@@ -27,7 +27,17 @@ from ..symbols import sym
 
 @dataclass(frozen=True)
 class Substitution:
-    """Change of variables ``t = h(u)`` with inverse ``u = h_inv(t)``."""
+    """Change of variables ``t = h(u)`` with inverse ``u = h_inv(t)``.
+
+    Parameters
+    ----------
+    u : sympy.Symbol
+        The new variable.
+    h : sympy.Expr
+        ``t`` as an expression in ``u`` (``exp(u)`` for the log-normal).
+    h_inv : sympy.Lambda
+        The inverse map, ``t -> u`` (``log``).
+    """
 
     u: sp.Symbol
     h: sp.Expr
@@ -42,8 +52,12 @@ class Distribution:
 
     Attributes
     ----------
-    continuous : False for a point mass (all firms alike).
-    has_selection : whether a cutoff inside the support partitions firms.
+    name : str
+        The name :func:`melitz_sym.model` accepts (``"pareto"``).
+    params : tuple of str
+        Canonical names of its parameters.
+    continuous : bool
+        False for a point mass (all firms alike).
     """
 
     name: str = ""
@@ -53,28 +67,74 @@ class Distribution:
     # ----- declaration ---------------------------------------------------
     @property
     def support(self) -> tuple[sp.Expr, sp.Expr]:
-        """Lower and upper bound of productivity."""
+        """Lower and upper bound of productivity (tuple of two sympy expressions)."""
         raise NotImplementedError
 
     def declared_pdf(self, x: sp.Expr) -> sp.Expr | None:
-        """Density at ``x`` if declared directly, else None."""
+        """Density at ``x`` if declared directly, else None.
+
+        Parameters
+        ----------
+        x : sympy.Expr
+            A point of the support.
+
+        Returns
+        -------
+        sympy.Expr or None
+            The declared density :math:`g(x)`.
+        """
         return None
 
     def declared_cdf(self, x: sp.Expr) -> sp.Expr | None:
-        """Cdf at ``x`` if declared directly, else None."""
+        r"""Cdf :math:`G(x) = P(\varphi \le x)` if declared directly (Frechet, Weibull),
+        else None; the density is then derived from it.
+
+        Parameters
+        ----------
+        x : sympy.Expr
+            The productivity at which the cdf is wanted.
+
+        Returns
+        -------
+        sympy.Expr or None
+            The declared :math:`G(x)`.
+        """
         return None
 
     def restrictions(self, a: sp.Expr) -> list[Restriction]:
-        """Restrictions on the parameters, given the moment order ``a``."""
+        """Restrictions on the parameters, given the moment order ``a``.
+
+        Parameters
+        ----------
+        a : sympy.Expr
+            The order of the tail moment the model needs (``sigma - 1`` in Melitz).
+
+        Returns
+        -------
+        list of Restriction
+            E.g. :math:`k > a` for Pareto (a finite moment of order ``a``).
+        """
         return []
 
     def positivity(self) -> list[Restriction]:
-        """Each positive parameter (scale, shape, dispersion) must be positive."""
+        r"""Each positive parameter (scale, shape, dispersion) must be positive.
+
+        Returns
+        -------
+        list of Restriction
+            One :math:`\theta > 0` per positive parameter symbol :math:`\theta`.
+        """
         return [Restriction(sp.Gt(s, 0, evaluate=False), f"{s.name} is positive")
                 for s in self.symbols if s.is_positive]
 
     def substitution(self) -> Substitution | None:
-        """Change of variables that helps sympy integrate, if any."""
+        """Change of variables that helps sympy integrate, if any.
+
+        Returns
+        -------
+        Substitution or None
+            ``t = h(u)``, e.g. ``t = exp(u)`` for the log-normal.
+        """
         return None
 
     def reparametrisation(self, a: sp.Expr) -> tuple[dict, dict]:
@@ -82,17 +142,39 @@ class Distribution:
 
         Pareto declares ``k = a + e`` with ``e > 0`` so that sympy knows the
         tail moment of order ``a`` converges; the backward map restores ``k``.
+
+        Parameters
+        ----------
+        a : sympy.Expr
+            The order of the tail moment.
+
+        Returns
+        -------
+        tuple of dict
+            The forward and the backward substitution (both empty when none is
+            needed).
         """
         return {}, {}
 
     # ----- derived objects -----------------------------------------------
     @property
     def symbols(self) -> tuple[sp.Symbol, ...]:
-        """Parameter symbols."""
+        """Parameter symbols (tuple of sympy.Symbol, in the order of ``params``)."""
         return tuple(sym(p) for p in self.params)
 
     def pdf(self, x: sp.Expr) -> sp.Expr:
-        """Density g(x) on the support (derived from a declared cdf)."""
+        r"""Density :math:`g(x)` on the support (:math:`G'(x)` from a declared cdf).
+
+        Parameters
+        ----------
+        x : sympy.Expr
+            The productivity (a symbol, or a point of the support).
+
+        Returns
+        -------
+        sympy.Expr
+            :math:`g(x)`, the declared density or the derivative of the declared cdf.
+        """
         g = self.declared_pdf(x)
         if g is not None:
             return g
@@ -100,11 +182,38 @@ class Distribution:
         return sp.diff(self.declared_cdf(t), t).subs(t, x)
 
     def survival(self, x: sp.Expr) -> sp.Expr:
-        """S(x) = 1 - G(x), derived by integrating the density from x up."""
+        r"""Survival function :math:`S(x) = 1 - G(x) = \int_x^{upper} g(t)\,dt`, derived
+        by integrating the density from ``x`` up.
+
+        Parameters
+        ----------
+        x : sympy.Expr
+            The lower limit of the integral (a cutoff).
+
+        Returns
+        -------
+        sympy.Expr
+            The share of draws above ``x`` (an unevaluated ``Integral`` where sympy
+            finds no antiderivative).
+        """
         return self._tail_lambda(sp.Integer(0))(x)
 
     def tail_moment(self, x: sp.Expr, a: sp.Expr) -> sp.Expr:
-        """V(x) = integral of t^a g(t) from x to the upper bound."""
+        r"""Tail moment :math:`V(x) = \int_x^{upper} t^a g(t)\,dt`.
+
+        Parameters
+        ----------
+        x : sympy.Expr
+            The lower limit (the cutoff :math:`\varphi^*` in the models).
+        a : sympy.Expr
+            The order (:math:`\sigma - 1` in the Melitz models).
+
+        Returns
+        -------
+        sympy.Expr
+            :math:`V(x)` (an unevaluated ``Integral`` where sympy finds no
+            antiderivative).
+        """
         return self._tail_lambda(sp.sympify(a))(x)
 
     def _tail_lambda(self, a: sp.Expr) -> sp.Lambda:
@@ -118,7 +227,22 @@ class Distribution:
         r""":math:`\int_{lower}^{upper} t^a g(t)\,dt` as sympy integrates it from the
         declared density, after the distribution's change of variables (if any) and,
         with ``reparametrise``, in the parameters that expose convergence; an integral
-        sympy cannot do stays an unevaluated ``Integral``."""
+        sympy cannot do stays an unevaluated ``Integral``.
+
+        Parameters
+        ----------
+        a : sympy.Expr
+            The order of the moment.
+        lower, upper : sympy.Expr
+            The limits of integration.
+        reparametrise : bool
+            Integrate in the parameters of :meth:`reparametrisation`.
+
+        Returns
+        -------
+        sympy.Expr
+            The integral, in the distribution's own parameters.
+        """
         t = sp.Dummy("t", positive=True)
         integrand = t**a * self.pdf(t)
         var, lo, hi = t, lower, upper

@@ -43,7 +43,22 @@ class ParetoCost(Distribution):
 def partial_moment(dist: Distribution, x: sp.Expr, a: int) -> sp.Expr:
     r""":math:`G_a(x) = \int_{lower}^{x} t^a g(t)\,dt`, integrated by sympy from the
     declared density (after the distribution's change of variables, if any); an
-    integral sympy cannot do stays an unevaluated ``Integral``."""
+    integral sympy cannot do stays an unevaluated ``Integral``.
+
+    Parameters
+    ----------
+    dist : Distribution
+        The distribution (of unit cost in the models that use it).
+    x : sympy.Expr
+        The upper limit (a cost cutoff, :math:`c_D` or :math:`c_X`).
+    a : int
+        The order of the moment.
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`G_a(x)`, simplified.
+    """
     result = dist.moment_integral(a, dist.support[0], x)
     if result.has(sp.Integral):
         return result

@@ -11,20 +11,26 @@ from .base import Distribution
 class Custom(Distribution):
     r"""Any density declared as a sympy expression.
 
-    Parameters
-    ----------
-    pdf : sympy expression of the density in the variable ``var``.
-    support : ``(lower, upper)``; ``upper`` may be ``sympy.oo``.
-    var : the variable of ``pdf`` (default: its only free symbol named
-        ``phi`` or ``x``).
-    restrictions : extra :class:`~melitz_sym.admissibility.Restriction`
-        objects on the density's parameters.
-    name : label used in documents.
-
     Every other symbol of ``pdf`` becomes a model parameter, declared
-    positive.  The survival function and the tail moment are integrated by
+    positive.  The survival function :math:`S(x) = \int_x^{upper} g` and the tail
+    moment :math:`V(x) = \int_x^{upper} t^{\sigma-1} g(t)\,dt` are integrated by
     sympy; if sympy finds no antiderivative they stay ``Integral`` objects and
     are evaluated by quadrature.
+
+    Parameters
+    ----------
+    pdf : sympy.Expr
+        The density :math:`g` in the variable ``var``.
+    support : tuple
+        ``(lower, upper)``; ``upper`` may be ``sympy.oo``.
+    var : sympy.Symbol or None
+        The variable of ``pdf`` (default: its only free symbol named ``phi`` or
+        ``x``).
+    restrictions : sequence of Restriction
+        Extra :class:`~melitz_sym.admissibility.Restriction` objects on the
+        density's parameters.
+    name : str
+        Label used in documents.
 
     Examples
     --------

@@ -11,7 +11,14 @@ from .registry import BUILT_IN
 
 
 def models() -> list[str]:
-    """Names of the built-in models."""
+    """Names of the built-in models.
+
+    Returns
+    -------
+    list of str
+        ``krugman``, ``cournot``, ``melitz-closed``, ``melitz``, ... in registry
+        order; each is accepted by :func:`melitz_sym.model`.
+    """
     return list(BUILT_IN)
 
 

@@ -25,13 +25,19 @@ class Declaration:
 
     Parameters
     ----------
-    name : registry or user name of the model (``"melitz"``, ``"my-variant"``).
-    demand, conduct, firms, entry, geography : the primitives (see
-        :mod:`melitz_sym.primitives`).
-    fixed_cost : the per-period fixed cost :math:`f` of serving the domestic market
+    name : str
+        Registry or user name of the model (``"melitz"``, ``"my-variant"``).
+    demand, conduct, firms, entry, geography : primitive
+        The primitives (see :mod:`melitz_sym.primitives`): CES preferences,
+        monopolistic competition, heterogeneous firms, free entry and a closed
+        economy by default.
+    fixed_cost : FixedCost or None
+        The per-period fixed cost :math:`f` of serving the domestic market
         (None: no fixed production cost, as in Melitz and Ottaviano 2008).
-    modes : the modes of serving each foreign market (at most one of each kind).
-    title : a line for documents (default: built from the primitives).
+    modes : tuple of Mode
+        The modes of serving each foreign market (at most one of each kind).
+    title : str or None
+        A line for documents (default: built from the primitives).
 
     Examples
     --------
@@ -90,18 +96,47 @@ class Declaration:
         return self.firms.dist if isinstance(self.firms, Heterogeneous) else None
 
     def mode(self, kind: str) -> Mode | None:
-        """The declared mode of that kind (``"export"``, ``"fdi"``), or None."""
+        """The declared mode of that kind, or None.
+
+        Parameters
+        ----------
+        kind : str
+            ``"export"`` or ``"fdi"``.
+
+        Returns
+        -------
+        Mode or None
+            The mode of serving a foreign market of that kind.
+        """
         return next((m for m in self.modes if m.kind == kind), None)
 
     def with_distribution(self, dist: Distribution) -> Declaration:
-        """The same declaration with heterogeneous firms drawing from ``dist`` (the
-        kind of heterogeneity, productivity or cost, is kept)."""
+        """The same declaration with heterogeneous firms drawing from ``dist``.
+
+        Parameters
+        ----------
+        dist : Distribution
+            The distribution of productivity (or of unit cost: the kind of
+            heterogeneity is kept).
+
+        Returns
+        -------
+        Declaration
+            A new declaration; this one is unchanged.
+        """
         firms = (replace(self.firms, dist=dist) if isinstance(self.firms, Heterogeneous)
                  else Heterogeneous(dist))
         return replace(self, firms=firms)
 
     def describe(self) -> list[str]:
-        """The primitives in words, one line each."""
+        """The primitives in words.
+
+        Returns
+        -------
+        list of str
+            One line per primitive: demand, conduct, firms, fixed cost, entry,
+            geography and each mode.
+        """
         fixed = ("no fixed production cost" if self.fixed_cost is None
                  else self.fixed_cost.describe("f") + " (domestic market)")
         lines = [self.demand.describe(), self.conduct.describe(), self.firms.describe(),

@@ -21,9 +21,12 @@ class Demand:
 
     Attributes
     ----------
-    kind : short name used in model files (``"ces"``).
-    parameters : canonical names of the parameters the demand brings.
-    differentiated : True when every firm sells its own variety.
+    kind : str
+        Short name used in model files (``"ces"``).
+    parameters : tuple of str
+        Canonical names of the parameters the demand brings.
+    differentiated : bool
+        True when every firm sells its own variety.
     """
 
     kind: ClassVar[str] = ""
@@ -79,7 +82,22 @@ class LinearQuadratic(Demand):
     def utility(self, q_0: sp.Expr, total: sp.Expr, squares: sp.Expr) -> sp.Expr:
         r"""The declared utility of one consumer: :math:`q_0 + \alpha\,total -
         (\gamma/2)\,squares - (\eta/2)\,total^2`, with ``total`` the integral of
-        the quantities of the varieties and ``squares`` that of their squares."""
+        the quantities of the varieties and ``squares`` that of their squares.
+
+        Parameters
+        ----------
+        q_0 : sympy.Expr
+            Consumption of the numeraire good.
+        total : sympy.Expr
+            :math:`\int q_i\,di`, the total quantity of varieties.
+        squares : sympy.Expr
+            :math:`\int q_i^2\,di`.
+
+        Returns
+        -------
+        sympy.Expr
+            :math:`U`.
+        """
         alpha, gamma, eta = (sym(x) for x in self.parameters)
         return q_0 + alpha * total - gamma / 2 * squares - eta / 2 * total**2
 

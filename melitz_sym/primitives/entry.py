@@ -25,6 +25,12 @@ class FreeEntry(Entry):
     before drawing its productivity and exits with probability :math:`\delta`
     each period; with ``sunk=False`` (Krugman 1980, the Cournot model) profit
     net of the per-period fixed costs is zero.
+
+    Parameters
+    ----------
+    sunk : bool
+        Whether entry costs the sunk :math:`f_e` (with exit probability
+        :math:`\delta`): :math:`(1 - G(\varphi^*))\,\bar\pi / \delta = f_e`.
     """
 
     sunk: bool = True

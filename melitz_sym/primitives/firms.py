@@ -29,6 +29,11 @@ class Heterogeneous(Firms):
 
     ``dist=None`` leaves the distribution open: :func:`melitz_sym.model` fills
     it in from its ``dist`` argument.
+
+    Parameters
+    ----------
+    dist : Distribution or None
+        The distribution :math:`G` of productivity.
     """
 
     dist: Distribution | None = None
@@ -43,7 +48,13 @@ class Heterogeneous(Firms):
 class Representative(Firms):
     r"""All firms alike, with productivity ``productivity`` (a parameter name:
     ``"b"`` in Krugman 1980, where it is the degenerate distribution's location,
-    ``"phi"`` in the Cournot model)."""
+    ``"phi"`` in the Cournot model).
+
+    Parameters
+    ----------
+    productivity : str
+        The name of the productivity parameter.
+    """
 
     productivity: str = "b"
     kind: ClassVar[str] = "representative"
@@ -58,6 +69,11 @@ class HeterogeneousCost(Heterogeneous):
     :class:`~melitz_sym.distributions.Distribution` of :math:`c` (e.g.
     :class:`~melitz_sym.distributions.ParetoCost`, :math:`G(c) = (c/c_M)^k` on
     :math:`[0, c_M]`, as in Melitz and Ottaviano 2008), instead of a productivity.
+
+    Parameters
+    ----------
+    dist : Distribution or None
+        The distribution :math:`G` of unit cost.
     """
 
     kind: ClassVar[str] = "heterogeneous-cost"

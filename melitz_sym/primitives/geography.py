@@ -12,8 +12,10 @@ class Geography:
 
     Attributes
     ----------
-    kind : short name used in model files.
-    open : whether there are foreign markets to serve.
+    kind : str
+        Short name used in model files (``"symmetric"``).
+    open : bool
+        Whether there are foreign markets to serve.
     """
 
     kind: ClassVar[str] = ""
