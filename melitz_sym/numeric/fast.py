@@ -1,9 +1,11 @@
 """Vectorised numpy solvers generated from a derivation with ``lambdify``.
 
-Closed forms (Pareto, Krugman) are compiled directly, in their stable forms
-(:mod:`.stable`): in double, in long double, or in double with the points where
-the log domain's error estimate is large recomputed in long double
-(``precision="adaptive"``).
+Closed forms (Pareto, Krugman) are compiled directly: in double in their power
+forms (:mod:`.power_form`: the stable forms of :mod:`.stable` with their logs
+folded), with the stable form at the points where a node of the power form
+over- or underflows; in long double; or in double with the points where the
+log domain's error estimate is large recomputed in long double
+(``precision="adaptive"``, stable forms).
 Without a closed form the cutoff equation is solved at all points at once by a
 safeguarded Newton iteration on ``y = log(phi*)`` (bisection whenever a Newton
 step leaves the bracket), with the derivative taken by sympy; integrals sympy
@@ -328,9 +330,13 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
     """Outputs ``names`` of ``model`` for array parameters (broadcast like numpy).
 
     The points are processed in blocks (:data:`BLOCK`), on :data:`THREADS`
-    threads when there are several blocks; closed forms are
-    evaluated in their stable form (:mod:`melitz_sym.numeric.stable`), the
-    other models by a vectorised safeguarded Newton on log(phi*).
+    threads when there are several blocks, each block read once: its
+    outputs, then its checks (finite parameters, restrictions, corners, finite
+    outputs); an error is reported after all blocks, at its first point.
+    Closed forms are evaluated in their power form (:mod:`.power_form`) or,
+    where that over- or underflows, their stable form
+    (:mod:`melitz_sym.numeric.stable`); the other models by a vectorised
+    safeguarded Newton on log(phi*).
     ``precision`` says how the outputs are computed:
 
     ``"double"``    in double.  Closed forms: the log domain costs about
