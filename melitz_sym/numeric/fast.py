@@ -1,9 +1,11 @@
 """Vectorised numpy solvers generated from a derivation with ``lambdify``.
 
-Closed forms (Pareto, Krugman) are compiled directly, in their stable forms
-(:mod:`.stable`): in double, in long double, or in double with the points where
-the log domain's error estimate is large recomputed in long double
-(``precision="adaptive"``).
+Closed forms (Pareto, Krugman) are compiled directly: in double in their power
+forms (:mod:`.power_form`: the stable forms of :mod:`.stable` with their logs
+folded), with the stable form at the points where a node of the power form
+over- or underflows; in long double; or in double with the points where the
+log domain's error estimate is large recomputed in long double
+(``precision="adaptive"``, stable forms).
 Without a closed form the cutoff equation is solved at all points at once by a
 safeguarded Newton iteration on ``y = log(phi*)`` (bisection whenever a Newton
 step leaves the bracket), with the derivative taken by sympy; integrals sympy
@@ -28,7 +30,7 @@ from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, corner, corner_ma
 from ..errors import AdmissibilityError, MelitzError, NumericalError, ParseError
 from ..symbols import sym
 from . import extended as extended_numeric
-from . import quadrature, stable
+from . import power_form, quadrature, stable
 
 def _exp_ndtr(A, x):
     r""":math:`e^{A}\Phi(x)` (:class:`stable.exp_ndtr`): ``exp(A) * ndtr(x)``, and
@@ -60,12 +62,35 @@ def _compile(symbols: tuple, exprs: tuple, modules: list = _MODULES):
     return sp.lambdify(symbols, exprs, modules=[quadrature.FUNCTIONS, *modules], cse=True)
 
 
-@lru_cache(maxsize=256)
-def _restriction_fns(r):
-    """Compiled condition (and guard) of a restriction, and their arguments."""
-    syms = sorted(r.symbols, key=lambda s: s.name)
-    when = None if r.when is None else sp.lambdify(syms, r.when, "numpy")
-    return syms, sp.lambdify(syms, r.condition, "numpy"), when
+@lru_cache(maxsize=64)
+def _restrictions_fn(restrictions: tuple):
+    """The arguments of ``restrictions``, one function of them returning the
+    conditions of the unguarded restrictions and the guards of the others, and
+    the conditions of the others, one function each."""
+    syms = sorted(set().union(*(r.symbols for r in restrictions)), key=lambda s: s.name)
+    first = [r.condition for r in restrictions if r.when is None]
+    first += [r.when for r in restrictions if r.when is not None]
+    return syms, sp.lambdify(syms, first, "numpy"), [
+        sp.lambdify(syms, r.condition, "numpy") for r in restrictions if r.when is not None]
+
+
+def restriction_masks(d, values: Mapping[str, np.ndarray]) -> list:
+    """Per restriction of ``d``, where it holds (its condition, or its guard
+    fails), as a boolean array or a single boolean (numpy broadcasting).  The
+    condition of a guarded restriction is evaluated only if its guard holds
+    somewhere."""
+    syms, first, conditions = _restrictions_fn(tuple(d.restrictions))
+    args = [values[s.name] for s in syms]
+    out = iter(first(*args))
+    plain = [next(out) if r.when is None else None for r in d.restrictions]
+    guarded = iter(zip(out, conditions))
+    holds = []
+    for r, h in zip(d.restrictions, plain):
+        if r.when is not None:
+            when, condition = next(guarded)
+            h = condition(*args) | np.logical_not(when) if np.any(when) else True
+        holds.append(h)
+    return holds
 
 
 def admissible_mask(d, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list]:
@@ -73,13 +98,8 @@ def admissible_mask(d, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, li
     shape = np.broadcast_shapes(*map(np.shape, values.values()))
     ok = np.ones(shape, bool)
     failures = []
-    for r in d.restrictions:
-        syms, cond, when = _restriction_fns(r)
-        args = [values[s.name] for s in syms]
-        holds = np.broadcast_to(cond(*args), shape)
-        if when is not None:
-            holds = holds | ~np.broadcast_to(when(*args), shape)
-        failures.append((r, ~holds))
+    for r, holds in zip(d.restrictions, restriction_masks(d, values)):
+        failures.append((r, ~np.broadcast_to(holds, shape)))
         ok &= holds
     return ok, failures
 
@@ -224,6 +244,68 @@ def _stable_closed(d_id: int, symbols: tuple, exprs: tuple, with_k: bool, extend
                     _MODULES_EXTENDED if extended else _MODULES)
 
 
+@lru_cache(maxsize=64)
+def _power_closed(d_id: int, symbols: tuple, exprs: tuple, with_k: bool):
+    """Evaluator of the closed forms ``exprs`` in their power form
+    (:mod:`.power_form`), taking (Z, E) + symbols like :func:`_stable_closed`:
+    where some node of the power form is not a normal double, the stable form.
+    The forms that the power form leaves as they are (Piecewise ones) are
+    compiled on their own, with the common subexpressions among them only."""
+    forms = [stable.closed_form(e, with_k) for e in exprs]
+    fast = [power_form.power_form(f) for f in forms]
+    changed = [i for i, (p, f) in enumerate(zip(fast, forms)) if p != f]
+    same = [i for i in range(len(exprs)) if i not in changed]
+    nodes = tuple(dict.fromkeys(n for i in changed
+                                for n in power_form.guarded_nodes(fast[i], forms[i])))
+    args = (stable.Z, stable.E) + symbols
+    powers = tuple(fast[i] for i in changed)
+    run = _guarded(_compile(args, powers + nodes),
+                   _stable_closed(d_id, symbols, tuple(exprs[i] for i in changed), with_k,
+                                  False), len(changed))
+    if not same:
+        return run
+    rest = _stable_closed(d_id, symbols, tuple(exprs[i] for i in same), with_k, False)
+
+    def both(*a):
+        out = dict(zip(changed, run(*a) if changed else ()))
+        out.update(zip(same, rest(*a)))
+        return [out[i] for i in range(len(exprs))]
+
+    return both
+
+
+_TINY, _HUGE = np.finfo(float).tiny, np.finfo(float).max
+
+
+def _guarded(fn, slow, count: int):
+    """The first ``count`` values of ``fn`` (outputs, then nodes that must be
+    normal doubles), evaluated with every floating-point exception raising;
+    where one is raised (an overflow or underflow at some point of the block),
+    again without, and ``slow`` at the points where a node is not a normal
+    double.  A point's value does not depend on the other points of its block."""
+    def run(*args):
+        try:
+            with np.errstate(all="raise"):
+                return fn(*args)[:count]
+        except FloatingPointError:
+            pass
+        vals = fn(*args)
+        shape = np.broadcast_shapes(*map(np.shape, args))
+        good = np.ones(shape, bool)
+        for v in vals[count:]:
+            good &= (v >= _TINY) & (v <= _HUGE)  # nan: False
+        out = [np.array(np.broadcast_to(v, shape), float) for v in vals[:count]]
+        redo = ~good
+        if redo.any():
+            again = slow(*[a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[redo]
+                           for a in args])
+            for v, w in zip(out, again):
+                v[redo] = w
+        return out
+
+    return run
+
+
 def _protected_args(order: tuple, args: list) -> list:
     """z = sigma - 1 and e = (k - sigma) + 1: exact when e is small (Sterbenz)."""
     at = {p.name: a for p, a in zip(order, args)}
@@ -248,9 +330,13 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
     """Outputs ``names`` of ``model`` for array parameters (broadcast like numpy).
 
     The points are processed in blocks (:data:`BLOCK`), on :data:`THREADS`
-    threads when there are several blocks; closed forms are
-    evaluated in their stable form (:mod:`melitz_sym.numeric.stable`), the
-    other models by a vectorised safeguarded Newton on log(phi*).
+    threads when there are several blocks, each block read once: its
+    outputs, then its checks (finite parameters, restrictions, corners, finite
+    outputs); an error is reported after all blocks, at its first point.
+    Closed forms are evaluated in their power form (:mod:`.power_form`) or,
+    where that over- or underflows, their stable form
+    (:mod:`melitz_sym.numeric.stable`); the other models by a vectorised
+    safeguarded Newton on log(phi*).
     ``precision`` says how the outputs are computed:
 
     ``"double"``    in double.  Closed forms: the log domain costs about
@@ -291,33 +377,23 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
             f"{p.name} {a.shape}" for p, a in zip(order, raw) if a.ndim) +
             " do not broadcast together") from None
     values = {p.name: np.broadcast_to(a, shape) for p, a in zip(order, raw)}
-    finite = np.ones(shape, bool)
-    for name, v in values.items():
-        bad = ~np.isfinite(v)
-        if errors == "raise" and bad.any():
-            idx = _first(bad)
-            where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
-            raise AdmissibilityError(nonfinite_message(name, v[idx].item(), where))
-        finite &= ~bad
-    with np.errstate(invalid="ignore"):
-        ok, failures = admissible_mask(d, values)
-    ok &= finite
-    if errors == "raise" and not ok.all():
-        for r, bad in failures:
-            if bad.any():
-                idx = _first(bad)
-                at = {k: v[idx].item() for k, v in values.items()}
-                where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
-                raise AdmissibilityError(r.message(at, where))
-    result = {n: np.empty(int(np.prod(shape))) for n in names}
+    size = int(np.prod(shape))
+    result = {n: np.empty(size) for n in names}
+    clean = [True] * len(range(0, size, BLOCK))  # per block: nothing to report
+    keys = [p.name for p in order]
+    support = _support(model)
     block = (_closed_block(d, model, names, precision) if d.closed_forms
              else _newton_block(d, names, precision))
 
     def work(item: tuple) -> None:
         sl, args = item
         with np.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
+            out = {}
             for n, v in zip(names, block(args)):
-                result[n][sl] = v
+                out[n] = result[n][sl]
+                out[n][...] = v
+            clean[sl.start // BLOCK] = _checked(d, model, dict(zip(keys, args)), out,
+                                                sl.stop - sl.start, errors, support)
 
     items = list(_blocks(raw, shape))
     if min(THREADS, len(items)) > 1:
@@ -327,17 +403,80 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
         for item in items:
             work(item)
     result = {n: v.reshape(shape) for n, v in result.items()}
-    none = values["n"] == 0 if "n" in values else np.zeros(shape, bool)
-    for n in NO_PARTNERS_ZERO:  # autarky: no exporters, whatever phi_x*
-        if n in result:
-            result[n][none] = 0.0
-    ok &= _valid(model, values, result, ok, errors)
+    if errors == "raise" and not all(clean):
+        _raise_first(d, model, values, result)
     if "gains" in result and "n" in values and model.dist is not None and "phi_star" in d.outputs:
         result["gains"][_autarky_corner(model, params, errors, precision)] = np.nan
-    if not ok.all():
+    return result
+
+
+def _finite(values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
+    """Mask of the points where every parameter is finite: where their sum is
+    (entry by entry only where it is not: an overflow, an inf or a nan)."""
+    arrays = [v for v in values.values() if np.ndim(v)]
+    total = np.add(*arrays[:2]) if len(arrays) > 1 else np.array(arrays[0] if arrays else 0.0)
+    for v in arrays[2:]:
+        total += v
+    total += sum(float(v) for v in values.values() if not np.ndim(v))
+    finite = np.isfinite(total)
+    if not finite.all():
+        finite = np.ones(size, bool)
+        for v in values.values():
+            finite &= np.isfinite(v)
+    return finite
+
+
+def _checked(d, model, values: Mapping[str, object], result: dict, size: int,
+             errors: str, support) -> bool:
+    """Whether every point of one block (parameters ``values``, outputs ``result``:
+    arrays of ``size`` points that may be changed in place) is finite, admissible
+    and interior with finite outputs.  ``result`` is completed as :func:`solve`
+    returns it: exporters' outputs 0 where n = 0, a value that is not finite
+    nan in its output and, with ``errors="nan"``, every output nan where a
+    parameter is not finite or the point is inadmissible or a corner of the
+    ``support`` (:func:`_support`; with ``errors="raise"`` those are reported
+    by :func:`_raise_first`)."""
+    if "n" in values:
+        for n in NO_PARTNERS_ZERO:  # autarky: no exporters, whatever phi_x*
+            if n in result:
+                result[n][np.broadcast_to(values["n"] == 0, (size,))] = 0.0
+    ok = _finite(values, size)
+    for holds in restriction_masks(d, values):
+        ok &= holds
+    corners = _corner_mask(model, values, result, ok, support)
+    if corners.any():
+        ok &= ~corners
+    clean = bool(ok.all())
+    for v in result.values():
+        if not np.isfinite(np.add.reduce(v)):  # a finite sum has finite terms
+            bad = ~np.isfinite(v)
+            clean = clean and not (bad & ok).any()
+            v[bad] = np.nan
+    if errors == "nan" and not ok.all():
         for v in result.values():
             v[~ok] = np.nan
-    return result
+    return clean
+
+
+def _raise_first(d, model, values: Mapping[str, np.ndarray], result: Mapping) -> None:
+    """Raise the error of the first problem, in the order: a parameter that is not
+    finite, a restriction that fails (in the model's order), a corner, an output
+    that is not finite; each at its first point."""
+    for name, v in values.items():
+        bad = ~np.isfinite(v)
+        if bad.any():
+            idx = _first(bad)
+            where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
+            raise AdmissibilityError(nonfinite_message(name, v[idx].item(), where))
+    with np.errstate(invalid="ignore"):
+        ok, failures = admissible_mask(d, values)
+    for r, bad in failures:
+        if bad.any():
+            idx = _first(bad)
+            at = {k: v[idx].item() for k, v in values.items()}
+            where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
+            raise AdmissibilityError(r.message(at, where))
+    _raise_invalid(model, values, result, ok)
 
 
 def read_parameter(name: str, value: object) -> np.ndarray:
@@ -377,6 +516,15 @@ def _autarky_corner(model, params: Mapping[str, object], errors: str,
     return np.isnan(phi_a)
 
 
+def _support(model):
+    """The ends of the support of ``model``'s distribution as a compiled function,
+    and its arguments (None for a model without one)."""
+    if model.dist is None:
+        return None
+    syms = tuple(model.dist.symbols)
+    return syms, _support_fn(syms, tuple(sp.sympify(e) for e in model.dist.support))
+
+
 @lru_cache(maxsize=64)
 def _support_fn(symbols: tuple, support: tuple):
     return sp.lambdify(symbols, list(support), "numpy")
@@ -392,47 +540,55 @@ def _at(values: Mapping[str, np.ndarray], idx: tuple) -> str:
     return f"{where} ({point})"
 
 
-def _valid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
-           admissible: np.ndarray, errors: str) -> np.ndarray:
-    """Mask of admissible points whose solution is interior.
+def _corner_mask(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
+                 admissible: np.ndarray, support) -> np.ndarray:
+    """Mask of the admissible points whose cutoffs are a corner of the ``support``
+    (see :func:`_support` and :func:`melitz_sym.admissibility.corner_mask`)."""
+    if support is None or "phi_star" not in result:
+        return np.zeros(admissible.shape, bool)
+    phi, phi_x, lo, hi = _cutoffs(values, result, admissible.shape, support)
+    d = model.dist
+    return corner_mask(d.continuous, phi, phi_x, lo, hi,
+                       1e-14 if d.continuous else 1e-12) & admissible
 
-    A corner (see :func:`melitz_sym.admissibility.corner`) raises
-    :class:`AdmissibilityError` and a non-finite output :class:`NumericalError`;
-    with ``errors="nan"`` a corner is nan in every output and a non-finite
-    value (inf) is nan in its output only.  Never a silent inf.
-    """
-    good = np.ones(admissible.shape, bool)
-    if model.dist is not None and "phi_star" in result:
-        d = model.dist
-        syms = tuple(d.symbols)
-        bounds = _support_fn(syms, tuple(sp.sympify(e) for e in d.support))
-        lo, hi = (np.broadcast_to(np.asarray(v, float), admissible.shape)
-                  for v in bounds(*[values[s.name] for s in syms]))
-        phi = result["phi_star"]
-        phi_x = result.get("phi_x_star")
-        if phi_x is not None and "n" in values:  # n = 0: no exporters whatever phi_x*
-            phi_x = np.where(values["n"] == 0, phi, phi_x)
-        bad = corner_mask(d.continuous, phi, phi_x, lo, hi, 1e-14 if d.continuous else 1e-12)
-        bad &= admissible
-        if bad.any() and errors == "raise":
-            idx = _first(bad)
-            problem = corner(d.continuous, phi[idx], None if phi_x is None else phi_x[idx],
-                             lo[idx], hi[idx])
-            raise AdmissibilityError(f"{problem}{_at(values, idx)}")
-        good &= ~bad
+
+def _cutoffs(values, result, shape, support) -> tuple:
+    """phi*, phi_x* (phi* where n = 0: no exporters whatever phi_x*; None if not
+    computed) and the ends of the support."""
+    syms, bounds = support
+    lo, hi = (np.broadcast_to(np.asarray(v, float), shape)
+              for v in bounds(*[values[s.name] for s in syms]))
+    phi = result["phi_star"]
+    phi_x = result.get("phi_x_star")
+    if phi_x is not None and "n" in values:
+        phi_x = np.where(values["n"] == 0, phi, phi_x)
+    return phi, phi_x, lo, hi
+
+
+def _raise_invalid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
+                   admissible: np.ndarray) -> None:
+    """At the admissible points, a corner (see
+    :func:`melitz_sym.admissibility.corner`) raises :class:`AdmissibilityError`
+    and a non-finite output :class:`NumericalError`, each at its first point:
+    never a silent inf."""
+    support = _support(model)
+    bad = _corner_mask(model, values, result, admissible, support)
+    if bad.any():
+        idx = _first(bad)
+        phi, phi_x, lo, hi = _cutoffs(values, result, admissible.shape, support)
+        problem = corner(model.dist.continuous, phi[idx],
+                         None if phi_x is None else phi_x[idx], lo[idx], hi[idx])
+        raise AdmissibilityError(f"{problem}{_at(values, idx)}")
     nonfinite = np.zeros(admissible.shape, bool)
     for v in result.values():
         nonfinite |= ~np.isfinite(v)
-    nonfinite &= admissible & good
-    if nonfinite.any() and errors == "raise":
+    nonfinite &= admissible
+    if nonfinite.any():
         idx = _first(nonfinite)
         names = [n for n, v in result.items() if not np.isfinite(v[idx])]
         raise NumericalError(
             f"the numeric solver produced no finite value of {', '.join(names)}{_at(values, idx)};"
             " m.reference(...) computes this point in mpmath")
-    for v in result.values():  # errors="nan": a value that is not finite is nan
-        v[~np.isfinite(v)] = np.nan
-    return good
 
 
 def _wide_long_double() -> bool:
@@ -465,11 +621,13 @@ def _closed_block(d, model, names: list[str], precision: str = "double"):
     adaptive = precision == "adaptive" and _wide_long_double()
     if d.staged and precision == "double" and d.cutoff.name in d.closed_forms:
         return _staged_block(d, names, with_k)
-    fn = _stable_closed(id(d), order, exprs, with_k, precision == "extended", adaptive)
     if precision == "extended":
+        fn = _stable_closed(id(d), order, exprs, with_k, True)
         return lambda args: _in_long_double(fn, order, args)
     if not adaptive:
+        fn = _power_closed(id(d), order, exprs, with_k)
         return lambda args: fn(*_protected_args(order, args), *args)
+    fn = _stable_closed(id(d), order, exprs, with_k, False, True)
     extended = _stable_closed(id(d), order, exprs, with_k, True)
 
     def run(args):
@@ -492,13 +650,13 @@ def _closed_block(d, model, names: list[str], precision: str = "double"):
 
 
 def _staged_block(d, names: list[str], with_k: bool):
-    """Evaluator of ``names`` on one block: the cutoff's stable closed form once, then the
-    other outputs' stable forms in the cutoff (:attr:`Derivation.staged`)."""
+    """Evaluator of ``names`` on one block: the cutoff's closed form once, then the
+    other outputs in the cutoff (:attr:`Derivation.staged`), each in its power
+    form where that is exact enough (:func:`_power_closed`), else its stable form."""
     order, cut = tuple(d.parameters), d.cutoff
-    first = _stable_closed(id(d), order, (d.closed_forms[cut.name],), with_k, False)
+    first = _power_closed(id(d), order, (d.closed_forms[cut.name],), with_k)
     rest = tuple(n for n in names if n != cut.name)
-    then = _stable_closed(id(d), order + (cut,), tuple(d.outputs[n] for n in rest), with_k,
-                          False)
+    then = _power_closed(id(d), order + (cut,), tuple(d.outputs[n] for n in rest), with_k)
 
     def run(args):
         protected = _protected_args(order, args)
