@@ -425,6 +425,19 @@ def test_csv_is_written_a_slice_at_a_time(tmp_path):
     assert all(np.array_equal(back[k], cols[k]) for k in cols)
 
 
+def test_progress_covers_the_sweep_and_the_csv_write(model, tmp_path, capsys):
+    """Issue 21: writing a large CSV after the sweep's bar ended gave no feedback; the
+    write has a bar of its own, counting rows."""
+    design = {"tau": np.linspace(1.2, 2, 50)}
+    sweep.run(model, design, FIXED, ["lam"], output=tmp_path / "res.csv", chunk_size=20,
+              progress=True)
+    err = capsys.readouterr().err
+    assert "sweep melitz: 100%" in err and "50/50" in err
+    assert "write res.csv: 100%" in err and err.count("50/50") == 2
+    sweep.run(model, design, FIXED, ["lam"], output=tmp_path / "quiet.csv", progress=False)
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("spec, words", [
     ("tau=1:inf:3", "'inf' is not a finite number"), ("tau=nan,2", "'nan' is not a finite"),
     ("tau=1:3:1000000000000", "does not fit in memory"),
