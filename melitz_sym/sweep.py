@@ -414,12 +414,15 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
     if errors == "raise":
         check_design(model, columns)
     names = list(columns)
-    with _fits(f"a sweep of {len(columns[names[0]])} points"):
-        points = np.column_stack([columns[n] for n in names])
-    chunks = [(i, s) for i, s in enumerate(range(0, len(points), chunk_size))]
+    rows = len(columns[names[0]])
+    chunks = [(i, s) for i, s in enumerate(range(0, rows, chunk_size))]
     start = dict(chunks)
-    with _fits(f"a sweep of {len(points)} points"):  # each output a contiguous column
-        values = np.empty((len(outputs), len(points)))
+    with _fits(f"a sweep of {rows} points"):  # each output a contiguous column
+        values = np.empty((len(outputs), rows))
+
+    def block(s: int) -> np.ndarray:
+        """The points of the chunk starting at row ``s`` (rows; columns in order ``names``)."""
+        return np.column_stack([columns[n][s:s + chunk_size] for n in names])
     reason: dict[int, np.ndarray] = {}
     done: set[int] = set()
 
@@ -446,15 +449,15 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
             write_manifest(workdir, manifest)
         sweep_id = _digest(manifest)
         for i, s in chunks:
-            chunk = load_chunk(workdir, sweep_id, i, (len(points[s:s + chunk_size]),
-                                                      len(outputs)), errors)
+            chunk = load_chunk(workdir, sweep_id, i, (min(chunk_size, rows - s), len(outputs)),
+                               errors)
             if chunk is not None:
                 keep(i, chunk)
-    todo = [(i, points[s:s + chunk_size]) for i, s in chunks if i not in done]
+    todo = [(i, s) for i, s in chunks if i not in done]
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(points), initial=len(points) - sum(len(b) for _, b in todo),
+    bar = tqdm(total=rows, initial=rows - sum(min(chunk_size, rows - s) for _, s in todo),
                unit="pt", disable=None if progress is None else not progress,
                desc=f"sweep {model.name}")
 
@@ -466,16 +469,15 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
 
     try:
         if backend == "local":
-            for i, block in todo:
-                finished(i, solve_block(model, names, outputs, block, precision, errors))
+            for i, s in todo:
+                finished(i, solve_block(model, names, outputs, block(s), precision, errors))
         elif backend == "dask":
-            run_blocks(solve_block, model, names, outputs, todo, scheduler, finished,
-                       precision, errors)
+            run_blocks(solve_block, model, names, outputs, [(i, block(s)) for i, s in todo],
+                       scheduler, finished, precision, errors)
         else:
             raise ParseError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     finally:
         bar.close()
-    del todo, points  # the result holds the columns and the values alone
     result = SweepData(columns, provenance(model, fixed or {}, design, outputs, precision,
                                            errors))
     result.update(zip(outputs, values))
