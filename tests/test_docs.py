@@ -59,6 +59,7 @@ def _expected_status(cmd: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page, cmd", COMMANDS, ids=[f"{p}:{c[:60]}" for p, c in COMMANDS])
 def test_every_documented_command_runs_as_written(page, cmd, tmp_path, monkeypatch, capsys):
     """Issue 21: the README's and the guides' commands, each in a fresh directory beside
@@ -101,6 +102,7 @@ def test_the_documented_commands_cover_every_page():
     assert counts["tutorial.md"] >= 4, counts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", list(PAGES))
 def test_code_blocks_run_when_pasted(page, tmp_path, monkeypatch):
     blocks = python_blocks(PAGES[page])
@@ -114,6 +116,7 @@ def test_code_blocks_run_when_pasted(page, tmp_path, monkeypatch):
             raise AssertionError(f"{page}, python block {i + 1} fails: {exc!r}") from exc
 
 
+@pytest.mark.slow
 def test_generated_docs_are_up_to_date(tmp_path):
     written = build_docs.build(tmp_path, with_figures=False, pdf=False)
     assert {p.name for p in written} >= {"cli.md", "gallery.md", "melitz-pareto.md"}
@@ -138,6 +141,7 @@ def test_readme_names_the_regeneration_command():
     assert "python derivations/build_docs.py" in (ROOT / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_the_notebook_executes_and_shows_rich_output(tmp_path):
     """docs/notebooks/melitz.ipynb runs top to bottom in a fresh kernel (nbclient), and its
     displays are the rich ones: the model card, the step in the paper's notation, the
