@@ -67,6 +67,8 @@ def test_every_documented_command_runs_as_written(page, cmd, tmp_path, monkeypat
     not run here (they would change this environment): their targets are checked, and
     .ci/run and .ci/floors run them."""
     argv = shlex.split(cmd, comments=True)
+    while re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", argv[0]):  # VAR=value: the environment
+        argv = argv[1:]
     if argv[:2] == ["pip", "install"]:
         target = argv[-1]
         extras = re.fullmatch(r"\.(?:\[(.*)\])?", target)
@@ -77,6 +79,12 @@ def test_every_documented_command_runs_as_written(page, cmd, tmp_path, monkeypat
         return
     if argv[:3] == ["python", "-m", "pytest"]:
         assert "python3 -m pytest" in (ROOT / ".ci" / "run").read_text()
+        options = argv[3:]
+        if "-m" in options:  # a marker expression names registered markers only
+            pytest_ini = tomlread.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+            known = {m.split(":")[0] for m in pytest_ini["ini_options"]["markers"]}
+            words = set(options[options.index("-m") + 1].split()) - {"not", "and", "or"}
+            assert words <= known, f"{page}: unregistered marker in {cmd!r}"
         return
     if argv[0] == "python":
         script = ROOT / argv[1]

@@ -409,6 +409,7 @@ def test_cli_sweep_errors_nan(tmp_path, capsys):
     assert sweep.load(out)["reason"][0].startswith("inadmissible")
 
 
+@pytest.mark.slow
 def test_csv_is_written_a_slice_at_a_time(tmp_path):
     """Issue 20: the CSV was built in memory (1.9 GB per million rows).  Writing 100k
     rows x 27 columns (21.6 MB of doubles) must stay within a few slices of text."""
