@@ -22,11 +22,12 @@ import numpy as np
 from .errors import MelitzError
 
 
-def _need(module: str):
+def need(module: str, what: str = "as_frame=True"):
+    """Import the optional ``module`` (pandas, xarray) or say how to install it."""
     try:
         return __import__(module)
     except ImportError:
-        raise MelitzError(f"as_frame=True needs {module}: pip install 'melitz-sym[frame]' "
+        raise MelitzError(f"{what} needs {module}: pip install 'melitz-sym[frame]' "
                           "(from a source tree: pip install '.[frame]')") from None
 
 
@@ -38,13 +39,13 @@ def label(params: Mapping[str, object], results: Mapping[str, np.ndarray]):
     fixed = {k: float(a) for k, a in arrays.items() if a.ndim == 0}
     varying = {k: a for k, a in arrays.items() if a.ndim > 0}
     if len(shape) <= 1:
-        pd = _need("pandas")
+        pd = need("pandas")
         columns = {k: np.broadcast_to(a, shape).ravel() for k, a in varying.items()}
         columns.update({k: np.broadcast_to(r, shape).ravel() for k, r in results.items()})
         frame = pd.DataFrame(columns, index=pd.RangeIndex(int(np.prod(shape)), name="point"))
         frame.attrs["params"] = fixed
         return frame
-    xr = _need("xarray")
+    xr = need("xarray")
     dims, coords = [], {}
     for axis, size in enumerate(shape):
         alone = []

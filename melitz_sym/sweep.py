@@ -22,6 +22,16 @@ a killed run are removed.  When all chunks exist they are merged into the
 output (``.csv``, ``.npz`` or ``.parquet``; CSV is written a chunk at a time)
 and the work directory is removed.
 
+Every output file records its provenance (:func:`provenance`): the model, the
+distribution, the fixed parameters as given, the swept parameters, the outputs,
+the precision, the error mode and the package version.  CSV holds it in
+comment lines ``# KEY: JSON`` above the header row, ``.npz`` in a text array
+named ``__melitz_sym__``, Parquet in the schema metadata under the key
+``melitz_sym``.  :func:`load` reads a file back as a :class:`SweepData` (a
+``dict`` of numpy columns with a ``metadata`` attribute; it needs neither
+pandas nor xarray), or with ``as_frame=True`` as a :class:`pandas.DataFrame`
+whose ``attrs`` hold the metadata.
+
 With ``errors="raise"`` (the default) every point is checked against the
 model's restrictions before anything is computed: an inadmissible point raises
 :class:`AdmissibilityError` naming the restriction, the values and the row (no
@@ -53,6 +63,37 @@ CHUNK_SIZE = 16384
 ERRORS = ("raise", "nan")
 REASON = "reason"
 """Name of the text column that ``errors="nan"`` adds: why a row has no result."""
+METADATA = "melitz_sym"
+"""Key of the provenance in a Parquet file's schema metadata."""
+_NPZ_METADATA = "__melitz_sym__"
+_COMMENT = "# "
+
+
+class SweepData(dict):
+    """Columns of a sweep by name (1-d numpy arrays), and their provenance.
+
+    Attributes
+    ----------
+    metadata : dict
+        What :func:`provenance` recorded (empty for a file written without it).
+    """
+
+    def __init__(self, columns: Mapping[str, np.ndarray], metadata: Mapping | None = None):
+        super().__init__(columns)
+        self.metadata = dict(metadata or {})
+
+    def to_frame(self):
+        """A :class:`pandas.DataFrame` (one row per point); ``attrs`` holds the metadata.
+
+        A grid sweep becomes an :class:`xarray.Dataset` with the grid's parameters
+        as coordinates by ``frame.set_index(data.metadata["swept"]).to_xarray()``.
+        """
+        from .labelled import need
+
+        pd = need("pandas", "a sweep as a DataFrame")
+        frame = pd.DataFrame(dict(self))
+        frame.attrs.update(self.metadata)
+        return frame
 
 
 # ----- designs ---------------------------------------------------------------
@@ -75,14 +116,18 @@ def _fits(what: str) -> Iterator[None]:
         raise MelitzError(f"{what} does not fit in memory; sweep fewer points") from None
 
 
-def _name(text: str, spec: str) -> str:
-    name = text.strip()
-    if not name:
-        raise ParseError(f"in {spec!r}: missing parameter name before '='")
+def _canonical(name: str) -> str:
     try:
         return canonical(name)
     except MelitzError:
         return name  # the model reports unknown names with its parameter list
+
+
+def _name(text: str, spec: str) -> str:
+    name = text.strip()
+    if not name:
+        raise ParseError(f"in {spec!r}: missing parameter name before '='")
+    return _canonical(name)
 
 
 def parse_grid(spec: str) -> tuple[str, np.ndarray]:
@@ -222,15 +267,50 @@ def solve_block(model, names: list[str], outputs: list[str], block: np.ndarray,
     return values, reasons(model, params, values, outputs) if errors == "nan" else None
 
 
+def _dist_name(model) -> str | None:
+    return model.dist.name if model.dist is not None else None
+
+
+def _plain(value: object) -> object:
+    """A parameter value as JSON: an int or float as such, anything else (an exact
+    string such as ``"3/2"``, a sympy number) as its text."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return str(value)
+
+
+def provenance(model, fixed: Mapping[str, object], swept: Iterable[str], outputs: list[str],
+               precision: str = "double", errors: str = "raise") -> dict:
+    """What a sweep output records about where its numbers come from.
+
+    Returns
+    -------
+    dict
+        ``model`` and ``dist`` (names), ``fixed`` (canonical parameter name ->
+        value as given: a number, or the exact text), ``swept`` (names of the
+        varied parameters), ``outputs``, ``precision``, ``errors`` and
+        ``melitz_sym_version``.
+    """
+    from . import __version__
+
+    return {"model": model.name, "dist": _dist_name(model),
+            "fixed": {_canonical(k): _plain(v) for k, v in fixed.items()},
+            "swept": [_canonical(k) for k in swept], "outputs": list(outputs),
+            "precision": precision, "errors": errors, "melitz_sym_version": __version__}
+
+
 def _manifest(model, columns: Mapping[str, np.ndarray], outputs: list[str],
               chunk_size: int, precision: str, errors: str = "raise") -> dict:
     h = hashlib.sha256()
     for name, col in columns.items():
         h.update(name.encode())
         h.update(np.ascontiguousarray(col).tobytes())
-    dist = model.dist.name if model.dist is not None else None
-    return {"model": model.name, "dist": dist, "outputs": outputs, "chunk_size": chunk_size,
-            "precision": precision, "errors": errors,
+    return {"model": model.name, "dist": _dist_name(model), "outputs": outputs,
+            "chunk_size": chunk_size, "precision": precision, "errors": errors,
             "rows": len(next(iter(columns.values()))), "points": h.hexdigest()}
 
 
@@ -300,8 +380,10 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
         outputs: list[str] | None = None, output: str | Path | None = None,
         chunk_size: int = CHUNK_SIZE, progress: bool | None = None,
         backend: str = "local", scheduler: str | None = None,
-        precision: str = "double", errors: str = "raise") -> dict[str, np.ndarray]:
-    """Solve ``model`` at every point of ``design``; return parameter and output columns.
+        precision: str = "double", errors: str = "raise") -> SweepData:
+    """Solve ``model`` at every point of ``design``; return parameter and output columns
+    (a :class:`SweepData`, whose ``metadata`` is the :func:`provenance` the output
+    file records).
 
     Parameters
     ----------
@@ -332,11 +414,25 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
     if errors == "raise":
         check_design(model, columns)
     names = list(columns)
-    with _fits(f"a sweep of {len(columns[names[0]])} points"):
-        points = np.column_stack([columns[n] for n in names])
-    chunks = [(i, s) for i, s in enumerate(range(0, len(points), chunk_size))]
+    rows = len(columns[names[0]])
+    chunks = [(i, s) for i, s in enumerate(range(0, rows, chunk_size))]
+    start = dict(chunks)
+    with _fits(f"a sweep of {rows} points"):  # each output a contiguous column
+        values = np.empty((len(outputs), rows))
+
+    def block(s: int) -> np.ndarray:
+        """The points of the chunk starting at row ``s`` (rows; columns in order ``names``)."""
+        return np.column_stack([columns[n][s:s + chunk_size] for n in names])
+    reason: dict[int, np.ndarray] = {}
+    done: set[int] = set()
+
+    def keep(i: int, chunk: Chunk) -> None:
+        values[:, start[i]:start[i] + len(chunk[0])] = chunk[0].T
+        if chunk[1] is not None:
+            reason[i] = chunk[1]
+        done.add(i)
+
     workdir = None
-    done: dict[int, Chunk] = {}
     if output is not None:
         output = Path(output)
         _check_format(output)
@@ -353,43 +449,42 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
             write_manifest(workdir, manifest)
         sweep_id = _digest(manifest)
         for i, s in chunks:
-            chunk = load_chunk(workdir, sweep_id, i, (len(points[s:s + chunk_size]),
-                                                      len(outputs)), errors)
+            chunk = load_chunk(workdir, sweep_id, i, (min(chunk_size, rows - s), len(outputs)),
+                               errors)
             if chunk is not None:
-                done[i] = chunk
-    todo = [(i, points[s:s + chunk_size]) for i, s in chunks if i not in done]
+                keep(i, chunk)
+    todo = [(i, s) for i, s in chunks if i not in done]
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(points), initial=len(points) - sum(len(b) for _, b in todo),
+    bar = tqdm(total=rows, initial=rows - sum(min(chunk_size, rows - s) for _, s in todo),
                unit="pt", disable=None if progress is None else not progress,
                desc=f"sweep {model.name}")
 
     def finished(i: int, chunk: Chunk) -> None:
         if workdir is not None:
             save_chunk(workdir, sweep_id, i, *chunk)
-        done[i] = chunk
+        keep(i, chunk)
         bar.update(len(chunk[0]))
 
     try:
         if backend == "local":
-            for i, block in todo:
-                finished(i, solve_block(model, names, outputs, block, precision, errors))
+            for i, s in todo:
+                finished(i, solve_block(model, names, outputs, block(s), precision, errors))
         elif backend == "dask":
-            run_blocks(solve_block, model, names, outputs, todo, scheduler, finished,
-                       precision, errors)
+            run_blocks(solve_block, model, names, outputs, [(i, block(s)) for i, s in todo],
+                       scheduler, finished, precision, errors)
         else:
             raise ParseError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     finally:
         bar.close()
-    result = dict(columns)
-    if chunks:
-        values = np.concatenate([done[i][0] for i, _ in chunks])
-        result.update({o: values[:, j] for j, o in enumerate(outputs)})
-        if errors == "nan":
-            result[REASON] = np.concatenate([done[i][1] for i, _ in chunks])
+    result = SweepData(columns, provenance(model, fixed or {}, design, outputs, precision,
+                                           errors))
+    result.update(zip(outputs, values))
+    if errors == "nan":
+        result[REASON] = np.concatenate([reason[i] for i, _ in chunks] or [np.array([], str)])
     if output is not None:
-        write(result, output, progress)
+        write(result, output, progress, metadata=result.metadata)
         shutil.rmtree(workdir)
     return result
 
@@ -408,16 +503,19 @@ def _check_format(path: Path) -> None:
 
 
 def write(columns: Mapping[str, np.ndarray], path: str | Path, progress: bool | None = None,
-          rows_per_write: int = CHUNK_SIZE) -> Path:
+          rows_per_write: int = CHUNK_SIZE, metadata: Mapping | None = None) -> Path:
     """Write named columns to ``.csv`` (header row, exact round-trip), ``.npz`` or ``.parquet``.
 
     The file appears atomically when complete.  CSV is written ``rows_per_write``
     rows at a time (memory: the columns and one slice of text), with a progress
     bar (``progress`` as in :func:`run`); a text column (``reason``) is quoted
-    where needed.
+    where needed.  ``metadata`` (JSON-serialisable, e.g. :func:`provenance`) goes
+    into comment lines ``# KEY: JSON`` above a CSV's header row, a text array
+    ``__melitz_sym__`` of an ``.npz``, or a Parquet file's schema metadata.
     """
     path = Path(path)
     _check_format(path)
+    text = {k: json.dumps(v) for k, v in (metadata or {}).items()}
     if path.suffix == ".csv":
         names = list(columns)
         rows = len(columns[names[0]]) if names else 0
@@ -426,6 +524,7 @@ def write(columns: Mapping[str, np.ndarray], path: str | Path, progress: bool | 
         with atomic_write(path, "w") as fh, tqdm(
                 total=rows, unit="row", desc=f"write {path.name}",
                 disable=None if progress is None else not progress) as bar:
+            fh.writelines(f"{_COMMENT}{k}: {v}\n" for k, v in text.items())
             out = csv.writer(fh, lineterminator="\n")
             out.writerow(names)
             for start in range(0, rows, rows_per_write):
@@ -435,37 +534,81 @@ def write(columns: Mapping[str, np.ndarray], path: str | Path, progress: bool | 
                 out.writerows(zip(*part))
                 bar.update(len(part[0]))
     elif path.suffix == ".npz":
+        extra = {_NPZ_METADATA: np.array(json.dumps(metadata))} if metadata else {}
         with atomic_write(path) as fh:
-            np.savez(fh, **columns)
+            np.savez(fh, **columns, **extra)
     else:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        table = pa.table(dict(columns))
+        if metadata:
+            table = table.replace_schema_metadata({METADATA: json.dumps(metadata)})
         with atomic_write(path) as fh:
-            pq.write_table(pa.table(dict(columns)), fh)
+            pq.write_table(table, fh)
     return path
 
 
-def read(path: str | Path) -> dict[str, np.ndarray]:
-    """Read a file written by :func:`write` back into named columns."""
+def _csv_head(path: Path) -> tuple[dict, int, list[str]]:
+    """A CSV's metadata (its ``# KEY: JSON`` lines), their count and the header row."""
+    metadata, count = {}, 0
+    with open(path, newline="") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                return metadata, count, next(csv.reader([line]))
+            count += 1
+            key, sep, value = line[len(_COMMENT):].partition(": ")
+            try:
+                metadata[key] = json.loads(value)
+            except ValueError:
+                raise ParseError(f"{path}: line {count} is not a '# KEY: JSON' comment: "
+                                 f"{line.strip()[:60]!r}") from None
+    raise ParseError(f"{path}: no header row")
+
+
+def load(path: str | Path, as_frame: bool = False):
+    """Read a file written by :func:`write` (or :func:`run`) back, with its provenance.
+
+    Parameters
+    ----------
+    path : a ``.csv``, ``.npz`` or ``.parquet`` sweep output.
+    as_frame : False (default): a :class:`SweepData`, the columns as numpy arrays
+        (exactly the doubles written; ``reason`` as text) and ``.metadata``, with
+        no optional dependency; True: a :class:`pandas.DataFrame` whose ``attrs``
+        hold the metadata (:meth:`SweepData.to_frame`).
+
+    Returns
+    -------
+    SweepData or pandas.DataFrame
+        The metadata is empty for a file written without any.
+    """
     path = Path(path)
     _check_format(path)
     if path.suffix == ".csv":
-        with open(path, newline="") as fh:
-            header = next(csv.reader(fh))
+        metadata, skip, header = _csv_head(path)
         numeric = [j for j, name in enumerate(header) if name != REASON]
-        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, usecols=numeric,
-                           quotechar='"')
+        table = np.loadtxt(path, delimiter=",", skiprows=skip + 1, ndmin=2, usecols=numeric,
+                           quotechar='"', comments=None)
         out = {header[j]: table[:, k] for k, j in enumerate(numeric)}
         if REASON in header:
             col = header.index(REASON)
             with open(path, newline="") as fh:
-                out[REASON] = np.array([row[col] for row in csv.reader(fh)][1:], dtype=str)
-        return {name: out[name] for name in header}
-    if path.suffix == ".npz":
-        with np.load(path) as data:
-            return {name: data[name] for name in data.files}
-    import pyarrow.parquet as pq
+                for _ in range(skip):  # the comment lines, as lines
+                    fh.readline()
+                rows = csv.reader(fh)
+                next(rows)
+                out[REASON] = np.array([row[col] for row in rows], dtype=str)
+        data = SweepData({name: out[name] for name in header}, metadata)
+    elif path.suffix == ".npz":
+        with np.load(path) as npz:
+            data = SweepData({name: npz[name] for name in npz.files if name != _NPZ_METADATA},
+                             json.loads(str(npz[_NPZ_METADATA])) if _NPZ_METADATA in npz.files
+                             else None)
+    else:
+        import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
-    return {name: table[name].to_numpy() for name in table.column_names}
+        table = pq.read_table(path)
+        stored = (table.schema.metadata or {}).get(METADATA.encode())
+        data = SweepData({name: table[name].to_numpy() for name in table.column_names},
+                         json.loads(stored) if stored else None)
+    return data.to_frame() if as_frame else data

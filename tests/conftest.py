@@ -3,7 +3,15 @@
 Derivations are cached in a fresh directory for this test run only, so every
 model is derived by the current code once per run and then reused.  Under
 pytest-xdist the workers share the directory (named by the run's id); entries
-are written atomically and keyed by a digest of the source.
+are written atomically and keyed by a digest of the source.  Set
+``MELITZ_SYM_CACHE`` to a directory of your own to keep derivations between runs
+(entries of edited sources are never read).
+
+The marker ``slow`` (registered in pyproject.toml) marks what ``-m "not slow"``
+leaves out for everyday work: tests that build and run generated code with a
+system toolchain (every test that asks for the ``tool`` fixture of
+tests/export/conftest.py is marked here), run the documented commands, code
+blocks and notebook, regenerate the docs, or compute 50-digit references live.
 """
 
 import os
@@ -28,3 +36,11 @@ def _restore_mpmath_precision():
     dps = mpmath.mp.dps
     yield
     mpmath.mp.dps = dps
+
+
+def pytest_collection_modifyitems(items):
+    """A test that runs a system toolchain (gcc, gfortran, rustc, node, octave, Rscript,
+    pdflatex: the ``tool`` fixture) is slow."""
+    for item in items:
+        if "tool" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

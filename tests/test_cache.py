@@ -84,9 +84,9 @@ def _damage(path, how, krugman, monkeypatch):
         header = {**cache._identity("krugman-test"), "sha256": hashlib.sha256(payload).hexdigest()}
         path.write_bytes(cache.MAGIC + json.dumps(header).encode() + b"\n" + payload)
     elif how == "another version":
-        monkeypatch.setattr(cache, "__version__", "0.0.1")
-        cache.write_entry(path, "krugman-test", krugman)
-        monkeypatch.undo()
+        with monkeypatch.context() as patch:  # undo() would also undo the test's setenv
+            patch.setattr(cache, "__version__", "0.0.1")
+            cache.write_entry(path, "krugman-test", krugman)
     elif how == "another model":
         cache.write_entry(path, "melitz-pareto", krugman)
     else:

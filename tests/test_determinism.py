@@ -86,6 +86,7 @@ def _decide_all() -> list[tuple]:
     return out
 
 
+@pytest.mark.slow
 def test_claims_are_the_same_idle_and_under_load(monkeypatch):
     idle = _decide_all()
     with busy_machine(), no_timers(monkeypatch):

@@ -67,6 +67,7 @@ def _expected_status(cmd: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page, cmd", COMMANDS, ids=[f"{p}:{c[:60]}" for p, c in COMMANDS])
 def test_every_documented_command_runs_as_written(page, cmd, tmp_path, monkeypatch, capsys):
     """Issue 21: the README's and the guides' commands, each in a fresh directory beside
@@ -74,6 +75,8 @@ def test_every_documented_command_runs_as_written(page, cmd, tmp_path, monkeypat
     not run here (they would change this environment): their targets are checked, and
     .ci/run and .ci/floors run them."""
     argv = shlex.split(cmd, comments=True)
+    while re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", argv[0]):  # VAR=value: the environment
+        argv = argv[1:]
     if argv[:2] == ["pip", "install"]:
         target = argv[-1]
         extras = re.fullmatch(r"\.(?:\[(.*)\])?", target)
@@ -87,6 +90,12 @@ def test_every_documented_command_runs_as_written(page, cmd, tmp_path, monkeypat
         return
     if argv[:3] == ["python", "-m", "pytest"]:
         assert "python3 -m pytest" in (ROOT / ".ci" / "run").read_text()
+        options = argv[3:]
+        if "-m" in options:  # a marker expression names registered markers only
+            pytest_ini = tomlread.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+            known = {m.split(":")[0] for m in pytest_ini["ini_options"]["markers"]}
+            words = set(options[options.index("-m") + 1].split()) - {"not", "and", "or"}
+            assert words <= known, f"{page}: unregistered marker in {cmd!r}"
         return
     if argv[0] == "python":
         script = ROOT / argv[1]
@@ -112,6 +121,7 @@ def test_the_documented_commands_cover_every_page():
     assert counts["tutorial.md"] >= 4, counts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", list(PAGES))
 def test_code_blocks_run_when_pasted(page, tmp_path, monkeypatch):
     blocks = python_blocks(PAGES[page])
@@ -125,6 +135,7 @@ def test_code_blocks_run_when_pasted(page, tmp_path, monkeypatch):
             raise AssertionError(f"{page}, python block {i + 1} fails: {exc!r}") from exc
 
 
+@pytest.mark.slow
 def test_generated_docs_are_up_to_date(tmp_path):
     written = build_docs.build(tmp_path, with_figures=False, pdf=False)
     assert {p.name for p in written} >= {"cli.md", "gallery.md", "melitz-pareto.md"}
@@ -149,6 +160,7 @@ def test_readme_names_the_regeneration_command():
     assert "python derivations/build_docs.py" in (ROOT / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_the_notebook_executes_and_shows_rich_output(tmp_path):
     """docs/notebooks/melitz.ipynb runs top to bottom in a fresh kernel (nbclient), and its
     displays are the rich ones: the model card, the step in the paper's notation, the

@@ -56,6 +56,13 @@ def test_typed_marker_ships_with_the_package():
     assert "Typing :: Typed" in PYPROJECT["classifiers"]
 
 
+def test_project_urls_name_home_docs_source_and_issues():
+    urls = PYPROJECT["urls"]
+    assert sorted(urls) == ["Documentation", "Homepage", "Issues", "Source"]
+    assert all(u.startswith("https://") for u in urls.values())
+    assert urls["Issues"] == urls["Source"] + "/issues"
+
+
 def test_classifiers_name_the_supported_pythons():
     floor = PYPROJECT["requires-python"].removeprefix(">=")
     versions = [c.rsplit(" ", 1)[1] for c in PYPROJECT["classifiers"]

@@ -103,7 +103,7 @@ def test_interrupted_sweep_resumes_without_recomputing(model, tmp_path, monkeypa
     fresh = sweep.run(model, design, FIXED, OUTPUTS, chunk_size=50)
     for o in OUTPUTS:
         assert np.array_equal(res[o], fresh[o])
-        assert np.array_equal(sweep.read(out)[o], fresh[o])
+        assert np.array_equal(sweep.load(out)[o], fresh[o])
 
 
 def test_chunks_of_another_sweep_are_not_reused(model, tmp_path):
@@ -133,7 +133,7 @@ def test_sweep_at_another_precision(model, tmp_path, capsys):
         a for k, v in fixed.items() for a in ("--set", f"{k}={v!r}")]
     assert main(args) == 0
     for o in OUTPUTS:
-        assert np.array_equal(sweep.read(out)[o], extended[o]), o
+        assert np.array_equal(sweep.load(out)[o], extended[o]), o
     parts = sweep.workdir_for(out)
     parts.mkdir()
     columns = sweep._columns(model, design, fixed)
@@ -147,12 +147,72 @@ def test_sweep_at_another_precision(model, tmp_path, capsys):
 @pytest.mark.parametrize("suffix", [".csv", ".npz", ".parquet"])
 def test_output_formats_round_trip_exactly(tmp_path, suffix):
     cols = {"tau": np.array([1.0, 1.1, 2.0 / 3.0]), "lam": np.array([0.1, 1e-300, np.pi])}
-    back = sweep.read(sweep.write(cols, tmp_path / f"r{suffix}"))
+    back = sweep.load(sweep.write(cols, tmp_path / f"r{suffix}"))
     assert list(back) == list(cols)
     for k in cols:
         assert np.array_equal(back[k], cols[k])
     with pytest.raises(ParseError, match="unknown format"):
         sweep.write(cols, tmp_path / "r.xlsx")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz", ".parquet"])
+def test_outputs_record_their_provenance(model, tmp_path, suffix):
+    """Issue 21: a sweep file says which model, distribution, fixed parameters, precision
+    and package version its numbers come from; load reads that back with the columns."""
+    design = sweep.grid_design([sweep.parse_grid("tau=1.2:2:3"), ("f_x", np.array([1.5, 2]))])
+    fixed = {**{k: v for k, v in FIXED.items() if k != "f_x"}, "sigma": "3.80", "L": 100}
+    out = tmp_path / f"res{suffix}"
+    res = sweep.run(model, design, fixed, OUTPUTS, output=out, precision="extended")
+    expected = {"model": "melitz", "dist": "pareto",
+                "fixed": fixed, "swept": ["tau", "f_x"],
+                "outputs": OUTPUTS, "precision": "extended", "errors": "raise",
+                "melitz_sym_version": ms.__version__}
+    assert expected["fixed"]["sigma"] == "3.80" and expected["fixed"]["L"] == 100
+    assert res.metadata == expected
+    back = sweep.load(out)
+    assert isinstance(back, sweep.SweepData) and back.metadata == expected
+    assert list(back) == list(res)
+    for k in res:
+        assert np.array_equal(back[k], res[k]), k
+    frame = sweep.load(out, as_frame=True)
+    assert list(frame.columns) == list(res) and frame.attrs == expected
+    assert np.array_equal(frame["gains"].to_numpy(), res["gains"])
+    grid = frame.set_index(frame.attrs["swept"]).to_xarray()  # the documented Dataset
+    assert grid["lam"].dims == ("tau", "f_x")
+    assert float(grid["lam"].sel(tau=2.0, f_x=1.5)) == res["lam"][4]
+
+
+def test_csv_provenance_is_in_comment_lines_above_the_header(model, tmp_path):
+    out = tmp_path / "res.csv"
+    sweep.run(model, {"tau": np.array([1.5, 2.0])}, FIXED, ["lam"], output=out)
+    lines = out.read_text().splitlines()
+    assert lines[0] == '# model: "melitz"' and lines[1] == '# dist: "pareto"'
+    assert lines[2].startswith('# fixed: {"sigma": "3.8", "k": "4.6"')
+    assert lines[7].startswith('# melitz_sym_version: "')
+    assert lines[8] == ",".join([*model.parameters, "lam"]) and len(lines) == 11
+    import pandas as pd  # in the test extra: a missing install fails, never skips
+
+    frame = pd.read_csv(out, comment="#")  # what the docs tell a pandas user
+    assert np.array_equal(frame["lam"].to_numpy(), sweep.load(out)["lam"])
+
+
+def test_files_without_metadata_load_with_an_empty_one(tmp_path):
+    cols = {"tau": np.array([1.0, 2.0])}
+    for suffix in (".csv", ".npz", ".parquet"):
+        back = sweep.load(sweep.write(cols, tmp_path / f"r{suffix}"))
+        assert back.metadata == {} and np.array_equal(back["tau"], cols["tau"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("# a note by hand\ntau\n1.0\n")
+    with pytest.raises(ParseError, match="line 1 is not a '# KEY: JSON' comment"):
+        sweep.load(bad)
+
+
+def test_load_as_frame_without_pandas_says_how_to_install(tmp_path, monkeypatch):
+    path = sweep.write({"tau": np.array([1.0])}, tmp_path / "r.npz")
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    assert sweep.load(path)["tau"][0] == 1.0  # numpy columns need no pandas
+    with pytest.raises(MelitzError, match=r"a sweep as a DataFrame needs pandas: pip install"):
+        sweep.load(path, as_frame=True)
 
 
 def test_dask_backend_gives_identical_results(model, tmp_path):
@@ -179,7 +239,7 @@ def test_cli_sweep(tmp_path, capsys):
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["rows"] == 11 and summary["swept"] == ["tau"]
-    res = sweep.read(out)
+    res = sweep.load(out)
     assert np.array_equal(res["tau"], np.linspace(1, 3, 11)) and res["lam"][0] < 1
     assert main(["sweep", "melitz", "--grid", "tau=1:3", "-o", str(out)]) == 2
     err = capsys.readouterr().err
@@ -195,7 +255,7 @@ def test_cli_sweep_over_a_value_of_the_parameter_file(tmp_path, capsys):
     out = tmp_path / "res.csv"
     args = ["sweep", "melitz", "--grid", "tau=1.2:2:3", "--params", str(example), "-o", str(out)]
     assert main(args) == 0
-    res = sweep.read(out)
+    res = sweep.load(out)
     assert np.array_equal(res["tau"], np.linspace(1.2, 2, 3)) and np.all(res["k"] == 4.6)
     capsys.readouterr()
     args[args.index(str(out))] = str(tmp_path / "new.csv")  # res.csv exists: needs --force
@@ -256,7 +316,7 @@ def test_damaged_chunk_is_recomputed_on_resume(model, tmp_path, monkeypatch, how
     assert len(calls) == 5 - 3 + 1  # the two never computed and the damaged one
     fresh = sweep.run(model, design, FIXED, OUTPUTS)
     for o in OUTPUTS:
-        assert np.array_equal(res[o], fresh[o]) and np.array_equal(sweep.read(out)[o], fresh[o])
+        assert np.array_equal(res[o], fresh[o]) and np.array_equal(sweep.load(out)[o], fresh[o])
 
 
 @pytest.mark.parametrize("damage", [lambda t: t[: len(t) // 2], lambda t: "",
@@ -333,7 +393,7 @@ def test_errors_nan_records_inadmissible_rows_with_a_reason(model, tmp_path):
     assert res["reason"][0] == res["reason"][2] == ""
     assert res["reason"][1].startswith("inadmissible: ") and "tau >= 1" in res["reason"][1]
     assert res["reason"][3] == "no finite value of every output"  # phi* below b: a corner
-    back = sweep.read(out)
+    back = sweep.load(out)
     assert list(back) == list(res)
     assert list(back["reason"]) == list(res["reason"])
     with pytest.raises(AdmissibilityError, match="row 1"):
@@ -346,9 +406,10 @@ def test_cli_sweep_errors_nan(tmp_path, capsys):
         a for k, v in FIXED.items() for a in ("--set", f"{k}={v}")]
     assert main(args) == 0
     assert "(1 without results: see the column reason)" in capsys.readouterr().out
-    assert sweep.read(out)["reason"][0].startswith("inadmissible")
+    assert sweep.load(out)["reason"][0].startswith("inadmissible")
 
 
+@pytest.mark.slow
 def test_csv_is_written_a_slice_at_a_time(tmp_path):
     """Issue 20: the CSV was built in memory (1.9 GB per million rows).  Writing 100k
     rows x 27 columns (21.6 MB of doubles) must stay within a few slices of text."""
@@ -361,8 +422,21 @@ def test_csv_is_written_a_slice_at_a_time(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 25e6  # the whole table as text and lists: some 170 MB
-    back = sweep.read(tmp_path / "r.csv")
+    back = sweep.load(tmp_path / "r.csv")
     assert all(np.array_equal(back[k], cols[k]) for k in cols)
+
+
+def test_progress_covers_the_sweep_and_the_csv_write(model, tmp_path, capsys):
+    """Issue 21: writing a large CSV after the sweep's bar ended gave no feedback; the
+    write has a bar of its own, counting rows."""
+    design = {"tau": np.linspace(1.2, 2, 50)}
+    sweep.run(model, design, FIXED, ["lam"], output=tmp_path / "res.csv", chunk_size=20,
+              progress=True)
+    err = capsys.readouterr().err
+    assert "sweep melitz: 100%" in err and "50/50" in err
+    assert "write res.csv: 100%" in err and err.count("50/50") == 2
+    sweep.run(model, design, FIXED, ["lam"], output=tmp_path / "quiet.csv", progress=False)
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.parametrize("spec, words", [

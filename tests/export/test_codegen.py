@@ -344,6 +344,7 @@ def test_compiled_target(lang, name, dist, tmp_path, tool, strict):
 
 
 # ------------------------------------------------------------------ NumPy
+@pytest.mark.slow
 @pytest.mark.parametrize("name, dist", CLOSED + SOLVER)
 def test_numpy_module(name, dist, tmp_path):
     m = _model(name, dist)
@@ -497,6 +498,7 @@ def test_files_document_themselves():
     assert "erfc(" in text  # the log-normal survival function, in its stable form
 
 
+@pytest.mark.slow
 def test_missing_special_function_is_a_clear_error():
     # The density 1/((1 + phi) log 2) on (0, 1): sympy integrates its tail moment
     # as a Lerch transcendent, which no target language has (nor carries).

@@ -121,6 +121,7 @@ def _equivalent(a: sp.Expr, b: sp.Expr, d) -> bool:
     return is_zero_numeric(concrete, _sampler(d, concrete.free_symbols), points=4, dps=40)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, dist", CASES)
 def test_every_exported_equation_parses_back_to_its_step(name, dist):
     d = _derivation(name, dist)

@@ -95,6 +95,7 @@ def test_parameters(model):
     assert "k" not in model.parameters and "b" not in model.parameters
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS, ids=[f"p{i}" for i in range(len(POINTS))])
 def test_against_primitives(model, point):
     ref = reference(point)

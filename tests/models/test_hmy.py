@@ -77,6 +77,7 @@ def test_registered(model):
         assert name in model.outputs
 
 
+@pytest.mark.slow
 def test_check_passes(deriv):
     how = deriv.check()
     assert how["fdi_cutoff"] in ("symbolic", "numeric")

@@ -66,6 +66,7 @@ def test_cutoff_and_welfare_match_demidova_rodriguez_clare(pareto):
                        .subs(sigma, 1 + z)) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed,N", [(1, 2), (2, 2), (3, 3)])
 def test_matches_mpmath_reference(pareto, seed, N):
     params = random_params(np.random.default_rng(seed), N)

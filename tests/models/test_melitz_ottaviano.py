@@ -262,6 +262,7 @@ def test_unsupported_linear_demand_combinations_are_refused(decl, primitive, wor
 
 
 # ----- numbers: fast path against the independent reference -----------------------------
+@pytest.mark.slow
 def test_reference_solves_the_papers_cutoff(mo):
     # the reference integrates the declared cost density and finds c_D as a root; MO (2008)
     # eq. (9) and section 5 give it in closed form
@@ -276,6 +277,7 @@ def test_reference_solves_the_papers_cutoff(mo):
         assert abs(ref[name] / got - 1) < mpmath.mpf(10) ** -33, name
 
 
+@pytest.mark.slow
 def test_solve_agrees_with_reference_at_random_admissible_points(mo):
     d = mo.derive()
     rng = random.Random(17)
@@ -320,6 +322,7 @@ def truncated():
                                 firms=HeterogeneousCost(TruncatedPareto()), fixed_cost=None))
 
 
+@pytest.mark.slow
 def test_a_cost_distribution_without_closed_form_solves_numerically(truncated):
     # Pareto in cost truncated to [b, b_H]: free entry is no power law in c_D; solve takes the
     # Newton path on the derived cutoff equation, the reference integrates the density
@@ -346,6 +349,7 @@ def test_interior_restrictions_without_closed_form(truncated):
         truncated.solve(**{**params, "alpha": 0.051, "L": 100, "f_e": 0.01})
 
 
+@pytest.mark.slow
 def test_symmetric_countries_without_closed_form_solve_numerically_with_gains():
     model = ms.model(Declaration("mo-truncated-open", demand=LinearQuadratic(),
                                  firms=HeterogeneousCost(TruncatedPareto()), fixed_cost=None,
@@ -388,6 +392,7 @@ def test_a_false_claim_is_refuted(mo):
     assert r.holds is False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("region, box", [
     ("k_large", {"k": (15, 40)}),
     ("tau_large", {"tau": (5, 50)}),

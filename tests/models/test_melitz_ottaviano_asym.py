@@ -79,6 +79,7 @@ def _flat(v) -> list:
     return list(np.ravel(np.array(v, dtype=object)))
 
 
+@pytest.mark.slow
 def test_closed_forms_are_the_papers(model):
     for p in [BASE] + _points(4, 1):
         got, paper = model.solve(**p), _paper(p)
@@ -87,6 +88,7 @@ def test_closed_forms_are_the_papers(model):
                 assert abs(mpmath.mpf(float(g)) / w - 1) < 3e-15, (name, p)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("region, bound", [
     ("", 2e-15),  # everyday ranges; measured 2.2e-16 at BASE
     ("k_large", 3e-14), ("tau_large", 3e-14), ("c_D_near_alpha", 3e-14),  # measured <= 7.4e-15

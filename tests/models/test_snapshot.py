@@ -170,6 +170,7 @@ def _derive(stored: dict):
         ms.model(stored["model"]).derive()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_snapshot(path: Path):
     stored = json.loads(path.read_text())

@@ -66,6 +66,7 @@ def _points(m, rng: random.Random, want: int = 4, tries: int = 60) -> list[dict]
     raise AssertionError(f"fewer than {want} admissible interior points in {tries} draws")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("decl, dist", CASES, ids=[f"{d.name}-{s}" for d, s in CASES])
 def test_solve_agrees_with_reference(decl, dist):
     m = ms.model(decl, dist=dist)
@@ -133,6 +134,7 @@ def _as_float(v) -> np.ndarray:
     return np.array(v.tolist() if hasattr(v, "tolist") else v, dtype=float)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist, N", [("pareto", 2), ("pareto", 3), ("lognormal", 2)])
 def test_destination_paid_fixed_costs_solve_agrees_with_reference(dist, N):
     """Newton on the derived pair terms (numpy) against mpmath.findroot on the conditions

@@ -228,6 +228,7 @@ def test_tables_exist_for_every_region():
     assert {(r, d) for r in REGIONS for d in DISTS[r]} == set(TABLES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("region,dist", [("standard", "pareto"), ("standard", "lognormal"),
                                          ("k_large", "pareto")])
 def test_tables_reproduce(region, dist):

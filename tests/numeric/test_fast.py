@@ -126,6 +126,7 @@ LOGNORMAL = dict(mu=0.3, s=0.6, f=1.0, f_x=2.5, f_e=0.02, delta=0.05, tau=1.7, n
                  L=100.0)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not fast._wide_long_double(), reason="long double is double here")
 def test_extended_precision_solves_newton_models_within_an_ulp():
     """precision="extended" for a model solved by Newton (log-normal): every output
@@ -167,6 +168,7 @@ FRECHET = dict(sigma=[7.080886479423986, 5.605818594293422],
                b=[2.4424756930382707, 1.8788616362633144])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["double", "extended"])
 def test_frechet_with_a_small_tail_weight_against_the_reference(precision):
     """Against Model.reference (mpmath, 30 digits): every output within 1e-14.  The
@@ -187,6 +189,7 @@ HMY = dict(sigma=[3.8, 1.7942887603658937], f=[1.0, 1.0], f_e=[0.02, 0.007736122
            f_I=[30.0, 16.507853200463074])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision,bound", [("double", 1e-13), ("extended", 1e-14)])
 def test_hmy_lognormal_against_the_reference(precision, bound):
     """Against Model.reference (mpmath, 30 digits; its generic layer has the FDI
@@ -217,6 +220,7 @@ def _standard_points(dist: str, size: int) -> dict[str, np.ndarray]:
 DIST_BOUND = {"truncated-pareto": 2e-14, "frechet": 2e-14, "weibull": 2e-12}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", list(DIST_BOUND))
 def test_every_distribution_against_the_reference(dist):
     """The distributions without accuracy tables, at 12 random standard points,

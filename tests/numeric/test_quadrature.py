@@ -72,6 +72,7 @@ def half_normal():
     return m
 
 
+@pytest.mark.slow
 def test_model_without_closed_tail_moment_solves_against_reference(half_normal):
     base = dict(f=1.0, f_x=2.0, f_e=0.1, delta=0.1, n=2.0, L=10.0)
     sigma, tau = np.array([1.5, 3.0, 8.0]), np.array([1.0, 1.3, 3.0])

@@ -128,6 +128,7 @@ def test_lognormal_reference_satisfies_the_cutoff_equation():
     assert residual < mpmath.mpf(10) ** -45
 
 
+@pytest.mark.slow
 def test_custom_distribution_fast_and_reference_agree():
     phi, lam = sp.Symbol("phi", positive=True), sp.Symbol("lambda_", positive=True)
     m = ms.model("melitz", dist=ms.Custom(lam * sp.exp(-lam * (phi - 1)), (1, sp.oo), var=phi))
