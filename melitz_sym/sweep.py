@@ -72,6 +72,13 @@ _COMMENT = "# "
 class SweepData(dict):
     """Columns of a sweep by name (1-d numpy arrays), and their provenance.
 
+    Parameters
+    ----------
+    columns : mapping of str to numpy.ndarray
+        The columns, parameters first, then outputs.
+    metadata : mapping or None
+        What :func:`provenance` recorded.
+
     Attributes
     ----------
     metadata : dict
@@ -87,6 +94,11 @@ class SweepData(dict):
 
         A grid sweep becomes an :class:`xarray.Dataset` with the grid's parameters
         as coordinates by ``frame.set_index(data.metadata["swept"]).to_xarray()``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per sweep column, ``attrs`` the metadata.
         """
         from .labelled import need
 
@@ -131,7 +143,20 @@ def _name(text: str, spec: str) -> str:
 
 
 def parse_grid(spec: str) -> tuple[str, np.ndarray]:
-    """``"tau=1:3:200"`` -> ``("tau", linspace(1, 3, 200))``; ``"n=0,1,5"`` -> listed values."""
+    """Parse a grid option: ``"tau=1:3:200"`` -> ``("tau", linspace(1, 3, 200))``;
+    ``"n=0,1,5"`` -> the listed values.
+
+    Parameters
+    ----------
+    spec : str
+        ``name=start:stop:count`` (``count`` evenly spaced values, both ends
+        included) or ``name=v1,v2,...``.
+
+    Returns
+    -------
+    tuple of (str, numpy.ndarray)
+        The parameter's canonical name and its values.
+    """
     if "=" not in spec:
         raise ParseError(f"grid {spec!r}: expected NAME=START:STOP:COUNT or NAME=V1,V2,...")
     name, rhs = spec.split("=", 1)
@@ -153,7 +178,19 @@ def parse_grid(spec: str) -> tuple[str, np.ndarray]:
 
 
 def parse_range(spec: str) -> tuple[str, tuple[float, float]]:
-    """``"tau=1:3"`` -> ``("tau", (1.0, 3.0))``: the interval of random or LHS draws."""
+    """Parse a range option: ``"tau=1:3"`` -> ``("tau", (1.0, 3.0))``, the interval of
+    random or Latin-hypercube draws.
+
+    Parameters
+    ----------
+    spec : str
+        ``name=low:high`` with ``low < high``.
+
+    Returns
+    -------
+    tuple of (str, tuple of float)
+        The parameter's canonical name and ``(low, high)``.
+    """
     name, sep, rhs = spec.partition("=")
     if not sep or rhs.count(":") != 1:
         raise ParseError(f"range {spec!r}: expected NAME=LOW:HIGH")
@@ -164,7 +201,19 @@ def parse_range(spec: str) -> tuple[str, tuple[float, float]]:
 
 
 def grid_design(grids: Iterable[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The Cartesian product of grids, one flat column per parameter (first varies slowest)."""
+    """The Cartesian product of grids, one flat column per parameter.
+
+    Parameters
+    ----------
+    grids : iterable of (str, numpy.ndarray)
+        ``(name, values)`` pairs, as :func:`parse_grid` returns them; the first
+        varies slowest.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One column per parameter, of length the product of the grid sizes.
+    """
     grids = list(grids)
     names = [g[0] for g in grids]
     if len(set(names)) != len(names):
@@ -177,7 +226,26 @@ def grid_design(grids: Iterable[tuple[str, np.ndarray]]) -> dict[str, np.ndarray
 
 def draw_design(ranges: Mapping[str, tuple[float, float]], count: int, method: str = "random",
                 seed: int = 0) -> dict[str, np.ndarray]:
-    """``count`` points on the box ``ranges``: uniform ``"random"`` draws or ``"lhs"``."""
+    """``count`` points on the box ``ranges``.
+
+    Parameters
+    ----------
+    ranges : mapping of str to (float, float)
+        Parameter -> ``(low, high)``, as :func:`parse_range` returns them.
+    count : int
+        Number of points.
+    method : str
+        ``"random"`` (independent uniform draws on each interval) or ``"lhs"``
+        (Latin hypercube: each interval cut into ``count`` strata, one draw in each,
+        strata paired at random across parameters).
+    seed : int
+        Seed of the generator (the same seed gives the same points).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One column of ``count`` values per parameter.
+    """
     if not ranges:
         raise ParseError(f"{method} draws need at least one --range NAME=LOW:HIGH")
     if count < 1:
@@ -404,6 +472,15 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
     errors : ``"raise"`` (an inadmissible point stops the sweep before anything
         is computed) or ``"nan"`` (its outputs are nan and the column
         ``reason`` says why, see :func:`reasons`; ``""`` for good rows).
+    scheduler : str or None
+        Address of the dask distributed scheduler, required with ``backend="dask"``.
+
+    Returns
+    -------
+    SweepData
+        The design's and the fixed parameters' columns, then one column per output
+        (and ``reason`` with ``errors="nan"``), with :func:`provenance` as
+        ``metadata``.
     """
     if chunk_size < 1:
         raise ParseError("chunk size must be at least 1")
@@ -512,6 +589,24 @@ def write(columns: Mapping[str, np.ndarray], path: str | Path, progress: bool | 
     where needed.  ``metadata`` (JSON-serialisable, e.g. :func:`provenance`) goes
     into comment lines ``# KEY: JSON`` above a CSV's header row, a text array
     ``__melitz_sym__`` of an ``.npz``, or a Parquet file's schema metadata.
+
+    Parameters
+    ----------
+    columns : mapping of str to numpy.ndarray
+        Named columns of equal length.
+    path : str or pathlib.Path
+        Output file; its suffix selects the format.
+    progress : bool or None
+        Progress bar for a CSV write (None: only when stderr is a terminal).
+    rows_per_write : int
+        Rows of CSV text formatted and written at a time.
+    metadata : mapping or None
+        Provenance recorded in the file.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
     """
     path = Path(path)
     _check_format(path)
