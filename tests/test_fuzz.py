@@ -1,173 +1,181 @@
-"""Fuzzing ``solve``, ``evaluate`` and ``reference`` with bad and extreme parameter values.
+"""The fuzz suite (issue 20): every public entry point, every model and distribution.
 
-Issue 20: every input ends in finite numbers or a :class:`~melitz_sym.MelitzError`
-subclass, never a traceback, nan, inf or a hang; where the independent reference
-gives a number, ``solve`` and ``evaluate`` give the same number (within
-:data:`RTOL`: extreme inputs cost digits in double).  Each example changes one or
-two parameters of an admissible base point to a value drawn from the troublemakers
-of the issue (nan, inf, 0, negatives, 1e308, 5e-324, text, None, complex,
-booleans, sigma = 1, k at or near sigma - 1, tau < 1, non-integer n) or to a
-random magnitude; each entry point has :data:`SECONDS` per example (SIGALRM), a
-budget no healthy call comes near.
+Each input ends in the right number (agreeing with the independent reference where it
+gives a double), a verdict, or a :class:`~melitz_sym.MelitzError` subclass (CLI: exit
+2 and one line on stderr), never a traceback, nan, inf or a hang; the inputs and the
+verdicts are in :mod:`fuzz_cases`.  Entry points: ``Model.solve``, ``evaluate``,
+``reference``, the generated NumPy module, every CLI command, ``verify``, ``claim``,
+``sweep.run``, ``calibrate`` and the derivation cache (damaged or foreign entries).
 
-The CI profile is derandomised and small (the module runs in about a minute on
-one core); ``MELITZ_FUZZ_EXAMPLES=500 pytest tests/test_fuzz.py`` is the longer,
-random profile for local runs.
+Budget: each call has a wall-clock guard of :data:`fuzz_cases.SECONDS` that only detects
+a hang (no result depends on it); the package's own limits count operations.
+
+The CI profile (``fuzz-ci``) is derandomised and small; ``MELITZ_FUZZ_EXAMPLES=500 pytest
+tests/test_fuzz.py`` is a random profile for local runs, and ``python
+tests/fuzz_table.py --examples 2000`` counts the outcomes per entry point (the table
+of the issue).
 """
 
 from __future__ import annotations
 
-import math
 import os
-import signal
-from contextlib import contextmanager
+import sys
+from pathlib import Path
 
-import mpmath
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import melitz_sym as ms
 
+sys.path.insert(0, str(Path(__file__).parent))
+import fuzz_cases as fc  # noqa: E402
+
 EXAMPLES = int(os.environ.get("MELITZ_FUZZ_EXAMPLES", "0"))
-settings.register_profile("fuzz-ci", max_examples=4, deadline=None, derandomize=True,
-                          database=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("fuzz-long", max_examples=max(EXAMPLES, 1), deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-PROFILE = settings.get_profile("fuzz-long" if EXAMPLES else "fuzz-ci")
-
-#: Agreement asked of solve and evaluate with a finite reference.
-RTOL = 1e-8
-#: Wall-clock budget of one call (a hang fails the example instead of the run).
-SECONDS = 60
-DPS = 20
-
-CASES = {  # (model, dist): admissible base point
-    ("krugman", None): dict(sigma=3.8, b=1.0, f=1.0, tau=1.5, n=1, L=100),
-    ("cournot", None): dict(sigma=3.8, f=1.0, phi=1.0, L=100),
-    ("melitz", "pareto"): dict(sigma=3.8, k=3.4, b=1.0, f=1.0, f_x=1.5, f_e=1.0, delta=0.1,
-                               tau=1.5, n=1, L=100),
-    ("melitz", "lognormal"): dict(sigma=3.8, mu=0.0, s=0.5, f=1.0, f_x=1.5, f_e=1.0,
-                                  delta=0.1, tau=1.5, n=1, L=100),
-    ("hmy", "pareto"): dict(sigma=3.8, k=3.4, b=1.0, f=1.0, f_x=1.5, f_I=8.0, f_e=1.0,
-                            delta=0.1, tau=1.5, n=1, L=100),
-    ("hmy", "lognormal"): dict(sigma=3.8, mu=0.0, s=0.5, f=1.0, f_x=1.5, f_I=8.0, f_e=1.0,
-                               delta=0.1, tau=1.5, n=1, L=100),
-    ("melitz", "truncated-pareto"): dict(sigma=3.8, k=3.4, b=1.0, b_H=20.0, f=1.0, f_x=1.5,
-                                         f_e=1.0, delta=0.1, tau=1.5, n=1, L=100),
-    ("melitz", "frechet"): dict(sigma=3.8, k=4.0, b=1.0, f=1.0, f_x=1.5, f_e=1.0,
-                                delta=0.1, tau=1.5, n=1, L=100),
-}
-#: N-country models: scalars, vectors per country and matrices per pair.
-MULTI = {
-    ("melitz-asym", "pareto"): dict(sigma=3.8, delta=0.1, k=4.6, b=[1.0, 0.8], f_e=[1.0, 2.0],
-                                    L=[100.0, 50.0], tau=[[1, 1.5], [1.4, 1]],
-                                    f=[[1.0, 2.0], [2.0, 1.2]]),
-    ("chaney", "pareto"): dict(sigma=3.8, k=4.6, alpha=0.6, b=[1.0, 0.8], w=[1.0, 1.2],
-                               L=[100.0, 50.0], tau=[[1, 1.5], [1.4, 1]],
-                               f=[[1.0, 2.0], [2.0, 1.2]]),
-}
-
-BAD = [math.nan, math.inf, -math.inf, 0, 0.0, -1.0, 1e308, -1e308, 5e-324, "abc", "", None,
-       1j, True, "1/0", "1e400", [1.0, 2.0]]
 
 
-def _special(name: str, base: dict) -> list:
-    """Values that sit on a restriction of ``name`` (sigma = 1, k at sigma - 1, ...)."""
-    sigma = base.get("sigma", 3.8)
-    return {"sigma": [1.0, 1 + 1e-12, 0.5, 50.0],
-            "k": [sigma - 1, sigma - 1 + 1e-9, sigma - 1 + 1e-5, 100.0],
-            "tau": [0.5, 1.0, 1 + 1e-15, 1e10],
-            "n": [0, 0.5, 2.5, 1e6],
-            "delta": [1.0, 1.5, 1e-300]}.get(name, [])
+def profile(ci_examples: int):
+    """The CI profile with ``ci_examples`` examples, or the long random profile."""
+    if EXAMPLES:
+        return settings(max_examples=EXAMPLES, deadline=None,
+                        suppress_health_check=list(HealthCheck))
+    return settings(max_examples=ci_examples, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=list(HealthCheck))
 
 
-def _value(name: str, base: dict) -> st.SearchStrategy:
-    magnitude = st.floats(-300, 300).map(lambda e: 10.0 ** e)
-    return st.one_of(st.sampled_from(BAD + _special(name, base)), magnitude,
-                     st.floats(allow_nan=True, allow_infinity=True))
+CASES = list(fc.CASES)
+_MODELS: dict = {}
 
 
-@st.composite
-def points(draw, base: dict) -> dict:
-    """``base`` with one or two parameters replaced."""
-    names = draw(st.lists(st.sampled_from(sorted(base)), min_size=1, max_size=2, unique=True))
-    return {**base, **{n: draw(_value(n, base)) for n in names}}
+def derived(case):
+    """The model of ``case``, derived (before any guard: a cold derivation is not a call
+    under test)."""
+    if case not in _MODELS:
+        _MODELS[case] = ms.model(*case)
+        _MODELS[case].derive()
+    return _MODELS[case]
 
 
-@contextmanager
-def budget(seconds: int):
-    """Fail (TimeoutError) a call that runs past ``seconds``."""
-    def expire(signum, frame):
-        raise TimeoutError(f"no result within {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
+def assert_clean(outcomes: dict | fc.Outcome, what) -> None:
+    if isinstance(outcomes, fc.Outcome):
+        outcomes = {"": outcomes}
+    bad = {k: f"{v.kind}: {v.detail}" for k, v in outcomes.items() if not v}
+    assert not bad, f"{bad} at {what!r}"
 
 
-def outcome(what: str, call, **params) -> dict | ms.MelitzError:
-    """The outputs of ``call`` (mpf, or float arrays from solve: a list is an array
-    input there, refused elsewhere), or the MelitzError it raised; any other
-    exception, a hang or a non-finite output fails the test."""
-    try:
-        with budget(SECONDS):
-            out = call(**params)
-    except ms.MelitzError as exc:
-        assert str(exc), f"{what}: {type(exc).__name__} without a message at {params}"
-        return exc
-    values = {k: v if isinstance(v, mpmath.mpf) else np.asarray(v, float)  # solve: arrays
-              for k, v in out.items()}
-    bad = {k: v for k, v in values.items()
-           if not (mpmath.isfinite(v) if isinstance(v, mpmath.mpf) else np.isfinite(v).all())}
-    assert not bad, f"{what} gave non-finite {bad} at {params}"
-    return values
+def test_every_registry_pair_is_fuzzed():
+    assert set(CASES) == fc.registry_pairs()
 
 
-def agree(got: dict, want: dict, what: str, params: dict) -> None:
-    """``got`` within RTOL of the reference ``want`` wherever its value is a double
-    (a value beyond the double range is rightly refused by the double paths)."""
-    for k, w in want.items():
-        if 2.3e-308 <= abs(w) <= 1.7e308:
-            assert abs(got[k] / float(w) - 1) <= RTOL, (
-                f"{what} {k} = {got[k]!r}, reference {w} at {params}")
+@pytest.fixture(scope="module", params=CASES, ids=fc.case_id)
+def case(request, tmp_path_factory):
+    m = derived(request.param)
+    module = None
+    if not m._plan.multi_country:
+        module = fc.numpy_module(m, tmp_path_factory.mktemp(fc.case_id(request.param)))
+    return request.param, m, module
 
 
-@pytest.fixture(scope="module", params=list(CASES), ids=lambda c: "-".join(filter(None, c)))
-def case(request):
-    name, dist = request.param
-    m = ms.model(name, dist)
-    m.derive()  # before the per-call budget: a cold derivation is not a call under test
-    return m, CASES[request.param]
+def test_fuzz_model_entry_points(case):
+    """solve, evaluate, reference, CLI solve and the generated NumPy module at the same
+    inputs, checked against the reference."""
+    c, m, module = case
 
-
-def test_fuzz_solve_evaluate_reference(case):
-    m, base = case
-
-    @PROFILE
-    @given(points(base))
+    @profile(4)
+    @given(fc.points(fc.CASES[c]))
     def check(params):
-        ref = outcome("reference", lambda **p: m.reference(dps=DPS, **p), **params)
-        ev = outcome("evaluate", lambda **p: m.evaluate(dps=DPS, **p), **params)
-        so = outcome("solve", m.solve, **params)
-        if isinstance(ref, dict):
-            for what, got in (("evaluate", ev), ("solve", so)):
-                if isinstance(got, dict):
-                    agree(got, ref, what, params)
+        assert_clean(fc.check_model(m, params, module), params)
 
     check()
 
 
-def test_fuzz_base_points_are_solved(case):
-    """The base points are admissible: the fuzz changes from a point that works."""
-    m, base = case
-    out = outcome("solve", m.solve, **base)
-    assert isinstance(out, dict) and out, out
+def test_base_points_are_solved(case):
+    """The fuzz changes one or two values of a point that works."""
+    c, m, _ = case
+    out, how = fc.attempt("solve", lambda: m.solve(**fc.CASES[c]))
+    assert how and isinstance(out, dict) and out, out
+
+
+@pytest.mark.parametrize("command", fc.COMMANDS)
+def test_fuzz_cli_command(command, tmp_path):
+    """Each CLI command with fuzzed models, distributions, options and paths."""
+    @profile(6)
+    @given(st.sampled_from(CASES).flatmap(
+        lambda c: st.tuples(st.just(c), fc.cli_argv(tmp_path, c, (command,)))))
+    def check(drawn):
+        c, argv = drawn
+        derived(c)
+        assert_clean(fc.check_cli(argv, tmp_path), argv)
+
+    check()
+
+
+#: one case per model for verify and claims (its first distribution)
+PER_MODEL = list({c[0]: c for c in reversed(CASES)}.values())
+
+
+@pytest.mark.parametrize("c", PER_MODEL, ids=fc.case_id)
+def test_fuzz_verify(c):
+    m = derived(c)
+
+    @profile(3)
+    @given(fc.equations())
+    def check(text):
+        assert_clean(fc.check_verify(m, text), text)
+
+    check()
+
+
+@pytest.mark.parametrize("c", PER_MODEL, ids=fc.case_id)
+def test_fuzz_claim(c):
+    m = derived(c)
+
+    @profile(2)
+    @given(fc.claim_texts(m))
+    def check(text):
+        assert_clean(fc.check_claim(m, text), text)
+
+    check()
+
+
+@pytest.mark.parametrize("c", CASES, ids=fc.case_id)
+def test_fuzz_sweep(c):
+    """sweep.run: its rows are the reference's numbers, nan only with errors="nan"."""
+    m = derived(c)
+
+    @profile(2)
+    @given(fc.sweep_designs(fc.CASES[c]))
+    def check(drawn):
+        assert_clean(fc.check_sweep(m, *drawn), drawn)
+
+    check()
+
+
+@pytest.mark.parametrize("c", [c for c in CASES if c[0] in ("melitz", "hmy")], ids=fc.case_id)
+def test_fuzz_calibrate(c):
+    m = derived(c)
+
+    @profile(3)
+    @given(fc.calibrations(fc.CASES[c]))
+    def check(drawn):
+        assert_clean(fc.check_calibrate(m, *drawn), drawn)
+
+    check()
+
+
+@pytest.mark.parametrize("how", fc.DAMAGES)
+def test_fuzz_damaged_cache_entry_is_rederived(how, tmp_path, monkeypatch):
+    """A damaged or foreign entry (in a private cache directory) is re-derived."""
+    monkeypatch.setenv("MELITZ_SYM_CACHE", str(tmp_path))
+    for c in (("krugman", None), ("melitz", "pareto")):
+        ms.model(*c).derive()  # fills the private directory: a foreign entry for the other
+
+    @profile(2)
+    @given(st.sampled_from([("krugman", None), ("melitz", "pareto")]), st.integers(0, 2**32))
+    def check(c, seed):
+        assert_clean(fc.check_cache(c, how, seed), (c, how, seed))
+
+    check()
 
 
 def test_lognormal_evaluate_dividing_by_zero_is_a_numerical_error():
@@ -175,74 +183,16 @@ def test_lognormal_evaluate_dividing_by_zero_is_a_numerical_error():
     from the derived cutoff equation; now a NumericalError pointing to reference."""
     m = ms.model("melitz", "lognormal")
     with pytest.raises(ms.NumericalError, match="divide by zero"):
-        m.evaluate(dps=DPS, **{**CASES[("melitz", "lognormal")], "s": 1e-300})
+        m.evaluate(dps=fc.DPS, **{**fc.CASES[("melitz", "lognormal")], "s": 1e-300})
 
 
-@pytest.fixture(scope="module", params=list(MULTI), ids=lambda c: "-".join(c))
-def multi(request):
-    name, dist = request.param
-    m = ms.model(name, dist)
-    m.derive()
-    return m, MULTI[request.param]
-
-
-@st.composite
-def multi_points(draw, base: dict) -> dict:
-    """``base`` with one parameter, or one entry of a vector or matrix, replaced."""
-    name = draw(st.sampled_from(sorted(base)))
-    value = draw(_value(name, base))
-    old = base[name]
-    if isinstance(old, list) and draw(st.booleans()):  # one entry
-        new = [list(r) if isinstance(r, list) else r for r in old]
-        i = draw(st.integers(0, len(new) - 1))
-        if isinstance(new[i], list):
-            new[i][draw(st.integers(0, len(new[i]) - 1))] = value
-        else:
-            new[i] = value
-        value = new
-    return {**base, name: value}
-
-
-def test_fuzz_multi_country_solve_and_reference(multi):
-    """N-country models: the same rule, entry by entry; solve's errors="nan" gives nan
-    exactly where solve raises for inadmissibility."""
-    m, base = multi
-
-    @PROFILE
-    @given(multi_points(base))
-    def check(params):
-        ref = outcome("reference", lambda **p: m.reference(dps=DPS, **p), **params)
-        so = outcome("solve", m.solve, **params)
-        if isinstance(ref, dict) and isinstance(so, dict):
-            for k, w in ref.items():
-                want = np.array([[float(x) for x in r] for r in w] if isinstance(w[0], list)
-                                else [float(x) for x in w]) if isinstance(w, list) else float(w)
-                assert np.allclose(so[k], want, rtol=1e-9, atol=0), (k, params)
-
-    check()
-
-
-def test_fuzz_cli_solve(case, capsys):
-    """CLI solve: a number (exit 0) or one message on stderr and exit 2, never a traceback."""
-    from melitz_sym.cli import main
-
-    m, base = case
-
-    @PROFILE
-    @given(points(base))
-    def check(params):
-        argv = ["solve", m.name, "--json", "--dps", "20"]
-        if m.dist is not None:
-            argv += ["--dist", m.dist.name]
-        argv += [f"--set={k}={v}" for k, v in params.items()]
-        with budget(SECONDS):
-            status = main(argv)
-        out, err = capsys.readouterr()
-        assert status in (0, 2), (status, argv, err)
-        if status == 2:
-            lines = err.strip().splitlines()
-            assert len(lines) == 1 and "Traceback" not in err, err
-        else:
-            assert "nan" not in out.lower() and "inf" not in out.lower(), out
-
-    check()
+@pytest.mark.parametrize("what", ["evaluate", "reference"])
+def test_weibull_cutoff_beyond_any_double_is_refused_quickly(what):
+    """Found by the long profile: melitz-closed Weibull at sigma = 1 + 1e-12 has its cutoff
+    near exp(-1e11); evaluate's bracket search ran for hours inside mpmath's gammainc
+    (each evaluation slower as |log phi| doubles) and reference raised OverflowError.
+    Both stop at |log phi| = 2^13 with a NumericalError."""
+    m = derived(("melitz-closed", "weibull"))
+    params = {**fc.CASES[("melitz-closed", "weibull")], "sigma": 1.000000000001}
+    with fc.guard(), pytest.raises(ms.NumericalError, match="not within exp"):
+        getattr(m, what)(dps=fc.DPS, **params)

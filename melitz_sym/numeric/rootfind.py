@@ -9,6 +9,24 @@ import mpmath
 
 from ..errors import NumericalError
 
+#: Largest :math:`|\log \varphi|` at which the mpmath paths look for a cutoff: beyond
+#: :math:`e^{\pm 2^{13}} \approx 10^{\pm 3557}` no double path can hold the value, and
+#: one evaluation of a residual costs time that grows with :math:`|\log \varphi|` (a
+#: Weibull tail's incomplete gamma function took 13 s at :math:`2^{18}`, so the doubling
+#: search ran for hours).  A bracket search that reaches it stops with
+#: :func:`beyond_range`.
+LOG_RANGE = 2**13
+
+
+def beyond_range(y, what: str = "the cutoff") -> NumericalError | None:
+    """The error for a search that has reached ``y = log(phi)`` beyond :data:`LOG_RANGE`,
+    or None within it."""
+    if abs(y) <= LOG_RANGE:
+        return None
+    return NumericalError(f"{what} is not within exp(-{LOG_RANGE}) to exp({LOG_RANGE}) "
+                          f"(about 1e-3557 to 1e3557), where the mpmath paths look for it: "
+                          "the parameters are too extreme for any double result")
+
 
 def newton_in_bracket(evaluate: Callable, lo, hi, dps: int, *, increasing: bool = False,
                       steps: int = 200, tol_digits: int = 13, polish: int = 6,
