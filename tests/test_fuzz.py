@@ -63,6 +63,16 @@ def assert_clean(outcomes: dict | fc.Outcome, what) -> None:
     assert not bad, f"{bad} at {what!r}"
 
 
+def fuzz(strategy, examples: int, check) -> None:
+    """``check`` (input -> Outcome) on ``examples`` inputs of ``strategy``; each clean."""
+    @profile(examples)
+    @given(strategy)
+    def run(drawn):
+        assert_clean(check(drawn), drawn)
+
+    run()
+
+
 def test_every_registry_pair_is_fuzzed():
     assert set(CASES) == fc.registry_pairs()
 
@@ -80,13 +90,7 @@ def test_fuzz_model_entry_points(case):
     """solve, evaluate, reference, CLI solve and the generated NumPy module at the same
     inputs, checked against the reference."""
     c, m, module = case
-
-    @profile(4)
-    @given(fc.points(fc.CASES[c]))
-    def check(params):
-        assert_clean(fc.check_model(m, params, module), params)
-
-    check()
+    fuzz(fc.points(fc.CASES[c]), 4, lambda params: fc.check_model(m, params, module))
 
 
 def test_base_points_are_solved(case):
@@ -99,68 +103,40 @@ def test_base_points_are_solved(case):
 @pytest.mark.parametrize("command", fc.COMMANDS)
 def test_fuzz_cli_command(command, tmp_path):
     """Each CLI command with fuzzed models, distributions, options and paths."""
-    @profile(6)
-    @given(st.sampled_from(CASES).flatmap(
-        lambda c: st.tuples(st.just(c), fc.cli_argv(tmp_path, c, (command,)))))
     def check(drawn):
         c, argv = drawn
         derived(c)
-        assert_clean(fc.check_cli(argv, tmp_path), argv)
+        return fc.check_cli(argv, tmp_path)
 
-    check()
+    fuzz(st.sampled_from(CASES).flatmap(
+        lambda c: st.tuples(st.just(c), fc.cli_argv(tmp_path, c, (command,)))), 6, check)
 
 
 #: one case per model for verify and claims (its first distribution)
 PER_MODEL = list({c[0]: c for c in reversed(CASES)}.values())
 
 
+@pytest.mark.parametrize("what", ["verify", "claim"])
 @pytest.mark.parametrize("c", PER_MODEL, ids=fc.case_id)
-def test_fuzz_verify(c):
+def test_fuzz_verify_and_claim(c, what):
+    """Equations (well-formed, malformed, extreme) and claims: a verdict or an error."""
     m = derived(c)
-
-    @profile(3)
-    @given(fc.equations())
-    def check(text):
-        assert_clean(fc.check_verify(m, text), text)
-
-    check()
-
-
-@pytest.mark.parametrize("c", PER_MODEL, ids=fc.case_id)
-def test_fuzz_claim(c):
-    m = derived(c)
-
-    @profile(2)
-    @given(fc.claim_texts(m))
-    def check(text):
-        assert_clean(fc.check_claim(m, text), text)
-
-    check()
+    strategy, check, examples = {"verify": (fc.equations(), fc.check_verify, 3),
+                                 "claim": (fc.claim_texts(m), fc.check_claim, 2)}[what]
+    fuzz(strategy, examples, lambda text: check(m, text))
 
 
 @pytest.mark.parametrize("c", CASES, ids=fc.case_id)
 def test_fuzz_sweep(c):
     """sweep.run: its rows are the reference's numbers, nan only with errors="nan"."""
     m = derived(c)
-
-    @profile(2)
-    @given(fc.sweep_designs(fc.CASES[c]))
-    def check(drawn):
-        assert_clean(fc.check_sweep(m, *drawn), drawn)
-
-    check()
+    fuzz(fc.sweep_designs(fc.CASES[c]), 2, lambda drawn: fc.check_sweep(m, *drawn))
 
 
 @pytest.mark.parametrize("c", [c for c in CASES if c[0] in ("melitz", "hmy")], ids=fc.case_id)
 def test_fuzz_calibrate(c):
     m = derived(c)
-
-    @profile(3)
-    @given(fc.calibrations(fc.CASES[c]))
-    def check(drawn):
-        assert_clean(fc.check_calibrate(m, *drawn), drawn)
-
-    check()
+    fuzz(fc.calibrations(fc.CASES[c]), 3, lambda drawn: fc.check_calibrate(m, *drawn))
 
 
 @pytest.mark.parametrize("how", fc.DAMAGES)
@@ -170,12 +146,8 @@ def test_fuzz_damaged_cache_entry_is_rederived(how, tmp_path, monkeypatch):
     for c in (("krugman", None), ("melitz", "pareto")):
         ms.model(*c).derive()  # fills the private directory: a foreign entry for the other
 
-    @profile(2)
-    @given(st.sampled_from([("krugman", None), ("melitz", "pareto")]), st.integers(0, 2**32))
-    def check(c, seed):
-        assert_clean(fc.check_cache(c, how, seed), (c, how, seed))
-
-    check()
+    fuzz(st.tuples(st.sampled_from([("krugman", None), ("melitz", "pareto")]),
+                   st.integers(0, 2**32)), 2, lambda drawn: fc.check_cache(drawn[0], how, drawn[1]))
 
 
 def test_lognormal_evaluate_dividing_by_zero_is_a_numerical_error():
@@ -196,3 +168,21 @@ def test_weibull_cutoff_beyond_any_double_is_refused_quickly(what):
     params = {**fc.CASES[("melitz-closed", "weibull")], "sigma": 1.000000000001}
     with fc.guard(), pytest.raises(ms.NumericalError, match="not within exp"):
         getattr(m, what)(dps=fc.DPS, **params)
+
+
+def test_frechet_reference_converges_where_the_cutoff_passes_the_double_range(tmp_path):
+    """Found by the CI profile: melitz-closed Frechet at b = 1e308 (phi* = 2.195e308, just
+    past the largest double).  The reference's Newton iteration crept 1/k per step from
+    the left of the root (a convex residual) and ran past a minute; the generated NumPy
+    solver raised ValueError instead of reporting status 1; solve refuses the point."""
+    m = derived(("melitz-closed", "frechet"))
+    params = {**fc.CASES[("melitz-closed", "frechet")], "b": 1e308}
+    with fc.guard():
+        phi = m.reference(dps=fc.DPS, outputs=["phi_star"], **params)["phi_star"]
+    assert 2.19e308 < phi < 2.2e308
+    with pytest.raises(ms.NumericalError, match="no finite value"):
+        m.solve(**params)
+    module = fc.numpy_module(m, tmp_path / "numpy")
+    cutoff, status = module.solve_cutoff(*(float(params[p]) for p in m.parameters),
+                                         status=True)
+    assert int(status) == 1 and cutoff != cutoff  # nan

@@ -73,8 +73,8 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False):
             _hi[_idx] = numpy.where(_need_hi, _h + _w, _h)
             _lo[_idx] = numpy.where(_need_lo, _l - _w, _l)
             _idx = _idx[_need_hi | _need_lo]
-        else:
-            raise ValueError("the cutoff equation has no root at some points")
+        else:  # no bracket after 200 doublings: not solved (nan, status 1)
+            _skip[_idx] = True
         # Newton phase on the unfinished points only: a point leaves the arrays once it
         # has converged (status 0) or failed (a nan inside the bracket: status 1).
         _idx = numpy.flatnonzero(~_skip)
