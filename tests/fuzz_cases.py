@@ -580,7 +580,10 @@ def damage(path: Path, how: str, rng: random.Random, foreign: Path | None) -> No
         payload = pickle.dumps({"not": "a derivation"})
         from melitz_sym.atomic import sha256
         head, _, _ = data.removeprefix(MAGIC).partition(b"\n")
-        header = json.loads(head)
+        try:
+            header = json.loads(head)
+        except ValueError:  # damaged before
+            header = {}
         header["sha256"] = sha256(payload)
         data = MAGIC + json.dumps(header).encode() + b"\n" + payload
     elif how == "header-only":

@@ -91,7 +91,8 @@ def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
     ------
     NumericalError
         Where a derived expression divides by zero at the working precision (an
-        extreme parameter, e.g. a log-normal cutoff far in the tail).
+        extreme parameter, e.g. a log-normal cutoff far in the tail) or overflows
+        mpmath's exponent range.
     """
     try:
         return _evaluate(d, params, dps, outputs)
@@ -99,6 +100,9 @@ def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
         raise NumericalError(f"the derived expressions divide by zero at {dps + 10} digits "
                              "at these parameters; m.reference(...) computes them from the "
                              "primitives") from None
+    except OverflowError:  # mpmath: an exponent past what it can hold ("too many digits")
+        raise NumericalError("a derived expression overflows mpmath at these parameters "
+                             "(an exponent too large to represent)") from None
 
 
 def _evaluate(d: Derivation, params: Mapping[str, object], dps: int,
