@@ -326,7 +326,7 @@ def _cli_solve(m, params: dict, ref) -> Outcome:
     argv = ["solve", m.name, "--json", "--dps", str(DPS)]
     if m.dist is not None:
         argv += ["--dist", m.dist.name]
-    argv += [f"--set={k}={json.dumps(v) if isinstance(v, list) else v}"
+    argv += [f"--set={k}={json.dumps(v, default=str) if isinstance(v, list) else v}"
              for k, v in params.items()]
     status, how, out, _ = _cli(argv)
     if not how or status != 0:
@@ -422,7 +422,7 @@ def cli_argv(draw, tmp: Path, case: tuple[str, str | None],
 
     def sets() -> list[str]:
         params = draw(points(base)) if draw(st.booleans()) else dict(base)
-        return [f"--set={k}={json.dumps(v) if isinstance(v, list) else v}"
+        return [f"--set={k}={json.dumps(v, default=str) if isinstance(v, list) else v}"
                 for k, v in params.items()]
 
     def path(ext: str) -> str:
