@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from . import admissibility
 from .errors import AdmissibilityError, MelitzError, UnknownNameError
 from .symbols import canonical, sym
 
@@ -223,10 +224,14 @@ def calibrate(model, targets: Mapping[str, object], free: list[str] | None = Non
         raise MelitzError(f"{len(targets)} target(s) determine at most as many free "
                           f"parameters (at least one), got {', '.join(free) or 'none'}")
     for t, value in targets.items():
+        admissibility.exact(t, value)  # the one reading of a number (ParseError for text,
+        # complex, lists; AdmissibilityError for nan, inf and magnitudes past a double)
         if not 0 < float(value) < 1:
             raise AdmissibilityError(f"infeasible target {t}={value}: a share lies strictly "
                                      "between 0 and 1")
     params = {canonical(k): v for k, v in params.items()}
+    for k, v in params.items():
+        admissibility.exact(k, v)
     known = {k: v for k, v in params.items() if k not in free}
     missing = [p for p in model.parameters if p not in known and p not in free]
     if missing:

@@ -267,13 +267,21 @@ class Model:
         if self._plan.reference is None:
             raise MelitzError(f"{self.name} has no independent reference path: its closed "
                               "forms are proved step by step (see derive().check())")
+        if self.dist is not None and not self.dist.continuous:
+            raise MelitzError(f"{self!r} has no independent reference path: it integrates a "
+                              "density, and a degenerate distribution (every firm at b) has "
+                              "none; m.evaluate(...) computes the derived expressions")
         values = self.check(**params)
         names = self.output_names(outputs)
         from .numeric import reference
 
         def compute(names: list[str]) -> dict:
-            result = getattr(reference, self._plan.reference)(
-                self.derive(), self.dist, values, dps, self._with_cutoffs(names))
+            try:
+                result = getattr(reference, self._plan.reference)(
+                    self.derive(), self.dist, values, dps, self._with_cutoffs(names))
+            except OverflowError:  # mpmath: an exponent past what it can hold
+                raise NumericalError("reference: a quantity overflows mpmath at these "
+                                     "parameters (an exponent too large to represent)") from None
             self._check_interior(result, values)
             return result
 

@@ -1064,6 +1064,14 @@ class _KeyParser(_Parser):
         return self.found.key()
 
 
+def _defined(expr: sp.Basic, written: str) -> None:
+    """Refuse a side with no value: ``1/0``, ``\\ln(0)``, ``0^{-1}`` are complex infinity
+    (``zoo``) and ``0/0`` is nan in sympy, which no verdict can be about."""
+    if isinstance(expr, sp.Basic) and expr.has(sp.zoo, sp.nan):
+        raise ParseError(f"{written.strip()!r} has no value: it divides by zero or takes "
+                         "the logarithm of 0")
+
+
 @dataclass(frozen=True)
 class Link:
     """One relation of a text: as written (``a = b`` of ``a = b = c``) and parsed."""
@@ -1084,7 +1092,9 @@ def _relations(text: str, latex: bool, aliases: Mapping[tuple, str] | None
             if last is None:
                 raise ParseError(_where(text, seg[0].pos, "a relation with no left side"))
             exprs = [last, *exprs]
-        elif not rels:
+        for e, e0, e1 in exprs:
+            _defined(e, text[e0:e1])
+        if not rels:
             if len(parts) == 1:
                 return exprs[0][0]
             _, start, end = exprs[0]

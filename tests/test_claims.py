@@ -155,3 +155,23 @@ def test_a_numeric_check_completes_its_points():
     verdict reports POINTS points (it was undecided at 29)."""
     r, = ms.check_claims("melitz", ["acr"])
     assert (r.holds, r.method, r.points) == (True, "numeric", POINTS)
+
+
+def test_the_identically_zero_check_keeps_the_operation_budget():
+    """Found by the fuzz suite (issue 20): 'd phi_star/d sigma < 0' for melitz spent minutes
+    in sympy's cancel (197 operations, 17 generators) deciding whether the difference is
+    identically zero; the check now refuses, like the sign proof, closed forms of more
+    than SIGN_MAX_OPS operations and leaves the claim to the numeric sign."""
+    import sympy as sp
+
+    from melitz_sym.claims import SIGN_MAX_OPS, _identically_zero
+    from melitz_sym.parse import parse
+    from melitz_sym.verify import context
+
+    ctx = context(ms.model("melitz"))
+    rel = parse("d phi_star/d sigma < 0")
+    expr = ctx.expand(rel.lhs - rel.rhs)
+    closed = ctx.closed(expr).replace(lambda e: isinstance(e, sp.Derivative),
+                                      lambda e: e.doit())
+    assert sp.count_ops(closed) > SIGN_MAX_OPS
+    assert _identically_zero(ctx, expr) is False

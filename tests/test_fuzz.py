@@ -12,23 +12,26 @@ budget no healthy call comes near.
 
 The CI profile is derandomised and small (the module runs in about a minute on
 one core); ``MELITZ_FUZZ_EXAMPLES=500 pytest tests/test_fuzz.py`` is the longer,
-random profile for local runs.
+random profile for local runs, and ``python tests/fuzz_table.py --examples 2000``
+counts outcomes per entry point over every model, distribution and entry point
+(:mod:`fuzz_cases`).
 """
 
 from __future__ import annotations
 
-import math
 import os
-import signal
-from contextlib import contextmanager
+import sys
+from pathlib import Path
 
 import mpmath
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import melitz_sym as ms
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fuzz_cases import guard, points  # noqa: E402  (shared with the long profile)
 
 EXAMPLES = int(os.environ.get("MELITZ_FUZZ_EXAMPLES", "0"))
 settings.register_profile("fuzz-ci", max_examples=4, deadline=None, derandomize=True,
@@ -39,8 +42,6 @@ PROFILE = settings.get_profile("fuzz-long" if EXAMPLES else "fuzz-ci")
 
 #: Agreement asked of solve and evaluate with a finite reference.
 RTOL = 1e-8
-#: Wall-clock budget of one call (a hang fails the example instead of the run).
-SECONDS = 60
 DPS = 20
 
 CASES = {  # (model, dist): admissible base point
@@ -69,54 +70,12 @@ MULTI = {
                                f=[[1.0, 2.0], [2.0, 1.2]]),
 }
 
-BAD = [math.nan, math.inf, -math.inf, 0, 0.0, -1.0, 1e308, -1e308, 5e-324, "abc", "", None,
-       1j, True, "1/0", "1e400", [1.0, 2.0]]
-
-
-def _special(name: str, base: dict) -> list:
-    """Values that sit on a restriction of ``name`` (sigma = 1, k at sigma - 1, ...)."""
-    sigma = base.get("sigma", 3.8)
-    return {"sigma": [1.0, 1 + 1e-12, 0.5, 50.0],
-            "k": [sigma - 1, sigma - 1 + 1e-9, sigma - 1 + 1e-5, 100.0],
-            "tau": [0.5, 1.0, 1 + 1e-15, 1e10],
-            "n": [0, 0.5, 2.5, 1e6],
-            "delta": [1.0, 1.5, 1e-300]}.get(name, [])
-
-
-def _value(name: str, base: dict) -> st.SearchStrategy:
-    magnitude = st.floats(-300, 300).map(lambda e: 10.0 ** e)
-    return st.one_of(st.sampled_from(BAD + _special(name, base)), magnitude,
-                     st.floats(allow_nan=True, allow_infinity=True))
-
-
-@st.composite
-def points(draw, base: dict) -> dict:
-    """``base`` with one or two parameters replaced."""
-    names = draw(st.lists(st.sampled_from(sorted(base)), min_size=1, max_size=2, unique=True))
-    return {**base, **{n: draw(_value(n, base)) for n in names}}
-
-
-@contextmanager
-def budget(seconds: int):
-    """Fail (TimeoutError) a call that runs past ``seconds``."""
-    def expire(signum, frame):
-        raise TimeoutError(f"no result within {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def outcome(what: str, call, **params) -> dict | ms.MelitzError:
     """The outputs of ``call`` (mpf, or float arrays from solve: a list is an array
     input there, refused elsewhere), or the MelitzError it raised; any other
     exception, a hang or a non-finite output fails the test."""
     try:
-        with budget(SECONDS):
+        with guard():
             out = call(**params)
     except ms.MelitzError as exc:
         assert str(exc), f"{what}: {type(exc).__name__} without a message at {params}"
@@ -186,30 +145,13 @@ def multi(request):
     return m, MULTI[request.param]
 
 
-@st.composite
-def multi_points(draw, base: dict) -> dict:
-    """``base`` with one parameter, or one entry of a vector or matrix, replaced."""
-    name = draw(st.sampled_from(sorted(base)))
-    value = draw(_value(name, base))
-    old = base[name]
-    if isinstance(old, list) and draw(st.booleans()):  # one entry
-        new = [list(r) if isinstance(r, list) else r for r in old]
-        i = draw(st.integers(0, len(new) - 1))
-        if isinstance(new[i], list):
-            new[i][draw(st.integers(0, len(new[i]) - 1))] = value
-        else:
-            new[i] = value
-        value = new
-    return {**base, name: value}
-
-
 def test_fuzz_multi_country_solve_and_reference(multi):
     """N-country models: the same rule, entry by entry; solve's errors="nan" gives nan
     exactly where solve raises for inadmissibility."""
     m, base = multi
 
     @PROFILE
-    @given(multi_points(base))
+    @given(points(base))
     def check(params):
         ref = outcome("reference", lambda **p: m.reference(dps=DPS, **p), **params)
         so = outcome("solve", m.solve, **params)
@@ -235,7 +177,7 @@ def test_fuzz_cli_solve(case, capsys):
         if m.dist is not None:
             argv += ["--dist", m.dist.name]
         argv += [f"--set={k}={v}" for k, v in params.items()]
-        with budget(SECONDS):
+        with guard():
             status = main(argv)
         out, err = capsys.readouterr()
         assert status in (0, 2), (status, argv, err)

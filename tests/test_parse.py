@@ -274,3 +274,13 @@ def test_a_part_without_a_relation_among_several_is_refused():
         parse_equations(r"M_x = p_x M \quad\text{where}\quad p_x")
     with pytest.raises(ParseError, match="not an equation"):
         parse_equations(r"M_x = p_x M, \quad p_x")
+
+
+@pytest.mark.parametrize("text", [r"W = 1/0", r"W = \ln(0)", r"W = 0^{-1}", "W = 0/0",
+                                  r"\left(\log(0)\right)/\sigma = \varphi^*", r"W = \frac{1}{0}"])
+def test_a_side_without_a_value_is_refused(text):
+    """Issue 20: verify "W = 1/0", \\ln(0), 0^{-1} gave KeyError 'ComplexInfinity' from
+    lambdify (found again by the fuzz suite inside \\left( \\right)); sympy reads them as
+    zoo or nan, and no verdict can be about them."""
+    with pytest.raises(ParseError, match="has no value"):
+        parse(text)

@@ -18,6 +18,7 @@ import sympy as sp
 from ..derivation import Derivation
 from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
+from .rootfind import beyond_range
 
 
 def to_mpf(value: object) -> mpmath.mpf:
@@ -53,6 +54,8 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
     width = mpmath.mpf(1)
     hi = lo + width
     for _ in range(200):
+        if beyond_range(hi):
+            raise beyond_range(hi)
         if g(hi) < 0:
             break
         lo, width = hi, width * 2
@@ -62,6 +65,8 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
                                  "level makes entry break even")
     if lower == 0:  # move lo down until the residual is positive
         for _ in range(200):
+            if beyond_range(lo):
+                raise beyond_range(lo)
             if g(lo) >= 0:
                 break
             lo, width = lo - width, width * 2
@@ -86,7 +91,8 @@ def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
     ------
     NumericalError
         Where a derived expression divides by zero at the working precision (an
-        extreme parameter, e.g. a log-normal cutoff far in the tail).
+        extreme parameter, e.g. a log-normal cutoff far in the tail) or overflows
+        mpmath's exponent range.
     """
     try:
         return _evaluate(d, params, dps, outputs)
@@ -94,6 +100,9 @@ def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
         raise NumericalError(f"the derived expressions divide by zero at {dps + 10} digits "
                              "at these parameters; m.reference(...) computes them from the "
                              "primitives") from None
+    except OverflowError:  # mpmath: an exponent past what it can hold ("too many digits")
+        raise NumericalError("a derived expression overflows mpmath at these parameters "
+                             "(an exponent too large to represent)") from None
 
 
 def _evaluate(d: Derivation, params: Mapping[str, object], dps: int,

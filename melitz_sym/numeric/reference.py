@@ -44,7 +44,7 @@ from ..symbols import sym
 from ..tails import S, V
 from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
 from .precise import to_mpf
-from .rootfind import newton_in_bracket
+from .rootfind import beyond_range, newton_in_bracket
 
 _MODULES = ["mpmath"]
 #: Doublings a bracket or range search takes at most: 2^200 of anything in log space is
@@ -304,7 +304,9 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
                     "delta f_e has its root below the lower bound of productivity "
                     f"{mpmath.nstr(tails.lower, 8)}: every entrant would produce")
             step = mpmath.mpf(1)
-            for _ in range(BRACKET_STEPS):  # down to phi* ~ exp(-2^BRACKET_STEPS)
+            for _ in range(BRACKET_STEPS):  # down to phi* ~ exp(-LOG_RANGE)
+                if beyond_range(lo):
+                    raise beyond_range(lo)
                 if evaluate(lo)[1] > 0:
                     break
                 lo, step = lo - step, 2 * step
@@ -314,8 +316,8 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
         hi, step = lo + 1, mpmath.mpf(1)
         while evaluate(hi)[1] > 0:
             lo, hi, step = hi, hi + 2 * step, 2 * step
-            if step > 10**6:
-                raise AdmissibilityError("the cutoff equation has no root")
+            if beyond_range(hi):
+                raise beyond_range(hi)
         return newton_in_bracket(evaluate, lo, hi, dps)
 
 

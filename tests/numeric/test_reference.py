@@ -11,6 +11,8 @@ Sources of the expected values, all computed in this file:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mpmath
 import numpy as np
 import pytest
@@ -166,3 +168,41 @@ def test_truncated_pareto_without_exporters_is_refused():
     m = ms.model("melitz", dist="truncated-pareto")
     with pytest.raises(AdmissibilityError, match="no exporters"):
         m.reference(dps=30, **dict(TRUNCATED, b_H="8.09", f_x="6"))
+
+
+WEIBULL_CLOSED = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, k=1.5, b=1.0)
+FRECHET_CLOSED = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, k=4.0, b=1.0)
+
+
+@pytest.mark.parametrize("what", ["evaluate", "reference"])
+def test_weibull_cutoff_beyond_any_double_is_refused_quickly(what):
+    """Found by the long fuzz profile (issue 20): melitz-closed Weibull at sigma = 1 + 1e-12
+    has its cutoff near exp(-1e11); evaluate's bracket search ran for hours inside mpmath's
+    gammainc and reference raised OverflowError.  Both stop at |log phi| = 2^13 with a
+    NumericalError (a count of bracket steps, not a time)."""
+    m = ms.model("melitz-closed", dist="weibull")
+    with pytest.raises(ms.NumericalError, match="not within exp"):
+        getattr(m, what)(dps=20, **{**WEIBULL_CLOSED, "sigma": 1.000000000001})
+
+
+def test_frechet_reference_converges_where_the_cutoff_passes_the_double_range(tmp_path):
+    """Found by the fuzz suite: melitz-closed Frechet at b = 1e308 (phi* = 2.195e308, just
+    past the largest double).  The reference's Newton iteration crept 1/k per step from
+    the left of the root and ran past a minute (now it bisects when a step does not halve
+    the one before); solve refuses the point; the generated NumPy solver reports status 1
+    (it raised ValueError)."""
+    import importlib.util
+
+    m = ms.model("melitz-closed", dist="frechet")
+    params = {**FRECHET_CLOSED, "b": 1e308}
+    phi = m.reference(dps=20, outputs=["phi_star"], **params)["phi_star"]
+    assert mpmath.mpf("2.19e308") < phi < mpmath.mpf("2.2e308")  # beyond any double
+    with pytest.raises(ms.NumericalError, match="no finite value"):
+        m.solve(**params)
+    path = Path(m.codegen("numpy", tmp_path)[0])
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cutoff, status = module.solve_cutoff(*(float(params[p.name]) for p in m.derive().parameters),
+                                         status=True)
+    assert int(status) == 1 and cutoff != cutoff  # nan
