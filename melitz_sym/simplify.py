@@ -171,10 +171,9 @@ def _ratio_powers(expr: sp.Expr) -> sp.Expr:
                 rest.append(p)
                 continue
             powers.remove(q)
-            ratio = (p.base / q.base) if p.exp.could_extract_minus_sign() is False else (
-                q.base / p.base)
-            exp = p.exp if p.exp.could_extract_minus_sign() is False else q.exp
-            rest.append(sp.Pow(ratio, exp))
+            if p.exp.could_extract_minus_sign():  # the positive exponent goes outside
+                p, q = q, p
+            rest.append(sp.Pow(p.base / q.base, p.exp))
         return sp.Mul(*rest)
 
     return expr.replace(lambda e: e.is_Mul, merge)

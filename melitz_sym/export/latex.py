@@ -46,8 +46,8 @@ def output_equations(d) -> list[tuple[str, sp.Eq]]:
     output as a function of the cutoff.
     """
     if d.closed_forms:
-        return [(k, sp.Eq(_output_symbol(k), printed_closed_form(d, k), evaluate=False))
-                for k in d.closed_forms]
+        return [(k, sp.Eq(_output_symbol(k), v, evaluate=False))
+                for k, v in printed_closed_forms(d).items()]
     out = []
     if d.cutoff_residual is not None:
         out.append(("cutoff_residual", sp.Eq(d.cutoff_residual, 0, evaluate=False)))
@@ -56,22 +56,29 @@ def output_equations(d) -> list[tuple[str, sp.Eq]]:
     return out
 
 
-def printed_closed_form(d, name: str) -> sp.Expr:
-    """The closed form of output ``name`` as documents print it: the shorter (by
-    ``count_ops``) of its :func:`~melitz_sym.simplify.paper_form` and, the way papers
-    write an output in terms of the cutoff, the output's expression in the cutoff with
-    the cutoff's printed closed form inserted (``c_bar = k/(k + 1) c_D``)."""
-    closed = d.closed_forms[name]
-    if not isinstance(closed, sp.Expr):
-        return closed
-    forms = [paper_form(closed)]
+def printed_closed_forms(d) -> dict[str, sp.Expr]:
+    """The closed forms of ``d`` as documents print them: for each output the shorter
+    (by ``count_ops``) of its :func:`~melitz_sym.simplify.paper_form` and, the way
+    papers write an output in terms of the cutoff, the output's expression in the
+    cutoff with the cutoff's printed closed form inserted (``c_bar = k/(k + 1) c_D``).
+    A matrix of N-country closed forms is printed as derived."""
     cut = d.cutoff
-    if cut is not None and name != cut.name and cut.name in d.closed_forms \
-            and name in d.outputs:
-        inserted = d.outputs[name].xreplace({cut: paper_form(d.closed_forms[cut.name])})
-        if inserted.free_symbols <= set(d.parameters):
-            forms.append(inserted)
-    return min(forms, key=sp.count_ops)
+    cut_form = (paper_form(d.closed_forms[cut.name])
+                if cut is not None and cut.name in d.closed_forms else None)
+    out = {}
+    for name, closed in d.closed_forms.items():
+        if not isinstance(closed, sp.Expr):
+            out[name] = closed
+        elif cut_form is not None and name == cut.name:
+            out[name] = cut_form
+        else:
+            forms = [paper_form(closed)]
+            if cut_form is not None and name in d.outputs:
+                inserted = d.outputs[name].xreplace({cut: cut_form})
+                if inserted.free_symbols <= set(d.parameters):
+                    forms.append(inserted)
+            out[name] = min(forms, key=sp.count_ops)
+    return out
 
 
 def _output_symbol(name: str) -> sp.Symbol:

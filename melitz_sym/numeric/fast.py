@@ -466,16 +466,14 @@ def _raise_first(d, model, values: Mapping[str, np.ndarray], result: Mapping) ->
         bad = ~np.isfinite(v)
         if bad.any():
             idx = _first(bad)
-            where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
-            raise AdmissibilityError(nonfinite_message(name, v[idx].item(), where))
+            raise AdmissibilityError(nonfinite_message(name, v[idx].item(), _index(idx)))
     with np.errstate(invalid="ignore"):
         ok, failures = admissible_mask(d, values)
     for r, bad in failures:
         if bad.any():
             idx = _first(bad)
             at = {k: v[idx].item() for k, v in values.items()}
-            where = f" at index {idx if len(idx) != 1 else idx[0]}" if bad.ndim else ""
-            raise AdmissibilityError(r.message(at, where))
+            raise AdmissibilityError(r.message(at, _index(idx)))
     _raise_invalid(model, values, result, ok)
 
 
@@ -534,10 +532,14 @@ def _first(mask: np.ndarray) -> tuple:
     return np.unravel_index(np.argmax(mask), mask.shape) if mask.ndim else ()
 
 
+def _index(idx: tuple) -> str:
+    """`` at index i`` (or the index tuple) of a point of an array; empty for a scalar."""
+    return f" at index {idx if len(idx) != 1 else idx[0]}" if idx else ""
+
+
 def _at(values: Mapping[str, np.ndarray], idx: tuple) -> str:
-    where = f" at index {idx if len(idx) != 1 else idx[0]}" if idx else ""
     point = ", ".join(f"{k}={v[idx].item()!r}" for k, v in values.items())
-    return f"{where} ({point})"
+    return f"{_index(idx)} ({point})"
 
 
 def _corner_mask(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],

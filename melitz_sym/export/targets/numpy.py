@@ -53,7 +53,6 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False):
     _phi = numpy.full(_shape, numpy.nan)
     _phi[_work] = numpy.exp(_y)
     _code = numpy.select([_bad_args, _corner, numpy.isnan(_phi)], [2, 3, 1], 0)
-    _phi[_code == 3] = numpy.nan
     return (_phi, _code) if status else _phi
 
 
