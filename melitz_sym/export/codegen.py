@@ -40,20 +40,62 @@ import sympy as sp
 
 from ..derivation import MultiDerivation
 from ..errors import MelitzError, UnknownNameError
+from ..numeric import power_form, stable
 from ..numeric.stable import code_form
 from ..symbols import REGISTRY, sym
 
 LANGUAGES = ("c", "fortran", "rust", "js", "octave", "r", "numpy")
 
 
+#: The protected quantities of the stable forms (:data:`melitz_sym.numeric.stable.Z`
+#: and ``E``) and how a target computes them from the parameters, as the numeric
+#: layer does: ``(k - sigma) + 1`` is exact when it is small (Sterbenz), and is
+#: printed as it is written here (its order of operations matters).
+PROTECTED = ((stable.Z, "sigma - 1", ("sigma",)), (stable.E, "(k - sigma) + 1", ("k", "sigma")))
+
+
+@dataclass(frozen=True)
+class Forms:
+    r"""A closed form as the numeric layer evaluates it, for targets that branch
+    point by point (C): ``fast``, the power form
+    (:func:`melitz_sym.numeric.power_form.power_form`: logs folded, few
+    transcendental calls), where every value of ``nodes`` is a normal double
+    (:func:`~melitz_sym.numeric.power_form.guarded_nodes`; none when ``fast``
+    is ``stable``), else ``stable``, the log-domain form
+    (:func:`melitz_sym.numeric.stable.closed_form`); both in the parameters and
+    the protected quantities :data:`PROTECTED`.
+    """
+
+    fast: sp.Expr
+    nodes: tuple[sp.Expr, ...]
+    stable: sp.Expr
+
+    @classmethod
+    def of(cls, expr: sp.Expr, with_k: bool) -> Forms:
+        """The forms of the closed form ``expr`` (``with_k``: in E too, see
+        :func:`melitz_sym.numeric.stable.shifts_k`)."""
+        form = stable.closed_form(expr, with_k)
+        fast = power_form.power_form(form)
+        return cls(fast, tuple(power_form.guarded_nodes(fast, form)), form)
+
+
 @dataclass(frozen=True)
 class Function:
-    """One generated function: ``name(args) = expr``, documented by ``doc``."""
+    """One generated function: ``name(args) = expr``, documented by ``doc``; a
+    closed form may come with its :class:`Forms` too (targets that print them
+    print those instead of ``expr``)."""
 
     name: str
     args: tuple[sp.Symbol, ...]
     expr: sp.Expr
     doc: str
+    forms: Forms | None = None
+
+    def exprs(self) -> tuple[sp.Expr, ...]:
+        """Every expression a target may print for this function."""
+        if self.forms is None:
+            return (self.expr,)
+        return (self.expr, self.forms.fast, self.forms.stable, *self.forms.nodes)
 
 
 @dataclass(frozen=True)
@@ -148,8 +190,10 @@ def _prefix(model) -> str:
     return "_".join(parts).replace("-", "_")
 
 
-def plan(model) -> Plan:
-    """The functions to generate for ``model`` (a :class:`~melitz_sym.models.Model`)."""
+def plan(model, forms: bool = False) -> Plan:
+    """The functions to generate for ``model`` (a :class:`~melitz_sym.models.Model`);
+    with ``forms``, each closed form with its :class:`Forms` (an N-country model's
+    functions have none)."""
     from .. import __version__
 
     d = model.derive()
@@ -158,7 +202,9 @@ def plan(model) -> Plan:
     params = tuple(d.parameters)
     restrictions = tuple(r.describe() for r in d.restrictions)
     if d.closed_forms:  # no solver, no status: ``admissible`` is not used
-        funcs = tuple(Function(k, params, v, REGISTRY[k].meaning)
+        with_k = stable.shifts_k(model.dist)
+        funcs = tuple(Function(k, params, v, REGISTRY[k].meaning,
+                               Forms.of(v, with_k) if forms else None)
                       for k, v in d.closed_forms.items())
         return Plan(_prefix(model), d.title, params, funcs, restrictions, False, __version__)
     if d.cutoff is None or any(v.has(sp.Integral) for v in d.outputs.values()):
@@ -245,7 +291,7 @@ def generate(model, lang: str) -> dict[str, str]:
     from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
     try:
-        return target.render(plan(model))
+        return target.render(plan(model, getattr(target, "FORMS", False)))
     except PrintMethodNotImplementedError as exc:
         raise MelitzError(f"cannot generate {lang} for {model!r}: the language has no "
                           f"standard function for {str(exc).splitlines()[0].rsplit(': ', 1)[-1]}"
@@ -290,16 +336,25 @@ def cse(f: Function) -> tuple[list[tuple[sp.Symbol, sp.Expr]], sp.Expr]:
     return pairs, result
 
 
-def unused_args(f: Function) -> list[str]:
-    """Names of the arguments of ``f`` its expression does not use.
+def unused_args(f: Function, exprs: tuple[sp.Expr, ...] | None = None) -> list[str]:
+    """Names of the arguments of ``f`` its expression (or ``exprs``, in the
+    parameters and the protected quantities :data:`PROTECTED`) does not use.
 
     Every function of a plan takes all the parameters, in one order, whether
     or not its output depends on them; a target whose strict warnings flag an
     unused argument (C ``-Wextra``, Fortran ``-Wall``, Rust) marks these as
     used on purpose.
     """
-    used = f.expr.free_symbols
-    return [a.name for a in f.args if a not in used]
+    used = {s.name for e in (exprs or (f.expr,)) for s in e.free_symbols}
+    used |= {n for s, _, names in PROTECTED if s.name in used for n in names}
+    return [a.name for a in f.args if a.name not in used]
+
+
+def protected_used(exprs) -> list[tuple[str, str]]:
+    """(name, definition) of the protected quantities (:data:`PROTECTED`) that
+    ``exprs`` use, for a target to define before them."""
+    used = set().union(*(e.free_symbols for e in exprs))
+    return [(s.name, text) for s, text, _ in PROTECTED if s in used]
 
 
 def case_safe_names(plan: Plan) -> dict[str, str]:

@@ -619,7 +619,7 @@ def _closed_block(d, model, names: list[str], precision: str = "double"):
     (``"adaptive"``, where long double is wider than double)."""
     order = tuple(d.parameters)
     exprs = tuple(d.closed_forms[n] for n in names)
-    with_k = model.dist is not None and bool(model.dist.reparametrisation(sym("sigma") - 1)[0])
+    with_k = stable.shifts_k(model.dist)
     adaptive = precision == "adaptive" and _wide_long_double()
     if d.staged and precision == "double" and d.cutoff.name in d.closed_forms:
         return _staged_block(d, names, with_k)

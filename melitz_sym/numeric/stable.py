@@ -55,6 +55,12 @@ Z = sp.Symbol("z_sigma", positive=True)   # sigma - 1
 E = sp.Symbol("e_k", positive=True)       # k - (sigma - 1)
 
 
+def shifts_k(dist) -> bool:
+    """Whether the closed forms of a model with distribution ``dist`` (None for
+    none) are written in E = k - (sigma - 1) too: its reparametrisation shifts k."""
+    return dist is not None and bool(dist.reparametrisation(sym("sigma") - 1)[0])
+
+
 def protected(expr: sp.Expr, with_k: bool) -> sp.Expr:
     """``expr`` with sigma = 1 + Z (and k = Z + E): the protected quantities appear once."""
     forward, _ = shifts(with_k)

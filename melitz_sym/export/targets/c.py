@@ -1,5 +1,14 @@
 """C99 target: a header, a source file and a Makefile; with no closed form, a Newton solver too.
 
+A closed form is printed as the numeric layer evaluates it
+(:class:`~melitz_sym.export.codegen.Forms`): its power form, whose logs are
+folded so that it takes few ``exp``/``log`` calls, and at a point where one of
+its guarded values is not a normal double its log-domain stable form instead
+(``logaddexp`` as a private ``ms_logaddexp``).  Besides one function per
+output, ``PREFIX_all`` computes every output at once, with the common
+subexpressions of all of them (the parameter-only logs and the exporters' term
+of the Melitz-Pareto outputs) computed once.
+
 C has no regularised incomplete gamma functions: a source whose expressions
 use ``gammaincc`` (upper) or ``gammainc`` (lower) carries a private
 (``static``) implementation of them (:data:`INCGAMMA`), emitted only when used
@@ -10,7 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..codegen import Plan, cse, unused_args
+from ..codegen import Plan, cse, protected_used, unused_args
 from . import comment, function_doc
 from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
 
@@ -90,8 +99,27 @@ static double incgamma(double a, double x, int lower)
 }
 """.replace("LGAM1P", literals(lgam1p_coefficients()))
 
+#: The closed forms' Forms are printed (see the module docstring).
+FORMS = True
+
+LOGADDEXP = """static double ms_logaddexp(double a, double b)
+{
+    /* log(exp(a) + exp(b)) = max(a, b) + log1p(exp(-|a - b|)): no overflow */
+    const double m = a > b ? a : b;
+    if (isinf(m) && m < 0)
+        return m;
+    return m + log1p(exp(-fabs(a - b)));
+}"""
+
+NORMAL = """static int ms_normal(double x)
+{
+    /* x is a normal double: neither overflowed nor underflowed (nor nan) */
+    return x >= DBL_MIN && x <= DBL_MAX;
+}"""
+
 #: name -> (code, carried functions it calls); the core first (C declares before use)
-CARRIED = {"incgamma": (INCGAMMA, ()),
+CARRIED = {"logaddexp": (LOGADDEXP, ()),
+           "incgamma": (INCGAMMA, ()),
            "gammaincc": ("static double gammaincc(double a, double x)\n"
                          "{\n    return incgamma(a, x, 0);\n}", ("incgamma",)),
            "gammainc": ("static double gammainc(double a, double x)\n"
@@ -211,6 +239,62 @@ def _signature(plan: Plan, f) -> str:
     return f"double {plan.prefix}_{f.name}({args})"
 
 
+_OWN = {"gammaincc": "gammaincc", "gammainc": "gammainc",  # the source's own
+        "logaddexp": "ms_logaddexp"}
+
+
+def _c(e: sp.Expr) -> str:
+    return sp.ccode(e, user_functions=_OWN)
+
+
+def _temps(exprs: list[sp.Expr], name: str) -> tuple[list[str], list[str]]:
+    """Declarations of the common subexpressions of ``exprs`` (temporaries
+    ``name0, name1, ...``) and each expression in them, printed."""
+    pairs, reduced = sp.cse(exprs, symbols=sp.numbered_symbols(name, real=True))
+    return ([f"    const double {t} = {_c(e)};" for t, e in pairs], [_c(e) for e in reduced])
+
+
+def _evaluate(funcs: list, store: list[str]) -> list[str]:
+    """Body lines that compute the closed forms of ``funcs`` (each with its
+    Forms) and store each value by ``store[i]`` (``return {}`` or an
+    assignment): the power forms, and where a guarded node is not a normal
+    double the stable forms of the functions that have one."""
+    forms = [f.forms for f in funcs]
+    nodes = list(dict.fromkeys(n for fm in forms for n in fm.nodes))
+    every = [fm.fast for fm in forms] + nodes + [fm.stable for fm in forms]
+    lines = [f"    const double {n} = {text};" for n, text in protected_used(every)]
+    temps, printed = _temps([fm.fast for fm in forms] + nodes, "t")
+    lines += temps
+    guarded = [i for i, fm in enumerate(forms) if fm.nodes]
+    lines += [store[i].format(v) for i, v in enumerate(printed[:len(forms)]) if i not in guarded]
+    if not guarded:
+        return lines
+    condition = " && ".join(dict.fromkeys(f"ms_normal({v})" for v in printed[len(forms):]))
+    fast = ["    " + store[i].format(printed[i]) for i in guarded]
+    if not store[0].lstrip().startswith("return"):
+        fast.append("        return;")
+    temps, again = _temps([forms[i].stable for i in guarded], "v")
+    return lines + [f"    if ({condition}) {{", *fast, "    }", *temps,
+                    *[store[i].format(v) for i, v in zip(guarded, again)]]
+
+
+def _all_function(plan: Plan) -> tuple[list[str], list[str]]:
+    """Header and source lines of ``PREFIX_all``: every closed form at once into ``out``."""
+    params = ", ".join(f"double {p.name}" for p in plan.params)
+    sig = f"void {plan.prefix}_all({params}, double *out)"
+    doc = ["/*", comment(["all: every output at once, common subexpressions computed once "
+                          "(faster than one call per output).",
+                          "Arguments: the parameters in the order above, then out, an array "
+                          f"of {len(plan.functions)} doubles that receives:"] + [
+        f"  out[{i}] = {f.name}: {f.doc}" for i, f in enumerate(plan.functions)], " *"), " */"]
+    funcs = list(plan.functions)
+    exprs = tuple(x for f in funcs for x in (f.forms.fast, f.forms.stable))
+    body = [f"    (void){a}; /* not used by any output */"
+            for a in unused_args(funcs[0], exprs)]
+    body += _evaluate(funcs, [f"    out[{i}] = {{}};" for i in range(len(funcs))])
+    return doc + [sig + ";", ""], doc + [sig, "{", *body, "}", ""]
+
+
 def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.h``, ``PREFIX.c`` and a ``Makefile`` building ``libPREFIX.a`` from them."""
     guard = plan.prefix.upper() + "_H"
@@ -223,15 +307,27 @@ def render(plan: Plan) -> dict[str, str]:
            "#define _USE_MATH_DEFINES", "#endif", "#include <math.h>",
            f'#include "{plan.prefix}.h"', ""]
     src += [code + "\n" for code in carried(plan, CARRIED)]
-    own = {"gammaincc": "gammaincc", "gammainc": "gammainc"}  # the source's own
+    if any(f.forms is not None and f.forms.nodes for f in plan.functions):
+        src[src.index("#include <math.h>")] = "#include <float.h>\n#include <math.h>"
+        src += [NORMAL + "\n"]
     for f in plan.functions:
         doc = ["/*", comment(function_doc(plan, f), " *"), " */"]
         head += doc + [_signature(plan, f) + ";", ""]
-        pairs, result = cse(f)
-        body = [f"    (void){a}; /* not used by this output */" for a in unused_args(f)]
-        body += [f"    const double {t} = {sp.ccode(e, user_functions=own)};" for t, e in pairs]
-        src += doc + [_signature(plan, f), "{", *body,
-                      f"    return {sp.ccode(result, user_functions=own)};", "}", ""]
+        if f.forms is not None:
+            exprs = (f.forms.fast, f.forms.stable)
+            body = [f"    (void){a}; /* not used by this output */"
+                    for a in unused_args(f, exprs)]
+            body += _evaluate([f], ["    return {};"])
+        else:
+            pairs, result = cse(f)
+            body = [f"    (void){a}; /* not used by this output */" for a in unused_args(f)]
+            body += [f"    const double {t} = {_c(e)};" for t, e in pairs]
+            body.append(f"    return {_c(result)};")
+        src += doc + [_signature(plan, f), "{", *body, "}", ""]
+    if plan.functions and all(f.forms is not None for f in plan.functions):
+        h, c = _all_function(plan)
+        head += h
+        src += c
     if plan.solver:
         doc = ["/*", comment([
             "solve_cutoff: the equilibrium cutoff phi_star, root of cutoff_residual above "

@@ -28,7 +28,8 @@ def carried(plan, codes: dict[str, tuple[str, tuple[str, ...]]]) -> list[str]:
     code of every function in ``codes`` an expression of ``plan`` calls and of
     those they call, in the order of ``codes``.
     """
-    need = {type(e).__name__ for f in plan.functions for e in f.expr.atoms(sp.Function)}
+    need = {type(e).__name__ for f in plan.functions for x in f.exprs()
+            for e in x.atoms(sp.Function)}
     need &= set(codes)
     while True:
         more = need | {d for n in need for d in codes[n][1]}
