@@ -359,7 +359,7 @@ class Model:
 
         return latex.document(self.derive())
 
-    def codegen(self, lang: str, directory=None, force: bool = False):
+    def codegen(self, lang: str, directory=None, force: bool = False, outputs=None):
         """Code in ``lang`` (c, fortran, rust, js, octave, r, numpy) generated from the derivation.
 
         Parameters
@@ -370,6 +370,9 @@ class Model:
             Where to write the files; None returns them instead.
         force : bool
             Replace existing files.
+        outputs : list of str or None
+            Generate the functions of these outputs only (and the cutoff solver);
+            the all-outputs function computes just these.  None: every output.
 
         Returns
         -------
@@ -380,7 +383,7 @@ class Model:
         """
         from .export import codegen
 
-        files = codegen.generate(self, lang)
+        files = codegen.generate(self, lang, outputs)
         return files if directory is None else codegen.write(files, directory, force)
 
     def _with_cutoffs(self, names: list[str]) -> list[str]:

@@ -33,7 +33,7 @@ other files.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sympy as sp
@@ -190,10 +190,31 @@ def _prefix(model) -> str:
     return "_".join(parts).replace("-", "_")
 
 
-def plan(model, forms: bool = False) -> Plan:
+def plan(model, forms: bool = False, outputs=None) -> Plan:
     """The functions to generate for ``model`` (a :class:`~melitz_sym.models.Model`);
     with ``forms``, each closed form with its :class:`Forms` (an N-country model's
-    functions have none)."""
+    functions have none); with ``outputs`` (names), only the functions of those
+    outputs (and the cutoff solver's).
+
+    Raises
+    ------
+    UnknownNameError
+        For a name in ``outputs`` that is not an output the plan has a function for.
+    """
+    full = _plan(model, forms, outputs)
+    if outputs is None:
+        return full
+    names = sorted(f.name for f in full.functions if not f.name.startswith("cutoff_"))
+    unknown = [n for n in outputs if n not in names]
+    if unknown:
+        raise UnknownNameError(f"no generated function for {', '.join(map(repr, unknown))}; "
+                               f"outputs are: {', '.join(names)}")
+    keep = tuple(f for f in full.functions if f.name in outputs or f.name.startswith("cutoff_"))
+    return replace(full, functions=keep)
+
+
+def _plan(model, forms: bool, outputs) -> Plan:
+    """:func:`plan` of every output (Forms only for ``outputs``, None: all)."""
     from .. import __version__
 
     d = model.derive()
@@ -204,7 +225,8 @@ def plan(model, forms: bool = False) -> Plan:
     if d.closed_forms:  # no solver, no status: ``admissible`` is not used
         with_k = stable.shifts_k(model.dist)
         funcs = tuple(Function(k, params, v, REGISTRY[k].meaning,
-                               Forms.of(v, with_k) if forms else None)
+                               Forms.of(v, with_k)
+                               if forms and (outputs is None or k in outputs) else None)
                       for k, v in d.closed_forms.items())
         return Plan(_prefix(model), d.title, params, funcs, restrictions, False, __version__)
     if d.cutoff is None or any(v.has(sp.Integral) for v in d.outputs.values()):
@@ -280,8 +302,9 @@ def pair_plan(model, d) -> Plan:
                 assembly, args)
 
 
-def generate(model, lang: str) -> dict[str, str]:
-    """Generated files for ``model`` in language ``lang``: file name -> text."""
+def generate(model, lang: str, outputs=None) -> dict[str, str]:
+    """Generated files for ``model`` in language ``lang``: file name -> text; with
+    ``outputs`` (names), the functions of those outputs only (see :func:`plan`)."""
     import importlib
 
     if lang not in LANGUAGES:
@@ -291,7 +314,7 @@ def generate(model, lang: str) -> dict[str, str]:
     from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
     try:
-        return target.render(plan(model, getattr(target, "FORMS", False)))
+        return target.render(plan(model, getattr(target, "FORMS", False), outputs))
     except PrintMethodNotImplementedError as exc:
         raise MelitzError(f"cannot generate {lang} for {model!r}: the language has no "
                           f"standard function for {str(exc).splitlines()[0].rsplit(': ', 1)[-1]}"

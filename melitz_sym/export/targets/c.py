@@ -17,9 +17,11 @@ use ``gammaincc`` (upper) or ``gammainc`` (lower) carries a private
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
-from ..codegen import Plan, cse, protected_used, unused_args
+from ..codegen import PROTECTED, Plan, cse, protected_used, unused_args
 from . import comment, function_doc
 from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
 
@@ -254,17 +256,27 @@ def _temps(exprs: list[sp.Expr], name: str) -> tuple[list[str], list[str]]:
     return ([f"    const double {t} = {_c(e)};" for t, e in pairs], [_c(e) for e in reduced])
 
 
+def _fast(forms: list) -> tuple[list, list, list]:
+    """The guarded nodes of ``forms`` (Forms), the temporaries of their power forms
+    and nodes (common subexpressions, and every function call on its own: see
+    :func:`_one_call_each`) and the power forms and nodes in those temporaries."""
+    nodes = list(dict.fromkeys(n for fm in forms for n in fm.nodes))
+    names = sp.numbered_symbols("t", real=True)
+    pairs, reduced = sp.cse([fm.fast for fm in forms] + nodes, symbols=names)
+    return nodes, _one_call_each(pairs, names), reduced
+
+
 def _evaluate(funcs: list, store: list[str]) -> list[str]:
     """Body lines that compute the closed forms of ``funcs`` (each with its
     Forms) and store each value by ``store[i]`` (``return {}`` or an
     assignment): the power forms, and where a guarded node is not a normal
     double the stable forms of the functions that have one."""
     forms = [f.forms for f in funcs]
-    nodes = list(dict.fromkeys(n for fm in forms for n in fm.nodes))
+    nodes, pairs, reduced = _fast(forms)
     every = [fm.fast for fm in forms] + nodes + [fm.stable for fm in forms]
     lines = [f"    const double {n} = {text};" for n, text in protected_used(every)]
-    temps, printed = _temps([fm.fast for fm in forms] + nodes, "t")
-    lines += temps
+    lines += [f"    const double {t} = {_c(e)};" for t, e in pairs]
+    printed = [_c(e) for e in reduced]
     guarded = [i for i, fm in enumerate(forms) if fm.nodes]
     lines += [store[i].format(v) for i, v in enumerate(printed[:len(forms)]) if i not in guarded]
     if not guarded:
@@ -276,6 +288,94 @@ def _evaluate(funcs: list, store: list[str]) -> list[str]:
     temps, again = _temps([forms[i].stable for i in guarded], "v")
     return lines + [f"    if ({condition}) {{", *fast, "    }", *temps,
                     *[store[i].format(v) for i, v in zip(guarded, again)]]
+
+
+#: Points per block of ``PREFIX_all_n`` (its temporaries: arrays of this length).
+BLOCK = 64
+
+
+def _one_call_each(pairs: list, names) -> list:
+    """``pairs`` (temporary, expression) with every function call that is not a
+    whole expression made a temporary of its own (from ``names``), inner calls
+    first: each expression then holds at most one call."""
+    out = []
+    for t, e in pairs:
+        hoisted: dict[sp.Expr, sp.Symbol] = {}
+        for c in sp.postorder_traversal(e):
+            if isinstance(c, sp.Function) and c != e and c not in hoisted:
+                s = next(names)
+                out.append((s, c.xreplace(hoisted)))
+                hoisted[c] = s
+        out.append((t, e.xreplace(hoisted)))
+    return out
+
+
+def _array_function(plan: Plan) -> tuple[list[str], list[str]]:
+    """Header and source lines of ``PREFIX_all_n``: the power forms over arrays.
+
+    The points are taken in blocks of :data:`BLOCK`; each temporary of the
+    power forms (common subexpressions, and every call of exp or log on its
+    own) is computed for the whole block in one loop, so that the calls of
+    consecutive points overlap (one point's calls depend on each other and
+    wait for each other; a loop of independent calls runs at the rate the
+    processor can start them).  Where a guarded node is not a normal double
+    at a point, ``PREFIX_all`` computes that point.
+    """
+    k, prefix = len(plan.functions), plan.prefix
+    arrays = ", ".join(f"const double *{p.name}" for p in plan.params)
+    sig = f"void {prefix}_all_n(long count, {arrays}, double *out)"
+    doc = ["/*", comment([f"all_n: every output at count points: out[{k} * i + j] is output j "
+                          "(numbered as for all) at point i,",
+                          "whose parameters are sigma[i], f[i], ... (one array per parameter, "
+                          "in the order above).",
+                          "Faster per point than all (the calls of consecutive points "
+                          "overlap); the same values."], " *"), " */"]
+    forms = [f.forms for f in plan.functions]
+    nodes, pairs, reduced = _fast(forms)
+    protected = protected_used([fm.fast for fm in forms] + nodes)
+    # the text of the per-point function (the same roundings), its names indexed:
+    # a parameter by the point, a temporary by its place in the block
+    at = {p.name: "[ms_i]" for p in plan.params}
+    at.update({t.name: "[ms_j]" for t, _ in pairs})
+    at.update({s.name: "[ms_j]" for s, _, _ in PROTECTED})
+
+    def c(e) -> str:
+        return index(_c(e))
+
+    def index(text: str) -> str:
+        return re.sub(r"\b[A-Za-z_]\w*\b", lambda w: w[0] + at.get(w[0], ""), text)
+
+    def loop(body: list[str]) -> list[str]:
+        point = ["            const long ms_i = ms_start + ms_j;"] if any(
+            "ms_i" in x for x in body) else []
+        return ["        for (ms_j = 0; ms_j < ms_m; ms_j++) {", *point,
+                *["            " + x for x in body], "        }"]
+
+    temps = [n for n, _ in protected] + [t.name for t, _ in pairs]
+    body = [f"    double {', '.join(f'{t}[{BLOCK}]' for t in temps)};" if temps else "",
+            "    long ms_start, ms_j;",
+            f"    for (ms_start = 0; ms_start < count; ms_start += {BLOCK}) {{",
+            f"        const long ms_m = count - ms_start < {BLOCK} ? count - ms_start : {BLOCK};"]
+    groups: list[list[str]] = [[]]  # a loop per call, one for the arithmetic between
+    for n, text in protected:
+        groups[-1].append(f"{n}[ms_j] = {index(text)};")
+    for t, e in pairs:
+        call = bool(e.atoms(sp.Function))
+        if call and groups[-1]:
+            groups.append([])
+        groups[-1].append(f"{t}[ms_j] = {c(e)};")
+        if call:
+            groups.append([])
+    for g in groups:
+        body += loop(g) if g else []
+    store = [f"out[{k} * ms_i + {n}] = {c(v)};" for n, v in enumerate(reduced[:k])]
+    checks = " && ".join(dict.fromkeys(f"ms_normal({c(v)})" for v in reduced[k:]))
+    if checks:
+        point = ", ".join(f"{p.name}[ms_i]" for p in plan.params)
+        store = [f"if ({checks}) {{", *["    " + x for x in store], "} else {",
+                 f"    {prefix}_all({point}, out + {k} * ms_i);", "}"]
+    body += loop(store) + ["    }"]
+    return doc + [sig + ";", ""], doc + [sig, "{", *[b for b in body if b], "}", ""]
 
 
 def _all_function(plan: Plan) -> tuple[list[str], list[str]]:
@@ -325,9 +425,10 @@ def render(plan: Plan) -> dict[str, str]:
             body.append(f"    return {_c(result)};")
         src += doc + [_signature(plan, f), "{", *body, "}", ""]
     if plan.functions and all(f.forms is not None for f in plan.functions):
-        h, c = _all_function(plan)
-        head += h
-        src += c
+        for make in (_all_function, _array_function):
+            h, c = make(plan)
+            head += h
+            src += c
     if plan.solver:
         doc = ["/*", comment([
             "solve_cutoff: the equilibrium cutoff phi_star, root of cutoff_residual above "
