@@ -133,6 +133,13 @@ class Plan:
     meanings: Mapping[str, str] = field(default_factory=dict, compare=False)
     admissible: sp.Basic = sp.true
 
+    @property
+    def all_outputs(self) -> bool:
+        """Whether every function is an output of the parameters alone (closed forms,
+        not an N-country model's pair functions), so that one function can return
+        them all (the targets' ``all`` functions)."""
+        return bool(self.functions) and not self.solver and not self.assembly
+
     def function(self, name: str) -> Function:
         """The function called ``name``."""
         return next(f for f in self.functions if f.name == name)

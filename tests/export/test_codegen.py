@@ -293,14 +293,15 @@ def _octave_main(tool, directory) -> np.ndarray:
 
 
 def _execute(tool, strict, lang: str, plan, files: dict[str, str], inputs: np.ndarray,
-             directory) -> np.ndarray:
-    """Write ``files`` (a generated library) and a driver main program into
-    ``directory``, build the library with the language's real toolchain and strict
-    flags (conftest.STRICT: no warning), link the driver and run it on the rows of
-    ``inputs``; the table it prints (one row per input row).  Octave must run
-    without a warning."""
+             directory, driver=None) -> np.ndarray:
+    """Write ``files`` (a generated library) and a driver main program (by default
+    the language's in :data:`_TARGETS`) into ``directory``, build the library with the
+    language's real toolchain and strict flags (conftest.STRICT: no warning), link
+    the driver and run it on the rows of ``inputs``; the table it prints (one row
+    per input row).  Octave must run without a warning."""
     codegen.write(files, directory)
-    ext, driver, _ = _TARGETS[lang]
+    ext, default, _ = _TARGETS[lang]
+    driver = driver or default
     main = directory / f"main.{ext}"
     main.write_text(driver(plan))
     if lang == "octave":
@@ -343,6 +344,53 @@ def test_compiled_target(lang, name, dist, tmp_path, tool, strict):
     _compare(got, _reference(m, pts, names), names)
 
 
+def _all_driver_c(plan) -> str:
+    """Every output by ``PREFIX_all`` at each input row, then by ``PREFIX_all_n`` on all
+    rows at once (at most POINTS)."""
+    p, k, r = plan.prefix, len(plan.params), len(plan.functions)
+    args = ", ".join(f"a[{i}][j]" for i in range(k))
+    return (f'#include <stdio.h>\n#include "{p}.h"\n'
+            f"static double a[{k}][{POINTS}], on[{r * POINTS}];\n"
+            f"int main(void) {{\n    double o[{r}];\n    long n = 0, j;\n    int i;\n"
+            f"    for (; n < {POINTS}; n++)\n"
+            f'        for (i = 0; i < {k}; i++) if (scanf("%lf", &a[i][n]) != 1) goto done;\n'
+            f"done:\n    {p}_all_n(n, {', '.join(f'a[{i}]' for i in range(k))}, on);\n"
+            f"    for (j = 0; j < n; j++) {{\n        {p}_all({args}, o);\n"
+            f'        for (i = 0; i < {r}; i++) printf("%.17g ", o[i]);\n'
+            f'        for (i = 0; i < {r}; i++) printf("%.17g ", on[{r} * j + i]);\n'
+            '        printf("\\n");\n    }\n    return 0;\n}\n')
+
+
+def _all_driver_fortran(plan) -> str:
+    """Every output by subroutine ``PREFIX_all`` at each input row."""
+    k, r = len(plan.params), len(plan.functions)
+    args = ", &\n      ".join(f"a({i + 1})" for i in range(k))
+    return (f"program main\n  use {plan.prefix}\n"
+            "  use, intrinsic :: iso_fortran_env, only: real64\n  implicit none\n"
+            f"  real(real64) :: a({k}), o({r})\n  integer :: ios\n  do\n"
+            "    read(*, *, iostat=ios) a\n    if (ios /= 0) exit\n"
+            f"    call {plan.prefix}_all({args}, o)\n"
+            f"    write(*, '({r}es26.17e3)') o\n  end do\nend program main\n")
+
+
+@pytest.mark.parametrize("lang", ["c", "fortran"])
+@pytest.mark.parametrize("name, dist", CLOSED)
+def test_all_outputs_function(lang, name, dist, tmp_path, tool, strict):
+    """The all-outputs functions (C: PREFIX_all and its array version PREFIX_all_n;
+    Fortran: subroutine PREFIX_all), every closed-form model: 100 random admissible
+    points against m.solve."""
+    m = _model(name, dist)
+    plan = codegen.plan(m)
+    pts = _points(m)
+    names = [f.name for f in plan.functions]
+    driver = {"c": _all_driver_c, "fortran": _all_driver_fortran}[lang]
+    got = _execute(tool, strict, lang, plan, codegen.generate(m, lang), pts, tmp_path / "gen",
+                   driver)
+    ref = _reference(m, pts, names)
+    for part in np.hsplit(got, got.shape[1] // len(names)):
+        _compare(part, ref, names)
+
+
 # ------------------------------------------------------------------ NumPy
 @pytest.mark.slow
 @pytest.mark.parametrize("name, dist", CLOSED + SOLVER)
@@ -368,6 +416,10 @@ def test_numpy_module(name, dist, tmp_path):
                 cols.append(getattr(mod, f.name)(*extra, *args))
     else:
         cols = [getattr(mod, f)(*args) for f in names]
+        every = mod.all_outputs(*args)  # all at once, as a dict
+        assert list(every) == names
+        _compare(np.column_stack([np.broadcast_to(every[n], (POINTS,)) for n in names]),
+                 _reference(m, pts, names), names)
     got = np.column_stack([np.broadcast_to(c, (POINTS,)) for c in cols])
     _compare(got, _reference(m, pts, names), names)
 

@@ -424,7 +424,7 @@ def render(plan: Plan) -> dict[str, str]:
             body += [f"    const double {t} = {_c(e)};" for t, e in pairs]
             body.append(f"    return {_c(result)};")
         src += doc + [_signature(plan, f), "{", *body, "}", ""]
-    if plan.functions and all(f.forms is not None for f in plan.functions):
+    if plan.all_outputs:
         for make in (_all_function, _array_function):
             h, c = make(plan)
             head += h

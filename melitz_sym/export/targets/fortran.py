@@ -158,42 +158,71 @@ def _declare(head: str, names: list[str], tail: str = "", sep: str = ", ") -> li
     return lines + [line]
 
 
-def _touch(names: list[str]) -> list[str]:
+def _touch(names: list[str], target: str = "res") -> list[str]:
     """A reference to the dummy arguments ``names`` that an output does not use, so that
     ``-Wall`` does not flag them (every function takes all parameters)."""
     if not names:
         return []
     return ["    ! not used by this output (every function takes all parameters):",
-            *_declare("    if (.false.) res = ", names, sep=" + ")]
+            *_declare(f"    if (.false.) {target} = ", names, sep=" + ")]
+
+
+def _body(pairs, results: list[tuple[str, sp.Expr]]) -> tuple[list[str], list[str]]:
+    """Declarations of the temporaries ``pairs`` and named constants, and the code
+    assigning them and each ``results`` (l-value, expression)."""
+    consts, code = set(), []
+    for t, e in [(str(t), e) for t, e in pairs] + results:
+        c, text = _assign(t, e)
+        consts |= c
+        code.append(text)
+    decl = _declare("    real(real64) :: ", [str(t) for t, _ in pairs]) if pairs else []
+    decl += [f"    real(real64), parameter :: {s} = {v}" for s, v in sorted(consts, key=str)]
+    return decl, code
+
+
+def _all_outputs(plan: Plan) -> tuple[str, list[str]]:
+    """The name and lines of subroutine ``PREFIX_all``: every output at once."""
+    name, k = f"{plan.prefix}_all", len(plan.functions)
+    args = [p.name for p in plan.params]
+    pairs, results = sp.cse([f.expr for f in plan.functions],
+                            symbols=sp.numbered_symbols("t", real=True))
+    decl, code = _body(pairs, [(f"out({i + 1})", r) for i, r in enumerate(results)])
+    used = {s.name for f in plan.functions for s in f.expr.free_symbols}
+    doc = [f"all: every output at once into out({k}), common subexpressions computed once "
+           "(faster than one call per output):"] + [
+        f"  out({i + 1}) = {f.name}: {f.doc}" for i, f in enumerate(plan.functions)] + [
+        "Arguments: the parameters in the order above, then out."]
+    return name, ["", _comment(doc, "  !"),
+                  *_declare(f"  pure subroutine {name}(", args + ["out"], ")"),
+                  *_declare("    real(real64), intent(in) :: ", args),
+                  f"    real(real64), intent(out) :: out({k})", *decl, *code,
+                  *_touch([a for a in args if a not in used], "out(1)"),
+                  f"  end subroutine {name}"]
 
 
 def render(plan: Plan) -> dict[str, str]:
-    """``PREFIX.f90``: module ``PREFIX`` with one function ``PREFIX_<output>`` each."""
+    """``PREFIX.f90``: module ``PREFIX`` with one function ``PREFIX_<output>`` each and,
+    for closed forms, subroutine ``PREFIX_all`` (every output at once)."""
     names = case_safe_names(plan)
     fnames = [f"{plan.prefix}_{names[f.name]}" for f in plan.functions]
+    every = _all_outputs(plan) if plan.all_outputs else None
+    if every:
+        fnames.append(every[0])
     lines = [_comment(plan.header(), "!"),
              "! Output names that differ only in case get _cap appended (Fortran ignores case).",
              f"module {plan.prefix}", "  use, intrinsic :: iso_fortran_env, only: real64",
              "  implicit none", "  private", *[f"  public :: {n}" for n in fnames], "contains"]
     for f, fname in zip(plan.functions, fnames):
         pairs, result = cse(f)
-        consts, code = set(), []
-        for t, e in pairs:
-            c, text = _assign(str(t), e)
-            consts |= c
-            code.append(text)
-        c, text = _assign("res", result)
-        consts |= c
-        code.append(text)
+        body, code = _body(pairs, [("res", result)])
         args = [a.name for a in f.args]
         decl = _declare("    real(real64), intent(in) :: ", args) if args else []
-        decl.append("    real(real64) :: res")
-        if pairs:
-            decl += _declare("    real(real64) :: ", [str(t) for t, _ in pairs])
-        decl += [f"    real(real64), parameter :: {s} = {v}" for s, v in sorted(consts, key=str)]
+        decl += ["    real(real64) :: res", *body]
         lines += ["", _comment(function_doc(plan, f), "  !"),
                   *_declare(f"  pure function {fname}(", args, ") result(res)"),
                   *decl, *code, *_touch(unused_args(f)), f"  end function {fname}"]
+    if every:
+        lines += every[1]
     lines += carried(plan, CARRIED)
     lines.append(f"end module {plan.prefix}")
     return {f"{plan.prefix}.f90": "\n".join(lines) + "\n"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 
+import sympy as sp
 from sympy.printing.numpy import SciPyPrinter
 
 from ...numeric.fast import newton_log
@@ -60,7 +61,8 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False):
 
 
 def render(plan: Plan) -> dict[str, str]:
-    """``PREFIX.py``: one function per output (names without the prefix)."""
+    """``PREFIX.py``: one function per output (names without the prefix) and, for
+    closed forms, ``all_outputs`` (every output at once, as a dict)."""
     # gammaincc, gammainc: the regularised incomplete gammas of stable.code_form
     printer = SciPyPrinter({"fully_qualified_modules": True,
                             "user_functions": {"gammaincc": "scipy.special.gammaincc",
@@ -72,6 +74,17 @@ def render(plan: Plan) -> dict[str, str]:
         body = [f"    {t} = {printer.doprint(e)}" for t, e in pairs]
         defs += ["", "", f"def {f.name}({', '.join(a.name for a in f.args)}):",
                  f'    """{doc}\n    """', *body, f"    return {printer.doprint(result)}"]
+    if plan.all_outputs:
+        args = ", ".join(p.name for p in plan.params)
+        pairs, results = sp.cse([f.expr for f in plan.functions],
+                                symbols=sp.numbered_symbols("t", real=True))
+        doc = "\n    ".join(["Every output at once, as a dict name -> value, common subexpressions "
+                              "computed once", "(faster than one call per output).",
+                              "Arguments: the parameters, in the order above."])
+        defs += ["", "", f"def all_outputs({args}):", f'    """{doc}\n    """',
+                 *[f"    {t} = {printer.doprint(e)}" for t, e in pairs], "    return {",
+                 *[f"        {f.name!r}: {printer.doprint(r)}," for f, r in
+                   zip(plan.functions, results)], "    }"]
     code = "\n".join(defs)
     if plan.solver:
         names = ", ".join(p.name for p in plan.params)
