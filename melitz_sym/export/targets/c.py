@@ -21,7 +21,7 @@ import re
 
 import sympy as sp
 
-from ..codegen import PROTECTED, Plan, cse, protected_used, unused_args
+from ..codegen import PROTECTED, Forms, Plan, protected_used, unused_args
 from . import comment, function_doc
 from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
 
@@ -256,6 +256,12 @@ def _temps(exprs: list[sp.Expr], name: str) -> tuple[list[str], list[str]]:
     return ([f"    const double {t} = {_c(e)};" for t, e in pairs], [_c(e) for e in reduced])
 
 
+def _forms(f) -> Forms:
+    """The Forms of ``f``; an expression without them (not a closed form) is its
+    own fast form, with nothing guarded."""
+    return f.forms or Forms(f.expr, (), f.expr)
+
+
 def _fast(forms: list) -> tuple[list, list, list]:
     """The guarded nodes of ``forms`` (Forms), the temporaries of their power forms
     and nodes (common subexpressions, and every function call on its own: see
@@ -271,7 +277,7 @@ def _evaluate(funcs: list, store: list[str]) -> list[str]:
     Forms) and store each value by ``store[i]`` (``return {}`` or an
     assignment): the power forms, and where a guarded node is not a normal
     double the stable forms of the functions that have one."""
-    forms = [f.forms for f in funcs]
+    forms = [_forms(f) for f in funcs]
     nodes, pairs, reduced = _fast(forms)
     every = [fm.fast for fm in forms] + nodes + [fm.stable for fm in forms]
     lines = [f"    const double {n} = {text};" for n, text in protected_used(every)]
@@ -324,13 +330,14 @@ def _array_function(plan: Plan) -> tuple[list[str], list[str]]:
     k, prefix = len(plan.functions), plan.prefix
     arrays = ", ".join(f"const double *{p.name}" for p in plan.params)
     sig = f"void {prefix}_all_n(long count, {arrays}, double *out)"
+    first = plan.params[0].name
     doc = ["/*", comment([f"all_n: every output at count points: out[{k} * i + j] is output j "
                           "(numbered as for all) at point i,",
-                          "whose parameters are sigma[i], f[i], ... (one array per parameter, "
-                          "in the order above).",
+                          "whose parameters are the i-th entries of the arrays (one per "
+                          f"parameter, in the order above: {first}[i], ...).",
                           "Faster per point than all (the calls of consecutive points "
                           "overlap); the same values."], " *"), " */"]
-    forms = [f.forms for f in plan.functions]
+    forms = [_forms(f) for f in plan.functions]
     nodes, pairs, reduced = _fast(forms)
     protected = protected_used([fm.fast for fm in forms] + nodes)
     # the text of the per-point function (the same roundings), its names indexed:
@@ -388,7 +395,7 @@ def _all_function(plan: Plan) -> tuple[list[str], list[str]]:
                           f"of {len(plan.functions)} doubles that receives:"] + [
         f"  out[{i}] = {f.name}: {f.doc}" for i, f in enumerate(plan.functions)], " *"), " */"]
     funcs = list(plan.functions)
-    exprs = tuple(x for f in funcs for x in (f.forms.fast, f.forms.stable))
+    exprs = tuple(x for f in funcs for x in (_forms(f).fast, _forms(f).stable))
     body = [f"    (void){a}; /* not used by any output */"
             for a in unused_args(funcs[0], exprs)]
     body += _evaluate(funcs, [f"    out[{i}] = {{}};" for i in range(len(funcs))])
@@ -413,16 +420,9 @@ def render(plan: Plan) -> dict[str, str]:
     for f in plan.functions:
         doc = ["/*", comment(function_doc(plan, f), " *"), " */"]
         head += doc + [_signature(plan, f) + ";", ""]
-        if f.forms is not None:
-            exprs = (f.forms.fast, f.forms.stable)
-            body = [f"    (void){a}; /* not used by this output */"
-                    for a in unused_args(f, exprs)]
-            body += _evaluate([f], ["    return {};"])
-        else:
-            pairs, result = cse(f)
-            body = [f"    (void){a}; /* not used by this output */" for a in unused_args(f)]
-            body += [f"    const double {t} = {_c(e)};" for t, e in pairs]
-            body.append(f"    return {_c(result)};")
+        body = [f"    (void){a}; /* not used by this output */"
+                for a in unused_args(f, (_forms(f).fast, _forms(f).stable))]
+        body += _evaluate([f], ["    return {};"])
         src += doc + [_signature(plan, f), "{", *body, "}", ""]
     if plan.all_outputs:
         for make in (_all_function, _array_function):
