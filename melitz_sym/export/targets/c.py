@@ -324,8 +324,10 @@ def _array_function(plan: Plan) -> tuple[list[str], list[str]]:
     own) is computed for the whole block in one loop, so that the calls of
     consecutive points overlap (one point's calls depend on each other and
     wait for each other; a loop of independent calls runs at the rate the
-    processor can start them).  Where a guarded node is not a normal double
-    at a point, ``PREFIX_all`` computes that point.
+    processor can start them), and the loops of arithmetic, of a known
+    length, are vectorised by the compiler.  Where a guarded node is not a
+    normal double at a point, and at the points after the last whole block,
+    ``PREFIX_all`` computes the point.
     """
     k, prefix = len(plan.functions), plan.prefix
     arrays = ", ".join(f"const double *{p.name}" for p in plan.params)
@@ -355,14 +357,13 @@ def _array_function(plan: Plan) -> tuple[list[str], list[str]]:
     def loop(body: list[str]) -> list[str]:
         point = ["            const long ms_i = ms_start + ms_j;"] if any(
             "ms_i" in x for x in body) else []
-        return ["        for (ms_j = 0; ms_j < ms_m; ms_j++) {", *point,
+        return [f"        for (ms_j = 0; ms_j < {BLOCK}; ms_j++) {{", *point,
                 *["            " + x for x in body], "        }"]
 
     temps = [n for n, _ in protected] + [t.name for t, _ in pairs]
     body = [f"    double {', '.join(f'{t}[{BLOCK}]' for t in temps)};" if temps else "",
             "    long ms_start, ms_j;",
-            f"    for (ms_start = 0; ms_start < count; ms_start += {BLOCK}) {{",
-            f"        const long ms_m = count - ms_start < {BLOCK} ? count - ms_start : {BLOCK};"]
+            f"    for (ms_start = 0; ms_start + {BLOCK} <= count; ms_start += {BLOCK}) {{"]
     groups: list[list[str]] = [[]]  # a loop per call, one for the arithmetic between
     for n, text in protected:
         groups[-1].append(f"{n}[ms_j] = {index(text)};")
@@ -375,13 +376,18 @@ def _array_function(plan: Plan) -> tuple[list[str], list[str]]:
             groups.append([])
     for g in groups:
         body += loop(g) if g else []
-    store = [f"out[{k} * ms_i + {n}] = {c(v)};" for n, v in enumerate(reduced[:k])]
-    checks = " && ".join(dict.fromkeys(f"ms_normal({c(v)})" for v in reduced[k:]))
+    # the outputs, and where a check fails (all of them at once: no branch) PREFIX_all
+    checks = " & ".join(dict.fromkeys(f"ms_normal({c(v)})" for v in reduced[k:]))
+    point = ", ".join(f"{p.name}[ms_i]" for p in plan.params)
     if checks:
-        point = ", ".join(f"{p.name}[ms_i]" for p in plan.params)
-        store = [f"if ({checks}) {{", *["    " + x for x in store], "} else {",
-                 f"    {prefix}_all({point}, out + {k} * ms_i);", "}"]
-    body += loop(store) + ["    }"]
+        body.insert(0, f"    int ms_ok[{BLOCK}];")
+        body += loop([f"ms_ok[ms_j] = {checks};"])
+    body += loop([f"out[{k} * ms_i + {n}] = {c(v)};" for n, v in enumerate(reduced[:k])])
+    if checks:
+        body += loop(["if (!ms_ok[ms_j])", f"    {prefix}_all({point}, out + {k} * ms_i);"])
+    body += ["    }", "    for (; ms_start < count; ms_start++) {",
+                           "        const long ms_i = ms_start;",
+                           f"        {prefix}_all({point}, out + {k} * ms_i);", "    }"]
     return doc + [sig + ";", ""], doc + [sig, "{", *[b for b in body if b], "}", ""]
 
 
