@@ -287,7 +287,7 @@ def _evaluate(funcs: list, store: list[str]) -> list[str]:
     lines += [store[i].format(v) for i, v in enumerate(printed[:len(forms)]) if i not in guarded]
     if not guarded:
         return lines
-    condition = " && ".join(dict.fromkeys(f"ms_normal({v})" for v in printed[len(forms):]))
+    condition = " & ".join(dict.fromkeys(f"ms_normal({v})" for v in printed[len(forms):]))
     fast = ["    " + store[i].format(printed[i]) for i in guarded]
     if not store[0].lstrip().startswith("return"):
         fast.append("        return;")
