@@ -41,6 +41,7 @@ import sympy as sp
 from ..derivation import MultiDerivation
 from ..errors import MelitzError, UnknownNameError
 from ..numeric import power_form, stable
+from ..numeric.fast import newton_forms
 from ..numeric.stable import code_form
 from ..symbols import REGISTRY, sym
 
@@ -120,6 +121,11 @@ class Plan:
         parameters; a conditional restriction ``c when w`` as ``c or not w``):
         the generated solvers check it (with every parameter finite) and report
         a nonzero status where it fails.
+    newton : with a solver, the residual as the package's own Newton iteration
+        evaluates it (:func:`melitz_sym.numeric.fast.newton_forms`): the symbol y
+        = log(phi_star), R, dR/dy, P and c (R = P - c) in y and hoisted symbols,
+        those symbols, and what they stand for in z = sigma - 1 (the symbol
+        ``z_sigma``) and the parameters.
     """
 
     prefix: str
@@ -132,6 +138,7 @@ class Plan:
     assembly: tuple[str, ...] = ()
     meanings: Mapping[str, str] = field(default_factory=dict, compare=False)
     admissible: sp.Basic = sp.true
+    newton: tuple | None = None
 
     @property
     def all_outputs(self) -> bool:
@@ -253,7 +260,7 @@ def _plan(model, forms: bool, outputs) -> Plan:
         args = (phi, phi_a) + params if v.has(phi_a) else (phi,) + params
         funcs.append(Function(k, args, code_form(v), REGISTRY[k].meaning))
     return Plan(_prefix(model), d.title, params, tuple(funcs), restrictions, True, __version__,
-                admissible=admissible(d.restrictions))
+                admissible=admissible(d.restrictions), newton=newton_forms(params, phi, res))
 
 
 def admissible(restrictions) -> sp.Basic:

@@ -32,7 +32,7 @@ from ..symbols import sym
 from . import extended as extended_numeric
 from . import power_form, quadrature, stable
 
-def _exp_ndtr(A, x):
+def exp_ndtr(A, x):
     r""":math:`e^{A}\Phi(x)` (:class:`stable.exp_ndtr`): ``exp(A) * ndtr(x)``, and
     ``exp(A + log Phi(x))`` where that is not a finite normal number (an
     overflowing exp or an underflowing Phi)."""
@@ -46,7 +46,7 @@ def _exp_ndtr(A, x):
 
 
 _MODULES = [{"ndtr": scipy.special.ndtr, "log_ndtr": scipy.special.log_ndtr,
-             "exp_ndtr": _exp_ndtr, "gammaincc": scipy.special.gammaincc,
+             "exp_ndtr": exp_ndtr, "gammaincc": scipy.special.gammaincc,
              "gammainc": scipy.special.gammainc, "erfcx": scipy.special.erfcx},
             "scipy", "numpy"]
 
@@ -706,14 +706,25 @@ def _hoist(exprs: tuple, y: sp.Symbol) -> tuple[tuple, tuple, tuple]:
     return core, tuple(stand.values()), tuple(stand)
 
 
-@lru_cache(maxsize=64)
-def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Expr,
-                outputs: tuple, extended: bool = False):
-    """Compiled pieces of :func:`_newton_block`, keyed by the expressions: the
-    parameter-only part of the residual and its slope, the rest (in y and those
-    parts), the support's lower end and the outputs (in y and the parameters);
-    with ``extended``, the residual and the outputs in long double
-    (:mod:`.extended`)."""
+def newton_forms(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, prepare=lambda e: e):
+    """The cutoff residual R as the Newton iteration of :func:`newton_log` uses it.
+
+    With phi* = exp(y) and sigma = 1 + z, R is written as a sum of exponentials
+    of combined exponents (:func:`stable.exp_terms`) and its y-derivative in the
+    same form (terms cancel symbolically); R = P - c splits it into the
+    y-dependent part P and the constant c.  ``prepare`` is applied to those four
+    expressions, and then their parameter-only parts are hoisted (:func:`_hoist`).
+
+    Returns
+    -------
+    y : sympy.Symbol
+    core : tuple of sympy.Expr
+        R, dR/dy, P and c in ``y`` and the hoisted symbols.
+    consts : tuple of sympy.Symbol
+        The hoisted symbols.
+    meaning : tuple of sympy.Expr
+        What they stand for, in z and the parameters ``order``.
+    """
     y = sp.Symbol("y_log_phi", real=True)
     to_y = {phi_s: sp.exp(y)}
     if sym("sigma") in order:
@@ -721,9 +732,21 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
     terms = stable.exp_terms(stable.numeric_form(residual).subs(to_y))
     moving = [t for t in terms if t[0].has(y) or t[1].has(y)]
     fixed = [t for t in terms if t not in moving]
-    core, consts, meaning = _hoist(tuple(quadrature.with_quadrature(e) for e in (
+    core, consts, meaning = _hoist(tuple(prepare(e) for e in (
         stable.exp_sum(terms), stable.exp_sum(stable.exp_terms_diff(terms, y)),
         stable.exp_sum(moving), -stable.exp_sum(fixed))), y)
+    return y, core, consts, meaning
+
+
+@lru_cache(maxsize=64)
+def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Expr,
+                outputs: tuple, extended: bool = False):
+    """Compiled pieces of :func:`_newton_block`, keyed by the expressions: the
+    parameter-only part of the residual and its slope, the rest (in y and those
+    parts; :func:`newton_forms`), the support's lower end and the outputs (in y
+    and the parameters); with ``extended``, the residual and the outputs in long
+    double (:mod:`.extended`)."""
+    y, core, consts, meaning = newton_forms(order, phi_s, residual, quadrature.with_quadrature)
     autarky = any(e.has(sym("phi_star_A")) for e in outputs)
     modules = extended_numeric.MODULES if extended else _MODULES
     return (_compile((stable.Z,) + order, meaning, modules),

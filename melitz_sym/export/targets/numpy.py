@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import inspect
 
-import sympy as sp
+import sympy
 from sympy.printing.numpy import SciPyPrinter
 
-from ...numeric.fast import newton_log
+from ...numeric.fast import exp_ndtr, newton_log
+from ...numeric.stable import Z
 from ..codegen import Plan, cse
 from . import comment, function_doc
 
@@ -21,13 +22,18 @@ def admissible({params}):
         return _ok & {condition}
 
 
-def _residual_and_slope(y, *args):
-    """The cutoff residual R at phi = exp(y) and its slope dR/dy."""
-    phi = numpy.exp(y)
-    return cutoff_residual(phi, *args), cutoff_residual_dphi(phi, *args) * phi
+{newton}
+_BLOCK = {block}
 
 
-def solve_cutoff({params}, tol=1e-15, iters=200, status=False):
+def _solve_block(lower, args, tol, iters):
+    """newton_log on one block of points: the hoisted parts once, then the iteration."""
+    with numpy.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
+        consts = _newton_constants({z}, *args)
+        return newton_log(_newton_terms, lower, list(consts), tol, iters)
+
+
+def solve_cutoff({params}, tol=1e-15, iters=200, status=False, threads=None):
     """The equilibrium cutoff phi_star, root of cutoff_residual above cutoff_lower.
 
     Vectorised safeguarded Newton iteration on y = log(phi_star) (newton_log
@@ -39,7 +45,8 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False):
     the parameters are not admissible or the residual is negative at
     cutoff_lower (a corner).  With ``status=True`` it returns (cutoff, status):
     status 0 where it converged, 1 where it did not, 2 where the parameters are
-    inadmissible, 3 at a corner.
+    inadmissible, 3 at a corner.  The points are solved in blocks of _BLOCK, on
+    ``threads`` threads (default: one per CPU).
     """
     _args = numpy.broadcast_arrays(*[numpy.asarray(a, dtype=float) for a in ({names},)])
     _bad_args = ~admissible(*_args)
@@ -49,15 +56,51 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False):
     with numpy.errstate(all="ignore"):
         _corner = (_lower > 0) & (cutoff_residual(_lower, *_args) < 0)
         _work = ~(_bad_args | _corner)  # not solved elsewhere: status 2 or 3
-        _y = newton_log(_residual_and_slope, _lower[_work], [a[_work] for a in _args],
-                        tol, iters)
+    _at = numpy.flatnonzero(_work)
+    _low = _lower.reshape(-1)[_at]
+    _sub = [a.reshape(-1)[_at] for a in _args]
+    _y = numpy.empty(_at.size)
+    _blocks = [slice(i, min(i + _BLOCK, _at.size)) for i in range(0, _at.size, _BLOCK)]
+
+    def _one(sl):
+        _y[sl] = _solve_block(_low[sl], [a[sl] for a in _sub], tol, iters)
+
+    _threads = min(threads or os.cpu_count() or 1, len(_blocks))
+    if _threads > 1:
+        with concurrent.futures.ThreadPoolExecutor(_threads) as pool:
+            list(pool.map(_one, _blocks))
+    else:
+        for sl in _blocks:
+            _one(sl)
     _phi = numpy.full(_shape, numpy.nan)
-    _phi[_work] = numpy.exp(_y)
+    _phi.reshape(-1)[_at] = numpy.exp(_y)
     _code = numpy.select([_bad_args, _corner, numpy.isnan(_phi)], [2, 3, 1], 0)
     return (_phi, _code) if status else _phi
 
 
 '''
+
+#: points per block of the generated solver (as in the package's own solve)
+_BLOCK = 32768
+
+
+def _newton(plan: Plan, printer) -> str:
+    """``_newton_constants`` and ``_newton_terms``: the residual as the package's own
+    Newton iteration evaluates it (:attr:`Plan.newton`), with common subexpressions
+    shared."""
+    y, core, consts, meaning = plan.newton
+    out = []
+    for name, args, exprs, doc in (
+            ("_newton_constants", (Z,) + plan.params, meaning,
+             "The parameter-only parts of the cutoff residual (z_sigma = sigma - 1), "
+             "once per point."),
+            ("_newton_terms", (y,) + consts, core,
+             "R, dR/dy, P and c (R = P - c) at phi_star = exp(y_log_phi).")):
+        pairs, results = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("x"))
+        out += [f"def {name}({', '.join(a.name for a in args)}):", f'    """{doc}"""',
+                *[f"    {t} = {printer.doprint(e)}" for t, e in pairs],
+                f"    return ({', '.join(printer.doprint(r) for r in results)},)", "", ""]
+    return "\n".join(out)
 
 
 def render(plan: Plan) -> dict[str, str]:
@@ -66,7 +109,11 @@ def render(plan: Plan) -> dict[str, str]:
     # gammaincc, gammainc: the regularised incomplete gammas of stable.code_form
     printer = SciPyPrinter({"fully_qualified_modules": True,
                             "user_functions": {"gammaincc": "scipy.special.gammaincc",
-                                               "gammainc": "scipy.special.gammainc"}})
+                                               "gammainc": "scipy.special.gammainc",
+                                               "ndtr": "scipy.special.ndtr",
+                                               "log_ndtr": "scipy.special.log_ndtr",
+                                               "erfcx": "scipy.special.erfcx",
+                                               "exp_ndtr": "exp_ndtr"}})  # emitted below
     defs = []
     for f in plan.functions:
         pairs, result = cse(f)
@@ -76,8 +123,8 @@ def render(plan: Plan) -> dict[str, str]:
                  f'    """{doc}\n    """', *body, f"    return {printer.doprint(result)}"]
     if plan.all_outputs:
         args = ", ".join(p.name for p in plan.params)
-        pairs, results = sp.cse([f.expr for f in plan.functions],
-                                symbols=sp.numbered_symbols("t", real=True))
+        pairs, results = sympy.cse([f.expr for f in plan.functions],
+                                   symbols=sympy.numbered_symbols("t", real=True))
         doc = "\n    ".join(["Every output at once, as a dict name -> value, common subexpressions "
                               "computed once", "(faster than one call per output).",
                               "Arguments: the parameters, in the order above."])
@@ -88,11 +135,17 @@ def render(plan: Plan) -> dict[str, str]:
     code = "\n".join(defs)
     if plan.solver:
         names = ", ".join(p.name for p in plan.params)
+        at = [p.name for p in plan.params]
+        newton = _newton(plan, printer)
         code += _SOLVER.format(params=names, names=names,
-                               condition=printer.doprint(plan.admissible))
-        # the solver of the package's own solve, as it is (the module cannot import it)
-        code += "\n\n" + inspect.getsource(newton_log)
-    imports = ["import numpy"] + (["import numpy as np  # newton_log's spelling"]
+                               condition=printer.doprint(plan.admissible), newton=newton,
+                               block=_BLOCK,
+                               z=f"args[{at.index('sigma')}] - 1" if "sigma" in at else "0.0")
+        # the package's own solver and helpers, as they are (the module cannot import them)
+        helpers = [newton_log] + ([exp_ndtr] if "exp_ndtr(" in newton else [])
+        code += "".join("\n\n" + inspect.getsource(h) for h in helpers)
+    imports = ["import numpy"] + (["import numpy as np  # the spelling of newton_log",
+                                   "import concurrent.futures", "import os"]
                                   if plan.solver else [])
     imports += [f"import {m}" for m in ("scipy.special", "scipy.constants") if f"{m}." in code]
     text = ('"""\n' + comment(plan.header(), "").replace("\n ", "\n").lstrip()
