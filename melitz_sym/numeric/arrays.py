@@ -21,8 +21,9 @@ def _read(name: str, value: object):
             raise ParseError(f"parameter {name}: cannot read {value!r} as a number, "
                              "a list or a list of lists") from None
     flag = _first_flag(value)
-    if flag is not None:
-        raise ParseError(f"parameter {name}{_index(flag[0])}: {flag[1]!r} is not a number")
+    if flag is not None:  # a numpy scalar as Python writes it (np.True_ is True)
+        entry = flag[1].item() if isinstance(flag[1], np.generic) else flag[1]
+        raise ParseError(f"parameter {name}{_index(flag[0])}: {entry!r} is not a number")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -159,7 +159,7 @@ def test_pareto_acr_entry_and_elasticity(pareto):
     (dict(sigma=[2, 3]), "sigma must be a scalar"),
     (dict(L="[1, x]"), "cannot read"),
     (dict(L=[100, True]), "L[1]: True is not a number"),  # numpy would read it as 1
-    (dict(f=np.array([[True, False], [False, True]])), "f[0,0]: np.True_ is not a number"),
+    (dict(f=np.array([[True, False], [False, True]])), "f[0,0]: True is not a number"),  # any numpy version
 ])
 def test_bad_parameters_name_the_entry(pareto, change, words):
     params = dict(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=1, L=[100, 50],
