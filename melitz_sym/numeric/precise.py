@@ -18,7 +18,7 @@ import sympy as sp
 from ..derivation import Derivation
 from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
-from .rootfind import beyond_range
+from .rootfind import NO_SELECTION, beyond_range, newton_in_bracket
 
 
 def to_mpf(value: object) -> mpmath.mpf:
@@ -40,8 +40,11 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
 
     The cutoff equation f j(phi*) + n f_x j(phi_x*) = delta f_e has a
     decreasing left side, so a sign change is bracketed by doubling the
-    interval in log(phi*), then the root is found by the Anderson-Bjorck
-    bracketing solver and polished by the secant method.
+    interval in log(phi*), then the root is found by the references' safeguarded
+    Newton iteration in the bracket (:func:`~melitz_sym.numeric.rootfind.newton_in_bracket`:
+    bisection wherever Newton would leave the bracket or not halve its step, so it
+    converges wherever the bracket holds a sign change; mpmath's Anderson-Bjorck
+    solver raised a bare ZeroDivisionError for truncated Pareto at f = 5e-186).
     """
     syms = [cutoff] + list(values)
     f = _fn(residual, syms)
@@ -51,6 +54,8 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
         return f(mpmath.exp(y), *args)
 
     lo = mpmath.log(lower) if lower > 0 else mpmath.mpf(-2)
+    if lower > 0 and g(lo) <= 0:
+        raise AdmissibilityError(NO_SELECTION.format(lower=mpmath.nstr(lower, 8)))
     width = mpmath.mpf(1)
     hi = lo + width
     for _ in range(200):
@@ -73,14 +78,16 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
         else:
             raise AdmissibilityError("the cutoff equation has no root: entry breaks even "
                                      "at every productivity level")
+
+    def evaluate(y):  # the slope by mpmath's numerical differentiation (two evaluations)
+        return y, g(y), mpmath.diff(g, y)
+
     try:
-        y = mpmath.findroot(g, (lo, hi), solver="anderson")
-        return mpmath.exp(mpmath.findroot(g, y, solver="secant"))
-    except (ValueError, ZeroDivisionError) as exc:  # mpmath: "Could not find root ..."
-        raise NumericalError(f"the cutoff equation's root was not found at {mpmath.mp.dps} "
-                             f"digits ({str(exc).splitlines()[0]}); m.reference(...) solves "
-                             "it by a safeguarded "
-                             "Newton iteration") from None
+        return mpmath.exp(newton_in_bracket(evaluate, lo, hi, mpmath.mp.dps - 10))
+    except ZeroDivisionError:  # a residual with no value inside the bracket
+        raise NumericalError(f"the cutoff equation divides by zero at {mpmath.mp.dps} digits "
+                             "inside its bracket; m.reference(...) solves it from the "
+                             "primitives") from None
 
 
 def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,

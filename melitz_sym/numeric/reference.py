@@ -44,7 +44,7 @@ from ..symbols import sym
 from ..tails import S, V
 from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
 from .precise import to_mpf
-from .rootfind import beyond_range, newton_in_bracket
+from .rootfind import NO_SELECTION, beyond_range, newton_in_bracket
 
 _MODULES = ["mpmath"]
 #: Doublings a bracket or range search takes at most: 2^200 of anything in log space is
@@ -299,10 +299,8 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
         lo = mpmath.log(tails.lower) if tails.lower > 0 else mpmath.mpf(0)
         if evaluate(lo)[1] <= 0:
             if tails.lower > 0:
-                raise AdmissibilityError(
-                    "no selection: the cutoff equation f j(phi*) + n f_x j(phi_x*) = "
-                    "delta f_e has its root below the lower bound of productivity "
-                    f"{mpmath.nstr(tails.lower, 8)}: every entrant would produce")
+                raise AdmissibilityError(NO_SELECTION.format(
+                    lower=mpmath.nstr(tails.lower, 8)))
             step = mpmath.mpf(1)
             for _ in range(BRACKET_STEPS):  # down to phi* ~ exp(-LOG_RANGE)
                 if beyond_range(lo):
