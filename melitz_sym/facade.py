@@ -384,8 +384,9 @@ class Model:
         return files if directory is None else codegen.write(files, directory, force)
 
     def _with_cutoffs(self, names: list[str]) -> list[str]:
-        """``names`` plus the cutoffs that :meth:`_check_interior` needs."""
-        need = {"phi_star"}
+        """``names`` plus the cutoffs (and the share of producing entrants ``p_in``)
+        that :meth:`_check_interior` needs."""
+        need = {"phi_star", "p_in"}
         if self.dist is not None and (not self.dist.continuous or self.dist.support[1] != sp.oo):
             need.add("phi_x_star")
         return sorted(set(names) | need & set(self.outputs),
@@ -408,7 +409,8 @@ class Model:
         at = {s: sp.sympify(values[s.name]) for s in self.dist.symbols}
         lo, hi = (sp.N(e.subs(at), 30) for e in self.dist.support)
         phi_x = None if self._no_partners(values) else result.get("phi_x_star")
-        problem = admissibility.corner(self.dist.continuous, result["phi_star"], phi_x, lo, hi)
+        problem = admissibility.corner(self.dist.continuous, result["phi_star"], phi_x, lo, hi,
+                                       result.get("p_in") if self.dist.continuous else None)
         if problem:
             raise AdmissibilityError(problem)
 
