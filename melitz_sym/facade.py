@@ -261,12 +261,8 @@ class Model:
         Raises
         ------
         MelitzError
-            For a model with no independent path (its closed forms are proved step
-            by step instead).
+            For a degenerate distribution (no density to integrate).
         """
-        if self._plan.reference is None:
-            raise MelitzError(f"{self.name} has no independent reference path: its closed "
-                              "forms are proved step by step (see derive().check())")
         if self.dist is not None and not self.dist.continuous:
             raise MelitzError(f"{self!r} has no independent reference path: it integrates a "
                               "density, and a degenerate distribution (every firm at b) has "

@@ -310,8 +310,6 @@ def check_model(m, params: dict, module=None, entries=MODEL_ENTRIES) -> dict[str
         outcomes["reference"] = finite("reference", ref)
         if not outcomes["reference"]:
             ref = None
-    if isinstance(ref, ms.MelitzError) and m._plan.reference is None:
-        ref = None  # no independent path (Cournot: closed forms proved step by step)
     for what, call in (("evaluate", lambda: m.evaluate(dps=DPS, **params)),
                        ("solve", lambda: m.solve(**params))):
         if what not in entries:

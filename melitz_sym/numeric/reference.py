@@ -22,7 +22,9 @@ functions) and evaluates it at ``dps`` digits with
   solved separately.
 
 Krugman (1980) has no integral: its free-entry condition and the definition of
-the demand shifter are solved by ``findroot`` for :math:`A` and :math:`P`.
+the demand shifter are solved by ``findroot`` for :math:`A` and :math:`P`.  The
+Cournot model's symmetric first-order condition is solved for the number of firms
+(:func:`reference_cournot`).
 
 Parameters are converted exactly (strings and integers to ``mpf``, floats at
 their exact binary value, ``Rational`` as a quotient); float literals in a
@@ -370,6 +372,56 @@ def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[
             autarky = {s: (mpmath.mpf(0) if s.name == "n" else v)
                        for s, v in d.values_for(params).items()}
             out["gains"] = out["W"] / _krugman(d, {s: to_mpf(v) for s, v in autarky.items()})["W"]
+    with mpmath.workdps(dps):
+        return {k: +out[k] for k in names}
+
+
+def reference_cournot(d: Derivation, dist: Distribution | None, params: Mapping[str, object],
+                      dps: int = 50, outputs: list[str] | None = None) -> dict:
+    r"""The Cournot model with free entry at ``dps`` digits from its first-order condition,
+    solved numerically (never its closed forms).
+
+    For a number of firms :math:`n` the labour market :math:`L = n\,l` with the
+    technology :math:`l = f + q/\varphi` gives :math:`q = \varphi (L/n - f)`; zero
+    profit :math:`p q = l` gives the price; the demand curve at :math:`Q = nq` gives
+    the demand shifter :math:`A = Q p^\sigma`; and :math:`n` is the root of the
+    symmetric first-order condition (``cournot_foc``) in :math:`y = \log n` below
+    :math:`\log(L/f)`, where it rises from :math:`-1/(\sigma n \varphi)` to
+    :math:`+\infty` (bracket by doubling down from :math:`\log(L/f) - 1`, bounded by
+    :data:`~melitz_sym.numeric.rootfind.LOG_RANGE`, then the references' safeguarded
+    Newton iteration).  ``W`` is the real wage :math:`w/p` with :math:`w = 1`.
+    ``dist`` is not used (one representative firm of productivity ``phi``).
+    """
+    names = outputs or list(d.outputs)
+    with mpmath.workdps(dps + 10):
+        values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
+        sigma, f, phi, L = (values[sym(x)] for x in ("sigma", "f", "phi", "L"))
+        foc = _fn([sym("A"), sym("n"), sym("q"), *values], d["cournot_foc"].lhs)
+        labour = _fn([sym("q"), *values], d["technology"].rhs)
+
+        def state(y):
+            n = mpmath.exp(y)
+            q = phi * (L / n - f)
+            return n, q, labour(q, *values.values()) / q
+
+        def residual(y):
+            n, q, p = state(y)
+            return phi * foc(n * q * p ** sigma, n, q, *values.values())
+
+        def evaluate(y):
+            return y, residual(y), mpmath.diff(residual, y)
+
+        top = mpmath.log(L / f)
+        lo, step = top - 1, mpmath.mpf(1)
+        while residual(lo) >= 0:  # ends within LOG_RANGE: the steps double
+            lo, step = lo - step, 2 * step
+            if beyond_range(lo, "the number of firms"):
+                raise beyond_range(lo, "the number of firms")
+        n, q, p = state(newton_in_bracket(evaluate, lo, top, dps, increasing=True,
+                                          what="the number of firms"))
+        l_val = labour(q, *values.values())
+        out = {"n": n, "q": q, "p": p, "markup": p * phi, "l": l_val, "q_per_l": q / l_val,
+               "W": 1 / p}
     with mpmath.workdps(dps):
         return {k: +out[k] for k in names}
 

@@ -206,3 +206,30 @@ def test_frechet_reference_converges_where_the_cutoff_passes_the_double_range(tm
     cutoff, status = module.solve_cutoff(*(float(params[p.name]) for p in m.derive().parameters),
                                          status=True)
     assert int(status) == 1 and cutoff != cutoff  # nan
+
+
+@pytest.mark.parametrize("point", [dict(sigma="3.8", f="1", phi="1", L="100"),
+                                   dict(sigma="0.7", f="2.5", phi="0.3", L="40"),
+                                   dict(sigma="5", f="1e-6", phi="2", L="1e9")])
+def test_cournot_reference_against_the_literature(point):
+    """Issue 20: model('cournot').reference() raised (no independent path).  It now
+    solves the symmetric first-order condition for n numerically; expected values from
+    the seed document's Cournot model with free entry (Epifani 2002, Sec. 2), typed
+    here: n = (L/(sigma f))^(1/2), p = sigma n/(sigma n - 1)/phi, zero profit
+    q = f phi (sigma n - 1), l = f + q/phi, W = 1/p; and the derived closed forms
+    (m.solve) agree too."""
+    m = ms.model("cournot")
+    got = m.reference(dps=40, **point)
+    with mpmath.workdps(60):
+        sigma, f, phi, L = (mpmath.mpf(point[k]) for k in ("sigma", "f", "phi", "L"))
+        n = mpmath.sqrt(L / (sigma * f))
+        p = sigma * n / (sigma * n - 1) / phi
+        q = f * phi * (sigma * n - 1)
+        want = {"n": n, "p": p, "markup": p * phi, "q": q, "l": f + q / phi,
+                "q_per_l": q / (f + q / phi), "W": 1 / p}
+    assert set(got) == set(want)
+    for k in want:
+        assert _rel(got[k], want[k]) < mpmath.mpf(10) ** -38, k
+    fast = m.solve(**{k: float(v) for k, v in point.items()})
+    for k in want:
+        assert float(fast[k]) == pytest.approx(float(want[k]), rel=1e-13)
