@@ -6,6 +6,7 @@ quadrature of the declared density and its own root finder), never from evaluate
 
 from __future__ import annotations
 
+import mpmath
 import pytest
 
 import melitz_sym as ms
@@ -47,3 +48,22 @@ def test_cutoff_root_agrees_with_the_reference(dist, params):
     want = m.reference(dps=25, outputs=["phi_star", "phi_x_star"], **point)
     for name in got:
         assert abs(got[name] / want[name] - 1) < 1e-18
+
+
+def test_incomplete_gamma_within_its_budget():
+    """Issue 20: Weibull evaluate at sigma = 1e300 ran for hours in mpmath's gammainc
+    (an integer order of 6.7e299), and orders near 1e6 raised mpmath's NoConvergence
+    or a MemoryError: each is a NumericalError naming the function; an order within
+    the budget is computed (sigma = 1e5: the reference's cutoff)."""
+    from melitz_sym.numeric import precise
+
+    m = ms.model("melitz-closed", "weibull")
+    point = dict(f="1", f_e="1", delta="0.1", L="100", k="1.5", b="1")
+    with pytest.raises(ms.NumericalError, match="incomplete gamma function of order "
+                                                "6.6666667e\\+299"):
+        m.evaluate(dps=20, outputs=["phi_star"], sigma="1e300", **point)
+    got = m.evaluate(dps=20, outputs=["phi_star"], sigma="1e5", **point)["phi_star"]
+    want = m.reference(dps=20, outputs=["phi_star"], sigma="1e5", **point)["phi_star"]
+    assert abs(got / want - 1) < 1e-15
+    with pytest.raises(ms.NumericalError, match="does not converge"):
+        precise.gammainc(mpmath.mpf("1000000.3"), mpmath.mpf(2e6))
