@@ -136,10 +136,24 @@ def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
                              "(an exponent too large to represent)") from None
 
 
+def _spread(values) -> int:
+    r"""Guard digits for parameters of extreme magnitude: the decimal exponent of the
+    largest :math:`|v|` or :math:`1/|v|` (at most 324 for a double).  A derived
+    expression adds and subtracts terms of the parameters' size (:math:`k - \sigma + 1`
+    beside :math:`k` at k = 1e308: at dps + 10 digits they cancelled to nothing, and
+    phi_tilde_t came out as 3.6e+1103037127...)."""
+    worst = 0
+    for v in values:
+        x = abs(float(sp.N(v, 17)))
+        if x and x != float("inf"):
+            worst = max(worst, abs(int(mpmath.floor(mpmath.log10(x)))))
+    return worst
+
+
 def _evaluate(d: Derivation, params: Mapping[str, object], dps: int,
               outputs: list[str] | None) -> dict[str, mpmath.mpf]:
     names = outputs or list(d.outputs)
-    with mpmath.workdps(dps + 10):
+    with mpmath.workdps(dps + 10 + _spread(d.values_for(params).values())):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
         syms = list(values)
         result = {}

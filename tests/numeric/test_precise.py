@@ -67,3 +67,17 @@ def test_incomplete_gamma_within_its_budget():
     assert abs(got / want - 1) < 1e-15
     with pytest.raises(ms.NumericalError, match="does not converge"):
         precise.gammainc(mpmath.mpf("1000000.3"), mpmath.mpf(2e6))
+
+
+def test_guard_digits_for_parameters_of_extreme_magnitude():
+    """k = 1e308 with selection (p_in = 1/280): at dps + 10 digits k - sigma + 1 and k
+    cancelled, M_t came out as M/2 and phi_tilde_t as 3.6e+1103037127...; with guard
+    digits for the parameters' magnitudes M_t = M + n M_x (M_x ~ 1e-2.8e307: M_t = M)
+    and phi_tilde_t = phi* to the digits asked."""
+    m = ms.model("melitz", "pareto")
+    got = m.evaluate(dps=30, outputs=["M", "M_t", "phi_star", "phi_tilde_t", "p_in"],
+                     sigma="3.8", k="1e308", b="0.5", f="1", f_x="2", f_e="1e-300",
+                     delta="1e-10", tau="1.5", n="1", L="100")
+    assert abs(got["M_t"] / got["M"] - 1) < 1e-29
+    assert abs(got["phi_tilde_t"] / got["phi_star"] - 1) < 1e-29
+    assert abs(got["p_in"] * 280 - 1) < 1e-29
