@@ -789,7 +789,8 @@ def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
     form = stable.exp_form if exp_form else (lambda e: e)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     return _compile(extra_syms + (stable.Z,) + order, tuple(
-        stable.in_z(form(stable.ratio_form(stable.numeric_form(e), phi_s))).subs(
+        stable.powm1_form(stable.in_z(form(stable.ratio_form(stable.numeric_form(e),
+                                                              phi_s)))).subs(
             phi_s, sp.exp(y))
         for e in outputs), extended_numeric.MODULES if extended else _MODULES)
 

@@ -1,16 +1,19 @@
-"""High-precision evaluation of a derivation with mpmath.
+r"""High-precision evaluation of a derivation with mpmath.
 
 The derived expressions (closed forms where they exist, otherwise the cutoff
 equation and the outputs as functions of the cutoff) are evaluated at ``dps``
 digits.  Parameters are converted exactly: strings and integers go straight to
 ``mpf``; floats are taken at their exact binary value.  This is the derived
 path at high precision; the independent reference path integrates the
-primitives instead.
+primitives instead.  Sums of ``erf`` are evaluated as :math:`\Phi(\pm z)` with
+``erfc`` (:func:`melitz_sym.numeric.stable.erfc_form`), never as a difference
+from one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import mpmath
 import sympy as sp
@@ -18,6 +21,7 @@ import sympy as sp
 from ..derivation import Derivation
 from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
+from . import stable
 from .rootfind import NO_SELECTION, beyond_range, newton_in_bracket
 
 
@@ -54,8 +58,22 @@ def gammainc(s, a=0, b=mpmath.inf):
                              "does not converge in mpmath at these parameters") from None
 
 
+def _ndtr(x):
+    """The standard normal distribution function in mpmath (``erfc``: no 1 - Phi)."""
+    return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
+
+
+@lru_cache(maxsize=512)
+def _mp_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with its sums of erf as Phi(+-z) (:func:`stable.erfc_form`): 1 - erf(15)
+    is 0 at 40 digits (hmy log-normal p_I = 2.6e-101 at tau = 1 + 2e-12 divided by
+    zero), erfc(15) is not."""
+    return stable.erfc_form(expr)
+
+
 def _fn(expr: sp.Expr, symbols: list[sp.Symbol]):
-    return sp.lambdify(symbols, expr, modules=[{"gammainc": gammainc}, "mpmath"])
+    return sp.lambdify(symbols, _mp_form(expr),
+                       modules=[{"gammainc": gammainc, "ndtr": _ndtr}, "mpmath"])
 
 
 def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol, mpmath.mpf],

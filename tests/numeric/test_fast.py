@@ -400,3 +400,17 @@ def test_truncated_pareto_near_k_sigma_minus_one(name, gap):
     got = m.solve(**params)
     for o, want in ref.items():
         assert float(got[o]) == pytest.approx(float(want), rel=1e-9), o
+
+
+@pytest.mark.parametrize("tau", [1 + 2e-14, 1 + 2e-12, 1 + 1e-10])
+def test_hmy_lognormal_fdi_near_free_trade(tau):
+    """Issue 20: hmy log-normal near tau = 1: p_I was 2.4e-4 off at tau = 1 + 2e-12
+    (tau^(sigma-1) - 1 in the FDI cutoff cancelled; now expm1), and evaluate divided
+    by zero (1 - erf(15) at 30 digits; now erfc).  Reference: quadrature."""
+    m = ms.model("hmy", "lognormal")
+    params = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=tau, f_x=1.5, n=1,
+                  f_I=8.0, mu=0.0, s=0.5)
+    ref = m.reference(dps=25, **params)
+    for got in (m.solve(**params), m.evaluate(dps=20, **params)):
+        for o, want in ref.items():
+            assert float(got[o]) == pytest.approx(float(want), rel=1e-12), o
