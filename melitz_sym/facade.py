@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import sympy as sp
@@ -482,7 +483,8 @@ class MultiCountryModel(Model):
         d, arrays = self.derive(), self.read(params, check=False)
         try:
             arrays_.check_entries(d, arrays)
-            result = _numeric(self._plan.solver, "general_equilibrium")(d, arrays, names)
+            with _numerical_failures("solve"):
+                result = _numeric(self._plan.solver, "general_equilibrium")(d, arrays, names)
         except (AdmissibilityError, NumericalError):
             if errors == "raise":
                 raise
@@ -496,8 +498,10 @@ class MultiCountryModel(Model):
         """The same outputs from the primitives at ``dps`` digits (mpmath matrices
         as nested lists of mpf)."""
         names = self.output_names(outputs)
-        result = _numeric(self._plan.reference, "ge_reference")(
-            self.derive(), self.declaration, self.read(params), dps, names)
+        values = self.read(params)
+        with _numerical_failures("reference"):
+            result = _numeric(self._plan.reference, "ge_reference")(
+                self.derive(), self.declaration, values, dps, names)
         return {k: result[k] for k in names if k in result}
 
     def evaluate(self, dps: int = 50, outputs: list[str] | None = None,
@@ -505,6 +509,22 @@ class MultiCountryModel(Model):
         """Not available: the outputs are arrays; use :meth:`solve` or :meth:`reference`."""
         raise MelitzError(f"{self.name}: results are vectors and matrices; use "
                           f"model({self.name!r}).solve(...) or .reference(...) from Python")
+
+
+@contextmanager
+def _numerical_failures(path: str):
+    """An N-country equilibrium system that numpy or mpmath cannot solve at extreme
+    parameters (a singular or overflowing Jacobian, a division by zero, mpmath's
+    ``findroot`` without a root, or its LU decomposition of a singular matrix, which
+    raises TypeError) is a :class:`NumericalError` naming the failure."""
+    try:
+        yield
+    except MelitzError:
+        raise
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        raise NumericalError(f"{path}: the equilibrium system cannot be solved at these "
+                             f"parameters ({type(exc).__name__}: "
+                             f"{(str(exc) or 'no message').splitlines()[0]})") from None
 
 
 def _numeric(name: str, module: str):

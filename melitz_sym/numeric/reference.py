@@ -168,9 +168,9 @@ class Tails:
 
         peak = log_h(q0, a, *p)
         v_end = mpmath.inf
+        drop = (mpmath.mp.prec + 64) * mpmath.ln2  # log h below -drop: h is nothing
         if not finite:  # beyond v_end h < 2^-(prec+64): tanh-sinh nodes far out would
             # ask for exp(exp(q)) at q ~ 1e20 (a million-bit ln 2 for a light tail)
-            drop = (mpmath.mp.prec + 64) * mpmath.ln2
             v_end = mpmath.mpf(1)
             for _ in range(BRACKET_STEPS):
                 if not log_h(q0 + w * v_end, a, *p) - peak > -drop:
@@ -183,7 +183,10 @@ class Tails:
         def h(v):  # scaled to 1 at the peak: mpmath.quad's tolerance is absolute
             if v > v_end:
                 return mpmath.mpf(0)
-            return mpmath.exp(log_h(q0 + w * v, a, *p) - peak)
+            d = log_h(q0 + w * v, a, *p) - peak
+            # below 2^-(prec+64) h is nothing; exp(-e^(1e29)) (Weibull k = 1e30) would
+            # ask mpmath for ln 2 to 1e29 bits: a hang
+            return mpmath.exp(d) if d > -drop else mpmath.mpf(0)
 
         pts = [(q_lo - q0) / w] + ([mpmath.mpf(0)] if q0 > q_lo else [])
         pts.append((q_hi - q0) / w if finite else mpmath.inf)
