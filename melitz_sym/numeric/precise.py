@@ -154,7 +154,7 @@ def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
                              "(an exponent too large to represent)") from None
 
 
-def _spread(values) -> int:
+def spread(values) -> int:
     r"""Guard digits for parameters of extreme magnitude: the decimal exponent of the
     largest :math:`|v|` or :math:`1/|v|` (at most 324 for a double).  A derived
     expression adds and subtracts terms of the parameters' size (:math:`k - \sigma + 1`
@@ -171,7 +171,7 @@ def _spread(values) -> int:
 def _evaluate(d: Derivation, params: Mapping[str, object], dps: int,
               outputs: list[str] | None) -> dict[str, mpmath.mpf]:
     names = outputs or list(d.outputs)
-    with mpmath.workdps(dps + 10 + _spread(d.values_for(params).values())):
+    with mpmath.workdps(dps + 10 + spread(d.values_for(params).values())):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
         syms = list(values)
         result = {}

@@ -45,7 +45,7 @@ from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from ..tails import S, V
 from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
-from .precise import to_mpf
+from .precise import spread, to_mpf
 from .rootfind import NO_SELECTION, beyond_range, newton_in_bracket
 
 _MODULES = ["mpmath"]
@@ -396,7 +396,10 @@ def reference_cournot(d: Derivation, dist: Distribution | None, params: Mapping[
     ``dist`` is not used (one representative firm of productivity ``phi``).
     """
     names = outputs or list(d.outputs)
-    with mpmath.workdps(dps + 10):
+    # guard digits for extreme magnitudes: at f = 1e-111 the condition's terms are
+    # p = 1/phi + f/q and 1/(sigma n), both ~1e-57 from one (it cancels)
+    guard = 2 * spread(d.values_for(params).values())
+    with mpmath.workdps(dps + 10 + guard):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
         sigma, f, phi, L = (values[sym(x)] for x in ("sigma", "f", "phi", "L"))
         foc = _fn([sym("A"), sym("n"), sym("q"), *values], d["cournot_foc"].lhs)
@@ -407,9 +410,11 @@ def reference_cournot(d: Derivation, dist: Distribution | None, params: Mapping[
             q = phi * (L / n - f)
             return n, q, labour(q, *values.values()) / q
 
-        def residual(y):
-            n, q, p = state(y)
-            return phi * foc(n * q * p ** sigma, n, q, *values.values())
+        def residual(y):  # with the guard digits at whatever precision it is asked
+            with mpmath.workdps(mpmath.mp.dps + guard):
+                n, q, p = state(y)
+                r = phi * foc(n * q * p ** sigma, n, q, *values.values())
+            return +r
 
         def evaluate(y):
             return y, residual(y), mpmath.diff(residual, y)
