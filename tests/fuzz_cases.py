@@ -568,6 +568,8 @@ DAMAGES = ("truncate", "flip", "random", "empty", "foreign", "version", "not-a-d
 
 def damage(path: Path, how: str, rng: random.Random, foreign: Path | None) -> None:
     data = path.read_bytes()
+    if not data and how in ("truncate", "flip"):  # damaged to nothing before
+        how = "random"
     if how == "truncate":
         data = data[:rng.randrange(len(data))]
     elif how == "flip":
