@@ -161,18 +161,23 @@ AUTARKY_CORNER = ("gains (welfare over autarky welfare with the same parameters)
                   "here: autarky (n = 0) is a corner")
 
 
-def corner_mask(continuous: bool, phi, phi_x, lo, hi, rtol: float = 0.0):
+def corner_mask(continuous: bool, phi, phi_x, lo, hi, rtol: float = 0.0, p_in=None):
     """Where the cutoffs ``phi`` (and ``phi_x``, or None) are a corner of the support
     [lo, hi]: the one statement of the corner rule.
 
     With a continuous distribution the equilibrium conditions need selection
-    (phi* >= lo) and, with an upper bound, exporters (phi_x* < hi); with all firms
-    alike (degenerate) every firm must produce and export (cutoffs <= lo).  ``rtol``
-    forgives a relative rounding error of the cutoffs.  Elementwise: works on
-    numbers and on numpy arrays alike.
+    (phi* >= lo, i.e. a share of producing entrants ``p_in`` = S(phi*) <= 1) and,
+    with an upper bound, exporters (phi_x* < hi); with all firms alike
+    (degenerate) every firm must produce and export (cutoffs <= lo).  ``rtol``
+    forgives a relative rounding error of the cutoffs.  ``p_in`` (or None) decides
+    where phi* rounds to lo: at k = 1e300, phi* = b X^(1/k) is b in double (and at
+    30 digits) for any X, while p_in = 1/X says whether X < 1.  Elementwise: works
+    on numbers and on numpy arrays alike.
     """
     if continuous:
         bad = phi < lo * (1 - rtol)
+        if p_in is not None:
+            bad = bad | (p_in > 1 + rtol)
         if phi_x is not None:
             bad = bad | ((hi != float("inf")) & (phi_x >= hi))
         return bad
@@ -180,12 +185,18 @@ def corner_mask(continuous: bool, phi, phi_x, lo, hi, rtol: float = 0.0):
     return worst > lo * (1 + rtol)
 
 
-def corner(continuous: bool, phi, phi_x, lo, hi) -> str | None:
+def corner(continuous: bool, phi, phi_x, lo, hi, p_in=None) -> str | None:
     """Why the cutoffs ``phi`` (and ``phi_x``) are a corner of support [lo, hi] (see
     :func:`corner_mask`), in words, or None for an interior solution (scalars)."""
-    if not corner_mask(continuous, phi, phi_x, lo, hi):
+    if not corner_mask(continuous, phi, phi_x, lo, hi, p_in=p_in):
         return None
     if continuous:
+        if p_in is not None and p_in > 1 and not phi < lo:
+            return (f"no selection: the share of entrants that would produce, p_in = "
+                    f"{float(p_in):.6g}, exceeds 1 (phi* = {float(phi):.6g} rounds to the "
+                    f"lower bound of productivity {float(lo):.6g} from below), so every "
+                    "entrant would produce; raise the fixed cost f relative to the value "
+                    "of entry")
         if phi < lo:
             at = f" = {float(phi):.6g}" if phi > 0 else ""  # 0: the solver found no root above
             return (f"no selection: the cutoff phi*{at} lies below the lower "

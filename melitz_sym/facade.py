@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import sympy as sp
@@ -261,12 +262,8 @@ class Model:
         Raises
         ------
         MelitzError
-            For a model with no independent path (its closed forms are proved step
-            by step instead).
+            For a degenerate distribution (no density to integrate).
         """
-        if self._plan.reference is None:
-            raise MelitzError(f"{self.name} has no independent reference path: its closed "
-                              "forms are proved step by step (see derive().check())")
         if self.dist is not None and not self.dist.continuous:
             raise MelitzError(f"{self!r} has no independent reference path: it integrates a "
                               "density, and a degenerate distribution (every firm at b) has "
@@ -387,8 +384,9 @@ class Model:
         return files if directory is None else codegen.write(files, directory, force)
 
     def _with_cutoffs(self, names: list[str]) -> list[str]:
-        """``names`` plus the cutoffs that :meth:`_check_interior` needs."""
-        need = {"phi_star"}
+        """``names`` plus the cutoffs (and the share of producing entrants ``p_in``)
+        that :meth:`_check_interior` needs."""
+        need = {"phi_star", "p_in"}
         if self.dist is not None and (not self.dist.continuous or self.dist.support[1] != sp.oo):
             need.add("phi_x_star")
         return sorted(set(names) | need & set(self.outputs),
@@ -411,7 +409,8 @@ class Model:
         at = {s: sp.sympify(values[s.name]) for s in self.dist.symbols}
         lo, hi = (sp.N(e.subs(at), 30) for e in self.dist.support)
         phi_x = None if self._no_partners(values) else result.get("phi_x_star")
-        problem = admissibility.corner(self.dist.continuous, result["phi_star"], phi_x, lo, hi)
+        problem = admissibility.corner(self.dist.continuous, result["phi_star"], phi_x, lo, hi,
+                                       result.get("p_in") if self.dist.continuous else None)
         if problem:
             raise AdmissibilityError(problem)
 
@@ -487,7 +486,8 @@ class MultiCountryModel(Model):
         d, arrays = self.derive(), self.read(params, check=False)
         try:
             arrays_.check_entries(d, arrays)
-            result = _numeric(self._plan.solver, "general_equilibrium")(d, arrays, names)
+            with _numerical_failures("solve"):
+                result = _numeric(self._plan.solver, "general_equilibrium")(d, arrays, names)
         except (AdmissibilityError, NumericalError):
             if errors == "raise":
                 raise
@@ -501,8 +501,10 @@ class MultiCountryModel(Model):
         """The same outputs from the primitives at ``dps`` digits (mpmath matrices
         as nested lists of mpf)."""
         names = self.output_names(outputs)
-        result = _numeric(self._plan.reference, "ge_reference")(
-            self.derive(), self.declaration, self.read(params), dps, names)
+        values = self.read(params)
+        with _numerical_failures("reference"):
+            result = _numeric(self._plan.reference, "ge_reference")(
+                self.derive(), self.declaration, values, dps, names)
         return {k: result[k] for k in names if k in result}
 
     def evaluate(self, dps: int = 50, outputs: list[str] | None = None,
@@ -510,6 +512,22 @@ class MultiCountryModel(Model):
         """Not available: the outputs are arrays; use :meth:`solve` or :meth:`reference`."""
         raise MelitzError(f"{self.name}: results are vectors and matrices; use "
                           f"model({self.name!r}).solve(...) or .reference(...) from Python")
+
+
+@contextmanager
+def _numerical_failures(path: str):
+    """An N-country equilibrium system that numpy or mpmath cannot solve at extreme
+    parameters (a singular or overflowing Jacobian, a division by zero, mpmath's
+    ``findroot`` without a root, or its LU decomposition of a singular matrix, which
+    raises TypeError) is a :class:`NumericalError` naming the failure."""
+    try:
+        yield
+    except MelitzError:
+        raise
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        raise NumericalError(f"{path}: the equilibrium system cannot be solved at these "
+                             f"parameters ({type(exc).__name__}: "
+                             f"{(str(exc) or 'no message').splitlines()[0]})") from None
 
 
 def _numeric(name: str, module: str):

@@ -31,14 +31,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .admissibility import exact
 from .errors import MelitzError, ParseError, UnknownNameError
 from .symbols import canonical, latex_name
 
 FORMATS = (".png", ".pdf")
 EXAMPLE_PARAMS = {"sigma": 3.8, "k": 4.6, "b": 1.0, "b_H": 8.0, "mu": 0.0, "s": 0.5,
                   "f": 1.0, "f_x": 1.5, "f_e": 1.0, "delta": 0.1, "tau": 1.5, "n": 1.0,
-                  "L": 100.0}
-"""Example parameters (sigma and k of Balistreri, Hillberry and Rutherford 2011)."""
+                  "L": 100.0, "f_I": 50.0}
+"""Example parameters (sigma and k of Balistreri, Hillberry and Rutherford 2011; the
+FDI fixed cost ``f_I`` of ``hmy`` above ``tau^(sigma-1) f_x`` over most of the tau axis)."""
 DISTRIBUTIONS = ("pareto", "truncated-pareto", "lognormal")
 #: the models of :func:`pro_competitive`, with their parameters that
 #: :data:`EXAMPLE_PARAMS` lacks or sets for another model
@@ -127,10 +129,11 @@ def _params(model, params: Mapping[str, object] | None, drop: Sequence[str] = ()
             if key not in model.parameters:  # e.g. the parameter of a Custom density
                 raise
             given[key] = value
-    try:
-        return {p: float(given[p]) for p in model.parameters if p not in drop}
-    except ValueError as exc:
-        raise ParseError(f"parameter values must be numbers: {exc}") from None
+    missing = [p for p in model.parameters if p not in drop and p not in given]
+    if missing:
+        raise ParseError(f"{model.name}: no value for {', '.join(missing)}; give it with "
+                         "--set NAME=VALUE")
+    return {p: float(exact(p, given[p])) for p in model.parameters if p not in drop}
 
 
 def save(fig, path: str | Path) -> Path:
@@ -184,15 +187,17 @@ def against_tau(model, params: Mapping[str, object] | None = None,
     """
     taus = np.linspace(*tau, points)
     values = _params(model, params, drop=["tau"])
-    r = model.solve(outputs=["phi_star", "phi_x_star", "phi_tilde_t", "W"], tau=taus,
-                    **values)
+    cutoffs = [c for c in ("phi_star", "phi_x_star", "phi_I_star") if c in model.outputs]
+    average = next((a for a in ("phi_tilde_t", "phi_tilde") if a in model.outputs),
+                   "phi_tilde_t")  # hmy reports the domestic average only
+    r = model.solve(outputs=[*cutoffs, average, "W"], tau=taus, **values)
     fig, (ax1, ax2, ax3) = _figure(3, ax)
-    ax1.plot(taus, r["phi_star"], label=label("phi_star"))
-    ax1.plot(taus, r["phi_x_star"], label=label("phi_x_star"))
+    for c in cutoffs:
+        ax1.plot(taus, r[c], label=label(c))
     ax1.set_title("productivity cutoffs")
     ax1.legend()
-    ax2.plot(taus, r["phi_tilde_t"])
-    ax2.set_ylabel(label("phi_tilde_t"))
+    ax2.plot(taus, r[average])
+    ax2.set_ylabel(label(average))
     ax2.set_title("aggregate productivity")
     ax3.plot(taus, r["W"])
     ax3.set_ylabel(label("W"))

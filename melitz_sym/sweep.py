@@ -53,8 +53,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .admissibility import exact
 from .atomic import atomic_write, remove_leftovers, sha256
 from .errors import AdmissibilityError, MelitzError, ParseError
+from .facade import MultiCountryModel
 from .symbols import canonical
 from .sweep_dask import Chunk, run_blocks
 
@@ -110,13 +112,12 @@ class SweepData(dict):
 
 # ----- designs ---------------------------------------------------------------
 def _number(text: str, spec: str) -> float:
+    """A value of a grid or range, read as every parameter value is
+    (:func:`melitz_sym.admissibility.exact`: ``1.5``, ``2e-3``, ``19/5``), as a double."""
     try:
-        x = float(text)
-    except ValueError:
-        raise ParseError(f"in {spec!r}: {text!r} is not a number") from None
-    if not math.isfinite(x):
-        raise ParseError(f"in {spec!r}: {text.strip()!r} is not a finite number")
-    return x
+        return float(exact(spec.partition("=")[0].strip(), text))
+    except MelitzError as exc:
+        raise ParseError(f"in {spec!r}: {exc}") from None
 
 
 @contextmanager
@@ -273,13 +274,15 @@ def _columns(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object
     both = set(design) & set(fixed)
     if both:
         raise ParseError(f"{', '.join(sorted(both))} both swept and set")
+    if isinstance(model, MultiCountryModel):
+        raise ParseError(f"{model.name}: sweeps cover models whose parameters are scalars; "
+                         "solve an N-country model point by point with m.solve(...)")
     values = model.canonical_params({**fixed, **design})
     out = {}
     for name in model.parameters:
-        try:
-            col = np.asarray(values[name], dtype=float)
-        except (TypeError, ValueError):
-            raise ParseError(f"parameter {name}: {values[name]!r} is not a number") from None
+        value = values[name]
+        col = (np.asarray(value, dtype=float) if name in design
+               else float(exact(name, value)))  # fixed: read as by solve (19/5, "1.5")
         with _fits(f"a sweep of {size} points"):
             out[name] = np.broadcast_to(col, (size,)).copy()
     return out

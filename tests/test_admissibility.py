@@ -177,3 +177,15 @@ def test_gains_refused_where_autarky_is_a_corner():
     out = m.solve(errors="nan", **{**params, "f_e": np.array([1.0, 50.0])})
     assert np.isfinite(out["gains"][0]) and np.isnan(out["gains"][1])
     assert np.isfinite(out["W"]).all()
+
+
+def test_corner_rule_reads_the_share_of_producers_where_the_cutoff_rounds():
+    """phi* equal to the lower bound is interior unless p_in = S(phi*) exceeds one (at
+    k = 1e300 phi* rounds to b whatever the selection); elementwise on arrays."""
+    from melitz_sym.admissibility import corner, corner_mask
+
+    assert not corner_mask(True, 1.0, None, 1.0, float("inf"), p_in=1.0)
+    assert corner_mask(True, 1.0, None, 1.0, float("inf"), p_in=3.6e298)
+    assert list(corner_mask(True, np.array([1.0, 1.0]), None, 1.0, float("inf"), 1e-14,
+                            np.array([0.5, 2.0]))) == [False, True]
+    assert "p_in = 2, exceeds 1" in corner(True, 1.0, None, 1.0, float("inf"), p_in=2.0)

@@ -156,14 +156,25 @@ def test_bad_option_is_one_line_exit_2(capsys):
 
 
 def test_json_refuses_a_result_outside_the_double_range(capsys):
-    """k = 1e308: p_x ~ 1e-23898099443... is no double; --json says so instead of
-    writing 0 (or Infinity, which is not JSON), the text output prints it."""
-    args = ["solve", "melitz", *PARETO[:2], "--set", "k=1e308", *PARETO[4:]]
+    """k = 1e308 with a cheap entry (f_e = 1e-300, delta = 1e-10: selection, p_in =
+    1/280): p_x = 1.9082e-2836019717928... is no double; --json says so instead of
+    writing 0 (or Infinity, which is not JSON), the text output prints it.  (With the
+    base point, f_e = 0.05, k = 1e308 is a corner, p_in = 1.8e305: refused; issue 20.)
+    The digits: Melitz's p_x = (phi*/phi_x*)^k = (tau (f_x/f)^(1/(sigma-1)))^-k =
+    exp(-k log(1.5 * 2^(1/2.8))), by hand in mpmath at 400 digits."""
+    args = ["solve", "melitz", *PARETO[:2], "--set", "k=1e308", *PARETO[4:8],
+            "--set", "f_x=2", "--set", "f_e=1e-300", "--set", "delta=1e-10", *PARETO[14:]]
+    with mpmath.workdps(400):
+        want = mpmath.exp(-mpmath.mpf(10) ** 308 * mpmath.log(
+            mpmath.mpf("1.5") * 2 ** (1 / mpmath.mpf("2.8"))))
+    digits = mpmath.nstr(want, 5)
     assert main(args + ["--json"]) == 2
-    assert re.search(r"error: p_x = \d\.\d{5}e-23898099443\d* is outside the range of a double",
-                     _one_line_error(capsys))
+    assert f"error: p_x = {digits.split('e')[0]}" in _one_line_error(capsys)
     assert main(args) == 0
-    assert re.search(r"^p_x +\d\.\d+e-23898099443", capsys.readouterr().out, re.M)
+    out = capsys.readouterr().out
+    assert re.search(r"^p_x +" + re.escape(mpmath.nstr(want, 8).split("e")[0]), out, re.M)
+    assert re.search(r"^M_t +26\.3157894736842105", out, re.M)  # was 13.16 (digits lost)
+    assert re.search(r"^phi_tilde_t +0\.5\s", out, re.M)  # was 3.6e+1103037127...
 
 
 def test_a_non_finite_result_is_refused(monkeypatch, capsys):

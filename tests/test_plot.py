@@ -117,3 +117,34 @@ def test_figures_draw_into_the_axes_given():
     assert fig is three[0].get_figure() and all(a.get_lines() for a in three)
     with pytest.raises(ms.MelitzError, match="3 axes, got 2"):
         plot.against_tau(ms.model("melitz"), points=10, ax=[left, right])
+
+
+def test_tau_figure_of_hmy(tmp_path, capsys):
+    """hmy (fuzz, issue 20: KeyError 'f_I'): its FDI fixed cost has an example value, its
+    three cutoffs are drawn, and its domestic average phi_tilde (it has no phi_tilde_t);
+    the plotted cutoffs are the mpmath path's."""
+    m = ms.model("hmy")
+    fig = plot.against_tau(m, tau=(1.2, 2.0), points=5)
+    ax1, ax2, _ = fig.axes
+    assert [t.get_text() for t in ax1.get_legend().get_texts()] == [
+        r"$\varphi^*$", r"$\varphi_x^*$", r"$\varphi_I^*$"]
+    assert ax2.get_ylabel() == r"$\tilde{\varphi}$"
+    params = {k: repr(v) for k, v in plot.EXAMPLE_PARAMS.items() if k in m.parameters}
+    ref = m.evaluate(dps=30, outputs=["phi_I_star"], **{**params, "tau": "1.2"})
+    assert ax1.get_lines()[2].get_ydata()[0] == pytest.approx(float(ref["phi_I_star"]),
+                                                              rel=1e-12)
+    out = tmp_path / "h.png"
+    assert main(["plot", "tau", "--model", "hmy", "--tau", "1.2:2", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(PNG)
+
+
+def test_plot_parameters_read_exactly_or_refused(tmp_path, capsys):
+    """Parameter values go through the one reading of every entry point (exact text
+    such as 19/5 is accepted); a model parameter with no value is named."""
+    fig = plot.density(ms.model("melitz"), {"sigma": "17/5"})
+    assert any(r"$\sigma$ = 3.4" in t for t in _texts(fig))
+    with pytest.raises(ParseError, match="parameter sigma"):
+        plot.against_tau(ms.model("melitz"), {"sigma": "abc"}, tau=(1, 2), points=3)
+    custom = ms.model("melitz-ottaviano")
+    with pytest.raises(ParseError, match="no value for"):
+        plot.against_tau(custom, tau=(1, 2), points=3)

@@ -44,6 +44,30 @@ def test_parse_grid_and_range():
         sweep.parse_range("tau=3:1")
 
 
+def test_grid_and_fixed_values_are_read_as_by_solve(model):
+    """Issue 20: a sweep refused exact text such as 19/5 that ``solve --set`` accepts;
+    grid values and fixed parameters are read by admissibility.exact, the one reading."""
+    assert np.array_equal(sweep.parse_grid("sigma=19/5,4")[1], [3.8, 4.0])
+    assert sweep.parse_range("tau=3/2:2") == ("tau", (1.5, 2.0))
+    fixed = {**FIXED, "sigma": "19/5", "f_x": "3/2"}
+    res = sweep.run(model, {"tau": np.array([1.5])}, fixed, ["phi_star"])
+    want = model.solve(outputs=["phi_star"], tau=1.5, **{**FIXED, "f_x": 1.5})
+    assert res["phi_star"][0] == pytest.approx(float(want["phi_star"]), rel=1e-15)
+    with pytest.raises(ParseError, match="parameter f: cannot read 'abc'"):
+        sweep.run(model, {"tau": np.array([1.5])}, {**FIXED, "f": "abc"}, ["phi_star"])
+
+
+def test_sweep_of_an_n_country_model_is_refused_clearly():
+    """Issue 20: sweep.run of melitz-asym with fixed vectors gave a numpy broadcast
+    ValueError; a sweep's columns are scalars, so it is a ParseError saying so."""
+    m = ms.model("melitz-asym", "pareto")
+    fixed = dict(delta=0.1, k=4.6, b=[1.0, 0.8], f_e=[1.0, 2.0], L=[100.0, 50.0],
+                 tau=[[1, 1.5], [1.4, 1]], f=[[1.0, 2.0], [2.0, 1.2]])
+    with pytest.raises(ParseError, match="melitz-asym: sweeps cover models whose "
+                                         "parameters are scalars"):
+        sweep.run(m, {"sigma": np.array([3.8, 4.0])}, fixed)
+
+
 def test_grid_design_is_the_cartesian_product():
     d = sweep.grid_design([("tau", np.array([1.0, 2.0, 3.0])), ("n", np.array([0.0, 5.0]))])
     pairs = set(zip(d["tau"], d["n"]))
@@ -440,7 +464,8 @@ def test_progress_covers_the_sweep_and_the_csv_write(model, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("spec, words", [
-    ("tau=1:inf:3", "'inf' is not a finite number"), ("tau=nan,2", "'nan' is not a finite"),
+    ("tau=1:inf:3", "parameter tau: cannot read 'inf' as a number"),  # as solve reads it
+    ("tau=nan,2", "cannot read 'nan'"), ("tau=1/0,2", "cannot read '1/0'"),
     ("tau=1:3:1000000000000", "does not fit in memory"),
 ])
 def test_cli_bad_grid_exits_2(spec, words, tmp_path, capsys):

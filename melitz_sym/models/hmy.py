@@ -275,7 +275,8 @@ def derive(decl: Declaration) -> Derivation:
     outputs = {"phi_star": phi_s, "phi_x_star": phi_x, "phi_I_star": PHI_I, "p_in": p_in,
                "p_x": p_x if export else None, "p_I": p_I, "phi_tilde": phi_tilde_of(phi_s),
                "M": M, "M_x": p_x * M if export else None, "M_I": p_I * M, "M_e": M_e,
-               "pi_bar": pi_bar_fe, "r_bar": r_bar, "P": P, "W": W_cutoff, "lam": lam}
+               "pi_bar": pi_bar_fe, "r_bar": r_bar, "P": 1 / W_cutoff,  # as in melitz
+               "W": W_cutoff, "lam": lam}
     outputs = {k: v for k, v in outputs.items() if v is not None and (export or k != "phi_x_star")}
     if export:
         ratio = sales["exports"] / sales["affiliates"]

@@ -86,14 +86,14 @@ class Plan:
     reference : the name of the independent mpmath path (a function of
         :mod:`melitz_sym.numeric.reference`, or of :mod:`melitz_sym.numeric.ge_reference`
         for N countries; ``"module:function"`` names a function of another module of
-        :mod:`melitz_sym.numeric`), or None where there is none.
+        :mod:`melitz_sym.numeric`); every built-in model has one.
     solver : for N-country models, the name of the numeric solver (in
         :mod:`melitz_sym.numeric.general_equilibrium`, or ``"module:function"``); None
         otherwise.
     """
 
     stages: Callable[[Declaration], Derivation]
-    reference: str | None = None
+    reference: str
     solver: str | None = None
 
     @property
@@ -224,7 +224,7 @@ def _plan_cournot(decl: Declaration) -> Plan:
         raise _refuse(decl, "geography", "the Cournot model is derived for one market "
                       "(Closed(), no modes); trade integration of identical countries is a "
                       "rise in L")
-    return Plan(cournot.derive)  # closed forms only: no independent numeric path
+    return Plan(cournot.derive, "reference_cournot")
 
 
 def _plan_representative(decl: Declaration) -> Plan:

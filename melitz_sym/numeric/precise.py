@@ -1,16 +1,19 @@
-"""High-precision evaluation of a derivation with mpmath.
+r"""High-precision evaluation of a derivation with mpmath.
 
 The derived expressions (closed forms where they exist, otherwise the cutoff
 equation and the outputs as functions of the cutoff) are evaluated at ``dps``
 digits.  Parameters are converted exactly: strings and integers go straight to
 ``mpf``; floats are taken at their exact binary value.  This is the derived
 path at high precision; the independent reference path integrates the
-primitives instead.
+primitives instead.  Sums of ``erf`` are evaluated as :math:`\Phi(\pm z)` with
+``erfc`` (:func:`melitz_sym.numeric.stable.erfc_form`), never as a difference
+from one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import mpmath
 import sympy as sp
@@ -18,7 +21,8 @@ import sympy as sp
 from ..derivation import Derivation
 from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
-from .rootfind import beyond_range
+from . import stable
+from .rootfind import NO_SELECTION, beyond_range, newton_in_bracket
 
 
 def to_mpf(value: object) -> mpmath.mpf:
@@ -30,8 +34,46 @@ def to_mpf(value: object) -> mpmath.mpf:
     return mpmath.mpf(value)
 
 
+#: Largest order :math:`|s|` of an incomplete gamma function that :func:`gammainc`
+#: passes to mpmath: its cost grows with the order (at :math:`s = 10^6` some 50 ms; at
+#: an integer order of 1e300, Weibull at sigma = 1e300, mpmath's recurrence ran for
+#: hours); :math:`\Gamma(2^{20}) \approx 10^{5.3 \cdot 10^6}` is far beyond any
+#: double already.
+GAMMAINC_ORDER = 2**20
+
+
+def gammainc(s, a=0, b=mpmath.inf):
+    r"""``mpmath.gammainc`` within an operation budget: an order :math:`|s|` above
+    :data:`GAMMAINC_ORDER`, a series that does not converge within mpmath's term
+    limit (order 1e6 at twice that argument) and a computation that runs out of
+    memory are a :class:`NumericalError`, never a hang or another exception."""
+    if abs(s) > GAMMAINC_ORDER:
+        raise NumericalError(f"an incomplete gamma function of order {mpmath.nstr(s, 8)} "
+                             f"(beyond {GAMMAINC_ORDER}) at these parameters: the parameters "
+                             "are too extreme for mpmath, whose cost grows with the order")
+    try:
+        return mpmath.gammainc(s, a, b)
+    except (mpmath.libmp.NoConvergence, MemoryError):
+        raise NumericalError(f"the incomplete gamma function of order {mpmath.nstr(s, 8)} "
+                             "does not converge in mpmath at these parameters") from None
+
+
+def _ndtr(x):
+    """The standard normal distribution function in mpmath (``erfc``: no 1 - Phi)."""
+    return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
+
+
+@lru_cache(maxsize=512)
+def _mp_form(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with its sums of erf as Phi(+-z) (:func:`stable.erfc_form`): 1 - erf(15)
+    is 0 at 40 digits (hmy log-normal p_I = 2.6e-101 at tau = 1 + 2e-12 divided by
+    zero), erfc(15) is not."""
+    return stable.erfc_form(expr)
+
+
 def _fn(expr: sp.Expr, symbols: list[sp.Symbol]):
-    return sp.lambdify(symbols, expr, modules="mpmath")
+    return sp.lambdify(symbols, _mp_form(expr),
+                       modules=[{"gammainc": gammainc, "ndtr": _ndtr}, "mpmath"])
 
 
 def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol, mpmath.mpf],
@@ -40,8 +82,11 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
 
     The cutoff equation f j(phi*) + n f_x j(phi_x*) = delta f_e has a
     decreasing left side, so a sign change is bracketed by doubling the
-    interval in log(phi*), then the root is found by the Anderson-Bjorck
-    bracketing solver and polished by the secant method.
+    interval in log(phi*), then the root is found by the references' safeguarded
+    Newton iteration in the bracket (:func:`~melitz_sym.numeric.rootfind.newton_in_bracket`:
+    bisection wherever Newton would leave the bracket or not halve its step, so it
+    converges wherever the bracket holds a sign change; mpmath's Anderson-Bjorck
+    solver raised a bare ZeroDivisionError for truncated Pareto at f = 5e-186).
     """
     syms = [cutoff] + list(values)
     f = _fn(residual, syms)
@@ -51,6 +96,8 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
         return f(mpmath.exp(y), *args)
 
     lo = mpmath.log(lower) if lower > 0 else mpmath.mpf(-2)
+    if lower > 0 and g(lo) <= 0:
+        raise AdmissibilityError(NO_SELECTION.format(lower=mpmath.nstr(lower, 8)))
     width = mpmath.mpf(1)
     hi = lo + width
     for _ in range(200):
@@ -73,14 +120,16 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
         else:
             raise AdmissibilityError("the cutoff equation has no root: entry breaks even "
                                      "at every productivity level")
+
+    def evaluate(y):  # the slope by mpmath's numerical differentiation (two evaluations)
+        return y, g(y), mpmath.diff(g, y)
+
     try:
-        y = mpmath.findroot(g, (lo, hi), solver="anderson")
-        return mpmath.exp(mpmath.findroot(g, y, solver="secant"))
-    except (ValueError, ZeroDivisionError) as exc:  # mpmath: "Could not find root ..."
-        raise NumericalError(f"the cutoff equation's root was not found at {mpmath.mp.dps} "
-                             f"digits ({str(exc).splitlines()[0]}); m.reference(...) solves "
-                             "it by a safeguarded "
-                             "Newton iteration") from None
+        return mpmath.exp(newton_in_bracket(evaluate, lo, hi, mpmath.mp.dps - 10))
+    except ZeroDivisionError:  # a residual with no value inside the bracket
+        raise NumericalError(f"the cutoff equation divides by zero at {mpmath.mp.dps} digits "
+                             "inside its bracket; m.reference(...) solves it from the "
+                             "primitives") from None
 
 
 def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
@@ -105,10 +154,24 @@ def evaluate(d: Derivation, params: Mapping[str, object], dps: int = 50,
                              "(an exponent too large to represent)") from None
 
 
+def spread(values) -> int:
+    r"""Guard digits for parameters of extreme magnitude: the decimal exponent of the
+    largest :math:`|v|` or :math:`1/|v|` (at most 324 for a double).  A derived
+    expression adds and subtracts terms of the parameters' size (:math:`k - \sigma + 1`
+    beside :math:`k` at k = 1e308: at dps + 10 digits they cancelled to nothing, and
+    phi_tilde_t came out as 3.6e+1103037127...)."""
+    worst = 0
+    for v in values:
+        x = abs(float(sp.N(v, 17)))
+        if x and x != float("inf"):
+            worst = max(worst, abs(int(mpmath.floor(mpmath.log10(x)))))
+    return worst
+
+
 def _evaluate(d: Derivation, params: Mapping[str, object], dps: int,
               outputs: list[str] | None) -> dict[str, mpmath.mpf]:
     names = outputs or list(d.outputs)
-    with mpmath.workdps(dps + 10):
+    with mpmath.workdps(dps + 10 + spread(d.values_for(params).values())):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
         syms = list(values)
         result = {}

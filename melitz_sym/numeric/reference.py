@@ -22,7 +22,9 @@ functions) and evaluates it at ``dps`` digits with
   solved separately.
 
 Krugman (1980) has no integral: its free-entry condition and the definition of
-the demand shifter are solved by ``findroot`` for :math:`A` and :math:`P`.
+the demand shifter are solved by ``findroot`` for :math:`A` and :math:`P`.  The
+Cournot model's symmetric first-order condition is solved for the number of firms
+(:func:`reference_cournot`).
 
 Parameters are converted exactly (strings and integers to ``mpf``, floats at
 their exact binary value, ``Rational`` as a quotient); float literals in a
@@ -43,8 +45,8 @@ from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from ..tails import S, V
 from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
-from .precise import to_mpf
-from .rootfind import beyond_range, newton_in_bracket
+from .precise import spread, to_mpf
+from .rootfind import NO_SELECTION, beyond_range, newton_in_bracket
 
 _MODULES = ["mpmath"]
 #: Doublings a bracket or range search takes at most: 2^200 of anything in log space is
@@ -166,9 +168,9 @@ class Tails:
 
         peak = log_h(q0, a, *p)
         v_end = mpmath.inf
+        drop = (mpmath.mp.prec + 64) * mpmath.ln2  # log h below -drop: h is nothing
         if not finite:  # beyond v_end h < 2^-(prec+64): tanh-sinh nodes far out would
             # ask for exp(exp(q)) at q ~ 1e20 (a million-bit ln 2 for a light tail)
-            drop = (mpmath.mp.prec + 64) * mpmath.ln2
             v_end = mpmath.mpf(1)
             for _ in range(BRACKET_STEPS):
                 if not log_h(q0 + w * v_end, a, *p) - peak > -drop:
@@ -181,7 +183,10 @@ class Tails:
         def h(v):  # scaled to 1 at the peak: mpmath.quad's tolerance is absolute
             if v > v_end:
                 return mpmath.mpf(0)
-            return mpmath.exp(log_h(q0 + w * v, a, *p) - peak)
+            d = log_h(q0 + w * v, a, *p) - peak
+            # below 2^-(prec+64) h is nothing; exp(-e^(1e29)) (Weibull k = 1e30) would
+            # ask mpmath for ln 2 to 1e29 bits: a hang
+            return mpmath.exp(d) if d > -drop else mpmath.mpf(0)
 
         pts = [(q_lo - q0) / w] + ([mpmath.mpf(0)] if q0 > q_lo else [])
         pts.append((q_hi - q0) / w if finite else mpmath.inf)
@@ -299,10 +304,8 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
         lo = mpmath.log(tails.lower) if tails.lower > 0 else mpmath.mpf(0)
         if evaluate(lo)[1] <= 0:
             if tails.lower > 0:
-                raise AdmissibilityError(
-                    "no selection: the cutoff equation f j(phi*) + n f_x j(phi_x*) = "
-                    "delta f_e has its root below the lower bound of productivity "
-                    f"{mpmath.nstr(tails.lower, 8)}: every entrant would produce")
+                raise AdmissibilityError(NO_SELECTION.format(
+                    lower=mpmath.nstr(tails.lower, 8)))
             step = mpmath.mpf(1)
             for _ in range(BRACKET_STEPS):  # down to phi* ~ exp(-LOG_RANGE)
                 if beyond_range(lo):
@@ -372,6 +375,61 @@ def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[
             autarky = {s: (mpmath.mpf(0) if s.name == "n" else v)
                        for s, v in d.values_for(params).items()}
             out["gains"] = out["W"] / _krugman(d, {s: to_mpf(v) for s, v in autarky.items()})["W"]
+    with mpmath.workdps(dps):
+        return {k: +out[k] for k in names}
+
+
+def reference_cournot(d: Derivation, dist: Distribution | None, params: Mapping[str, object],
+                      dps: int = 50, outputs: list[str] | None = None) -> dict:
+    r"""The Cournot model with free entry at ``dps`` digits from its first-order condition,
+    solved numerically (never its closed forms).
+
+    For a number of firms :math:`n` the labour market :math:`L = n\,l` with the
+    technology :math:`l = f + q/\varphi` gives :math:`q = \varphi (L/n - f)`; zero
+    profit :math:`p q = l` gives the price; the demand curve at :math:`Q = nq` gives
+    the demand shifter :math:`A = Q p^\sigma`; and :math:`n` is the root of the
+    symmetric first-order condition (``cournot_foc``) in :math:`y = \log n` below
+    :math:`\log(L/f)`, where it rises from :math:`-1/(\sigma n \varphi)` to
+    :math:`+\infty` (bracket by doubling down from :math:`\log(L/f) - 1`, bounded by
+    :data:`~melitz_sym.numeric.rootfind.LOG_RANGE`, then the references' safeguarded
+    Newton iteration).  ``W`` is the real wage :math:`w/p` with :math:`w = 1`.
+    ``dist`` is not used (one representative firm of productivity ``phi``).
+    """
+    names = outputs or list(d.outputs)
+    # guard digits for extreme magnitudes: at f = 1e-111 the condition's terms are
+    # p = 1/phi + f/q and 1/(sigma n), both ~1e-57 from one (it cancels)
+    guard = 2 * spread(d.values_for(params).values())
+    with mpmath.workdps(dps + 10 + guard):
+        values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
+        sigma, f, phi, L = (values[sym(x)] for x in ("sigma", "f", "phi", "L"))
+        foc = _fn([sym("A"), sym("n"), sym("q"), *values], d["cournot_foc"].lhs)
+        labour = _fn([sym("q"), *values], d["technology"].rhs)
+
+        def state(y):
+            n = mpmath.exp(y)
+            q = phi * (L / n - f)
+            return n, q, labour(q, *values.values()) / q
+
+        def residual(y):  # with the guard digits at whatever precision it is asked
+            with mpmath.workdps(mpmath.mp.dps + guard):
+                n, q, p = state(y)
+                r = phi * foc(n * q * p ** sigma, n, q, *values.values())
+            return +r
+
+        def evaluate(y):
+            return y, residual(y), mpmath.diff(residual, y)
+
+        top = mpmath.log(L / f)
+        lo, step = top - 1, mpmath.mpf(1)
+        while residual(lo) >= 0:  # ends within LOG_RANGE: the steps double
+            lo, step = lo - step, 2 * step
+            if beyond_range(lo, "the number of firms"):
+                raise beyond_range(lo, "the number of firms")
+        n, q, p = state(newton_in_bracket(evaluate, lo, top, dps, increasing=True,
+                                          what="the number of firms"))
+        l_val = labour(q, *values.values())
+        out = {"n": n, "q": q, "p": p, "markup": p * phi, "l": l_val, "q_per_l": q / l_val,
+               "W": 1 / p}
     with mpmath.workdps(dps):
         return {k: +out[k] for k in names}
 

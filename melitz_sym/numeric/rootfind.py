@@ -16,6 +16,10 @@ from ..errors import NumericalError
 #: search ran for hours).  A bracket search that reaches it stops with
 #: :func:`beyond_range`.
 LOG_RANGE = 2**13
+#: The refusal of a cutoff equation whose root lies below the support (both mpmath paths).
+NO_SELECTION = ("no selection: the cutoff equation f j(phi*) + n f_x j(phi_x*) = delta f_e "
+                "has its root below the lower bound of productivity {lower}: every entrant "
+                "would produce")
 
 
 def beyond_range(y, what: str = "the cutoff") -> NumericalError | None:

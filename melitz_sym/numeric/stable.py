@@ -405,9 +405,41 @@ def erf_difference_form(expr: sp.Expr) -> sp.Expr:
 
 def numeric_form(expr: sp.Expr) -> sp.Expr:
     """The form the numeric path compiles: :func:`special_form`, then
-    :func:`erf_difference_form` and :func:`expm1_form` (not for generated code:
-    Piecewise branches and ``expm1``)."""
-    return expm1_form(erf_difference_form(special_form(expr)))
+    :func:`erf_difference_form`, :func:`expm1_form` and :func:`powm1_form` (not for
+    generated code: Piecewise branches and ``expm1``)."""
+    return powm1_form(expm1_form(erf_difference_form(special_form(expr))))
+
+
+def powm1_form(expr: sp.Expr) -> sp.Expr:
+    r"""A power less its value at a zero exponent as :math:`\mathrm{expm1}`: the terms
+    :math:`c\,r\,b^a` and :math:`-c\,r` of a sum (positive :math:`b`, symbolic
+    :math:`a`; or :math:`e^a`) become :math:`c\,r\,\mathrm{expm1}(a \log b)`.  :math:`b^a - 1`
+    keeps only :math:`2^{-53}/(a \log b)` of its digits as :math:`b \to 1`: HMY's
+    FDI cutoff has :math:`f (\tau^{\sigma-1} - 1)` in a denominator, and p_I was
+    2.4e-4 off at tau = 1 + 2e-12 (issue 20)."""
+    def split(t: sp.Expr) -> tuple[sp.Expr, sp.Expr, list[sp.Expr]]:
+        c, rest = t.as_coeff_Mul()  # powers of one base as one (tau^sigma/tau)
+        return c, rest, list(sp.Mul.make_args(sp.powsimp(rest)))
+
+    def fix(add: sp.Expr) -> sp.Expr:
+        terms = list(add.args)
+        for i, t in enumerate(terms):
+            c, _, factors = split(t)
+            for k, pw in enumerate(factors):
+                if isinstance(pw, sp.exp):
+                    exponent = pw.args[0]
+                elif pw.is_Pow and not pw.exp.is_Number and pw.base.is_positive:
+                    exponent = pw.exp * sp.log(pw.base)
+                else:
+                    continue
+                other = sp.Mul(*(factors[:k] + factors[k + 1:]))
+                for j, u in enumerate(terms):
+                    if j != i and u == -c * other:
+                        rest = [v for m, v in enumerate(terms) if m not in (i, j)]
+                        return fix(sp.Add(c * other * expm1(exponent), *rest))
+        return add
+
+    return expr.replace(lambda e: e.is_Add, fix)
 
 
 def _exponent_parts(term: sp.Expr) -> tuple[sp.Expr, dict[sp.Expr, int]] | None:

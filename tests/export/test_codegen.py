@@ -686,6 +686,23 @@ def test_numpy_solver_is_the_package_newton_in_blocks_and_threads(tmp_path):
     assert np.max(np.abs(one / ref - 1)) <= 1e-15
 
 
+def test_numpy_solver_reports_a_residual_jump_as_status_1(tmp_path):
+    """Issue 20: hmy Frechet at sigma = 2.00001, f_e = 7e286 returned phi* = 0.23 with
+    status 0 (its residual jumps from nan to -inf there; the reference's root is
+    3.3e-286): the module reports status 1 instead."""
+    m = _model("hmy", "frechet")
+    (path,) = codegen.write(codegen.generate(m, "numpy"), tmp_path)
+    spec = importlib.util.spec_from_file_location("jump_gen", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    point = dict(sigma=2.00001, f=1.0, f_e=7.44623190119693e+286, delta=0.1, L=100, tau=1.5,
+                 f_x=1.5, n=1, f_I=8.0, k=4.0, b=1.0)
+    with np.errstate(all="ignore"):
+        phi, status = mod.solve_cutoff(*[np.float64(point[p]) for p in m.parameters],
+                                       status=True)
+    assert np.isnan(phi) and int(status) == 1
+
+
 def test_r_solver_status(tmp_path, tool):
     m = _model("melitz", "truncated-pareto")
     p = codegen.plan(m).prefix

@@ -159,7 +159,8 @@ def test_pareto_acr_entry_and_elasticity(pareto):
     (dict(sigma=[2, 3]), "sigma must be a scalar"),
     (dict(L="[1, x]"), "cannot read"),
     (dict(L=[100, True]), "L[1]: True is not a number"),  # numpy would read it as 1
-    (dict(f=np.array([[True, False], [False, True]])), "f[0,0]: True is not a number"),  # any numpy version
+    # any numpy version: True, not np.True_
+    (dict(f=np.array([[True, False], [False, True]])), "f[0,0]: True is not a number"),
 ])
 def test_bad_parameters_name_the_entry(pareto, change, words):
     params = dict(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=1, L=[100, 50],

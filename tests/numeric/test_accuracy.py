@@ -90,7 +90,6 @@ KNOWN: dict[tuple[str, str, str], float] = {  # inf: inf/nan returned
     ("deep_tail", "lognormal", "p_x"): 3.6e-14,
     ("deep_tail", "lognormal", "pi_bar"): 6.4e-14,
     ("sigma_near_1", "lognormal", "M_e"): 1.1e-11,
-    ("sigma_near_1", "lognormal", "P"): 2.0e-12,
     ("sigma_near_1", "lognormal", "M_x"): 7.0e-12,
     ("sigma_near_1", "lognormal", "p_in"): 1.1e-11,
     ("sigma_near_1", "lognormal", "p_x"): 7.0e-12,

@@ -318,3 +318,99 @@ def test_adaptive_precision_is_double_where_long_double_is_double(monkeypatch, m
 def test_precision_must_be_a_known_word():
     with pytest.raises(ValueError, match="precision must be"):
         ms.model("melitz-closed").solve(precision="quad", **BASE)
+
+
+def test_newton_log_refuses_a_jump_from_nan_to_negative():
+    """Issue 20 (long fuzz profile): a residual that overflows to nan below some y and is
+    negative above it has no root there, yet the bracket closed on the jump and returned
+    it as a root (status 0 in the generated NumPy module).  Such a point is nan; a nan
+    end with a genuine sign change beyond it still converges."""
+    def jump(y, a):
+        r = np.where(y < a, np.nan, -1.0)
+        return r, np.zeros_like(y)
+
+    assert np.isnan(fast.newton_log(jump, np.array([0.0]), [np.array([-1.64])])).all()
+
+    def overflow(y, a):  # nan below y = -5 (the left side overflows), root at y = a
+        r = np.where(y < -5, np.nan, np.exp(-(y - a)) - 1)
+        return r, -np.exp(-(y - a))
+
+    got = fast.newton_log(overflow, np.array([0.0]), [np.array([-3.0])])
+    assert got == pytest.approx(-3.0, abs=1e-14)
+
+
+def test_hmy_frechet_with_an_overflowing_residual_is_refused_not_wrong():
+    """hmy Frechet at sigma = 2.00001, f_e = 7e286: m.solve gave phi* = 0.194 where the
+    reference (quadrature) gives 3.3e-286; now a NumericalError that points to it."""
+    m = ms.model("hmy", "frechet")
+    params = dict(sigma=2.00001, f=1.0, f_e=7.44623190119693e+286, delta=0.1, L=100,
+                  tau=1.5, f_x=1.5, n=1, f_I=8.0, k=4.0, b=1.0)
+    assert float(m.reference(dps=20, outputs=["phi_star"], **params)["phi_star"]) == \
+        pytest.approx(3.31308982167181e-286, rel=1e-12)
+    with pytest.raises(ms.NumericalError, match="no finite value of phi_star.*m.reference"):
+        m.solve(outputs=["phi_star"], **params)
+
+
+def test_corner_hidden_by_rounding_is_found_by_the_share_of_producers():
+    """Issue 20: melitz Pareto at k = 1e300 returned p_in = 3.6e298 (a probability above
+    one) with phi* = b: phi* = b X^(1/k) rounds to b for any X, and X < 1 (every entrant
+    would produce) is seen in p_in = 1/X.  solve and evaluate refuse it as no selection;
+    the reference cannot integrate such a tail and says so."""
+    m = ms.model("melitz", "pareto")
+    params = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1,
+                  k=1e300, b=1.0)
+    for call in (lambda: m.solve(outputs=["W"], **params),
+                 lambda: m.evaluate(dps=20, outputs=["W"], **params)):
+        with pytest.raises(ms.AdmissibilityError, match="no selection: the share of entrants "
+                                                        "that would produce, p_in = 3.57143e"
+                                                        "\\+298, exceeds 1"):
+            call()
+    assert np.isnan(m.solve(outputs=["W"], errors="nan", **params)["W"])
+    with pytest.raises(ms.NumericalError, match="does not decay"):
+        m.reference(dps=20, outputs=["W"], **params)
+
+
+def test_degenerate_output_beyond_a_double_is_named():
+    """Issue 20: melitz-closed degenerate at f = 1e308: r_bar = sigma f = 3.8e308 does not
+    fit a double; solve names it (and points to evaluate: a degenerate distribution has
+    no reference) and gives the outputs that fit (P from evaluate at 30 digits)."""
+    m = ms.model("melitz-closed", "degenerate")
+    params = dict(sigma=3.8, f=1e308, f_e=1.0, delta=0.1, L=100, b=1.0)
+    with pytest.raises(ms.NumericalError, match=r"no finite value of r_bar .*beyond the range "
+                                                r"of a double.*m.evaluate\(...\)"):
+        m.solve(**params)
+    want = m.evaluate(dps=30, outputs=["P"], **params)["P"]
+    assert m.solve(outputs=["P"], **params)["P"] == pytest.approx(float(want), rel=1e-13)
+
+
+@pytest.mark.parametrize("name", ["melitz", "hmy", "melitz-closed"])
+@pytest.mark.parametrize("gap", [1e-5, 1e-9])
+def test_truncated_pareto_near_k_sigma_minus_one(name, gap):
+    """Issue 20: truncated Pareto with k just above sigma - 1: solve's P was 1.5e-6 off
+    at k - sigma + 1 = 1e-5, 4.6% at 1e-7 and 93% at 1e-9 (the price index's defining
+    sum, expanded, cancels; it is now 1/W by the welfare_cutoff step), and every other
+    output lost 2^-53/e (r_bar 4e-7 at 1e-9): within POLE_GAP of the pole the points
+    are computed in mpmath.  Reference: the quadrature path at the same double k."""
+    m = ms.model(name, "truncated-pareto")
+    base = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1, b=1.0,
+                b_H=20.0, f_I=8.0)
+    params = {k: v for k, v in base.items() if k in m.parameters}
+    params["k"] = 3.8 - 1 + gap
+    ref = m.reference(dps=30, **params)
+    got = m.solve(**params)
+    for o, want in ref.items():
+        assert float(got[o]) == pytest.approx(float(want), rel=1e-9), o
+
+
+@pytest.mark.parametrize("tau", [1 + 2e-14, 1 + 2e-12, 1 + 1e-10])
+def test_hmy_lognormal_fdi_near_free_trade(tau):
+    """Issue 20: hmy log-normal near tau = 1: p_I was 2.4e-4 off at tau = 1 + 2e-12
+    (tau^(sigma-1) - 1 in the FDI cutoff cancelled; now expm1), and evaluate divided
+    by zero (1 - erf(15) at 30 digits; now erfc).  Reference: quadrature."""
+    m = ms.model("hmy", "lognormal")
+    params = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=tau, f_x=1.5, n=1,
+                  f_I=8.0, mu=0.0, s=0.5)
+    ref = m.reference(dps=25, **params)
+    for got in (m.solve(**params), m.evaluate(dps=20, **params)):
+        for o, want in ref.items():
+            assert float(got[o]) == pytest.approx(float(want), rel=1e-12), o

@@ -206,3 +206,70 @@ def test_frechet_reference_converges_where_the_cutoff_passes_the_double_range(tm
     cutoff, status = module.solve_cutoff(*(float(params[p.name]) for p in m.derive().parameters),
                                          status=True)
     assert int(status) == 1 and cutoff != cutoff  # nan
+
+
+@pytest.mark.parametrize("point", [dict(sigma="3.8", f="1", phi="1", L="100"),
+                                   dict(sigma="0.7", f="2.5", phi="0.3", L="40"),
+                                   dict(sigma="5", f="1e-6", phi="2", L="1e9"),
+                                   # fuzz: the condition cancels 57 digits here
+                                   dict(sigma="0.9999997255105045",
+                                        f="1.5864553481023265e-111", phi="1", L="100")])
+def test_cournot_reference_against_the_literature(point):
+    """Issue 20: model('cournot').reference() raised (no independent path).  It now
+    solves the symmetric first-order condition for n numerically; expected values from
+    the seed document's Cournot model with free entry (Epifani 2002, Sec. 2), typed
+    here: n = (L/(sigma f))^(1/2), p = sigma n/(sigma n - 1)/phi, zero profit
+    q = f phi (sigma n - 1), l = f + q/phi, W = 1/p; and the derived closed forms
+    (m.solve) agree too."""
+    m = ms.model("cournot")
+    got = m.reference(dps=40, **point)
+    with mpmath.workdps(60):
+        sigma, f, phi, L = (mpmath.mpf(point[k]) for k in ("sigma", "f", "phi", "L"))
+        n = mpmath.sqrt(L / (sigma * f))
+        p = sigma * n / (sigma * n - 1) / phi
+        q = f * phi * (sigma * n - 1)
+        want = {"n": n, "p": p, "markup": p * phi, "q": q, "l": f + q / phi,
+                "q_per_l": q / (f + q / phi), "W": 1 / p}
+    assert set(got) == set(want)
+    for k in want:
+        assert _rel(got[k], want[k]) < mpmath.mpf(10) ** -38, k
+    fast = m.solve(**{k: float(v) for k, v in point.items()})
+    for k in want:
+        assert float(fast[k]) == pytest.approx(float(want[k]), rel=1e-13)
+
+
+def test_quadrature_never_exponentiates_a_vanishing_tail():
+    """Issue 20: hmy Weibull reference at k = 1e30 hung in mpmath (exp(-e^(1e29)) asks
+    for ln 2 to 1e29 bits); a node where log h is below -(prec + 64) ln 2 is 0, so the
+    reference answers (here: the tail decays in no range it can integrate)."""
+    import signal
+
+    def hung(signum, frame):
+        raise AssertionError("the reference ran past 120 s")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(120)  # detects a regression to the hang; decides nothing else
+    m = ms.model("hmy", "weibull")
+    params = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1,
+                  f_I=8.0, k=1e30, b=1.0)
+    try:
+        with pytest.raises(ms.NumericalError, match="does not decay"):
+            m.reference(dps=20, **params)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_n_country_failures_of_numpy_or_mpmath_are_numerical_errors():
+    """Issue 20: melitz-ottaviano-asym at extreme inputs raised ZeroDivisionError,
+    OverflowError (solve), mpmath's 'matrix is numerically singular', 'Could not find
+    root' and a TypeError from its LU decomposition (reference)."""
+    m = ms.model("melitz-ottaviano-asym", "pareto")
+    base = dict(alpha=10, gamma=1, eta=1, c_M=1, k=2, f_e=0.01, L=[100, 150],
+                tau=[[1, 1.6], [1.4, 1]])
+    for path, change in (("solve", dict(k=1e-30)), ("solve", dict(k=1e30)),
+                         ("reference", dict(alpha=1e30)), ("reference", dict(L=[100, 1e30])),
+                         ("reference", dict(f_e=1e-30))):
+        call = m.solve if path == "solve" else lambda **p: m.reference(dps=20, **p)
+        with pytest.raises(ms.MelitzError):
+            call(**{**base, **change})

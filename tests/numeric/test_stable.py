@@ -75,7 +75,7 @@ def _normal_written_out(expr: sp.Expr) -> sp.Expr:
         stable.exp_ndtr, lambda a, x: sp.exp(a) * phi(x)).replace(stable.ndtr, phi)
 
 
-@pytest.mark.parametrize("name", ["P", "M"])
+@pytest.mark.parametrize("name", ["lam", "M"])  # P = 1/W has no normal cdf
 def test_exp_form_equals_the_derived_expression(name):
     """The log-normal fallback form (stable.exp_form) is exact: 40 digits at
     random rational points (phi* and the parameters)."""
@@ -177,3 +177,17 @@ def test_erf_difference_form_is_exact(name, erf_left):
         for branch in _branches(form):
             got = sp.N(_normal_written_out(branch).subs(point), 40)
             assert abs(got - want) <= sp.Float("1e-30", 40) * abs(want), (point, branch)
+
+
+def test_powm1_form_writes_a_power_less_one_as_expm1():
+    """f tau^(sigma-1) - f keeps 2^-53/((sigma-1) log tau) of its digits as tau -> 1
+    (hmy's FDI cutoff; issue 20): it becomes f expm1((sigma-1) log tau), also where
+    the power is split over one base (tau^sigma/tau) or written as exp."""
+    f, tau, sigma, x = sp.symbols("f tau sigma x", positive=True)
+    from sympy.codegen.cfunctions import expm1
+
+    assert stable.powm1_form(f * tau ** (sigma - 1) - f) == f * expm1((sigma - 1) * sp.log(tau))
+    assert stable.powm1_form(1 / (f * tau ** sigma / tau - f)) == 1 / (
+        f * expm1((sigma - 1) * sp.log(tau)))
+    assert stable.powm1_form(f * sp.exp(x) - f + 2) == f * expm1(x) + 2
+    assert stable.powm1_form(f * tau ** sigma - 2 * f) == f * tau ** sigma - 2 * f  # no pair

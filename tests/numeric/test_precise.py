@@ -1,0 +1,83 @@
+"""The derived expressions at high precision (Model.evaluate, what CLI ``solve`` prints).
+
+Expected values come from the independent mpmath reference (Model.reference:
+quadrature of the declared density and its own root finder), never from evaluate.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import pytest
+
+import melitz_sym as ms
+from melitz_sym.cli import main
+
+TRUNCATED = dict(sigma="3.8", f_e="1", delta="0.1", L="100", k="3.4", b="1", b_H="20")
+OPEN = dict(tau="1.5", f_x="1.5", n="1", f_I="8")
+
+
+@pytest.mark.parametrize("name, extra, f", [("melitz-closed", {}, "5.456235903359676e-186"),
+                                            ("hmy", OPEN, "1.6161297586119198e-221")])
+def test_corner_below_the_support_is_no_selection_as_in_the_reference(name, extra, f,
+                                                                      capsys):
+    """Issue 20 (long fuzz profile): CLI solve of truncated Pareto at a tiny f raised
+    IndexError (mpmath's bare ZeroDivisionError had no message line); the root lies
+    below b, and evaluate refuses it with the reference's words."""
+    m = ms.model(name, "truncated-pareto")
+    params = {**TRUNCATED, **{k: v for k, v in extra.items() if k in m.parameters}, "f": f}
+    for path in (m.evaluate, m.reference):
+        with pytest.raises(ms.AdmissibilityError, match="no selection: .* below the lower "
+                                                         "bound of productivity 1.0"):
+            path(dps=20, **params)
+    argv = ["solve", name, "--dist", "truncated-pareto", "--dps", "20"]
+    assert main(argv + [f"--set={k}={v}" for k, v in params.items()]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("melitz-sym: error: no selection") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("dist, params", [
+    ("weibull", dict(k="1.5", b="1")), ("lognormal", dict(mu="0", s="0.5")),
+    ("truncated-pareto", dict(k="3.4", b="1", b_H="20")), ("frechet", dict(k="4", b="1"))])
+def test_cutoff_root_agrees_with_the_reference(dist, params):
+    """The bracketed safeguarded Newton iteration finds the reference's cutoff to the
+    digits asked (20) at an ordinary point of every distribution without a closed form."""
+    m = ms.model("melitz", dist)
+    point = dict(sigma="3.8", f="1", f_e="1", delta="0.1", L="100", tau="1.5", f_x="1.5",
+                 n="1", **params)
+    got = m.evaluate(dps=20, outputs=["phi_star", "phi_x_star"], **point)
+    want = m.reference(dps=25, outputs=["phi_star", "phi_x_star"], **point)
+    for name in got:
+        assert abs(got[name] / want[name] - 1) < 1e-18
+
+
+def test_incomplete_gamma_within_its_budget():
+    """Issue 20: Weibull evaluate at sigma = 1e300 ran for hours in mpmath's gammainc
+    (an integer order of 6.7e299), and orders near 1e6 raised mpmath's NoConvergence
+    or a MemoryError: each is a NumericalError naming the function; an order within
+    the budget is computed (sigma = 1e5: the reference's cutoff)."""
+    from melitz_sym.numeric import precise
+
+    m = ms.model("melitz-closed", "weibull")
+    point = dict(f="1", f_e="1", delta="0.1", L="100", k="1.5", b="1")
+    with pytest.raises(ms.NumericalError, match="incomplete gamma function of order "
+                                                "6.6666667e\\+299"):
+        m.evaluate(dps=20, outputs=["phi_star"], sigma="1e300", **point)
+    got = m.evaluate(dps=20, outputs=["phi_star"], sigma="1e5", **point)["phi_star"]
+    want = m.reference(dps=20, outputs=["phi_star"], sigma="1e5", **point)["phi_star"]
+    assert abs(got / want - 1) < 1e-15
+    with pytest.raises(ms.NumericalError, match="does not converge"):
+        precise.gammainc(mpmath.mpf("1000000.3"), mpmath.mpf(2e6))
+
+
+def test_guard_digits_for_parameters_of_extreme_magnitude():
+    """k = 1e308 with selection (p_in = 1/280): at dps + 10 digits k - sigma + 1 and k
+    cancelled, M_t came out as M/2 and phi_tilde_t as 3.6e+1103037127...; with guard
+    digits for the parameters' magnitudes M_t = M + n M_x (M_x ~ 1e-2.8e307: M_t = M)
+    and phi_tilde_t = phi* to the digits asked."""
+    m = ms.model("melitz", "pareto")
+    got = m.evaluate(dps=30, outputs=["M", "M_t", "phi_star", "phi_tilde_t", "p_in"],
+                     sigma="3.8", k="1e308", b="0.5", f="1", f_x="2", f_e="1e-300",
+                     delta="1e-10", tau="1.5", n="1", L="100")
+    assert abs(got["M_t"] / got["M"] - 1) < 1e-29
+    assert abs(got["phi_tilde_t"] / got["phi_star"] - 1) < 1e-29
+    assert abs(got["p_in"] * 280 - 1) < 1e-29
