@@ -8,8 +8,7 @@ import sympy
 from sympy.printing.numpy import SciPyPrinter
 
 from ...numeric.fast import exp_ndtr, newton_log
-from ...numeric.stable import Z
-from ..codegen import Plan, cse
+from ..codegen import Plan, cse, protected_used
 from . import comment, function_doc
 
 _SOLVER = '''
@@ -29,7 +28,7 @@ _BLOCK = {block}
 def _solve_block(lower, args, tol, iters):
     """newton_log on one block of points: the hoisted parts once, then the iteration."""
     with numpy.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
-        consts = _newton_constants({z}, *args)
+        consts = _newton_constants(*args)
         return newton_log(_newton_terms, lower, list(consts), tol, iters)
 
 
@@ -91,13 +90,13 @@ def _newton(plan: Plan, printer) -> str:
     y, core, consts, meaning = plan.newton
     out = []
     for name, args, exprs, doc in (
-            ("_newton_constants", (Z,) + plan.params, meaning,
-             "The parameter-only parts of the cutoff residual (z_sigma = sigma - 1), "
-             "once per point."),
+            ("_newton_constants", plan.params, meaning,
+             "The parameter-only parts of the cutoff residual, once per point."),
             ("_newton_terms", (y,) + consts, core,
              "R, dR/dy, P and c (R = P - c) at phi_star = exp(y_log_phi).")):
         pairs, results = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("x"))
         out += [f"def {name}({', '.join(a.name for a in args)}):", f'    """{doc}"""',
+                *[f"    {n} = {text}" for n, text in protected_used(exprs)],
                 *[f"    {t} = {printer.doprint(e)}" for t, e in pairs],
                 f"    return ({', '.join(printer.doprint(r) for r in results)},)", "", ""]
     return "\n".join(out)
@@ -135,12 +134,10 @@ def render(plan: Plan) -> dict[str, str]:
     code = "\n".join(defs)
     if plan.solver:
         names = ", ".join(p.name for p in plan.params)
-        at = [p.name for p in plan.params]
         newton = _newton(plan, printer)
         code += _SOLVER.format(params=names, names=names,
                                condition=printer.doprint(plan.admissible), newton=newton,
-                               block=_BLOCK,
-                               z=f"args[{at.index('sigma')}] - 1" if "sigma" in at else "0.0")
+                               block=_BLOCK)
         # the package's own solver and helpers, as they are (the module cannot import them)
         helpers = [newton_log] + ([exp_ndtr] if "exp_ndtr(" in newton else [])
         code += "".join("\n\n" + inspect.getsource(h) for h in helpers)
