@@ -16,6 +16,14 @@ building blocks, below); for the others:
   (:func:`~melitz_sym.numeric.stable.code_form`).  The C and NumPy targets
   add a safeguarded Newton solver for the cutoff.
 
+Every target but NumPy prints a closed form as the numeric layer evaluates it
+(:class:`Forms`): :func:`evaluation` lays out the computation once (protected
+quantities, common subexpressions with one call each, the power forms, the
+guarded values and the stable forms, a Piecewise selection a temporary of its
+own) and :func:`straight_line` (scalar targets: C, Fortran, Rust, JavaScript)
+or :func:`vectorised` (R, Octave) turns it into lines of the target's syntax;
+the targets differ only in printing.
+
 An N-country model (a :class:`~melitz_sym.models.multicountry.MultiDerivation`)
 gets the building blocks of its equilibrium instead of a solver: one scalar
 function per closed-form output and per pair expression of the numeric layer,
@@ -37,6 +45,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sympy as sp
+from sympy.logic.boolalg import Boolean
 
 from ..derivation import MultiDerivation
 from ..errors import MelitzError, UnknownNameError
@@ -57,8 +66,8 @@ PROTECTED = ((stable.Z, "sigma - 1", ("sigma",)), (stable.E, "(k - sigma) + 1", 
 
 @dataclass(frozen=True)
 class Forms:
-    r"""A closed form as the numeric layer evaluates it, for targets that branch
-    point by point (C): ``fast``, the power form
+    r"""A closed form as the numeric layer evaluates it, as every target but NumPy
+    prints it (:func:`evaluation`): ``fast``, the power form
     (:func:`melitz_sym.numeric.power_form.power_form`: logs folded, few
     transcendental calls), where every value of ``nodes`` is a normal double
     (:func:`~melitz_sym.numeric.power_form.guarded_nodes`; none when ``fast``
@@ -374,17 +383,164 @@ def cse(f: Function) -> tuple[list[tuple[sp.Symbol, sp.Expr]], sp.Expr]:
 
 
 def unused_args(f: Function, exprs: tuple[sp.Expr, ...] | None = None) -> list[str]:
-    """Names of the arguments of ``f`` its expression (or ``exprs``, in the
-    parameters and the protected quantities :data:`PROTECTED`) does not use.
+    """Names of the arguments of ``f`` its forms (:func:`forms_of`; or ``exprs``,
+    in the parameters and the protected quantities :data:`PROTECTED`) do not use.
 
     Every function of a plan takes all the parameters, in one order, whether
     or not its output depends on them; a target whose strict warnings flag an
     unused argument (C ``-Wextra``, Fortran ``-Wall``, Rust) marks these as
     used on purpose.
     """
-    used = {s.name for e in (exprs or (f.expr,)) for s in e.free_symbols}
+    if exprs is None:
+        exprs = (forms_of(f).fast, forms_of(f).stable)
+    used = {s.name for e in exprs for s in e.free_symbols}
     used |= {n for s, _, names in PROTECTED if s.name in used for n in names}
     return [a.name for a in f.args if a.name not in used]
+
+
+def forms_of(f: Function) -> Forms:
+    """The Forms of ``f``; an expression without them (not a closed form, or a
+    plan made without forms) is its own fast form, with nothing guarded."""
+    return f.forms or Forms(f.expr, (), f.expr)
+
+
+def one_call_each(pairs: list, names, kind=sp.Function) -> list:
+    """``pairs`` (temporary, expression) with every call of ``kind`` (a function,
+    by default any, a Piecewise selection too) that is not a whole expression
+    made a temporary of its own (from ``names``), inner calls first: each
+    expression then holds at most one such call."""
+    out = []
+    for t, e in pairs:
+        hoisted: dict[sp.Expr, sp.Symbol] = {}
+        for c in sp.postorder_traversal(e):
+            if isinstance(c, kind) and c != e and c not in hoisted:
+                s = next(names)
+                out.append((s, c.xreplace(hoisted)))
+                hoisted[c] = s
+        out.append((t, e.xreplace(hoisted)))
+    return out
+
+
+def _temporaries(exprs: list, name: str, calls: bool) -> tuple[list, list]:
+    """Common subexpressions of ``exprs`` (temporaries ``name0, name1, ...``) and
+    ``exprs`` in them; with ``calls``, each temporary holds at most one call
+    (:func:`one_call_each`).  A Piecewise selection is always a temporary of
+    its own (a target prints it as branches), and a condition (a relation, or a
+    conjunction of them) never is: it is written where it is used (typed
+    targets have no double-valued conditions)."""
+    names = sp.numbered_symbols(name, real=True)
+    pairs, reduced = sp.cse(exprs, symbols=names)
+    if calls:
+        pairs = one_call_each(pairs, names)
+    results = {sp.Dummy(): e for e in reduced}
+    conditions: dict[sp.Symbol, sp.Basic] = {}
+    kept = []
+    for t, e in one_call_each(pairs + list(results.items()), names, sp.Piecewise):
+        e = e.xreplace(conditions)
+        if isinstance(e, Boolean):
+            conditions[t] = e
+        elif t in results:
+            results[t] = e
+        else:
+            kept.append((t, e))
+    return kept, list(results.values())
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How a target computes closed forms point by point, as the numeric layer
+    evaluates them (:class:`Forms`): the protected quantities, the temporaries
+    of the power forms and guarded nodes, each function's power form; where one
+    of the guarded values is not a normal double, the temporaries of the stable
+    forms and the stable form of each function that has guarded nodes.
+
+    Attributes
+    ----------
+    protected : (name, definition) of the protected quantities used (:data:`PROTECTED`).
+    temps : (temporary, expression) of the power forms and guarded nodes.
+    fast : each function's power form, in ``temps``.
+    guards : the guarded nodes (deduplicated), in ``temps``.
+    guarded : indices of the functions whose power form is guarded.
+    stable_temps : (temporary, expression) of the stable forms of ``guarded``.
+    stable : the stable form of each function of ``guarded``, in ``stable_temps``.
+    nodes : the guarded nodes as the Forms hold them (in the parameters).
+    """
+
+    protected: tuple[tuple[str, str], ...]
+    temps: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    fast: tuple[sp.Expr, ...]
+    guards: tuple[sp.Expr, ...]
+    guarded: tuple[int, ...]
+    stable_temps: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    stable: tuple[sp.Expr, ...]
+    nodes: tuple[sp.Expr, ...]
+
+
+def evaluation(funcs) -> Evaluation:
+    """The :class:`Evaluation` of the functions ``funcs`` (those of a plan, or one)."""
+    forms = [forms_of(f) for f in funcs]
+    nodes = list(dict.fromkeys(n for fm in forms for n in fm.nodes))
+    pairs, reduced = _temporaries([fm.fast for fm in forms] + nodes, "t", True)
+    guarded = tuple(i for i, fm in enumerate(forms) if fm.nodes)
+    stable_pairs, stable = _temporaries([forms[i].stable for i in guarded], "v", False)
+    every = [fm.fast for fm in forms] + nodes + [forms[i].stable for i in guarded]
+    return Evaluation(tuple(protected_used(every)), tuple(pairs), tuple(reduced[:len(forms)]),
+                      tuple(dict.fromkeys(reduced[len(forms):])), guarded,
+                      tuple(stable_pairs), tuple(stable), tuple(nodes))
+
+
+def straight_line(ev: Evaluation, define, store, when_normal) -> list[str]:
+    """The lines of a target that compute ``ev``, in the target's syntax:
+    ``define(name, value)`` defines a protected quantity (``value``: the text of
+    :data:`PROTECTED`) or a temporary (a sympy expression); ``store(i, value,
+    kind)`` stores function ``i``'s value (``kind``: ``"value"`` unguarded,
+    ``"fast"`` its guarded power form, ``"stable"`` its stable form);
+    ``when_normal(guards, lines)``: ``lines`` (the guarded power forms stored)
+    where every guard is a normal double.  A scalar target leaves there; a
+    vectorised one computes both and selects point by point.
+    """
+    lines = [x for n, text in ev.protected for x in define(n, text)]
+    lines += [x for t, e in ev.temps for x in define(t.name, e)]
+    lines += [x for i, e in enumerate(ev.fast) if i not in ev.guarded
+              for x in store(i, e, "value")]
+    if not ev.guarded:
+        return lines
+    lines += when_normal(list(ev.guards),
+                         [x for i in ev.guarded for x in store(i, ev.fast[i], "fast")])
+    lines += [x for t, e in ev.stable_temps for x in define(t.name, e)]
+    return lines + [x for i, e in zip(ev.guarded, ev.stable) for x in store(i, e, "stable")]
+
+
+def vectorised(ev: Evaluation, show, assign: str, select: str) -> list[str]:
+    """The lines of a vectorised target (R, Octave) that compute the one function of
+    ``ev`` elementwise into ``res``: both the power form and the stable form at
+    every point, and the stable one selected where a guarded value is not a
+    normal double (``ms_normal``).  ``show`` prints an expression, ``assign``
+    formats an assignment of a value to a name (``"  {} <- {}"``), ``select`` is
+    the elementwise selection ``select(condition, a, b)``.
+    """
+
+    def define(name: str, value) -> list[str]:
+        return [assign.format(name, value if isinstance(value, str) else show(value))]
+
+    def put(i: int, value: sp.Expr, kind: str) -> list[str]:
+        if kind == "fast":
+            return [assign.format("ms_fast", show(value))]
+        text = show(value)
+        return [assign.format("res", f"{select}(ms_ok, ms_fast, {text})" if kind == "stable"
+                              else text)]
+
+    def when_normal(guards: list, lines: list[str]) -> list[str]:
+        return [assign.format("ms_ok", " & ".join(f"ms_normal({show(g)})" for g in guards)),
+                *lines]
+
+    return straight_line(ev, define, put, when_normal)
+
+
+def guarded(plan: Plan) -> bool:
+    """Whether a function of ``plan`` has guarded nodes (a target then defines its
+    normal-double test)."""
+    return any(f.forms is not None and f.forms.nodes for f in plan.functions)
 
 
 def protected_used(exprs) -> list[tuple[str, str]]:

@@ -27,6 +27,8 @@ from melitz_sym.errors import MelitzError, UnknownNameError
 from melitz_sym.export import codegen
 from melitz_sym.models import cournot, hmy, krugman, melitz, melitz_ottaviano
 from melitz_sym.numeric.stable import erfc, gammainc, gammaincc
+from sympy.codegen.cfunctions import expm1, log1p
+from sympy.codegen.numpy_nodes import logaddexp
 
 CLOSED = [("krugman", None), ("cournot", None), ("melitz-closed", "pareto"), ("melitz", "pareto"),
           ("hmy", "pareto"), ("melitz-ottaviano", None)]
@@ -515,27 +517,89 @@ def _gamma_grid() -> np.ndarray:
     return np.vstack([np.column_stack([a, x]), np.array(edges)])
 
 
+def _special(lang, plan, pts, directory, tool, strict) -> np.ndarray:
+    """The functions of ``plan`` (a plan of special functions, no model) rendered by the
+    target ``lang`` and run at the rows ``pts``."""
+    files = importlib.import_module(f"melitz_sym.export.targets.{lang}").render(plan)
+    return _execute(tool, strict, lang, plan, files, pts, directory)
+
+
+def _relative(got: np.ndarray, ref: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(relative error of ``got`` to ``ref`` by ``scale`` where ``ref`` is a normal
+    double, 0 elsewhere; where it is)."""
+    normal = np.abs(ref) >= TINY
+    return np.where(normal, np.abs(got - ref) / np.where(normal, scale, 1), 0), normal
+
+
 @pytest.mark.parametrize("lang", ["c", "fortran", "rust", "js", "octave"])
 def test_incomplete_gamma(lang, tmp_path, tool, strict):
     import mpmath
 
-    plan = _gamma_plan()
-    files = importlib.import_module(f"melitz_sym.export.targets.{lang}").render(plan)
     pts = _gamma_grid()
-    got = _execute(tool, strict, lang, plan, files, pts, tmp_path / "gen")
+    got = _special(lang, _gamma_plan(), pts, tmp_path / "gen", tool, strict)
     with mpmath.workdps(50):
         ref = np.array([[float(mpmath.gammainc(mpmath.mpf(a), mpmath.mpf(x), mpmath.inf,
                                                regularized=True)),
                          float(mpmath.gammainc(mpmath.mpf(a), 0, mpmath.mpf(x),
                                                regularized=True)),
                          float(mpmath.gamma(mpmath.mpf(a)))] for a, x in pts])
-    normal = np.abs(ref) >= TINY
-    rel = np.where(normal, np.abs(got - ref) / np.where(normal, np.abs(ref), 1), 0)
+    rel, normal = _relative(got, ref, np.abs(ref))
     if lang == "octave":
         rel[pts[:, 0] > 1, 1] = 0
     worst = pts[rel.argmax(axis=0)]
     assert rel.max() <= GAMMA_RTOL.get(lang, 1e-14), \
         f"(Q, P, Gamma) {rel.max(axis=0)} at (a, x) = {worst}"
+    assert (np.abs(got - ref)[~normal] <= 1e-300).all()
+
+
+# log1p, expm1 and logaddexp of the stable forms, as each target prints or carries
+# them (Fortran 2008 has no log1p or expm1: the module carries Goldberg's and Kahan's
+# compensated forms; logaddexp is carried by every target but NumPy), against mpmath
+# at 50 digits: x in (-1, 709] (log1p, expm1; tiny, small, near -1 and large x) and
+# logaddexp(x, y) with y - x from -800 to 800, its error relative to the largest of
+# |x|, |y| and the value (near a zero of logaddexp, max(x, y) + log1p(...) cancels:
+# its rounding is that of max(x, y), in every target).
+# Measured: 2.2e-16 (C, Rust, JavaScript, Octave, R); Fortran's own log1p 2.2e-16,
+# expm1 2.9e-16, and its logaddexp 2.6e-16.
+LOG1P_RTOL = 4e-16
+
+
+def _log1p_plan():
+    x, y = sp.symbols("x y", real=True)
+    funcs = (codegen.Function("log1p_of_x", (x, y), log1p(x) + 0 * y, "log1p(x)"),
+             codegen.Function("expm1_of_x", (x, y), expm1(x) + 0 * y, "expm1(x)"),
+             codegen.Function("logaddexp_of_xy", (x, y), logaddexp(x, y), "logaddexp(x, y)"))
+    return codegen.Plan("log1p_check", "log1p check", (x, y), funcs, (), False, ms.__version__)
+
+
+def _log1p_grid() -> np.ndarray:
+    rng = np.random.default_rng(2027)
+    tiny = np.exp(rng.uniform(np.log(1e-300), np.log(1e-3), 400))
+    x = np.concatenate([tiny, -tiny, rng.uniform(-0.999999, 3, 600),
+                        np.exp(rng.uniform(np.log(3), np.log(700), 300)),
+                        -1 + np.exp(rng.uniform(np.log(1e-15), np.log(0.1), 100)),
+                        [0.0, 5e-324, 1e-16, -1e-16, 0.5, -0.5, 709.0]])
+    y = x + rng.choice([-1, 1], len(x)) * np.exp(rng.uniform(np.log(1e-10), np.log(800),
+                                                              len(x)))
+    return np.column_stack([x, y])
+
+
+@pytest.mark.parametrize("lang", ["c", "fortran", "rust", "js", "octave", "r"])
+def test_log1p_expm1_logaddexp(lang, tmp_path, tool, strict):
+    import mpmath
+
+    pts = _log1p_grid()
+    got = _special(lang, _log1p_plan(), pts, tmp_path / "gen", tool, strict)
+    with mpmath.workdps(50):
+        ref = np.array([[float(mpmath.log1p(x)), float(mpmath.expm1(x)),
+                         float(max(x, y) + mpmath.log1p(mpmath.exp(-abs(x - y))))]
+                        for x, y in ([mpmath.mpf(x), mpmath.mpf(y)] for x, y in pts)])
+    scale = np.abs(ref)
+    scale[:, 2] = np.maximum(scale[:, 2], np.abs(pts).max(axis=1))
+    rel, normal = _relative(got, ref, scale)
+    worst = pts[rel.argmax(axis=0)]
+    assert rel.max() <= LOG1P_RTOL, \
+        f"(log1p, expm1, logaddexp) {rel.max(axis=0)} at (x, y) = {worst}"
     assert (np.abs(got - ref)[~normal] <= 1e-300).all()
 
 

@@ -21,7 +21,8 @@ import re
 
 import sympy as sp
 
-from ..codegen import PROTECTED, Forms, Plan, protected_used, unused_args
+from ..codegen import (PROTECTED, Plan, evaluation, forms_of, guarded, protected_used,
+                       straight_line, unused_args)
 from . import comment, function_doc
 from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
 
@@ -249,71 +250,29 @@ def _c(e: sp.Expr) -> str:
     return sp.ccode(e, user_functions=_OWN)
 
 
-def _temps(exprs: list[sp.Expr], name: str) -> tuple[list[str], list[str]]:
-    """Declarations of the common subexpressions of ``exprs`` (temporaries
-    ``name0, name1, ...``) and each expression in them, printed."""
-    pairs, reduced = sp.cse(exprs, symbols=sp.numbered_symbols(name, real=True))
-    return ([f"    const double {t} = {_c(e)};" for t, e in pairs], [_c(e) for e in reduced])
-
-
-def _forms(f) -> Forms:
-    """The Forms of ``f``; an expression without them (not a closed form) is its
-    own fast form, with nothing guarded."""
-    return f.forms or Forms(f.expr, (), f.expr)
-
-
-def _fast(forms: list) -> tuple[list, list, list]:
-    """The guarded nodes of ``forms`` (Forms), the temporaries of their power forms
-    and nodes (common subexpressions, and every function call on its own: see
-    :func:`_one_call_each`) and the power forms and nodes in those temporaries."""
-    nodes = list(dict.fromkeys(n for fm in forms for n in fm.nodes))
-    names = sp.numbered_symbols("t", real=True)
-    pairs, reduced = sp.cse([fm.fast for fm in forms] + nodes, symbols=names)
-    return nodes, _one_call_each(pairs, names), reduced
-
-
 def _evaluate(funcs: list, store: list[str]) -> list[str]:
     """Body lines that compute the closed forms of ``funcs`` (each with its
     Forms) and store each value by ``store[i]`` (``return {}`` or an
     assignment): the power forms, and where a guarded node is not a normal
-    double the stable forms of the functions that have one."""
-    forms = [_forms(f) for f in funcs]
-    nodes, pairs, reduced = _fast(forms)
-    every = [fm.fast for fm in forms] + nodes + [fm.stable for fm in forms]
-    lines = [f"    const double {n} = {text};" for n, text in protected_used(every)]
-    lines += [f"    const double {t} = {_c(e)};" for t, e in pairs]
-    printed = [_c(e) for e in reduced]
-    guarded = [i for i, fm in enumerate(forms) if fm.nodes]
-    lines += [store[i].format(v) for i, v in enumerate(printed[:len(forms)]) if i not in guarded]
-    if not guarded:
-        return lines
-    condition = " & ".join(dict.fromkeys(f"ms_normal({v})" for v in printed[len(forms):]))
-    fast = ["    " + store[i].format(printed[i]) for i in guarded]
-    if not store[0].lstrip().startswith("return"):
-        fast.append("        return;")
-    temps, again = _temps([forms[i].stable for i in guarded], "v")
-    return lines + [f"    if ({condition}) {{", *fast, "    }", *temps,
-                    *[store[i].format(v) for i, v in zip(guarded, again)]]
+    double the stable forms of the functions that have one
+    (:func:`~melitz_sym.export.codegen.straight_line`)."""
+    leave = [] if store[0].lstrip().startswith("return") else ["        return;"]
+
+    def define(name: str, value) -> list[str]:
+        return [f"    const double {name} = {value if isinstance(value, str) else _c(value)};"]
+
+    def put(i: int, value: sp.Expr, kind: str) -> list[str]:
+        return ["    " * (kind == "fast") + store[i].format(_c(value))]
+
+    def when_normal(guards: list, lines: list[str]) -> list[str]:
+        condition = " & ".join(f"ms_normal({_c(g)})" for g in guards)
+        return [f"    if ({condition}) {{", *lines, *leave, "    }"]
+
+    return straight_line(evaluation(funcs), define, put, when_normal)
 
 
 #: Points per block of ``PREFIX_all_n`` (its temporaries: arrays of this length).
 BLOCK = 64
-
-
-def _one_call_each(pairs: list, names) -> list:
-    """``pairs`` (temporary, expression) with every function call that is not a
-    whole expression made a temporary of its own (from ``names``), inner calls
-    first: each expression then holds at most one call."""
-    out = []
-    for t, e in pairs:
-        hoisted: dict[sp.Expr, sp.Symbol] = {}
-        for c in sp.postorder_traversal(e):
-            if isinstance(c, sp.Function) and c != e and c not in hoisted:
-                s = next(names)
-                out.append((s, c.xreplace(hoisted)))
-                hoisted[c] = s
-        out.append((t, e.xreplace(hoisted)))
-    return out
 
 
 def _array_function(plan: Plan) -> tuple[list[str], list[str]]:
@@ -339,9 +298,9 @@ def _array_function(plan: Plan) -> tuple[list[str], list[str]]:
                           f"parameter, in the order above: {first}[i], ...).",
                           "Faster per point than all (the calls of consecutive points "
                           "overlap); the same values."], " *"), " */"]
-    forms = [_forms(f) for f in plan.functions]
-    nodes, pairs, reduced = _fast(forms)
-    protected = protected_used([fm.fast for fm in forms] + nodes)
+    ev = evaluation(plan.functions)
+    pairs = ev.temps
+    protected = protected_used([forms_of(f).fast for f in plan.functions] + list(ev.nodes))
     # the text of the per-point function (the same roundings), its names indexed:
     # a parameter by the point, a temporary by its place in the block
     at = {p.name: "[ms_i]" for p in plan.params}
@@ -377,12 +336,12 @@ def _array_function(plan: Plan) -> tuple[list[str], list[str]]:
     for g in groups:
         body += loop(g) if g else []
     # the outputs, and where a check fails (all of them at once: no branch) PREFIX_all
-    checks = " & ".join(dict.fromkeys(f"ms_normal({c(v)})" for v in reduced[k:]))
+    checks = " & ".join(f"ms_normal({c(v)})" for v in ev.guards)
     point = ", ".join(f"{p.name}[ms_i]" for p in plan.params)
     if checks:
         body.insert(0, f"    int ms_ok[{BLOCK}];")
         body += loop([f"ms_ok[ms_j] = {checks};"])
-    body += loop([f"out[{k} * ms_i + {n}] = {c(v)};" for n, v in enumerate(reduced[:k])])
+    body += loop([f"out[{k} * ms_i + {n}] = {c(v)};" for n, v in enumerate(ev.fast)])
     if checks:
         body += loop(["if (!ms_ok[ms_j])", f"    {prefix}_all({point}, out + {k} * ms_i);"])
     body += ["    }", "    for (; ms_start < count; ms_start++) {",
@@ -401,7 +360,7 @@ def _all_function(plan: Plan) -> tuple[list[str], list[str]]:
                           f"of {len(plan.functions)} doubles that receives:"] + [
         f"  out[{i}] = {f.name}: {f.doc}" for i, f in enumerate(plan.functions)], " *"), " */"]
     funcs = list(plan.functions)
-    exprs = tuple(x for f in funcs for x in (_forms(f).fast, _forms(f).stable))
+    exprs = tuple(x for f in funcs for x in (forms_of(f).fast, forms_of(f).stable))
     body = [f"    (void){a}; /* not used by any output */"
             for a in unused_args(funcs[0], exprs)]
     body += _evaluate(funcs, [f"    out[{i}] = {{}};" for i in range(len(funcs))])
@@ -420,14 +379,14 @@ def render(plan: Plan) -> dict[str, str]:
            "#define _USE_MATH_DEFINES", "#endif", "#include <math.h>",
            f'#include "{plan.prefix}.h"', ""]
     src += [code + "\n" for code in carried(plan, CARRIED)]
-    if any(f.forms is not None and f.forms.nodes for f in plan.functions):
+    if guarded(plan):
         src[src.index("#include <math.h>")] = "#include <float.h>\n#include <math.h>"
         src += [NORMAL + "\n"]
     for f in plan.functions:
         doc = ["/*", comment(function_doc(plan, f), " *"), " */"]
         head += doc + [_signature(plan, f) + ";", ""]
         body = [f"    (void){a}; /* not used by this output */"
-                for a in unused_args(f, (_forms(f).fast, _forms(f).stable))]
+                for a in unused_args(f)]
         body += _evaluate([f], ["    return {};"])
         src += doc + [_signature(plan, f), "{", *body, "}", ""]
     if plan.all_outputs:

@@ -1,8 +1,16 @@
 """Fortran 2008 target: one module of pure functions in double precision (real64).
 
-Fortran 2008 has ``gamma`` and ``log_gamma`` but no incomplete gamma function:
-a module whose expressions use ``gammaincc`` or ``gammainc`` carries an
-implementation of both on one core (:data:`INCGAMMA`), emitted only when used
+A closed form is printed as the numeric layer evaluates it (as the C target
+does, :func:`~melitz_sym.export.codegen.straight_line`): its power form, and
+where one of its guarded values is not a normal double (``ms_normal``) its
+stable form; a Piecewise selection as an ``if`` block.  Subroutine
+``PREFIX_all`` computes every output at once.
+
+Fortran 2008 has ``erfc``, ``gamma`` and ``log_gamma`` but no ``log1p``,
+``expm1`` or incomplete gamma function: a module whose expressions use them
+carries its own (:data:`LOG1P`, Goldberg's compensated form; :data:`EXPM1`,
+Kahan's; :data:`LOGADDEXP` on ``log1p``; both incomplete gamma functions on one
+core, :data:`INCGAMMA`), emitted only when used
 (:mod:`melitz_sym.export.targets.special`).
 """
 
@@ -11,9 +19,11 @@ from __future__ import annotations
 import textwrap
 
 import sympy as sp
-from sympy.printing.codeprinter import PrintMethodNotImplementedError
+from sympy.printing.codeprinter import CodePrinter, PrintMethodNotImplementedError
+from sympy.printing.fortran import FCodePrinter
 
-from ..codegen import Plan, case_safe_names, cse, unused_args
+from ..codegen import (Plan, case_safe_names, evaluation, forms_of, guarded, straight_line,
+                       unused_args)
 from . import comment, function_doc
 from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
 
@@ -103,8 +113,60 @@ INCGAMMA = "\n" + comment(GAMMAINCC_NOTE, "  !") + """
 """.replace("LGAM1P", literals([c + "_real64" for c in _LGAM1P], indent="      ").replace(
     ",\n", ", &\n")).replace("LEN", str(len(_LGAM1P)))
 
+LOG1P = """
+  ! log1p(x) = log(1 + x) without the rounding of 1 + x (Fortran 2008 has no log1p):
+  ! with u = 1 + x rounded, log(u) (x/(u - 1)) (Goldberg 1991, after Kahan: the rounding
+  ! of u cancels between log(u) and u - 1); x itself where u = 1, u where it overflows.
+  pure function log1p(x) result(r)
+    real(real64), intent(in) :: x
+    real(real64) :: r, u
+    u = 1 + x
+    if (u == 1) then
+      r = x
+    else if (u > huge(u)) then
+      r = u
+    else
+      r = log(u) * (x / (u - 1))
+    end if
+  end function log1p"""
+
+EXPM1 = """
+  ! expm1(x) = exp(x) - 1 without cancellation (Fortran 2008 has no expm1): with
+  ! u = exp(x) rounded, (u - 1) (x/log(u)) (Kahan: the rounding of u cancels between
+  ! u - 1 and log(u)); x itself where u = 1, -1 where u - 1 = -1, u where it overflows.
+  pure function expm1(x) result(r)
+    real(real64), intent(in) :: x
+    real(real64) :: r, u
+    u = exp(x)
+    if (u == 1) then
+      r = x
+    else if (u - 1 == -1 .or. u > huge(u)) then
+      r = u - 1
+    else
+      r = (u - 1) * (x / log(u))
+    end if
+  end function expm1"""
+
+LOGADDEXP = """
+  ! logaddexp(a, b) = log(exp(a) + exp(b)) = max(a, b) + log1p(exp(-|a - b|)): no overflow.
+  pure function logaddexp(a, b) result(r)
+    real(real64), intent(in) :: a, b
+    real(real64) :: r
+    r = max(a, b)
+    if (r >= -huge(r)) r = r + log1p(exp(-abs(a - b)))
+  end function logaddexp"""
+
+NORMAL = """
+  ! x is a normal double: neither overflowed nor underflowed (nor nan).
+  pure function ms_normal(x) result(ok)
+    real(real64), intent(in) :: x
+    logical :: ok
+    ok = x >= tiny(x) .and. x <= huge(x)
+  end function ms_normal"""
+
 #: name -> (code, carried functions it calls)
-CARRIED = {"incgamma": (INCGAMMA, ()),
+CARRIED = {"log1p": (LOG1P, ()), "expm1": (EXPM1, ()), "logaddexp": (LOGADDEXP, ("log1p",)),
+           "incgamma": (INCGAMMA, ()),
            "gammaincc": ("\n  pure function gammaincc(a, x) result(q)\n"
                          "    real(real64), intent(in) :: a, x\n    real(real64) :: q\n"
                          "    q = incgamma(a, x, .false.)\n  end function gammaincc",
@@ -117,16 +179,41 @@ CARRIED = {"incgamma": (INCGAMMA, ()),
 #: Functions printed as the Fortran 2008 intrinsics (erf, erfc, gamma) or the module's
 #: own functions (gammaincc, gammainc) of that name.
 _OWN = {"erf": "erf", "erfc": "erfc", "gamma": "gamma", "gammaincc": "gammaincc",
-        "gammainc": "gammainc"}
+        "gammainc": "gammainc", "log1p": "log1p", "expm1": "expm1", "logaddexp": "logaddexp"}
+
+#: The closed forms' Forms are printed (see the module docstring).
+FORMS = True
 
 
-def _assign(name: str, expr: sp.Expr) -> tuple[set, str]:
-    consts, unsupported, code = sp.fcode(expr, assign_to=name, standard=2008,
-                                         source_format="free", human=False,
-                                         user_functions=_OWN)
+class _Printer(FCodePrinter):
+    """sympy's Fortran printer, with the arguments of a function evaluated as floats
+    only where they are numbers (integers as reals: ``logaddexp(0.0d0, x)``).
+
+    sympy's evaluates every argument numerically, which rewrites the stable
+    forms (``exp(logaddexp(0, x + log(n)))`` as ``n*exp(x) + 1``), and passes
+    an integer ``0`` to a function of reals.
+    """
+
+    def _print_Function(self, expr):
+        prec = self._settings["precision"]
+        args = [sp.Float(a, prec) if a.is_Integer else sp.N(a, prec) if a.is_number else a
+                for a in expr.args]
+        value = expr.func(*args)
+        if not isinstance(value, sp.Function):
+            return self._print(value)
+        return CodePrinter._print_Function(self, value)
+
+
+
+def _print(expr: sp.Expr, name: str | None = None) -> tuple[set, str]:
+    """Named constants and the Fortran of ``expr`` (assigned to ``name``, if given:
+    a Piecewise selection as an ``if`` block)."""
+    printer = _Printer({"standard": 2008, "source_format": "free", "human": False,
+                        "user_functions": _OWN})  # a new one each time: it keeps state
+    consts, unsupported, code = printer.doprint(expr, assign_to=name)
     if unsupported:
         raise PrintMethodNotImplementedError(f"Unsupported: {sorted(map(str, unsupported))}")
-    return consts, "\n".join("    " + line for line in code.splitlines())
+    return consts, code
 
 
 #: Longest line of standard free-form source (Fortran 2008, 3.3.2.1).
@@ -167,15 +254,36 @@ def _touch(names: list[str], target: str = "res") -> list[str]:
             *_declare(f"    if (.false.) {target} = ", names, sep=" + ")]
 
 
-def _body(pairs, results: list[tuple[str, sp.Expr]]) -> tuple[list[str], list[str]]:
-    """Declarations of the temporaries ``pairs`` and named constants, and the code
-    assigning them and each ``results`` (l-value, expression)."""
-    consts, code = set(), []
-    for t, e in [(str(t), e) for t, e in pairs] + results:
-        c, text = _assign(t, e)
-        consts |= c
-        code.append(text)
-    decl = _declare("    real(real64) :: ", [str(t) for t, _ in pairs]) if pairs else []
+def _evaluate(funcs, outs: list[str]) -> tuple[list[str], list[str]]:
+    """Declarations and code computing the closed forms of ``funcs`` into ``outs``
+    (``res``, or ``out(i)``), as the numeric layer evaluates them
+    (:func:`~melitz_sym.export.codegen.straight_line`: the power forms, and where a
+    guarded value is not a normal double the stable forms); named constants
+    (``pi``) as parameters."""
+    names: list[str] = []
+    consts: set = set()
+
+    def assign(name: str, value, indent: str = "    ") -> list[str]:
+        if isinstance(value, str):
+            return [f"{indent}{name} = {value}"]
+        c, code = _print(value, name)
+        consts.update(c)
+        return [indent + line for line in code.splitlines()]
+
+    def define(name: str, value) -> list[str]:
+        names.append(name)
+        return assign(name, value)
+
+    def put(i: int, value: sp.Expr, kind: str) -> list[str]:
+        return assign(outs[i], value, "      " if kind == "fast" else "    ")
+
+    def when_normal(guards: list, lines: list[str]) -> list[str]:
+        tests = [f"ms_normal({_print(g)[1]})" for g in guards]
+        return [*_declare("    if (", tests, ") then", sep=" .and. "), *lines, "      return",
+                "    end if"]
+
+    code = straight_line(evaluation(funcs), define, put, when_normal)
+    decl = _declare("    real(real64) :: ", names) if names else []
     decl += [f"    real(real64), parameter :: {s} = {v}" for s, v in sorted(consts, key=str)]
     return decl, code
 
@@ -184,10 +292,8 @@ def _all_outputs(plan: Plan) -> tuple[str, list[str]]:
     """The name and lines of subroutine ``PREFIX_all``: every output at once."""
     name, k = f"{plan.prefix}_all", len(plan.functions)
     args = [p.name for p in plan.params]
-    pairs, results = sp.cse([f.expr for f in plan.functions],
-                            symbols=sp.numbered_symbols("t", real=True))
-    decl, code = _body(pairs, [(f"out({i + 1})", r) for i, r in enumerate(results)])
-    used = {s.name for f in plan.functions for s in f.expr.free_symbols}
+    decl, code = _evaluate(plan.functions, [f"out({i + 1})" for i in range(k)])
+    exprs = tuple(x for f in plan.functions for x in (forms_of(f).fast, forms_of(f).stable))
     doc = [f"all: every output at once into out({k}), common subexpressions computed once "
            "(faster than one call per output):"] + [
         f"  out({i + 1}) = {f.name}: {f.doc}" for i, f in enumerate(plan.functions)] + [
@@ -196,7 +302,7 @@ def _all_outputs(plan: Plan) -> tuple[str, list[str]]:
                   *_declare(f"  pure subroutine {name}(", args + ["out"], ")"),
                   *_declare("    real(real64), intent(in) :: ", args),
                   f"    real(real64), intent(out) :: out({k})", *decl, *code,
-                  *_touch([a for a in args if a not in used], "out(1)"),
+                  *_touch(unused_args(plan.functions[0], exprs), "out(1)"),
                   f"  end subroutine {name}"]
 
 
@@ -213,8 +319,7 @@ def render(plan: Plan) -> dict[str, str]:
              f"module {plan.prefix}", "  use, intrinsic :: iso_fortran_env, only: real64",
              "  implicit none", "  private", *[f"  public :: {n}" for n in fnames], "contains"]
     for f, fname in zip(plan.functions, fnames):
-        pairs, result = cse(f)
-        body, code = _body(pairs, [("res", result)])
+        body, code = _evaluate([f], ["res"])
         args = [a.name for a in f.args]
         decl = _declare("    real(real64), intent(in) :: ", args) if args else []
         decl += ["    real(real64) :: res", *body]
@@ -223,6 +328,6 @@ def render(plan: Plan) -> dict[str, str]:
                   *decl, *code, *_touch(unused_args(f)), f"  end function {fname}"]
     if every:
         lines += every[1]
-    lines += carried(plan, CARRIED)
+    lines += carried(plan, CARRIED) + ([NORMAL] if guarded(plan) else [])
     lines.append(f"end module {plan.prefix}")
     return {f"{plan.prefix}.f90": "\n".join(lines) + "\n"}

@@ -1,5 +1,11 @@
 """JavaScript target: an ES module exporting one function per output.
 
+A closed form is printed as the numeric layer evaluates it (as the C target
+does, :func:`~melitz_sym.export.codegen.straight_line`): its power form, and
+where one of its guarded values is not a normal double (``ms_normal``) its
+stable form, with ``Math.log1p``/``Math.expm1`` and a private ``logaddexp``
+(:data:`LOGADDEXP`); a Piecewise selection as a conditional expression.
+
 JavaScript's ``Math`` has no error function, no gamma function and no
 incomplete gamma function: a module whose expressions use ``erfc``, ``erf``,
 ``gamma``, ``gammaincc`` or ``gammainc`` carries private (not exported)
@@ -12,7 +18,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..codegen import Plan, cse
+from ..codegen import Plan, evaluation, guarded, straight_line
 from . import comment, function_doc
 from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, SPECIAL,
                       carried, lgam1p_coefficients, literals)
@@ -161,8 +167,28 @@ function incgamma(a, x, lower) {
 }
 """.replace("LGAM1P", literals(lgam1p_coefficients(), indent="  "))
 
+LOGADDEXP = """
+// logaddexp(a, b) = log(exp(a) + exp(b)) = max(a, b) + log1p(exp(-|a - b|)): no overflow.
+function logaddexp(a, b) {
+  const m = a > b ? a : b;
+  if (m === -Infinity) {
+    return m;
+  }
+  return m + Math.log1p(Math.exp(-Math.abs(a - b)));
+}"""
+
+NORMAL = """
+// x is a normal double: neither overflowed nor underflowed (nor NaN).
+function ms_normal(x) {
+  return x >= 2.2250738585072014e-308 && x <= Number.MAX_VALUE;
+}"""
+
+#: The closed forms' Forms are printed (see the module docstring).
+FORMS = True
+
 #: name -> (code, carried functions it calls)
-CARRIED = {"erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
+CARRIED = {"logaddexp": (LOGADDEXP, ()),
+           "erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
            "incgamma": (INCGAMMA, ("gamma",)),
            "gammaincc": ("function gammaincc(a, x) {\n  return incgamma(a, x, false);\n}",
                          ("incgamma",)),
@@ -170,16 +196,38 @@ CARRIED = {"erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
                         ("incgamma",))}
 
 
+#: The module's own erfc(x), gamma(x), logaddexp(a, b), ...; Math's log1p and expm1.
+_OWN = {**{name: name for name in SPECIAL}, "logaddexp": "logaddexp",
+        "log1p": "Math.log1p", "expm1": "Math.expm1"}
+
+
+def _js(e: sp.Expr) -> str:
+    return sp.jscode(e, user_functions=_OWN)
+
+
+def _body(f) -> list[str]:
+    """The body of ``f``'s function: its forms as the numeric layer evaluates them
+    (:func:`~melitz_sym.export.codegen.straight_line`)."""
+
+    def define(name: str, value) -> list[str]:
+        return [f"  const {name} = {value if isinstance(value, str) else _js(value)};"]
+
+    def put(i: int, value: sp.Expr, kind: str) -> list[str]:
+        return ["  " * (kind == "fast") + f"  return {_js(value)};"]
+
+    def when_normal(guards: list, lines: list[str]) -> list[str]:
+        tests = " && ".join(f"ms_normal({_js(g)})" for g in guards)
+        return [f"  if ({tests}) {{", *lines, "  }"]
+
+    return straight_line(evaluation([f]), define, put, when_normal)
+
+
 def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.mjs``: ``export function <output>(...)`` each."""
     lines = [comment(plan.header(), "//")]
-    plain = {name: name for name in SPECIAL}  # the module's own erfc(x), gamma(x), ...
     for f in plan.functions:
-        pairs, result = cse(f)
         args = ", ".join(a.name for a in f.args)
         lines += ["", "/**", comment(function_doc(plan, f), " *"), " */",
-                  f"export function {f.name}({args}) {{",
-                  *[f"  const {t} = {sp.jscode(e, user_functions=plain)};" for t, e in pairs],
-                  f"  return {sp.jscode(result, user_functions=plain)};", "}"]
-    lines += carried(plan, CARRIED)
+                  f"export function {f.name}({args}) {{", *_body(f), "}"]
+    lines += carried(plan, CARRIED) + ([NORMAL] if guarded(plan) else [])
     return {f"{plan.prefix}.mjs": "\n".join(lines) + "\n"}

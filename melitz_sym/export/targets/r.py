@@ -6,7 +6,12 @@ cancellation: ``erfc(x)`` as ``2 pnorm(-sqrt(2) x)`` (the normal tail, accurate
 deep into it), ``erf(x)`` as ``sign(x) pchisq(2 x^2, 1)`` (no ``1 - erfc``
 near 0), the regularised incomplete gamma functions ``gammaincc(a, x)`` and
 ``gammainc(a, x)`` as ``pgamma(x, a, lower.tail = FALSE)`` and ``pgamma(x, a)``,
-``log Gamma`` as ``lgamma``.  Piecewise selections print as ``ifelse``.  With
+``log Gamma`` as ``lgamma``, ``log1p`` and ``expm1`` as R's.  A closed form is
+printed as the numeric layer evaluates it
+(:func:`~melitz_sym.export.codegen.vectorised`): its power form and its stable
+form (with ``ms_logaddexp``) at every point, the stable one taken where a
+guarded value of the power form is not a normal double (``ms_normal``).
+Piecewise selections print as ``ifelse``.  With
 no closed form, ``solve_cutoff`` is the vectorised safeguarded Newton iteration
 of the NumPy target, written in R, with the solvers' status codes.
 """
@@ -15,11 +20,12 @@ from __future__ import annotations
 
 from sympy.printing.rcode import RCodePrinter
 
-from ..codegen import Plan, cse
+from ..codegen import Plan, evaluation, guarded, vectorised
 from . import comment, function_doc
+from .special import LogPrinting, carried
 
 
-class _Printer(RCodePrinter):
+class _Printer(LogPrinting, RCodePrinter):
     """sympy's R printer with the special functions of the plan (module docstring)."""
 
     def _print_erfc(self, expr):
@@ -42,6 +48,24 @@ class _Printer(RCodePrinter):
 
     def _print_loggamma(self, expr):
         return f"lgamma({self._print(expr.args[0])})"
+
+
+NORMAL = """
+# ms_normal: x is a normal double (neither overflowed nor underflowed, nor NaN).
+ms_normal <- function(x) !is.na(x) & x >= .Machine$double.xmin & x <= .Machine$double.xmax"""
+
+LOGADDEXP = """
+# ms_logaddexp: log(exp(a) + exp(b)) = max(a, b) + log1p(exp(-|a - b|)), no overflow.
+ms_logaddexp <- function(a, b) {
+  m <- pmax(a, b)
+  ifelse(!is.na(m) & m == -Inf, m, m + log1p(exp(-abs(a - b))))
+}"""
+
+#: name -> (code, functions of the file it calls)
+CARRIED = {"logaddexp": (LOGADDEXP, ())}
+
+#: The closed forms' Forms are printed (see the module docstring).
+FORMS = True
 
 
 _SOLVER = '''
@@ -135,13 +159,13 @@ def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.R``: one function ``PREFIX_<output>`` per output (base R, vectorised)."""
     printer = _Printer({"user_functions": {}})
     lines = [comment(plan.header(), "#")]
+    lines += carried(plan, CARRIED) + ([NORMAL] if guarded(plan) else [])
     for f in plan.functions:
-        pairs, result = cse(f)
         args = ", ".join(a.name for a in f.args)
         lines += ["", comment(function_doc(plan, f), "#"),
                   f"{plan.prefix}_{f.name} <- function({args}) {{",
-                  *[f"  {t} <- {printer.doprint(e)}" for t, e in pairs],
-                  f"  {printer.doprint(result)}", "}"]
+                  *vectorised(evaluation([f]), printer.doprint, "  {} <- {}", "ifelse"),
+                  "  res", "}"]
     if plan.solver:
         names = ", ".join(p.name for p in plan.params)
         finite = " & ".join(f"is.finite({p.name})" for p in plan.params[1:])

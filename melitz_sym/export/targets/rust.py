@@ -1,5 +1,11 @@
 """Rust target: a module of ``pub fn`` on ``f64`` (no crates needed).
 
+A closed form is printed as the numeric layer evaluates it (as the C target
+does, :func:`~melitz_sym.export.codegen.straight_line`): its power form, and
+where one of its guarded values is not a normal double (``ms_normal``) its
+stable form, with ``ln_1p``/``exp_m1`` and a private ``logaddexp``
+(:data:`LOGADDEXP`); a Piecewise selection as ``if``/``else``.
+
 Rust's standard library has no error function, no (stable) gamma function and
 no incomplete gamma function: a module whose expressions use ``erfc``,
 ``erf``, ``gamma``, ``gammaincc`` or ``gammainc`` carries private
@@ -10,10 +16,13 @@ used (:mod:`melitz_sym.export.targets.special`).
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
+from sympy.printing.codeprinter import CodePrinter
 from sympy.printing.rust import RustCodePrinter
 
-from ..codegen import Plan, cse, unused_args
+from ..codegen import Plan, evaluation, guarded, straight_line, unused_args
 from . import comment, function_doc
 from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, SPECIAL,
                       carried, lgam1p_coefficients, literals)
@@ -178,8 +187,31 @@ fn incgamma(a: f64, x: f64, lower: bool) -> f64 {
 """.replace("LGAM1P", literals(lgam1p_coefficients(), indent="    ")).replace(
     "LEN", str(len(lgam1p_coefficients())))
 
+LOGADDEXP = """
+// logaddexp(a, b) = log(exp(a) + exp(b)) = max(a, b) + ln_1p(exp(-|a - b|)): no overflow.
+fn logaddexp(a: f64, b: f64) -> f64 {
+    let m = if a > b { a } else { b };
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + (-(a - b).abs()).exp().ln_1p()
+}"""
+
+NORMAL = """
+// x is a normal double: neither overflowed nor underflowed (nor nan).
+fn ms_normal(x: f64) -> bool {
+    x >= f64::MIN_POSITIVE && x <= f64::MAX
+}"""
+
+#: The closed forms' Forms are printed (see the module docstring).
+FORMS = True
+
+#: Functions the module carries and calls as ``name(args)``.
+_PLAIN = SPECIAL + ("logaddexp",)
+
 #: name -> (code, carried functions it calls)
-CARRIED = {"erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
+CARRIED = {"logaddexp": (LOGADDEXP, ()),
+           "erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
            "incgamma": (INCGAMMA, ("gamma",)),
            "gammaincc": ("fn gammaincc(a: f64, x: f64) -> f64 {\n    incgamma(a, x, false)\n}",
                          ("incgamma",)),
@@ -188,37 +220,51 @@ CARRIED = {"erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
 
 
 class _Printer(RustCodePrinter):
-    """sympy's Rust printer, with the parentheses it drops around sums restored,
-    and ``erfc``/``erf``/``gamma``/``gammaincc`` printed as calls of the module's own
-    implementations.
+    """sympy's Rust printer, with arithmetic printed as sympy's C printer does
+    (every value printed here is an f64), ``erfc``/``gamma``/``logaddexp``/...
+    as calls of the module's own implementations and ``log1p``/``expm1`` as
+    ``ln_1p``/``exp_m1``.
 
-    sympy 1.14 wraps the factors of a product in an implicit float cast and
-    prints ``b*f*(sigma - 1)`` as ``b*f*sigma - 1.0``; a cast sum is
-    parenthesised here.  It decides on those casts by the factors' assumptions:
-    the carried functions (``erfc(u)``, ...) are declared real (else
-    ``2*erfc(u)`` keeps an integer ``2``), an integer term of a sum is printed as
-    a float (the factors of ``1 - t1/t0`` have no assumptions to decide by: every
-    value printed here is an f64), and an integer result is printed as a float
-    (``0.0``).  It
-    prints a constant power of an integer (``sqrt(2)``) as a 15-digit float:
-    here it gets 20 digits (rounds to the nearest double), as does a function
-    of a number (``log(2)``, which it would print as ``2_i32.ln()``).
+    sympy 1.14's wraps each factor of a product and each term of a sum in an
+    implicit float cast, decided by their assumptions: it then prints ``x/y``
+    as ``x*y.recip()`` (two roundings where C has one) and drops the
+    parentheses around a cast sum (``b*f*(sigma - 1)`` as ``b*f*sigma - 1.0``).
+    Here products and sums are printed as by the C printer, every integer
+    constant as a float (``2.0*x``, ``x + 1.0``, an integer result ``0.0``; an
+    integer power stays ``x.powi(2)``).  It prints a constant power of an
+    integer (``sqrt(2)``) as a 15-digit float: here it gets 20 digits (rounds to
+    the nearest double), as does a function of a number (``log(2)``, which it
+    would print as ``2_i32.ln()``).
     """
 
     def __init__(self):
-        plain = {name: [(lambda *args: True, name, 4)] for name in SPECIAL}  # name(args)
+        plain = {name: [(lambda *args: True, name, 4)] for name in _PLAIN}  # name(args)
+        methods = {"log1p": "ln_1p", "expm1": "exp_m1"}  # x.ln_1p()
+        plain.update({k: [(lambda *args: True, v, 2)] for k, v in methods.items()})
         super().__init__({"user_functions": plain})
 
     def doprint(self, expr, assign_to=None):
         expr = sp.sympify(expr)
         if expr.is_Integer:
             expr = sp.Float(expr)
-        special = {e for e in expr.atoms(sp.Function) if type(e).__name__ in SPECIAL}
-        expr = expr.xreplace({e: sp.Function(type(e).__name__, real=True)(*e.args)
-                              for e in special})
         # a function of a number (log(2)) would be called on an integer: its value instead
         expr = expr.xreplace({e: e.evalf(20) for e in expr.atoms(sp.Function) if e.is_number})
         return super().doprint(expr, assign_to)
+
+    def _print_Function(self, expr):
+        # an integer argument (logaddexp(0, x)) as a float: no i32 where f64 is expected
+        if any(a.is_Integer for a in expr.args):
+            expr = expr.func(*[sp.Float(a) if a.is_Integer else a for a in expr.args])
+        return super()._print_Function(expr)
+
+    def _print_Piecewise(self, expr):
+        # if c { a } else if d { b } else { e }: sympy's parenthesises the conditions,
+        # which rustc warns about (unused_parens)
+        if expr.args[-1].cond != True:  # noqa: E712 (sympy's true)
+            raise ValueError("a Piecewise needs a last (expr, True) branch")
+        text = " else ".join(f"if {self._print(c)} {{ {self._print(e)} }}"
+                             for e, c in expr.args[:-1])
+        return f"{text} else {{ {self._print(expr.args[-1].expr)} }}"
 
     def _print_Pow(self, expr):
         if expr.is_number and expr.base.is_Integer and not expr.exp.is_Integer:
@@ -229,19 +275,38 @@ class _Printer(RustCodePrinter):
         if any(a.is_Integer for a in expr.args):
             expr = sp.Add(*[sp.Float(a) if a.is_Integer else a for a in expr.args],
                           evaluate=False)
-        return super()._print_Add(expr, order)
-
-    def _print_TypeCast(self, expr):
-        out = super()._print_TypeCast(expr)
-        return f"({out})" if expr.expr.is_Add and not expr.explicit else out
+        return CodePrinter._print_Add(self, expr, order)
 
     def _print_Mul(self, expr):
-        # sympy prints an integer over sums (-1/(sigma - 1.0)): no integer / f64 in Rust
         coeff, rest = expr.as_coeff_Mul()
         den = sp.Mul.make_args(rest)
         if coeff.is_Integer and all(f.is_Pow and f.exp.is_negative for f in den):
+            # an integer over a product (1/(delta*f_e)): no integer / f64 in Rust
             return f"{float(coeff)!r}/({self._print(sp.Mul(*[f.base ** -f.exp for f in den]))})"
-        return super()._print_Mul(expr)
+        if coeff.is_Integer and abs(coeff) != 1:
+            expr = sp.Mul(sp.Float(coeff), rest, evaluate=False)
+        return CodePrinter._print_Mul(self, expr)
+
+
+def _body(f) -> list[str]:
+    """The body of ``f``'s function: its forms as the numeric layer evaluates them
+    (:func:`~melitz_sym.export.codegen.straight_line`), the last value the result."""
+    printer = _Printer()
+
+    def define(name: str, value) -> list[str]:
+        text = re.sub(r"\b1\b", "1.0", value) if isinstance(value, str) else printer.doprint(value)
+        return [f"    let {name}: f64 = {text};"]
+
+    def put(i: int, value: sp.Expr, kind: str) -> list[str]:
+        if kind == "fast":
+            return [f"        return {printer.doprint(value)};"]
+        return [f"    {printer.doprint(value)}"]
+
+    def when_normal(guards: list, lines: list[str]) -> list[str]:
+        tests = " && ".join(f"ms_normal({printer.doprint(g)})" for g in guards)
+        return [f"    if {tests} {{", *lines, "    }"]
+
+    return straight_line(evaluation([f]), define, put, when_normal)
 
 
 def render(plan: Plan) -> dict[str, str]:
@@ -249,13 +314,10 @@ def render(plan: Plan) -> dict[str, str]:
     lines = [comment(plan.header(), "//!"),
              "#![allow(non_snake_case, clippy::all)]",
              "#[allow(unused_imports)]", "use std::f64::consts::*;"]
-    printer = _Printer()
     for f in plan.functions:
-        pairs, result = cse(f)
         unused = unused_args(f)  # every function takes all parameters: unused ones as _name
         args = ", ".join(f"{'_' * (a.name in unused)}{a.name}: f64" for a in f.args)
         lines += ["", comment(function_doc(plan, f), "///"), f"pub fn {f.name}({args}) -> f64 {{",
-                  *[f"    let {t}: f64 = {printer.doprint(e)};" for t, e in pairs],
-                  f"    {printer.doprint(result)}", "}"]
-    lines += carried(plan, CARRIED)
+                  *_body(f), "}"]
+    lines += carried(plan, CARRIED) + ([NORMAL] if guarded(plan) else [])
     return {f"{plan.prefix}.rs": "\n".join(lines) + "\n"}

@@ -20,6 +20,21 @@ import sympy as sp
 SPECIAL = ("erf", "erfc", "gamma", "gammaincc", "gammainc")
 
 
+class LogPrinting:
+    """Printing methods for a printer of a language that has ``log1p`` and ``expm1``
+    under those names (R, Octave), with ``logaddexp`` as the file's own
+    ``ms_logaddexp``."""
+
+    def _print_log1p(self, expr):
+        return f"log1p({self._print(expr.args[0])})"
+
+    def _print_expm1(self, expr):
+        return f"expm1({self._print(expr.args[0])})"
+
+    def _print_logaddexp(self, expr):
+        return f"ms_logaddexp({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+
 def carried(plan, codes: dict[str, tuple[str, tuple[str, ...]]]) -> list[str]:
     """The code a target adds for ``plan``.
 
