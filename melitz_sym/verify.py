@@ -586,10 +586,10 @@ def _try_numeric(ctx, lhs, rhs, count, tol, condition=None):
 
     Admissible points are drawn (:meth:`Context.points`, under ``condition``)
     until ``count`` of them evaluate both sides.  A point where a side cannot be
-    evaluated (a derivative step leaves the domain, a division by zero, gains
-    where autarky is a corner) is not counted and another is drawn in its
-    place, up to ``SPARE * count`` points in all: the count is of points, never
-    of seconds.
+    evaluated (a derivative step leaves the domain, a division by zero, an
+    exponent beyond mpmath's, gains where autarky is a corner) is not counted
+    and another is drawn in its place, up to ``SPARE * count`` points in all:
+    the count is of points, never of seconds.
     """
     evaluated = drawn = 0
     while evaluated < count and drawn < SPARE * count:
@@ -600,7 +600,7 @@ def _try_numeric(ctx, lhs, rhs, count, tol, condition=None):
             try:
                 lv, rv = value_at(ctx, lhs, point), value_at(ctx, rhs, point)
             except (AdmissibilityError, NumericalError, ValueError, ZeroDivisionError,
-                    TypeError, NotImplementedError) as exc:
+                    OverflowError, TypeError, NotImplementedError) as exc:
                 if isinstance(exc, MelitzError) and not isinstance(
                         exc, (AdmissibilityError, NumericalError)):
                     raise

@@ -245,6 +245,14 @@ def test_random_equations_give_a_verdict_or_an_error_in_bounded_time(text):
     assert time.monotonic() - start < 60
 
 
+
+def test_a_value_beyond_mpmath_exponents_is_not_evaluated_not_a_crash():
+    # fuzz (issue 20): exp(exp(sigma^M_e)) at a drawn point has an exponent of more
+    # digits than mpmath holds (OverflowError "too many digits in integer"); such a
+    # point is skipped like a division by zero, and the verdict comes from the others
+    v = ms.verify("hmy", r"1 = \exp(\exp(\sigma^{M_e}))", seconds=20)
+    assert v.holds in (False, None)
+
 # Melitz and Ottaviano (2008) (literature.md section 8), in the paper's notation (f_E is the
 # package's f_e); c is a producer's unit cost, free below the cutoff c_D
 MO = [
