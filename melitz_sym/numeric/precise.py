@@ -58,6 +58,31 @@ def gammainc(s, a=0, b=mpmath.inf):
                              "does not converge in mpmath at these parameters") from None
 
 
+#: Largest binary magnitude :math:`\log_2 |x|` of an argument that :func:`exp` passes to
+#: mpmath: mpmath's ``exp`` shifts a mantissa by about :math:`|x|` bits, so at
+#: :math:`|x| = 10^{10^{17}}` (Frechet at k = 3.9e16, :math:`(b/\varphi)^k` below
+#: the cutoff) it ran out of memory.  :math:`e^{\pm 2^{64}} = 10^{\pm 8 \cdot 10^{18}}`.
+EXP_MAG = 64
+
+
+def exp(x):
+    r"""``mpmath.exp`` within memory: for :math:`|x| > 2^{64}` (:data:`EXP_MAG`)
+    :math:`e^{x}` is 0 where :math:`x < 0` (an underflow: the true value is below
+    :math:`10^{-8 \cdot 10^{18}}`) and an :class:`OverflowError` where :math:`x > 0`
+    (a number no computation can hold; the callers report it as a
+    :class:`NumericalError`)."""
+    if mpmath.mag(x) > EXP_MAG and mpmath.isfinite(x) and mpmath.im(x) == 0:
+        if x < 0:
+            return mpmath.mpf(0)
+        raise OverflowError(f"exp of {mpmath.nstr(x, 8)}: beyond what mpmath can hold")
+    return mpmath.exp(x)
+
+
+#: The mpmath functions that the compiled expressions of every mpmath path use in place
+#: of mpmath's own (``modules=[FUNCTIONS, "mpmath"]`` in ``lambdify``).
+FUNCTIONS = {"exp": exp, "gammainc": gammainc}
+
+
 def _ndtr(x):
     """The standard normal distribution function in mpmath (``erfc``: no 1 - Phi)."""
     return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
@@ -73,7 +98,7 @@ def _mp_form(expr: sp.Expr) -> sp.Expr:
 
 def _fn(expr: sp.Expr, symbols: list[sp.Symbol]):
     return sp.lambdify(symbols, _mp_form(expr),
-                       modules=[{"gammainc": gammainc, "ndtr": _ndtr}, "mpmath"])
+                       modules=[{**FUNCTIONS, "ndtr": _ndtr}, "mpmath"])
 
 
 def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol, mpmath.mpf],
