@@ -248,3 +248,14 @@ def test_commands_that_write_files_refuse_to_overwrite_without_force(argv, name,
     assert main([*argv, "-o", str(out), "--force"]) == 0
     if argv[0] != "codegen":
         assert out.stat().st_size > 100
+
+
+def test_an_overflow_warning_is_not_printed_beside_the_error(tmp_path, capsys):
+    """Issue 20 (long fuzz profile): `plot pro-competitive --set sigma=1e+308` printed
+    numpy's RuntimeWarning (overflow in tau**(sigma - 1) while checking the
+    restrictions) besides its one-line error: the CLI prints exactly one line."""
+    out = tmp_path / "pc.png"
+    assert main(["plot", "pro-competitive", "--set", "sigma=1e+308", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("melitz-sym: error: inadmissible")
+    assert "Warning" not in err and not out.exists()

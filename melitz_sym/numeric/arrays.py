@@ -112,9 +112,10 @@ def check_entries(d: MultiDerivation, arrays: Mapping[str, object]) -> None:
     for r in d.restrictions:
         syms = sorted(r.symbols, key=lambda s: s.name)
         args = [_layout(d.shapes[s.name], arrays[s.name]) for s in syms]
-        holds = np.asarray(sp.lambdify(syms, r.condition, "numpy")(*args))
-        if r.when is not None:
-            holds = holds | ~np.asarray(sp.lambdify(syms, r.when, "numpy")(*args))
+        with np.errstate(all="ignore"):  # an overflowing side is inf and compares right
+            holds = np.asarray(sp.lambdify(syms, r.condition, "numpy")(*args))
+            if r.when is not None:
+                holds = holds | ~np.asarray(sp.lambdify(syms, r.when, "numpy")(*args))
         shape = np.broadcast_shapes(*map(np.shape, args))
         bad = ~np.broadcast_to(holds, shape)
         if bad.any():

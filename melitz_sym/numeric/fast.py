@@ -78,18 +78,20 @@ def restriction_masks(d, values: Mapping[str, np.ndarray]) -> list:
     """Per restriction of ``d``, where it holds (its condition, or its guard
     fails), as a boolean array or a single boolean (numpy broadcasting).  The
     condition of a guarded restriction is evaluated only if its guard holds
-    somewhere."""
+    somewhere.  A side that overflows (``tau**(sigma - 1)`` at sigma = 1e308) is
+    inf, which compares as it should: no floating-point warning."""
     syms, first, conditions = _restrictions_fn(tuple(d.restrictions))
     args = [values[s.name] for s in syms]
-    out = iter(first(*args))
-    plain = [next(out) if r.when is None else None for r in d.restrictions]
-    guarded = iter(zip(out, conditions))
-    holds = []
-    for r, h in zip(d.restrictions, plain):
-        if r.when is not None:
-            when, condition = next(guarded)
-            h = condition(*args) | np.logical_not(when) if np.any(when) else True
-        holds.append(h)
+    with np.errstate(all="ignore"):
+        out = iter(first(*args))
+        plain = [next(out) if r.when is None else None for r in d.restrictions]
+        guarded = iter(zip(out, conditions))
+        holds = []
+        for r, h in zip(d.restrictions, plain):
+            if r.when is not None:
+                when, condition = next(guarded)
+                h = condition(*args) | np.logical_not(when) if np.any(when) else True
+            holds.append(h)
     return holds
 
 

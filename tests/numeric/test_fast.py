@@ -414,3 +414,16 @@ def test_hmy_lognormal_fdi_near_free_trade(tau):
     for got in (m.solve(**params), m.evaluate(dps=20, **params)):
         for o, want in ref.items():
             assert float(got[o]) == pytest.approx(float(want), rel=1e-12), o
+
+
+def test_restrictions_overflowing_to_inf_compare_without_a_warning():
+    """Issue 20: at sigma = 1e308 the restriction f_x tau^(sigma-1) > f overflows to inf
+    (numpy's RuntimeWarning, printed beside the CLI's error); inf compares as it should
+    and the point is refused by the moment restriction, without a warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ms.AdmissibilityError, match=r"k > sigma - 1"):
+            ms.model("melitz").solve(sigma=1e308, k=4.6, b=1.0, f=1.0, f_x=1.5, f_e=1.0,
+                                     delta=0.1, tau=1.5, n=1, L=100)
