@@ -55,6 +55,16 @@ _MODULES = [{"ndtr": scipy.special.ndtr, "log_ndtr": scipy.special.log_ndtr,
 _MODULES_EXTENDED = [{"log1p": np.log1p}, "numpy"]
 
 
+def lambdify(symbols: tuple, expr: sp.Expr):
+    r"""``expr`` compiled for numpy and scipy in its special-function form
+    (:func:`stable.special_form`): :math:`\Gamma(s, x)` as :math:`\Gamma(s) Q(s, x)`
+    in one node and sums of erf as :math:`\Phi(\pm z)`.  Every plain compile of a
+    derived expression goes through it: sympy's SciPy printer writes
+    ``uppergamma(s, x)**a`` as ``gamma(s)*gammaincc(s, x)**a``, and melitz-asym
+    Weibull solved the wrong equations (phi* 1.50 where the equilibrium is 1.08)."""
+    return sp.lambdify(symbols, stable.special_form(expr), modules=_MODULES)
+
+
 def _compile(symbols: tuple, exprs: tuple, modules: list = _MODULES):
     """``lambdify`` with common subexpressions shared; integrals sympy could not
     do become calls of vectorised quadrature (:mod:`.quadrature`)."""

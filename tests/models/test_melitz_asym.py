@@ -263,3 +263,33 @@ def test_gains_agree_with_reference_at_full_exit(pareto):
         if done == 2:
             return
     raise AssertionError("fewer than 2 interior points in 30 draws")
+
+
+@pytest.mark.parametrize("delta, reference", [(1.0, 1.0752097971070475),
+                                              (0.1, 1.7806979527018918)])
+def test_weibull_solves_its_own_free_entry(delta, reference):
+    """Issue 20 (long fuzz profile): melitz-asym Weibull at delta = 1 gave phi*_00 = 1.50
+    where m.reference gives 1.0752097971070475 (at delta = 0.1: no convergence).  sympy's
+    SciPy printer wrote uppergamma(s, x)**a as gamma(s)*gammaincc(s, x)**a, so the
+    solver's free-entry terms were not the derived ones.  Independent check: at the
+    solved cutoffs, free entry sum_j f_ij int_(phi*_ij) ((phi/phi*_ij)^(sigma-1) - 1)
+    dG_i = delta f_e_i by scipy quadrature of the Weibull density; the cutoff agrees
+    with m.reference (values stored from it)."""
+    from scipy import integrate
+
+    sigma, k, b, f_e = 3.8, 1.5, [1.0, 0.8], [1.0, 2.0]
+    f = np.array([[1.0, 2.0], [2.0, 1.2]])
+    m = ms.model("melitz-asym", "weibull")
+    phi = m.solve(outputs=["phi_star"], sigma=sigma, delta=delta, f_e=f_e, L=[100.0, 50.0],
+                  tau=[[1, 1.5], [1.4, 1]], f=f, k=k, b=b)["phi_star"]
+
+    def profit(x, i, j):  # profit over the fixed cost times the Weibull density of i
+        density = k / b[i] * (x / b[i]) ** (k - 1) * np.exp(-(x / b[i]) ** k)
+        return ((x / phi[i, j]) ** (sigma - 1) - 1) * density
+
+    for i in range(2):
+        expected = sum(f[i, j] * integrate.quad(profit, phi[i, j], np.inf, args=(i, j),
+                                                epsabs=1e-13, epsrel=1e-12)[0]
+                       for j in range(2))
+        assert expected == pytest.approx(delta * f_e[i], rel=1e-9)
+    assert phi[0, 0] == pytest.approx(reference, rel=1e-9)
