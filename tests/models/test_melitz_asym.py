@@ -161,11 +161,21 @@ def test_pareto_acr_entry_and_elasticity(pareto):
     (dict(L=[100, True]), "L[1]: True is not a number"),  # numpy would read it as 1
     # any numpy version: True, not np.True_
     (dict(f=np.array([[True, False], [False, True]])), "f[0,0]: True is not a number"),
+    # issue 20: every entry read as a scalar parameter is (admissibility.exact), by index
+    (dict(tau="[[1, 1.5], [1.4, 1e999]]"), "parameter tau[1,1] must be a finite number, got inf"),
+    (dict(tau="[[1, 'a'], [1.4, 1]]"), "parameter tau[0,1]: cannot read 'a' as a number"),
+    (dict(L=[100, "3/2"]), None),  # read exactly, as a scalar "3/2" is
+    (dict(L=[100, 10**400]), "parameter L[1]: 1000"),  # outside the range of a double
+    (dict(L="[1, 2"), "parameter L: cannot read '[1, 2' as a list of numbers"),
+    (dict(L=[[1], [2, 3]]), "lists of unequal lengths"),
 ])
 def test_bad_parameters_name_the_entry(pareto, change, words):
     params = dict(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=1, L=[100, 50],
                   tau=[[1, 1.5], [1.5, 1]], f=[[1, 2], [2, 1]])
     params.update(change)
+    if words is None:
+        assert pareto.solve(**params)["phi_star"].shape == (2, 2)
+        return
     with pytest.raises(ms.MelitzError) as err:
         pareto.solve(**params)
     assert words in str(err.value)
