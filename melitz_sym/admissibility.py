@@ -83,6 +83,11 @@ class Restriction:
 
 #: The magnitudes of a double: what every entry point accepts as a parameter value.
 DOUBLE_MAX, DOUBLE_MIN = 1.7976931348623157e308, 5e-324
+#: What a parameter value may be written as (the CLI's --set, a parameter file, text).
+NUMBER_HINT = "a real number such as 1.5, 2e-3 or 3/2, or for an N-country model a list [1, 2]"
+#: Text that names a value that is not finite (as float() reads it).
+_NONFINITE_TEXT = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity",
+                   "-infinity"}
 
 
 def nonfinite_message(name: str, value: object, where: str = "") -> str:
@@ -94,23 +99,29 @@ def exact(name: str, value: object) -> sp.Expr:
     """The scalar ``value`` of parameter ``name`` as an exact sympy number.
 
     The one reading of a parameter value: ``solve`` (entry by entry, see
-    :func:`melitz_sym.numeric.fast.read_parameter`), ``evaluate`` and
-    ``reference`` accept and refuse the same values with the same message.
-    Strings are read exactly (``"1.5"`` is 3/2, ``"3/2"`` too); floats keep
-    their binary value.
+    :func:`melitz_sym.numeric.fast.read_parameter`), ``evaluate``, ``reference``,
+    the entries of N-country vectors and matrices
+    (:func:`melitz_sym.numeric.arrays.read_value`) and the CLI (``--set``,
+    parameter files, sweep grids) accept and refuse the same values with the
+    same message.  Strings are read exactly (``"1.5"`` is 3/2, ``"3/2"`` too);
+    floats keep their binary value.
 
     Raises
     ------
     ParseError
-        For text that is not a number, None, a boolean or a complex number.
+        For text that is not a finite number (empty, ``nan``, ``1/0``, words),
+        None, a boolean or a complex number.
     AdmissibilityError
-        For nan, an infinity, or a magnitude outside the range of a double
+        For a float nan or infinity, or a magnitude outside the range of a double
         (nonzero magnitudes from 4.9e-324 to 1.8e308).
     """
-    try:
-        num = sp.Rational(value.strip()) if isinstance(value, str) else sp.sympify(value)
-    except (TypeError, ValueError, ZeroDivisionError, sp.SympifyError):
-        raise ParseError(f"parameter {name}: cannot read {value!r} as a number") from None
+    if isinstance(value, str):
+        num = _read_text(name, value.strip())
+    else:
+        try:
+            num = sp.sympify(value)
+        except (TypeError, ValueError, sp.SympifyError):
+            raise ParseError(f"parameter {name}: cannot read {value!r} as a number") from None
     if not isinstance(num, sp.Expr):  # None, booleans, lists
         raise ParseError(f"parameter {name}: {value!r} is not a number")
     if num.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
@@ -118,10 +129,29 @@ def exact(name: str, value: object) -> sp.Expr:
     if isinstance(value, complex) or not num.is_number or num.is_real is not True:
         raise ParseError(f"parameter {name}: {value!r} is not a real number")
     magnitude = abs(sp.Float(num, 20))
-    if magnitude > DOUBLE_MAX or (magnitude and magnitude < DOUBLE_MIN):
+    if magnitude > DOUBLE_MAX:
         raise AdmissibilityError(f"parameter {name}: {value!r} is outside the range of a "
-                                 "double (nonzero magnitudes from 4.9e-324 to 1.8e308)")
+                                 "double (magnitude at most 1.8e308)")
+    if magnitude and magnitude < DOUBLE_MIN:
+        raise AdmissibilityError(f"parameter {name}: {value!r} is below the range of a "
+                                 "double (nonzero magnitude at least 4.9e-324)")
     return num
+
+
+def _read_text(name: str, text: str) -> sp.Rational:
+    """A decimal or a fraction of two decimals, exactly (:func:`exact` on text)."""
+    if not text:
+        raise ParseError(f"parameter {name}: no value given; expected {NUMBER_HINT}")
+    if text.lower() in _NONFINITE_TEXT:
+        raise ParseError(f"parameter {name}: {text!r} is not a finite number")
+    try:
+        return sp.Rational(text)
+    except ZeroDivisionError:
+        raise ParseError(f"parameter {name}: cannot read {text!r} as a number: it divides "
+                         "by zero") from None
+    except (TypeError, ValueError):
+        raise ParseError(f"parameter {name}: cannot read {text!r} as a number; expected "
+                         f"{NUMBER_HINT}") from None
 
 
 def _holds(rel: sp.Basic, values: Mapping[str, object]) -> bool:

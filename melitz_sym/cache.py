@@ -126,23 +126,29 @@ def read_entry(path: Path, key: str) -> Derivation | None:
     return d if isinstance(d, Derivation) else None
 
 
+def entry_path(key: str) -> Path | None:
+    """Where the entry of ``key`` for this package version and source is (None when
+    caching is off); entries of other versions or sources have other names."""
+    folder = cache_dir()
+    return None if folder is None else folder / f"{__version__}-{source_digest()}-{key}.pickle"
+
+
 def cached(key: str | None, build: Callable[[], Derivation]) -> Derivation:
     """Load the derivation stored under ``key`` or build and store it.
 
     A missing, damaged or foreign entry is built and replaced; a cache
     directory that cannot be written leaves the derivation uncached.
     """
-    folder = cache_dir()
-    if key is None or folder is None:
+    path = None if key is None else entry_path(key)
+    if path is None:
         return build()
-    path = folder / f"{__version__}-{source_digest()}-{key}.pickle"
     d = read_entry(path, key)
     if d is not None:
         return d
     d = build()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(folder, LEFTOVER_AGE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(path.parent, LEFTOVER_AGE)
         write_entry(path, key, d)
     except (OSError, pickle.PicklingError, AttributeError, TypeError):
         pass

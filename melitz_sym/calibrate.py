@@ -337,9 +337,11 @@ def _numeric(model, exprs, targets, free, known, start, exact: bool = True
     import numpy as np
     from scipy.optimize import least_squares, root
 
+    from .numeric.fast import lambdify
+
     cut = _cutoff(model)
     order = [sym(p) for p in model.parameters] + [cut]
-    fns = [sp.lambdify(order, exprs[t], "scipy") for t in targets]
+    fns = [lambdify(order, exprs[t]) for t in targets]
     base = {k: float(sp.sympify(v)) for k, v in known.items()}
     goal = np.array([float(v) for v in targets.values()])
 

@@ -474,13 +474,10 @@ def _slacks(ctx: Context, squared: bool = False) -> dict:
 
 def _prove_sign(ctx: Context, expr: sp.Expr, strict: bool) -> str | None:
     """A description of a proof that ``expr > 0`` (``>= 0``), or None."""
-    closed = ctx.closed(expr)
-    if closed is None or sp.count_ops(closed) > SIGN_MAX_OPS:
+    closed = _within_budget(ctx.closed(expr))
+    if closed is None:
         return None
     try:
-        closed = closed.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
-        if closed.has(sp.Integral, sp.Derivative):
-            return None
         tau = sym("tau")
         t = sp.Symbol("t", positive=True)
         for squared in (None, False, True):  # None: the sign without a slack variable
@@ -489,6 +486,8 @@ def _prove_sign(ctx: Context, expr: sp.Expr, strict: bool) -> str | None:
                 cand = shifted(z, with_k)
                 if tau in cand.free_symbols:
                     cand = cand.subs(tau, 1 + t)
+                if sp.count_ops(cand) > SIGN_MAX_OPS:
+                    continue
                 for form in (cand, sp.factor(sp.powsimp(sp.cancel(cand), force=True))):
                     if form.is_positive or (not strict and form.is_nonnegative):
                         return ("proved symbolically: the closed form of the difference is "
@@ -515,7 +514,10 @@ def _sign_on_cutoff_range(ctx: Context, expr: sp.Expr) -> int:
     forms = [u / (1 + w) for u in ctx.d.cutoff_upper]
     forms.append(lower * (1 + w) if lower.is_positive else sp.Symbol(c.name, positive=True))
     for form in forms:
-        signed = sp.factor(sp.cancel(expr.xreplace({c: form})))
+        at = expr.xreplace({c: form})
+        if sp.count_ops(at) > SIGN_MAX_OPS:
+            continue
+        signed = sp.factor(sp.cancel(at))
         if signed.is_positive:
             return 1
         if signed.is_negative:
@@ -562,12 +564,22 @@ def _identically_zero(ctx: Context, expr: sp.Expr) -> bool:
     sign, only up to :data:`SIGN_MAX_OPS` operations, counted with the derivatives done
     (d phi_star/d sigma of ``melitz``, 197 operations, 17 generators, kept sympy's
     cancel busy for minutes)."""
-    closed = ctx.closed(expr)
-    if closed is None:
-        return False
+    closed = _within_budget(ctx.closed(expr))
+    return closed is not None and is_zero_symbolic(closed)
+
+
+def _within_budget(closed: sp.Expr | None) -> sp.Expr | None:
+    """``closed`` with its derivatives done, if it then has at most :data:`SIGN_MAX_OPS`
+    operations and no integral or derivative left, else None: the operation budget of
+    every symbolic attempt.  Counted after the derivatives: d phi_star/d sigma of
+    ``melitz`` is a few operations as a Derivative and 197 once done, and sympy's
+    factor and cancel on it and its shifted forms took 22 s (over 60 s under load)."""
+    if closed is None or sp.count_ops(closed) > SIGN_MAX_OPS:
+        return None
     closed = closed.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
-    return (sp.count_ops(closed) <= SIGN_MAX_OPS and not closed.has(sp.Integral, sp.Derivative)
-            and is_zero_symbolic(closed))
+    if sp.count_ops(closed) > SIGN_MAX_OPS or closed.has(sp.Integral, sp.Derivative):
+        return None
+    return closed
 
 
 # ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from typing import NoReturn
 
 from . import __version__
@@ -70,10 +71,16 @@ def _drop_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``melitz-sym`` console script; returns the exit status."""
+    """Entry point of the ``melitz-sym`` console script; returns the exit status.
+
+    A floating-point ``RuntimeWarning`` (numpy's overflow in an intermediate, say) is
+    not shown: every result is checked for finiteness and admissibility before it is
+    printed, and a failure is one error line (exit 2), never a warning beside it."""
     try:
-        args = build_parser().parse_args(argv)
-        status = args.run(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            args = build_parser().parse_args(argv)
+            status = args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return status
     except MelitzError as exc:  # one line, whatever a message quoted from a library

@@ -88,7 +88,7 @@ def test_krugman_refuses_tau_below_one():
 
 @pytest.mark.parametrize("value, error, words", [
     ("abc", ms.ParseError, "cannot read 'abc' as a number"),
-    ("nan", ms.ParseError, "cannot read 'nan'"),
+    ("nan", ms.ParseError, "'nan' is not a finite number"),
     (float("nan"), ms.AdmissibilityError, "finite number"),
     ("1e400", ms.AdmissibilityError, "outside the range of a double"),
 ])

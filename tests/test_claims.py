@@ -175,3 +175,29 @@ def test_the_identically_zero_check_keeps_the_operation_budget():
                                       lambda e: e.doit())
     assert sp.count_ops(closed) > SIGN_MAX_OPS
     assert _identically_zero(ctx, expr) is False
+
+
+def test_every_symbolic_attempt_keeps_the_operation_budget(monkeypatch):
+    """Issue 20 (long fuzz profile): 'd phi_star/d sigma < 0' for melitz once took over
+    60 s under load (22 s quiet): the sign proof counted the operations of the closed
+    form before its derivative was done (a few, then 197), and the sign on the cutoff's
+    range counted none, so sympy's cancel and factor ran on forms of 217 to 2411
+    operations.  Every expression given to cancel now has at most SIGN_MAX_OPS
+    operations; the claim is decided (false, numerically, with a counterexample)."""
+    import sympy as sp
+
+    from melitz_sym.claims import SIGN_MAX_OPS
+
+    largest = [0]
+    cancel = sp.cancel
+
+    def counted(expr, *args, **kwargs):
+        largest[0] = max(largest[0], sp.count_ops(expr))
+        return cancel(expr, *args, **kwargs)
+
+    m = ms.model("melitz")
+    m.derive()  # the derivation's own cancels are not the claim's
+    monkeypatch.setattr(sp, "cancel", counted)
+    r = claim(m, "d phi_star/d sigma < 0")
+    assert (r.holds, r.method) == (False, "numeric") and r.counterexample
+    assert largest[0] <= SIGN_MAX_OPS

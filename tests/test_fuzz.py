@@ -190,3 +190,23 @@ def test_fuzz_cli_solve(case, capsys):
             assert "nan" not in out.lower() and "inf" not in out.lower(), out
 
     check()
+
+
+def test_cache_fuzz_damages_the_entry_the_cache_reads(tmp_path, monkeypatch):
+    """Issue 20 (long fuzz profile): 'cache (empty): the entry was not rewritten' for
+    melitz-closed Weibull.  The harness damaged the first file matching the model's key,
+    an entry of an older source digest when the package is edited during a long run;
+    nothing reads or rewrites that one.  With such a stale entry sorted first, the
+    check damages the current entry, which is re-derived and rewritten."""
+    from fuzz_cases import CLEAN, check_cache
+
+    from melitz_sym.cache import entry_path
+
+    monkeypatch.setenv("MELITZ_SYM_CACHE", str(tmp_path))
+    key = ms.model("krugman").cache_key
+    stale = tmp_path / f"{ms.__version__}-000000000000-{key}.pickle"
+    stale.write_bytes(b"an entry of an older source")
+    for how in ("empty", "truncate"):
+        assert check_cache(("krugman", None), how, 587) == CLEAN
+        assert entry_path(key).stat().st_size > 0
+    assert stale.read_bytes() == b"an entry of an older source"

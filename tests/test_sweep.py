@@ -464,8 +464,8 @@ def test_progress_covers_the_sweep_and_the_csv_write(model, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("spec, words", [
-    ("tau=1:inf:3", "parameter tau: cannot read 'inf' as a number"),  # as solve reads it
-    ("tau=nan,2", "cannot read 'nan'"), ("tau=1/0,2", "cannot read '1/0'"),
+    ("tau=1:inf:3", "parameter tau: 'inf' is not a finite number"),  # as solve reads it
+    ("tau=nan,2", "'nan' is not a finite number"), ("tau=1/0,2", "cannot read '1/0'"),
     ("tau=1:3:1000000000000", "does not fit in memory"),
 ])
 def test_cli_bad_grid_exits_2(spec, words, tmp_path, capsys):

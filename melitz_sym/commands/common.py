@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import json
-import math
 from collections.abc import Iterable
-from fractions import Fraction
 from pathlib import Path
 
 from ..errors import MelitzError, ParseError
-
-NUMBER_HINT = "a real number such as 1.5, 2e-3 or 3/2, or for an N-country model a list [1, 2]"
-
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """``MODEL`` and ``--dist D``."""
@@ -50,19 +44,20 @@ def refuse_overwrite(paths: Iterable[Path], force: bool) -> None:
 
 
 def parameters(args: argparse.Namespace, swept: Iterable[str] = ()) -> dict[str, str]:
-    """Parameters from ``--params FILE`` then ``--set``, as exact strings.
+    """Parameters from ``--params FILE`` then ``--set``, as exact strings (stripped).
 
     Names in ``swept`` are taken from the file only if the command does not
     vary them (a sweep over tau ignores the file's tau; ``--set tau=...`` with a
-    sweep over tau is still a conflict).  Every value is checked by
-    :func:`check_value`: the CLI passes on numbers only (whether they are
-    admissible is the model's to say).
+    sweep over tau is still a conflict).  The values are read by the model, as
+    ``solve``, ``evaluate`` and ``reference`` read them (one path:
+    :func:`melitz_sym.admissibility.exact`, entry by entry for the lists of N-country
+    models, :func:`melitz_sym.numeric.arrays.read_value`), so the CLI accepts and
+    refuses what they do, with their message.
 
     Raises
     ------
     ParseError
-        For ``--set`` without ``=`` or a name, and for a value that is not a
-        finite number in the range of a double; the message names the parameter.
+        For ``--set`` without ``=`` or a name.
     """
     out: dict[str, str] = {}
     if getattr(args, "params", None):
@@ -74,83 +69,7 @@ def parameters(args: argparse.Namespace, swept: Iterable[str] = ()) -> dict[str,
         if not sep or not key.strip():
             raise ParseError(f"--set expects name=value, got {item!r}")
         out[key.strip()] = value
-    return {key: check_value(key, value) for key, value in out.items()}
-
-
-def check_value(name: str, text: str) -> str:
-    """``text`` stripped, once it is known to be a number or a (nested) list of numbers.
-
-    A number is a decimal or a fraction of two decimals (``1.5``, ``2e-3``,
-    ``3/2``), read exactly, whose magnitude fits a double: nonzero values from
-    about 4.9e-324 to 1.8e308.  A list (``[1, 0.8]``, ``[[1, 1.5], [1.4, 1]]``:
-    the vectors and matrices of N-country models) holds such numbers.  nan,
-    infinities, complex numbers, text, booleans and empty values are refused.
-
-    Raises
-    ------
-    ParseError
-        Naming the parameter and the value.
-    """
-    text = text.strip()
-    if not text:
-        raise ParseError(f"parameter {name}: no value given; expected {NUMBER_HINT}")
-    if text.startswith("["):
-        try:
-            items = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            items = None
-        if not isinstance(items, list):
-            raise ParseError(f"parameter {name}: cannot read {text!r} as a list of numbers, "
-                             "e.g. [1, 0.8] or [[1, 1.5], [1.4, 1]]")
-        _check_entries(name, text, items)
-        return text
-    num, slash, den = text.partition("/")
-    try:
-        if "/" in den:
-            raise ValueError(text)
-        value = Fraction(num) / Fraction(den) if slash else Fraction(num)
-    except ZeroDivisionError:
-        raise ParseError(f"parameter {name}: {text!r} divides by zero") from None
-    except ValueError:
-        raise ParseError(f"parameter {name}: {_unreadable(text)}") from None
-    _check_range(name, text, value)
-    return text
-
-
-def _unreadable(text: str) -> str:
-    """Why ``text`` (refused by :class:`fractions.Fraction`) is not a parameter value."""
-    try:
-        nonfinite = not math.isfinite(float(text))  # nan, inf, infinity
-    except ValueError:
-        nonfinite = False
-    if nonfinite:
-        return f"{text!r} is not a finite number"
-    return f"cannot read {text!r} as a number; expected {NUMBER_HINT}"
-
-
-def _check_range(name: str, text: str, value: Fraction | int | float) -> None:
-    """Refuse a value whose magnitude overflows or underflows a double."""
-    try:
-        x = float(value)
-    except OverflowError:
-        x = math.inf
-    if not math.isfinite(x):
-        raise ParseError(f"parameter {name}: {text} is not a finite number in the range of a "
-                         "double (magnitude at most 1.8e308)")
-    if x == 0 and value != 0:
-        raise ParseError(f"parameter {name}: {text} is below the range of a double (nonzero "
-                         "magnitude at least 4.9e-324)")
-
-
-def _check_entries(name: str, text: str, items: list) -> None:
-    """Every entry of the nested list ``items`` is a real number in the range of a double."""
-    for item in items:
-        if isinstance(item, list):
-            _check_entries(name, text, item)
-        elif isinstance(item, (int, float)) and not isinstance(item, bool):
-            _check_range(name, f"{item!r} in {text}", item)
-        else:
-            raise ParseError(f"parameter {name}: {item!r} in {text} is not a real number")
+    return {key: value.strip() for key, value in out.items()}
 
 
 def _read_parameter_file(path: Path) -> dict[str, str]:

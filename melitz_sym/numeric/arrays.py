@@ -8,49 +8,64 @@ from collections.abc import Mapping
 import numpy as np
 import sympy as sp
 
+from ..admissibility import exact, nonfinite_message
 from ..errors import AdmissibilityError, ParseError
 from ..derivation import MultiDerivation
 
 
-def _read(name: str, value: object):
-    """A parameter value as a (nested) list of floats; strings may hold a list."""
+def read_value(name: str, value: object) -> np.ndarray:
+    """A parameter value as a float array: a number, a (nested) list or array of numbers,
+    or text holding either (``"3/2"``, ``"[1, 0.8]"``, ``"[[1, 1.5], [1.4, 1]]"``).
+
+    The one reading of a vector or matrix: every entry that is not already a float is
+    read by :func:`melitz_sym.admissibility.exact` (the reading of every scalar), named
+    with its index (``L[1]``); a float entry must be finite.  The CLI checks its
+    ``--set`` values with it.
+
+    Raises
+    ------
+    ParseError
+        For text that is neither a number nor a list, and for an entry that is not a
+        real number (text, None, a boolean: numpy would read True as 1).
+    AdmissibilityError
+        For an entry that is not finite or outside the range of a double.
+    """
     if isinstance(value, str):
+        text = value.strip()
+        if not text.startswith("["):
+            return np.asarray(float(exact(name, text)))
         try:
-            value = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            raise ParseError(f"parameter {name}: cannot read {value!r} as a number, "
-                             "a list or a list of lists") from None
-    flag = _first_flag(value)
-    if flag is not None:  # a numpy scalar as Python writes it (np.True_ is True)
-        entry = flag[1].item() if isinstance(flag[1], np.generic) else flag[1]
-        raise ParseError(f"parameter {name}{_index(flag[0])}: {entry!r} is not a number")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ParseError(f"parameter {name}: cannot read {value!r} as numbers") from None
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise ParseError(f"parameter {name}: cannot read {text!r} as a list of numbers, "
+                             "e.g. [1, 0.8] or [[1, 1.5], [1.4, 1]]") from None
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        arr = value.astype(float)
+    else:
+        entries = value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
+        arr = _entries(name, entries, ())
+        if arr is None:
+            raise ParseError(f"parameter {name}: cannot read {value!r} as numbers: a list of "
+                             "lists of unequal lengths")
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise AdmissibilityError(f"parameter {name}{_index(idx)} must be a finite number, "
-                                 f"got {arr[idx] if idx else arr.item()}")
+        raise AdmissibilityError(nonfinite_message(name, float(arr[idx]) if idx else arr.item(),
+                                                   _index(idx)))
     return arr
 
 
-def _first_flag(value: object, at: tuple = ()) -> tuple[tuple, object] | None:
-    """The index and value of the first boolean entry (numpy would read it as 0 or 1,
-    :func:`melitz_sym.admissibility.exact` refuses it for a scalar model), or None."""
-    if isinstance(value, (bool, np.bool_)):
-        return at, value
-    if isinstance(value, np.ndarray):
-        if value.dtype == bool and value.size:
-            return (0,) * value.ndim, value.flat[0]
-        return None
+def _entries(name: str, value: object, at: tuple) -> np.ndarray | None:
+    """The nested lists ``value`` as a float array, each entry that is not a float read
+    by ``exact`` (None where the lists are ragged)."""
     if isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            found = _first_flag(v, at + (i,))
-            if found is not None:
-                return found
-    return None
+        rows = [_entries(name, v, at + (i,)) for i, v in enumerate(value)]
+        if any(r is None for r in rows) or len({r.shape for r in rows}) > 1:
+            return None
+        return np.array(rows, float) if rows else np.zeros(0)
+    if isinstance(value, float):
+        return np.asarray(value)
+    return np.asarray(float(exact(f"{name}{_index(at)}", value)))
 
 
 def _index(idx: tuple) -> str:
@@ -70,7 +85,7 @@ def read_parameters(shapes: Mapping[str, str], params: Mapping[str, object]) -> 
         vector or matrix given for a scalar parameter; the message names the
         parameter and the shape expected.
     """
-    arrays = {name: _read(name, params[name]) for name in shapes}
+    arrays = {name: read_value(name, params[name]) for name in shapes}
     matrices = [n for n, s in shapes.items() if s == "ij"]
     first = arrays[matrices[0]]
     if first.ndim != 2 or first.shape[0] != first.shape[1] or first.shape[0] < 1:
@@ -112,9 +127,10 @@ def check_entries(d: MultiDerivation, arrays: Mapping[str, object]) -> None:
     for r in d.restrictions:
         syms = sorted(r.symbols, key=lambda s: s.name)
         args = [_layout(d.shapes[s.name], arrays[s.name]) for s in syms]
-        holds = np.asarray(sp.lambdify(syms, r.condition, "numpy")(*args))
-        if r.when is not None:
-            holds = holds | ~np.asarray(sp.lambdify(syms, r.when, "numpy")(*args))
+        with np.errstate(all="ignore"):  # an overflowing side is inf and compares right
+            holds = np.asarray(sp.lambdify(syms, r.condition, "numpy")(*args))
+            if r.when is not None:
+                holds = holds | ~np.asarray(sp.lambdify(syms, r.when, "numpy")(*args))
         shape = np.broadcast_shapes(*map(np.shape, args))
         bad = ~np.broadcast_to(holds, shape)
         if bad.any():

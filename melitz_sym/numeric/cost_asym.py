@@ -34,6 +34,7 @@ from ..primitives import Declaration
 from ..errors import AdmissibilityError, NumericalError
 from ..tails import PARTIAL
 from .cost_reference import Moments
+from .precise import FUNCTIONS
 
 COUNTRIES = (1, 2)
 
@@ -129,7 +130,7 @@ def reference_mo_asym(d: MultiDerivation, decl: Declaration,
 
         def compile_(e: sp.Basic):
             syms = _symbols(e)
-            fn = sp.lambdify(syms, e, modules=[funcs, "mpmath"])
+            fn = sp.lambdify(syms, e, modules=[funcs, FUNCTIONS, "mpmath"])
             return lambda point: fn(*[point[s.name] for s in syms])
 
         entry = [compile_(d[f"free_entry_{i}"].lhs - d[f"free_entry_{i}"].rhs)

@@ -35,7 +35,7 @@ from ..distributions import Distribution
 from ..errors import AdmissibilityError
 from ..symbols import sym
 from ..tails import PARTIAL
-from .precise import to_mpf
+from .precise import FUNCTIONS, to_mpf
 from .rootfind import newton_in_bracket
 
 
@@ -51,7 +51,7 @@ def _exact(expr: sp.Expr) -> sp.Expr:
 
 
 def _fn(symbols, expr):
-    return sp.lambdify(symbols, _exact(sp.sympify(expr)), modules="mpmath")
+    return sp.lambdify(symbols, _exact(sp.sympify(expr)), modules=[FUNCTIONS, "mpmath"])
 
 
 @dataclass(frozen=True)

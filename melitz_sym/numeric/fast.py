@@ -55,6 +55,16 @@ _MODULES = [{"ndtr": scipy.special.ndtr, "log_ndtr": scipy.special.log_ndtr,
 _MODULES_EXTENDED = [{"log1p": np.log1p}, "numpy"]
 
 
+def lambdify(symbols: tuple, expr: sp.Expr):
+    r"""``expr`` compiled for numpy and scipy in its special-function form
+    (:func:`stable.special_form`): :math:`\Gamma(s, x)` as :math:`\Gamma(s) Q(s, x)`
+    in one node and sums of erf as :math:`\Phi(\pm z)`.  Every plain compile of a
+    derived expression goes through it: sympy's SciPy printer writes
+    ``uppergamma(s, x)**a`` as ``gamma(s)*gammaincc(s, x)**a``, and melitz-asym
+    Weibull solved the wrong equations (phi* 1.50 where the equilibrium is 1.08)."""
+    return sp.lambdify(symbols, stable.special_form(expr), modules=_MODULES)
+
+
 def _compile(symbols: tuple, exprs: tuple, modules: list = _MODULES):
     """``lambdify`` with common subexpressions shared; integrals sympy could not
     do become calls of vectorised quadrature (:mod:`.quadrature`)."""
@@ -78,18 +88,20 @@ def restriction_masks(d, values: Mapping[str, np.ndarray]) -> list:
     """Per restriction of ``d``, where it holds (its condition, or its guard
     fails), as a boolean array or a single boolean (numpy broadcasting).  The
     condition of a guarded restriction is evaluated only if its guard holds
-    somewhere."""
+    somewhere.  A side that overflows (``tau**(sigma - 1)`` at sigma = 1e308) is
+    inf, which compares as it should: no floating-point warning."""
     syms, first, conditions = _restrictions_fn(tuple(d.restrictions))
     args = [values[s.name] for s in syms]
-    out = iter(first(*args))
-    plain = [next(out) if r.when is None else None for r in d.restrictions]
-    guarded = iter(zip(out, conditions))
-    holds = []
-    for r, h in zip(d.restrictions, plain):
-        if r.when is not None:
-            when, condition = next(guarded)
-            h = condition(*args) | np.logical_not(when) if np.any(when) else True
-        holds.append(h)
+    with np.errstate(all="ignore"):
+        out = iter(first(*args))
+        plain = [next(out) if r.when is None else None for r in d.restrictions]
+        guarded = iter(zip(out, conditions))
+        holds = []
+        for r, h in zip(d.restrictions, plain):
+            if r.when is not None:
+                when, condition = next(guarded)
+                h = condition(*args) | np.logical_not(when) if np.any(when) else True
+            holds.append(h)
     return holds
 
 
@@ -129,7 +141,11 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     the root, every Newton step is twice the bisection before it, and rtsafe
     would halve its way in, one bit per iteration).
     A point is finished once its Newton step is below ``tol`` relative to
-    max(1, |y|), its residual is exactly 0 or its bracket is a few ulps wide;
+    max(1, |y|) (a residual of exactly 0 is a step of 0 where the slope is finite
+    and not zero; with a slope that is nan or 0 it is no evidence of a root: the
+    residual of melitz-closed Weibull at f = 5e-324, in the generated C module,
+    underflows to 0 from phi = 9e-116 to 1.05e-115 around the root 9.54e-116) or its
+    bracket is a few ulps wide;
     finished points are dropped from the arrays once a quarter of them are
     (dropping them at every iteration costs more than their evaluations).
     Where R(log(lower)) <= 0 the root is not above the lower bound (a corner):
@@ -139,7 +155,11 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     but a bracket that closes onto a nan end without a converged Newton step or a
     zero residual is a jump from nan to a negative residual, not a root (hmy
     Frechet at sigma = 2.00001, f_e = 7e286: the residual overflows to nan below
-    phi = 0.19 and is -inf above, while the root is 3e-286): it is nan.
+    phi = 0.19 and is -inf above, while the root is 3e-286): it is nan.  So is a
+    bracket that closes onto an end where the residual overflowed to +inf
+    (melitz-closed Weibull at f = 5e-324: f times a term that overflows is +inf
+    below phi = 9.8e-116 and the residual -delta f_e above, while the root is
+    9.54e-116): no finite positive value of R was seen beside the root.
     A point that has not converged after ``iters`` iterations is nan.
     """
     shape = np.broadcast_shapes(np.shape(lower), *map(np.shape, args))  # any number of args
@@ -155,7 +175,7 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     dx = np.zeros(size)  # |last step|
     dx_old = np.full(size, np.inf)  # |step before last|
     dn = np.zeros(size)  # |last Newton step|
-    lo_nan = np.zeros(size, bool)  # the lower end is where the residual was nan
+    lo_nan = np.zeros(size, bool)  # the lower end is where the residual was nan or +inf
     with np.errstate(all="ignore"):
         if bounded.any():  # R(log lower) <= 0: the root is not above the lower bound
             below = np.zeros(size, bool)
@@ -175,7 +195,8 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
         for _ in range(iters):
             f, df, *part = FdF(y, *act)
             f = np.broadcast_to(f, y.shape)
-            lo_nan = np.where(f > 0, False, np.where(np.isnan(f), True, lo_nan))
+            lo_nan = np.where(np.isfinite(f) & (f > 0), False,
+                              np.where(np.isnan(f) | (f == np.inf), True, lo_nan))
             lo = np.where((f > 0) | np.isnan(f), y, lo)  # nan: overflow towards the lower end
             hi = np.where(f < 0, y, hi)
             plain = step = np.where(np.isfinite(df), f / df, np.nan)  # overflowed slope: no step
@@ -193,8 +214,8 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
                                         inside | use)
             size_n = np.abs(step)
             scale = np.maximum(1.0, np.abs(y))
-            converged = (size_n <= tol * scale) | (f == 0)
-            jump = (hi - lo <= 4e-16 * scale) & ~converged & lo_nan  # nan to negative
+            converged = size_n <= tol * scale  # nan where there is no Newton step
+            jump = (hi - lo <= 4e-16 * scale) & ~converged & lo_nan  # nan/inf to negative
             now = converged | (hi - lo <= 4e-16 * scale)
             bisect = ~inside | (size_n > 0.5 * dx_old)
             if not closed:

@@ -40,14 +40,12 @@ import sympy as sp
 from ..admissibility import AUTARKY_CORNER
 from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
-from .fast import newton_log
-
-_MODULES = ["scipy", "numpy"]
+from .fast import lambdify, newton_log
 
 
 @lru_cache(maxsize=64)
 def _lambdify(symbols: tuple, expr: sp.Expr):
-    return sp.lambdify(symbols, expr, modules=_MODULES)
+    return lambdify(symbols, expr)
 
 
 def _eval(expr: sp.Expr, env: Mapping[sp.Symbol, object]) -> np.ndarray:

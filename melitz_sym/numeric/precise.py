@@ -42,6 +42,22 @@ def to_mpf(value: object) -> mpmath.mpf:
 GAMMAINC_ORDER = 2**20
 
 
+#: Largest argument at which :func:`gammainc` takes an upper incomplete gamma function
+#: as the complete one less the lower part (the series, a few terms).
+SMALL_ARGUMENT = mpmath.mpf(2) ** -20
+
+
+def _small_lower_part(s, a) -> bool:
+    r"""Whether :math:`\Gamma(s, a) = \Gamma(s) - \gamma(s, a)` loses at most one bit:
+    :math:`0 < a \le 2^{-20}`, real :math:`s > 0` and :math:`\gamma(s, a) < a^s / s`
+    at most half of :math:`\Gamma(s)`.  mpmath's own upper function slows down as
+    :math:`a \to 0` at high precision (6.7 s at a = 6e-335 and 384 digits, Weibull at
+    f = 5e-324, whose bracket search took it lower and lower)."""
+    if mpmath.im(s) or mpmath.im(a) or not (0 < a <= SMALL_ARGUMENT and s > 0):
+        return False
+    return mpmath.power(a, s) / s <= mpmath.gamma(s) / 2
+
+
 def gammainc(s, a=0, b=mpmath.inf):
     r"""``mpmath.gammainc`` within an operation budget: an order :math:`|s|` above
     :data:`GAMMAINC_ORDER`, a series that does not converge within mpmath's term
@@ -52,10 +68,37 @@ def gammainc(s, a=0, b=mpmath.inf):
                              f"(beyond {GAMMAINC_ORDER}) at these parameters: the parameters "
                              "are too extreme for mpmath, whose cost grows with the order")
     try:
+        if b == mpmath.inf and _small_lower_part(s, a):
+            return mpmath.gamma(s) - mpmath.gammainc(s, 0, a)
         return mpmath.gammainc(s, a, b)
     except (mpmath.libmp.NoConvergence, MemoryError):
         raise NumericalError(f"the incomplete gamma function of order {mpmath.nstr(s, 8)} "
                              "does not converge in mpmath at these parameters") from None
+
+
+#: Largest binary magnitude :math:`\log_2 |x|` of an argument that :func:`exp` passes to
+#: mpmath: mpmath's ``exp`` shifts a mantissa by about :math:`|x|` bits, so at
+#: :math:`|x| = 10^{10^{17}}` (Frechet at k = 3.9e16, :math:`(b/\varphi)^k` below
+#: the cutoff) it ran out of memory.  :math:`e^{\pm 2^{64}} = 10^{\pm 8 \cdot 10^{18}}`.
+EXP_MAG = 64
+
+
+def exp(x):
+    r"""``mpmath.exp`` within memory: for :math:`|x| > 2^{64}` (:data:`EXP_MAG`)
+    :math:`e^{x}` is 0 where :math:`x < 0` (an underflow: the true value is below
+    :math:`10^{-8 \cdot 10^{18}}`) and an :class:`OverflowError` where :math:`x > 0`
+    (a number no computation can hold; the callers report it as a
+    :class:`NumericalError`)."""
+    if mpmath.mag(x) > EXP_MAG and mpmath.isfinite(x) and mpmath.im(x) == 0:
+        if x < 0:
+            return mpmath.mpf(0)
+        raise OverflowError(f"exp of {mpmath.nstr(x, 8)}: beyond what mpmath can hold")
+    return mpmath.exp(x)
+
+
+#: The mpmath functions that the compiled expressions of every mpmath path use in place
+#: of mpmath's own (``modules=[FUNCTIONS, "mpmath"]`` in ``lambdify``).
+FUNCTIONS = {"exp": exp, "gammainc": gammainc}
 
 
 def _ndtr(x):
@@ -73,7 +116,7 @@ def _mp_form(expr: sp.Expr) -> sp.Expr:
 
 def _fn(expr: sp.Expr, symbols: list[sp.Symbol]):
     return sp.lambdify(symbols, _mp_form(expr),
-                       modules=[{"gammainc": gammainc, "ndtr": _ndtr}, "mpmath"])
+                       modules=[{**FUNCTIONS, "ndtr": _ndtr}, "mpmath"])
 
 
 def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol, mpmath.mpf],

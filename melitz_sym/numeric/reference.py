@@ -45,10 +45,10 @@ from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from ..tails import S, V
 from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
-from .precise import spread, to_mpf
+from .precise import FUNCTIONS, spread, to_mpf
 from .rootfind import NO_SELECTION, beyond_range, newton_in_bracket
 
-_MODULES = ["mpmath"]
+_MODULES = [FUNCTIONS, "mpmath"]
 #: Doublings a bracket or range search takes at most: 2^200 of anything in log space is
 #: beyond any float, so a search that has not ended by then never will.
 BRACKET_STEPS = 200

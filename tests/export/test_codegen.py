@@ -767,6 +767,22 @@ def test_numpy_solver_reports_a_residual_jump_as_status_1(tmp_path):
     assert np.isnan(phi) and int(status) == 1
 
 
+def test_numpy_solver_reports_a_jump_from_plus_inf_as_status_1(tmp_path):
+    """Issue 20 (long fuzz profile): melitz-closed Weibull at f = 5e-324 gave phi* =
+    9.82e-116 with status 0 (its residual is +inf below that, -delta f_e above; the
+    reference, m.reference, gives 9.54e-116): status 1 instead."""
+    m = _model("melitz-closed", "weibull")
+    (path,) = codegen.write(codegen.generate(m, "numpy"), tmp_path)
+    spec = importlib.util.spec_from_file_location("inf_jump_gen", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    point = dict(sigma=3.8, f=5e-324, f_e=1.0, delta=0.1, L=100, k=1.5, b=1.0)
+    with np.errstate(all="ignore"):
+        phi, status = mod.solve_cutoff(*[np.float64(point[p]) for p in m.parameters],
+                                       status=True)
+    assert np.isnan(phi) and int(status) == 1
+
+
 def test_r_solver_status(tmp_path, tool):
     m = _model("melitz", "truncated-pareto")
     p = codegen.plan(m).prefix

@@ -161,11 +161,21 @@ def test_pareto_acr_entry_and_elasticity(pareto):
     (dict(L=[100, True]), "L[1]: True is not a number"),  # numpy would read it as 1
     # any numpy version: True, not np.True_
     (dict(f=np.array([[True, False], [False, True]])), "f[0,0]: True is not a number"),
+    # issue 20: every entry read as a scalar parameter is (admissibility.exact), by index
+    (dict(tau="[[1, 1.5], [1.4, 1e999]]"), "parameter tau[1,1] must be a finite number, got inf"),
+    (dict(tau="[[1, 'a'], [1.4, 1]]"), "parameter tau[0,1]: cannot read 'a' as a number"),
+    (dict(L=[100, "3/2"]), None),  # read exactly, as a scalar "3/2" is
+    (dict(L=[100, 10**400]), "parameter L[1]: 1000"),  # outside the range of a double
+    (dict(L="[1, 2"), "parameter L: cannot read '[1, 2' as a list of numbers"),
+    (dict(L=[[1], [2, 3]]), "lists of unequal lengths"),
 ])
 def test_bad_parameters_name_the_entry(pareto, change, words):
     params = dict(sigma=3.8, delta=0.1, k=4.6, b=1, f_e=1, L=[100, 50],
                   tau=[[1, 1.5], [1.5, 1]], f=[[1, 2], [2, 1]])
     params.update(change)
+    if words is None:
+        assert pareto.solve(**params)["phi_star"].shape == (2, 2)
+        return
     with pytest.raises(ms.MelitzError) as err:
         pareto.solve(**params)
     assert words in str(err.value)
@@ -263,3 +273,33 @@ def test_gains_agree_with_reference_at_full_exit(pareto):
         if done == 2:
             return
     raise AssertionError("fewer than 2 interior points in 30 draws")
+
+
+@pytest.mark.parametrize("delta, reference", [(1.0, 1.0752097971070475),
+                                              (0.1, 1.7806979527018918)])
+def test_weibull_solves_its_own_free_entry(delta, reference):
+    """Issue 20 (long fuzz profile): melitz-asym Weibull at delta = 1 gave phi*_00 = 1.50
+    where m.reference gives 1.0752097971070475 (at delta = 0.1: no convergence).  sympy's
+    SciPy printer wrote uppergamma(s, x)**a as gamma(s)*gammaincc(s, x)**a, so the
+    solver's free-entry terms were not the derived ones.  Independent check: at the
+    solved cutoffs, free entry sum_j f_ij int_(phi*_ij) ((phi/phi*_ij)^(sigma-1) - 1)
+    dG_i = delta f_e_i by scipy quadrature of the Weibull density; the cutoff agrees
+    with m.reference (values stored from it)."""
+    from scipy import integrate
+
+    sigma, k, b, f_e = 3.8, 1.5, [1.0, 0.8], [1.0, 2.0]
+    f = np.array([[1.0, 2.0], [2.0, 1.2]])
+    m = ms.model("melitz-asym", "weibull")
+    phi = m.solve(outputs=["phi_star"], sigma=sigma, delta=delta, f_e=f_e, L=[100.0, 50.0],
+                  tau=[[1, 1.5], [1.4, 1]], f=f, k=k, b=b)["phi_star"]
+
+    def profit(x, i, j):  # profit over the fixed cost times the Weibull density of i
+        density = k / b[i] * (x / b[i]) ** (k - 1) * np.exp(-(x / b[i]) ** k)
+        return ((x / phi[i, j]) ** (sigma - 1) - 1) * density
+
+    for i in range(2):
+        expected = sum(f[i, j] * integrate.quad(profit, phi[i, j], np.inf, args=(i, j),
+                                                epsabs=1e-13, epsrel=1e-12)[0]
+                       for j in range(2))
+        assert expected == pytest.approx(delta * f_e[i], rel=1e-9)
+    assert phi[0, 0] == pytest.approx(reference, rel=1e-9)

@@ -339,6 +339,30 @@ def test_newton_log_refuses_a_jump_from_nan_to_negative():
     assert got == pytest.approx(-3.0, abs=1e-14)
 
 
+def test_newton_log_refuses_a_jump_from_plus_inf_to_negative():
+    """Issue 20 (long fuzz profile): melitz-closed Weibull at f = 5e-324 overflows to
+    +inf below phi = 9.8e-116 and is -delta f_e above, so the bracket closed on the
+    jump and the generated NumPy module returned it with status 0 (the reference's root
+    is 9.54e-116).  A +inf end is no finite positive residual beside a root: nan."""
+    def jump(y, a):
+        return np.where(y < a, np.inf, -0.1), np.where(y < a, np.nan, 0.0)
+
+    assert np.isnan(fast.newton_log(jump, np.array([0.0]), [np.array([-264.8])])).all()
+
+
+def test_weibull_at_the_smallest_double_f_against_the_reference():
+    """Issue 20 (long fuzz profile), melitz-closed Weibull at f = 5e-324: evaluate (and
+    CLI solve) ran past 60 s in mpmath's upper incomplete gamma at tiny arguments and
+    384 digits; it now agrees with the reference (m.reference: phi* =
+    9.5415398506515039e-116); solve, which cannot hold the terms in double, refuses."""
+    m = ms.model("melitz-closed", "weibull")
+    point = dict(sigma=3.8, f=5e-324, f_e=1.0, delta=0.1, L=100, k=1.5, b=1.0)
+    got = m.evaluate(outputs=["phi_star"], **point)["phi_star"]
+    assert abs(got / mpmath.mpf("9.5415398506515039e-116") - 1) < 1e-15
+    with pytest.raises(ms.NumericalError):
+        m.solve(outputs=["phi_star"], **point)
+
+
 def test_hmy_frechet_with_an_overflowing_residual_is_refused_not_wrong():
     """hmy Frechet at sigma = 2.00001, f_e = 7e286: m.solve gave phi* = 0.194 where the
     reference (quadrature) gives 3.3e-286; now a NumericalError that points to it."""
@@ -414,3 +438,16 @@ def test_hmy_lognormal_fdi_near_free_trade(tau):
     for got in (m.solve(**params), m.evaluate(dps=20, **params)):
         for o, want in ref.items():
             assert float(got[o]) == pytest.approx(float(want), rel=1e-12), o
+
+
+def test_restrictions_overflowing_to_inf_compare_without_a_warning():
+    """Issue 20: at sigma = 1e308 the restriction f_x tau^(sigma-1) > f overflows to inf
+    (numpy's RuntimeWarning, printed beside the CLI's error); inf compares as it should
+    and the point is refused by the moment restriction, without a warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ms.AdmissibilityError, match=r"k > sigma - 1"):
+            ms.model("melitz").solve(sigma=1e308, k=4.6, b=1.0, f=1.0, f_x=1.5, f_e=1.0,
+                                     delta=0.1, tau=1.5, n=1, L=100)

@@ -81,3 +81,28 @@ def test_guard_digits_for_parameters_of_extreme_magnitude():
     assert abs(got["M_t"] / got["M"] - 1) < 1e-29
     assert abs(got["phi_tilde_t"] / got["phi_star"] - 1) < 1e-29
     assert abs(got["p_in"] * 280 - 1) < 1e-29
+
+
+def test_exp_of_an_astronomical_argument_within_memory(capsys):
+    """Issue 20 (long fuzz profile): melitz-closed Frechet at k = 3.86e16 computed
+    exp((b/phi)^k) with (b/phi)^k ~ 10^(10^16) below the cutoff, and mpmath's exp
+    shifted a mantissa by that many bits: MemoryError in evaluate, reference and CLI
+    solve.  exp of a negative such argument is 0 (below 10^(-8e18)), of a positive one
+    an overflow, which every mpmath path reports as a NumericalError."""
+    from melitz_sym.numeric import precise
+
+    huge = mpmath.mpf(2) ** 65
+    assert precise.exp(-huge) == 0
+    with pytest.raises(OverflowError):
+        precise.exp(huge)
+    assert precise.exp(mpmath.mpf(2) ** 63) == mpmath.exp(mpmath.mpf(2) ** 63)
+    point = dict(sigma="3.8", f="1.0", delta="0.1", L="100", b="1.0",
+                 k="3.86406068147383e16", f_e="1.000022990124822")
+    m = ms.model("melitz-closed", "frechet")
+    for path in (m.evaluate, m.reference):
+        with pytest.raises(ms.NumericalError):
+            path(**point)
+    assert main(["solve", "melitz-closed", "--dist", "frechet",
+                 *[a for k, v in point.items() for a in ("--set", f"{k}={v}")]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error" in err.lower()

@@ -139,9 +139,11 @@ double {p}_solve_cutoff({params}, int *status)
        side (nan at both ends widens both), and a nan inside the bracket moves
        the end that was nan (the other one being finite; else it fails): the
        bisection brings y back into range (a bracket that closes on a nan end
-       is a failure, not a root).  Converged
-       when the step or the bracket is at the rounding level of y, or the
-       residual is exactly 0. */
+       is a failure, not a root).  An end where the residual overflowed to +inf
+       is no value either (a jump from +inf to a negative residual is no root).
+       Converged when the Newton step (not a bisection) or the bracket is at the
+       rounding level of y (a residual of exactly 0 is a Newton step of 0 where the
+       slope is finite; with a nan slope it is an underflow, no root). */
     double ms_lower, ms_lo, ms_width = 1.0, ms_y, ms_hi;
     int ms_i, ms_nan_lo = 0, ms_nan_hi = 0;
     *status = 2;
@@ -182,22 +184,23 @@ double {p}_solve_cutoff({params}, int *status)
         const double ms_phi = exp(ms_y);
         const double ms_f = {p}_cutoff_residual(ms_phi, {names});
         double ms_next;
-        int ms_done;
+        int ms_done, ms_newton;
         if (isnan(ms_f) && ms_nan_lo == ms_nan_hi)
             return NAN;
         if (ms_f > 0 || (isnan(ms_f) && ms_nan_lo && !ms_nan_hi)) {{
             ms_lo = ms_y;
-            ms_nan_lo = isnan(ms_f);
+            ms_nan_lo = isnan(ms_f) || isinf(ms_f);
         }}
         if (ms_f < 0 || (isnan(ms_f) && ms_nan_hi && !ms_nan_lo)) {{
             ms_hi = ms_y;
             ms_nan_hi = isnan(ms_f);
         }}
         ms_next = ms_y - ms_f / ({p}_cutoff_residual_dphi(ms_phi, {names}) * ms_phi);
-        if (!isfinite(ms_next) || ms_next <= ms_lo || ms_next >= ms_hi)
+        ms_newton = isfinite(ms_f) && isfinite(ms_next) && ms_next > ms_lo && ms_next < ms_hi;
+        if (!ms_newton)
             ms_next = 0.5 * (ms_lo + ms_hi);
-        ms_done = (fabs(ms_next - ms_y) <= 1e-15 * fmax(1.0, fabs(ms_y)) && !isnan(ms_f))
-                  || ms_f == 0 || (ms_hi - ms_lo <= 4e-16 * fmax(1.0, fabs(ms_y))
+        ms_done = (ms_newton && fabs(ms_next - ms_y) <= 1e-15 * fmax(1.0, fabs(ms_y)))
+                  || (ms_hi - ms_lo <= 4e-16 * fmax(1.0, fabs(ms_y))
                                    && !ms_nan_lo && !ms_nan_hi);
         ms_y = ms_next;
         if (ms_done) {{

@@ -82,10 +82,12 @@ _SOLVER = '''
 # the other end), then Newton steps are taken and a bisection replaces any step that
 # leaves the bracket; a residual that is NaN far up or far down ends the doubling on
 # that side (NaN at both ends widens both) and a NaN inside the bracket moves the end
-# that was NaN.  Returns list(cutoff, status): status 0 where it converged, 1 where
-# it did not, 2 where the parameters are inadmissible, 3 at a corner (the residual
-# is negative at cutoff_lower: every entrant produces); cutoff is NaN unless the
-# status is 0.  For gains, call it again with n = 0 for the autarky cutoff.
+# that was NaN (or +Inf: an overflow, no value; a bracket closing on such an end is no
+# root).  Converged where a Newton step (not a bisection) is below tol, or the bracket
+# is a few ulps wide between ends with values.  Returns list(cutoff, status): status
+# 0 where it converged, 1 where it did not, 2 where the parameters are inadmissible,
+# 3 at a corner (the residual is negative at cutoff_lower: every entrant produces);
+# cutoff is NaN unless the status is 0.  For gains, call it again with n = 0 for the autarky cutoff.
 {p}_solve_cutoff <- function({params}, tol = 1e-15, iters = 200) {{
   len <- max(lengths(list({names})))
   args <- lapply(list({names}), function(a) rep_len(as.numeric(a), len))
@@ -133,7 +135,7 @@ _SOLVER = '''
     to_lo <- (!nan & f > 0) | (nan & nan_lo & !nan_hi)
     to_hi <- (!nan & f < 0) | (nan & nan_hi & !nan_lo)
     lo <- ifelse(to_lo, y, lo)
-    nan_lo <- ifelse(to_lo, nan, nan_lo)
+    nan_lo <- ifelse(to_lo, nan | is.infinite(f), nan_lo)  # +inf: an overflow, no value
     hi <- ifelse(to_hi, y, hi)
     nan_hi <- ifelse(to_hi, nan, nan_hi)
     nxt <- y - f / (dres(phi) * phi)
@@ -141,9 +143,9 @@ _SOLVER = '''
     out[is.na(out)] <- TRUE
     nxt <- ifelse(out, 0.5 * (lo + hi), nxt)
     scale <- pmax(1, abs(y))
-    step_ok <- !nan & abs(nxt - y) <= tol * scale
+    step_ok <- !out & is.finite(f) & abs(nxt - y) <= tol * scale  # a Newton step
     width_ok <- hi - lo <= 4e-16 * scale & !nan_lo & !nan_hi
-    now <- step_ok | (!nan & f == 0) | width_ok
+    now <- step_ok | width_ok  # f == 0: a step of 0 where the slope is finite
     now[is.na(now)] <- FALSE
     done <- done | now
     y <- nxt
