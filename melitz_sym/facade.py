@@ -279,6 +279,10 @@ class Model:
             except OverflowError:  # mpmath: an exponent past what it can hold
                 raise NumericalError("reference: a quantity overflows mpmath at these "
                                      "parameters (an exponent too large to represent)") from None
+            except ZeroDivisionError:  # e.g. a truncated Pareto's 1 - (b/b_H)^k at k = 1e-193
+                raise NumericalError(f"reference: a quantity divides by zero at {dps + 10} "
+                                     "digits at these parameters (too extreme for the "
+                                     "working precision)") from None
             self._check_interior(result, values)
             return result
 

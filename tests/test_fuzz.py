@@ -139,6 +139,18 @@ def test_lognormal_evaluate_dividing_by_zero_is_a_numerical_error():
         m.evaluate(dps=DPS, **{**CASES[("melitz", "lognormal")], "s": 1e-300})
 
 
+
+def test_reference_dividing_by_zero_is_a_numerical_error():
+    """Found by the long profile: the truncated Pareto's density at k = 3.8e-193 divides
+    by 1 - (b/b_H)^k, which is 0 at any working precision; the reference raised a bare
+    ZeroDivisionError (evaluate and solve: NumericalError, the cutoff is beyond doubles)."""
+    m = ms.model("melitz", "truncated-pareto")
+    params = {**CASES[("melitz", "truncated-pareto")], "k": 3.826001503769945e-193}
+    with pytest.raises(ms.NumericalError, match="divides by zero"):
+        m.reference(dps=DPS, **params)
+    with pytest.raises(ms.NumericalError):
+        m.evaluate(dps=DPS, **params)
+
 @pytest.fixture(scope="module", params=list(MULTI), ids=lambda c: "-".join(c))
 def multi(request):
     name, dist = request.param
