@@ -143,7 +143,7 @@ def reference_asym(d: MultiDerivation, decl: Declaration, arrays: Mapping[str, o
     raises the same :class:`AdmissibilityError` as ``solve``."""
     dist = decl.dist
     abroad = decl.mode("export").fixed.paid_in == "destination"
-    start = solve_asym(d, arrays, outputs)
+    start = solve_asym(d, arrays, outputs, accurate=False)  # refined below
     N = arrays["tau"].shape[0]
     with mpmath.workdps(dps + 10):
         sigma, delta = mpmath.mpf(float(arrays["sigma"])), mpmath.mpf(float(arrays["delta"]))

@@ -284,22 +284,34 @@ class AsymSystem:
 #: Halvings of the step in :func:`newton`'s line search before it gives up: 2^-60
 #: of a Newton step is below the rounding of any iterate.
 HALVINGS = 60
+#: Largest Newton correction (in the logs of wages, entrants and demand shifters, so
+#: relative) and largest effect of rounding (:func:`_accurate`) that :func:`newton`
+#: accepts at a root: the relative accuracy solve promises the N-country models
+#: (the tests ask 1e-9 of the reference).
+ACCURACY = 1e-9
 
 
 def newton(system: AsymSystem, u0: np.ndarray, tol: float = 1e-14,
-           iters: int = 100) -> tuple[np.ndarray, int]:
+           iters: int = 100, accurate: bool = True) -> tuple[np.ndarray, int]:
     """Damped Newton iteration on ``system`` from ``u0``; returns the root and iterations.
 
     Full steps are halved until the max-norm of the residual falls (Armijo), at
     most :data:`HALVINGS` times; below ``t = 1e-6`` any finite residual is
     accepted.  The residual and Jacobian of the accepted point are reused for
-    the next step.
+    the next step.  A point whose residual is below ``tol`` is a root only if the
+    Newton correction there is below :data:`ACCURACY` too: where trade is nearly
+    shut off (a trade cost of 1e6) the conditions barely move with the export
+    cutoffs, and a small residual says little about them.  There, the
+    effect of the residual's rounding on the root must be below :data:`ACCURACY`
+    as well (:func:`_accurate`).  Without
+    ``accurate`` (a start for a refinement in mpmath) neither is asked.
 
     Raises
     ------
     NumericalError
         Where the residual is not finite at the start or along the whole step
-        (a point whose terms overflow), the Jacobian is singular, or the
+        (a point whose terms overflow), the Jacobian is singular, the
+        equilibrium is too ill-conditioned for double precision, or the
         iteration has not converged after ``iters`` steps.
     """
     u = u0.copy()
@@ -328,23 +340,45 @@ def newton(system: AsymSystem, u0: np.ndarray, tol: float = 1e-14,
                                  f"(residual {norm:.3g}): the equilibrium conditions overflow "
                                  "at these parameters")
         u, F, J, norm = trial, F_new, J_new, new_norm
-        if norm < tol or np.max(np.abs(t * step)) <= tol * max(1.0, np.max(np.abs(u))):
+        if ((norm < tol or np.max(np.abs(t * step)) <= tol * max(1.0, np.max(np.abs(u))))
+                and (not accurate or _accurate(J, F, it))):
             return u, it
     raise NumericalError(f"melitz-asym: Newton did not converge in {iters} iterations "
                          f"(residual {norm:.3g})")
 
 
+def _accurate(J: np.ndarray, F: np.ndarray, it: int) -> bool:
+    """Whether the Newton correction -J^-1 F is below :data:`ACCURACY`.  Raises a
+    NumericalError where the rounding of the residual moves the root by more than
+    that: |J^-1| (max-norm) times the residual's rounding, 2^-53 for each of its
+    terms (shares of order one)."""
+    try:
+        inverse = np.linalg.inv(J)
+    except np.linalg.LinAlgError:
+        raise NumericalError(f"melitz-asym: the Jacobian of the equilibrium conditions is "
+                             f"singular at Newton step {it}") from None
+    rounding = np.linalg.norm(inverse, np.inf) * len(F) * np.finfo(float).epsneg
+    if not rounding <= ACCURACY:
+        raise NumericalError(
+            f"melitz-asym: the equilibrium is too ill-conditioned for double precision at "
+            f"these parameters (the rounding of its conditions moves it by up to "
+            f"{rounding:.1g}, relative; trade nearly shut off?); m.reference(...) computes "
+            "it in mpmath")
+    return bool(np.max(np.abs(inverse @ F)) <= ACCURACY)
+
+
 def solve_asym(d, arrays: Mapping[str, np.ndarray],
-               outputs: Collection[str] = ("gains",)) -> dict:
+               outputs: Collection[str] = ("gains",), accurate: bool = True) -> dict:
     """Equilibrium of the asymmetric N-country Melitz model (outputs as arrays).
 
     ``gains`` (welfare over autarky welfare) is computed when ``outputs`` names it;
     then an autarky cutoff below the lower bound of productivity (in autarky
     every entrant would produce: a corner the equations omit) raises
-    :class:`AdmissibilityError` (:data:`~melitz_sym.admissibility.AUTARKY_CORNER`)."""
+    :class:`AdmissibilityError` (:data:`~melitz_sym.admissibility.AUTARKY_CORNER`).
+    Without ``accurate``, the root is a start for a refinement (:func:`newton`)."""
     system = AsymSystem(d, arrays)
     with np.errstate(all="ignore"):  # overflow is caught: newton refuses a non-finite residual
-        u, _ = newton(system, system.start())
+        u, _ = newton(system, system.start(), accurate=accurate)
     F, q = system.residual(u, jacobian=False)
     X = q["X"]
     phi = np.broadcast_to(q["phi"], X.shape)

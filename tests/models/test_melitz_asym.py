@@ -236,6 +236,25 @@ def test_newton_line_search_is_bounded():
     assert Blowup.calls == 1 + ge.HALVINGS
 
 
+
+def test_trade_nearly_shut_off_is_refused_not_wrong(pareto):
+    """Found by the long fuzz (issue 20): with tau_10 = 1.7e16 solve gave the export
+    cutoffs phi*_01 = 1.20e4 and phi*_10 = 7.9e12 where the reference gives 1.16e5 and
+    8.2e11 (at tau_10 = 1e6, 6e-4 off).  The trade-balance conditions barely move with
+    them: Newton stopped at a residual of 4e-15 with a correction of 0.2 in their logs.
+    Now a root needs a small correction, and a point where the residual's rounding
+    alone moves the root beyond 1e-9 is a NumericalError; up to tau_10 = 100 solve
+    still agrees with the reference (independent mpmath path) to 1e-9."""
+    base = dict(sigma=3.8, delta=0.1, f_e=[1.0, 2.0], L=[100.0, 50.0], k=4.6, b=[1.0, 0.8],
+                f=[[1.0, 2.0], [2.0, 1.2]])
+    for t10 in (1e4, 1e6, 1.7497336600975724e16):
+        with pytest.raises(ms.NumericalError, match="ill-conditioned"):
+            pareto.solve(**base, tau=[[1, 1.5], [t10, 1]])
+    params = dict(base, tau=[[1, 1.5], [100.0, 1]])
+    got, want = pareto.solve(**params), pareto.reference(dps=30, **params)
+    assert rel(got["phi_star"], [[float(x) for x in r] for r in want["phi_star"]]) < 1e-9
+    assert float(want["phi_star"][1][0]) > 10 * float(want["phi_star"][1][1])  # few exporters
+
 AUTARKY_CORNER_POINT = dict(  # found by a random search: interior with trade, not in autarky
     sigma=4.704991510146716, delta=1.0, k=4.488318562390142, b=[0.80576443, 0.85896248],
     f_e=[3.54754146, 0.66250661], L=[257.55746156, 217.94655453],
