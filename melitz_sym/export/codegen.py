@@ -50,7 +50,7 @@ from sympy.logic.boolalg import Boolean
 from ..derivation import MultiDerivation
 from ..errors import MelitzError, UnknownNameError
 from ..numeric import power_form, stable
-from ..numeric.fast import newton_forms
+from ..numeric.fast import newton_forms, output_form
 from ..numeric.stable import code_form
 from ..symbols import REGISTRY, sym
 
@@ -257,19 +257,56 @@ def _plan(model, forms: bool, outputs) -> Plan:
                           "distribution has no closed form (it is an unevaluated integral)")
     phi, phi_a = d.cutoff, sym("phi_star_A")
     res = d.cutoff_residual
+    newton = newton_forms(params, phi, res)
+    residual, slope = newton_residual(newton, phi) if forms else (None, None)
     funcs = [Function("cutoff_lower", params, sp.sympify(d.support_lower),
                       "lower end of the search for the cutoff (lower bound of productivity)"),
              Function("cutoff_residual", (phi,) + params, code_form(res),
-                      "residual F(phi_star) of the cutoff equation; the cutoff is its root"),
+                      "residual F(phi_star) of the cutoff equation; the cutoff is its root",
+                      residual and Forms(residual, (), residual)),
              Function("cutoff_residual_dphi", (phi,) + params, code_form(sp.diff(res, phi)),
-                      "derivative dF/dphi_star of the cutoff residual")]
+                      "derivative dF/dphi_star of the cutoff residual",
+                      slope and Forms(slope, (), slope))]
     for k, v in d.outputs.items():
         if v == phi:
             continue
         args = (phi, phi_a) + params if v.has(phi_a) else (phi,) + params
-        funcs.append(Function(k, args, code_form(v), REGISTRY[k].meaning))
+        funcs.append(Function(k, args, code_form(v), REGISTRY[k].meaning,
+                              output_forms(v, phi)
+                              if forms and (outputs is None or k in outputs) else None))
     return Plan(_prefix(model), d.title, params, tuple(funcs), restrictions, True, __version__,
-                admissible=admissible(d.restrictions), newton=newton_forms(params, phi, res))
+                admissible=admissible(d.restrictions), newton=newton)
+
+
+def newton_functions(plan: Plan) -> tuple[list[Function], list[Function]]:
+    """The Newton iteration's residual of ``plan`` (:attr:`Plan.newton`) as functions a
+    target prints (:func:`evaluation`): one per hoisted symbol (named by it, in the
+    parameters and z = sigma - 1: once per point), and R, dR/dy, P and c (R = P - c)
+    in y = log(phi_star) and the hoisted symbols (once per iteration)."""
+    y, core, consts, meaning = plan.newton
+    once = [Function(c.name, plan.params, m, "hoisted part of the residual")
+            for c, m in zip(consts, meaning)]
+    every = [Function(n, (y,) + consts, e, "the residual as the iteration uses it")
+             for n, e in zip(("R", "dR", "P", "c"), core)]
+    return once, every
+
+
+def newton_residual(newton: tuple, phi: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
+    """The cutoff residual R and dR/dphi_star in the forms of the Newton iteration
+    (:attr:`Plan.newton`: R and dR/dy, y = log(phi_star), divided by phi_star),
+    the hoisted symbols written out, in ``phi`` (phi_star), z = sigma - 1 and the
+    parameters."""
+    y, core, consts, meaning = newton
+    back = {**dict(zip(consts, meaning)), y: sp.log(phi)}
+    return core[0].xreplace(back), core[1].xreplace(back) / phi
+
+
+def output_forms(expr: sp.Expr, phi: sp.Symbol) -> Forms:
+    """The Forms of an output ``expr`` of a Newton model as ``solve`` evaluates it
+    (:func:`melitz_sym.numeric.fast.output_form`): the plain form, and where its
+    value is not a normal double the exp form (none when they are one)."""
+    plain, fallback = (output_form(expr, phi, e) for e in (False, True))
+    return Forms(plain, (plain,) if fallback != plain else (), fallback)
 
 
 def admissible(restrictions) -> sp.Basic:

@@ -235,6 +235,100 @@ def test_generated_code_is_as_accurate_as_solve(target, region):
     assert not problems, f"{lang}, {region}: " + "; ".join(problems)
 
 
+# ------------------------------------------------------------------ log-normal (Newton)
+LN_REGIONS = ("standard", "deep_tail", "s_large", "sigma_large", "sigma_near_1")
+
+#: The targets whose log-normal code prints solve's forms (the others: issue 19).
+LN_TARGETS = ("c", "r")
+
+#: language -> (region, output) -> max relative error measured where the target misses
+#: the tolerance and solve's own measured error in double (KNOWN).
+LN_KNOWN: dict[str, dict[tuple[str, str], float]] = {"c": {}, "r": {}}
+
+
+def _ln_points(params: list[str]) -> tuple[np.ndarray, dict[str, slice]]:
+    """The points of every log-normal table (rows, parameters in the order ``params``)
+    and the rows of each region."""
+    blocks, where, start = [], {}, 0
+    for region in LN_REGIONS:
+        table = load(region, "lognormal")
+        blocks.append(np.array([[float(x) for x in table["params"][p]] for p in params]).T)
+        where[region] = slice(start, start + len(blocks[-1]))
+        start += len(blocks[-1])
+    return np.vstack(blocks), where
+
+
+def _ln_cutoffs(directory: Path, plan, files, pts: np.ndarray) -> np.ndarray:
+    """phi_star and the autarky phi_star_A (n = 0) by the generated C solver at the rows
+    of ``pts``: two columns (nan where the status is not 0)."""
+    codegen.write(files, directory)
+    k, p = len(plan.params), plan.prefix
+    n = [s.name for s in plan.params].index("n")
+    args = ", ".join(f"a[{i}]" for i in range(k))
+    (directory / "cut.c").write_text(
+        f'#include <stdio.h>\n#include "{p}.h"\nint main(void) {{\n'
+        f"    double a[{k}], phi; int i, st; /* phi is NAN unless st is 0 */\n    for (;;) {{\n"
+        f'        for (i = 0; i < {k}; i++) if (scanf("%lf", &a[i]) != 1) return 0;\n'
+        f"        phi = {p}_solve_cutoff({args}, &st);\n"
+        '        printf("%.17g ", phi);\n'
+        f"        a[{n}] = 0;\n        phi = {p}_solve_cutoff({args}, &st);\n"
+        '        printf("%.17g\\n", phi);\n    }\n}\n')
+    run = subprocess.run([find_tool("gcc"), *STRICT["c"], "-O2", "-o", "cut", "cut.c",
+                          f"{p}.c", "-lm"], cwd=directory, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    stdin = "\n".join(" ".join(repr(float(v)) for v in row) for row in pts) + "\n"
+    run = subprocess.run(["./cut"], cwd=directory, input=stdin, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    return np.loadtxt(run.stdout.splitlines(), ndmin=2)
+
+
+def _measure_lognormal(langs, directory: Path) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """Language -> region -> output -> values of the generated code of melitz-lognormal,
+    built with the strict flags in ``directory`` and run once per language on the points
+    of every log-normal table: phi_star by the generated solver (C; R its own), the
+    outputs at the C solver's cutoffs (the drivers of test_codegen)."""
+    from test_codegen import _outputs
+
+    m = ms.model("melitz", dist="lognormal")
+    plan = codegen.plan(m)
+    pts, where = _ln_points([p.name for p in plan.params])
+    cuts = _ln_cutoffs(directory / "cutoffs", plan, codegen.generate(m, "c"), pts)
+    names = _outputs(plan)
+    measured = {}
+    for lang in langs:
+        got = _execute(find_tool, build_strict, lang, plan, codegen.generate(m, lang),
+                       np.column_stack([cuts, pts]), directory / lang)
+        assert got.shape == (len(pts), len(names)), (lang, got.shape)
+        measured[lang] = {region: dict(zip(names, got[rows].T))
+                          for region, rows in where.items()}
+    return measured
+
+
+@pytest.fixture(scope="module")
+def lognormal(tmp_path_factory):
+    """:func:`_measure_lognormal` of every target in LN_TARGETS."""
+    return _measure_lognormal(LN_TARGETS, tmp_path_factory.mktemp("lognormal"))
+
+
+@pytest.mark.parametrize("lang", LN_TARGETS)
+@pytest.mark.parametrize("region", LN_REGIONS)
+def test_lognormal_code_is_as_accurate_as_solve(lognormal, lang, region):
+    """The generated log-normal solver and outputs print solve's forms (the Newton
+    residual's exp-sums, its log(P/c) step, the erfcx/Phi forms): as accurate as
+    solve in double at every table's points (its tolerance, or its own measured error
+    KNOWN), finite wherever the true value is a normal double."""
+    table = load(region, "lognormal")
+    problems = []
+    for name, (rel, bad) in _errors(region, table, lognormal[lang][region]).items():
+        limit = max(tolerance(region, "lognormal"),
+                    KNOWN.get((region, "lognormal", name), 0.0),
+                    LN_KNOWN[lang].get((region, name), 0.0))
+        if bad or not rel <= limit:
+            problems.append(f"{name}: {rel:.2e} > {limit:.2e} or {bad} not finite")
+    assert not problems, f"{lang}, {region}: " + "; ".join(problems)
+
+
 def accuracy_table() -> str:
     """Markdown: max relative error over the outputs (and entry points) of each target
     per region, and solve's tolerance there; values not finite where the true value is

@@ -73,6 +73,23 @@ ERFC_NOTE = [
     'double (tested against mpmath).',
 ]
 
+NORMAL_NOTE = [
+    'The standard normal distribution function Phi and its relatives, as the numeric layer',
+    'evaluates them (scipy.special), written by melitz-sym (special functions, not part of the',
+    'model):',
+    '* ndtr(x) = Phi(x), with z = x/sqrt(2): 1/2 + erf(z)/2 for |z| < 1/sqrt(2), else',
+    '  erfc(|z|)/2, or 1 minus it for z > 0;',
+    '* log_ndtr(x) = log Phi(x): log(erfcx(-z)/2) - z^2 for x < -1 (no underflow), else',
+    '  log1p(-erfc(z)/2);',
+    '* exp_ndtr(a, x) = exp(a) Phi(x): that product, or exp(a + log Phi(x)) where it is not',
+    '  a normal double;',
+    '* erfcx(x) = exp(x^2) erfc(x): for x < 0.5 that product, exp(x^2) as',
+    '  exp(h^2) exp((x - h)(x + h)) with h = x truncated to a multiple of 1/4096 (h^2 exact);',
+    '  for x >= 0.5 the continued fraction x/sqrt(pi) / (x^2 + 1/2 - (1*1/2)/(x^2 + 5/2 -',
+    '  (2*3/2)/(x^2 + 9/2 - ...))) from the bottom with 130/x^2 + 12 levels (converged to',
+    '  the last bit), 1/(sqrt(pi) x) above x = 1e8.',
+]
+
 GAMMAINCC_NOTE = [
     'gammaincc(a, x) and gammainc(a, x): regularised upper and lower incomplete gamma',
     'functions Q(a, x) = Gamma(a, x)/Gamma(a) and P(a, x) = 1 - Q(a, x) for a > 0, x >= 0,',
