@@ -213,10 +213,12 @@ def _prefix(model) -> str:
     return "_".join(parts).replace("-", "_")
 
 
-def plan(model, forms: bool = False, outputs=None) -> Plan:
+def plan(model, forms: bool = False, outputs=None, newton: bool = False) -> Plan:
     """The functions to generate for ``model`` (a :class:`~melitz_sym.models.Model`);
     with ``forms``, each closed form with its :class:`Forms` (an N-country model's
-    functions have none); with ``outputs`` (names), only the functions of those
+    functions have none); with ``newton`` too, a Newton model's residual, its
+    derivative and its outputs with the Forms solve evaluates (:func:`newton_residual`,
+    :func:`output_forms`); with ``outputs`` (names), only the functions of those
     outputs (and the cutoff solver's).
 
     Raises
@@ -224,7 +226,7 @@ def plan(model, forms: bool = False, outputs=None) -> Plan:
     UnknownNameError
         For a name in ``outputs`` that is not an output the plan has a function for.
     """
-    full = _plan(model, forms, outputs)
+    full = _plan(model, forms, outputs, newton)
     if outputs is None:
         return full
     names = sorted(f.name for f in full.functions if not f.name.startswith("cutoff_"))
@@ -236,7 +238,7 @@ def plan(model, forms: bool = False, outputs=None) -> Plan:
     return replace(full, functions=keep)
 
 
-def _plan(model, forms: bool, outputs) -> Plan:
+def _plan(model, forms: bool, outputs, newton_forms_too: bool = False) -> Plan:
     """:func:`plan` of every output (Forms only for ``outputs``, None: all)."""
     from .. import __version__
 
@@ -258,6 +260,7 @@ def _plan(model, forms: bool, outputs) -> Plan:
     phi, phi_a = d.cutoff, sym("phi_star_A")
     res = d.cutoff_residual
     newton = newton_forms(params, phi, res)
+    forms = forms and newton_forms_too
     residual, slope = newton_residual(newton, phi) if forms else (None, None)
     funcs = [Function("cutoff_lower", params, sp.sympify(d.support_lower),
                       "lower end of the search for the cutoff (lower bound of productivity)"),
@@ -374,7 +377,8 @@ def generate(model, lang: str, outputs=None) -> dict[str, str]:
     from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
     try:
-        return target.render(plan(model, getattr(target, "FORMS", False), outputs))
+        return target.render(plan(model, getattr(target, "FORMS", False), outputs,
+                                  getattr(target, "NEWTON_FORMS", False)))
     except PrintMethodNotImplementedError as exc:
         raise MelitzError(f"cannot generate {lang} for {model!r}: the language has no "
                           f"standard function for {str(exc).splitlines()[0].rsplit(': ', 1)[-1]}"

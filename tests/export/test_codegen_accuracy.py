@@ -242,8 +242,31 @@ LN_REGIONS = ("standard", "deep_tail", "s_large", "sigma_large", "sigma_near_1")
 LN_TARGETS = ("c", "r")
 
 #: language -> (region, output) -> max relative error measured where the target misses
-#: the tolerance and solve's own measured error in double (KNOWN).
-LN_KNOWN: dict[str, dict[tuple[str, str], float]] = {"c": {}, "r": {}}
+#: the tolerance and solve's own measured error in double (KNOWN).  The generated
+#: solvers' root differs from solve's double root by ulps (glibc's erfc, exp and log,
+#: R's pnorm, are not scipy's), and the outputs carry it times their elasticity to
+#: phi_star (p_in, pi_bar, M_e: the tail's phi g/S, tens in deep_tail and s_large;
+#: phi_tilde_t near sigma = 1), within 1.6x of solve's own measured error.
+_ELASTICITY = {("standard", "p_in"): 1.7e-14, ("standard", "pi_bar"): 1.7e-14,
+               ("deep_tail", "p_in"): 9.7e-14, ("deep_tail", "pi_bar"): 9.7e-14,
+               ("deep_tail", "M_e"): 9.8e-14, ("deep_tail", "p_x"): 6.5e-14,
+               ("deep_tail", "M_x"): 4.8e-14, ("s_large", "p_in"): 9.6e-14,
+               ("s_large", "pi_bar"): 9.6e-14, ("s_large", "M_e"): 1.5e-13,
+               ("s_large", "M_t"): 1.6e-13, ("sigma_large", "p_in"): 4.9e-14,
+               ("sigma_large", "pi_bar"): 4.9e-14, ("sigma_near_1", "phi_tilde_t"): 2.3e-12}
+#: Not ulp-level, an open defect (issue 19): at one s_large point (sigma = 9.81,
+#: s = 3.88, phi_star = 3.0e29) M is 2.7e-4 and M_x 3.0e-2 off in both targets:
+#: the plain output form evaluated in double (numpy with scipy's ndtr gives the same
+#: value) loses it where solve's evaluation does not; the limit holds the measured
+#: value so that it cannot get worse unnoticed.
+_OPEN = {("s_large", "M"): 2.8e-4, ("s_large", "M_x"): 3.0e-2}
+LN_KNOWN: dict[str, dict[tuple[str, str], float]] = {
+    "c": {**_ELASTICITY, **_OPEN},
+    # R: pnorm for Phi, its own root: the same misses within 1.1x, and M, r_bar, M_t at
+    # the standard points (M 1.06e-14, r_bar 1.13e-14, M_t 1.08e-14 where solve has
+    # 9.3e-15 to 9.7e-15)
+    "r": {**_ELASTICITY, **_OPEN, ("standard", "M"): 1.1e-14, ("standard", "r_bar"): 1.2e-14,
+          ("standard", "M_t"): 1.1e-14}}
 
 
 def _ln_points(params: list[str]) -> tuple[np.ndarray, dict[str, slice]]:
@@ -359,5 +382,33 @@ def accuracy_table() -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python tests/export/test_codegen_accuracy.py
-    print(accuracy_table())
+def lognormal_table(known: bool = False) -> str:
+    """Markdown: max relative error over the outputs of each target per log-normal
+    region, and solve's tolerance there (values not finite where the true value is a
+    normal double counted after it); with ``known``, each output's error where it
+    misses solve's (the entries of LN_KNOWN)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        measured = _measure_lognormal(LN_TARGETS, Path(tmp))
+    lines = ["| region | tolerance | " + " | ".join(LN_TARGETS) + " |",
+             "|---|---|" + "---|" * len(LN_TARGETS)]
+    misses = []
+    for region in LN_REGIONS:
+        table = load(region, "lognormal")
+        cells = []
+        for lang in LN_TARGETS:
+            errs = _errors(region, table, measured[lang][region])
+            rel, bad = max(e[0] for e in errs.values()), sum(e[1] for e in errs.values())
+            cells.append(f"{rel:.1e}" + (f", {bad} inf/nan" if bad else ""))
+            misses += [f"{lang} {region} {n}: {e[0]:.2e}" for n, e in errs.items()
+                       if e[0] > max(tolerance(region, "lognormal"),
+                                     KNOWN.get((region, "lognormal", n), 0.0))]
+        lines.append(f"| {region} | {tolerance(region, 'lognormal'):.0e} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines + (misses if known else []))
+
+
+if __name__ == "__main__":  # python tests/export/test_codegen_accuracy.py [lognormal]
+    print(lognormal_table("known" in sys.argv) if "lognormal" in sys.argv
+          else accuracy_table() + "\n\n" + lognormal_table())

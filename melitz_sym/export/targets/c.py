@@ -104,6 +104,8 @@ static double incgamma(double a, double x, int lower)
 
 #: The closed forms' Forms are printed (see the module docstring).
 FORMS = True
+#: A Newton model's residual, solver and outputs print solve's forms too.
+NEWTON_FORMS = True
 
 LOGADDEXP = """static double ms_logaddexp(double a, double b)
 {

@@ -106,6 +106,8 @@ CARRIED = {"logaddexp": (LOGADDEXP, ()), "exp_ndtr": (EXP_NDTR, ()), "erfcx": (E
 
 #: The closed forms' Forms are printed (see the module docstring).
 FORMS = True
+#: A Newton model's residual, solver and outputs print solve's forms too.
+NEWTON_FORMS = True
 
 
 _SOLVER = '''
