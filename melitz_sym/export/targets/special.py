@@ -2,7 +2,9 @@
 
 A generated file whose expressions call a function its language has no
 standard version of carries a private implementation of it, emitted only when
-used (:func:`carried`): ``erfc``/``erf`` (Rust, JavaScript), the regularised
+used (:func:`carried`): ``erfc``/``erf`` and ``erfcx`` (Rust, JavaScript; the
+normal distribution function ``ndtr``, ``log_ndtr`` and ``exp_ndtr`` on them, also
+in C, Fortran, Octave), the regularised
 upper and lower incomplete gamma functions ``gammaincc`` and ``gammainc`` (C,
 Fortran, Rust, JavaScript; Octave has ``gammainc(x, a)`` and
 ``gammainc(x, a, 'upper')``) and ``gamma`` (Rust, JavaScript).
@@ -17,7 +19,8 @@ import mpmath
 import sympy as sp
 
 #: Functions a target may carry.
-SPECIAL = ("erf", "erfc", "gamma", "gammaincc", "gammainc")
+SPECIAL = ("erf", "erfc", "gamma", "gammaincc", "gammainc", "ndtr", "log_ndtr", "exp_ndtr",
+           "erfcx")
 
 
 class LogPrinting:
