@@ -262,6 +262,8 @@ def _plan(model, forms: bool, outputs, newton_forms_too: bool = False) -> Plan:
     newton = newton_forms(params, phi, res)
     forms = forms and newton_forms_too
     residual, slope = newton_residual(newton, phi) if forms else (None, None)
+    if forms and not _known_calls(residual, code_form(res)):  # the derivation's own error
+        forms, residual, slope = False, None, None
     funcs = [Function("cutoff_lower", params, sp.sympify(d.support_lower),
                       "lower end of the search for the cutoff (lower bound of productivity)"),
              Function("cutoff_residual", (phi,) + params, code_form(res),
@@ -292,6 +294,19 @@ def newton_functions(plan: Plan) -> tuple[list[Function], list[Function]]:
     every = [Function(n, (y,) + consts, e, "the residual as the iteration uses it")
              for n, e in zip(("R", "dR", "P", "c"), core)]
     return once, every
+
+
+#: Functions the Newton forms introduce that every target prints (or carries).
+_FORM_CALLS = (sp.exp, sp.log, stable.ndtr, stable.log_ndtr, stable.exp_ndtr, stable.erfcx,
+               stable.erfc)
+
+
+def _known_calls(form: sp.Expr, expr: sp.Expr) -> bool:
+    """Whether every function ``form`` calls is one of :data:`_FORM_CALLS` or one
+    ``expr`` calls (a function no target has, lerchphi, is reported as the
+    derivation's, not as what rewriting it made of it)."""
+    own = {type(c) for c in expr.atoms(sp.Function)}
+    return all(isinstance(c, _FORM_CALLS) or type(c) in own for c in form.atoms(sp.Function))
 
 
 def newton_residual(newton: tuple, phi: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:

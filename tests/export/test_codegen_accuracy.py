@@ -185,12 +185,13 @@ TARGET_KNOWN: dict[str, dict[tuple[str, str, str], float]] = {
     "rust": {}, "js": {}, "octave": {}, "r": {}}
 
 
-def _all_points(params: list[str]) -> tuple[np.ndarray, dict[str, slice]]:
-    """The points of every table (rows, parameters in the order ``params``) and the
-    rows of each region."""
+def _all_points(params: list[str], dist: str = "pareto",
+                regions: tuple[str, ...] = REGIONS) -> tuple[np.ndarray, dict[str, slice]]:
+    """The points of every table of ``dist`` (rows, parameters in the order ``params``)
+    and the rows of each region."""
     blocks, where, start = [], {}, 0
-    for region in REGIONS:
-        table = load(region, "pareto")
+    for region in regions:
+        table = load(region, dist)
         blocks.append(np.array([[float(x) for x in table["params"][p]] for p in params]).T)
         where[region] = slice(start, start + len(blocks[-1]))
         start += len(blocks[-1])
@@ -275,18 +276,6 @@ LN_KNOWN: dict[str, dict[tuple[str, str], float]] = {
     "rust": {**_ELASTICITY, **_OPEN}, "js": {**_ELASTICITY, **_OPEN}}
 
 
-def _ln_points(params: list[str]) -> tuple[np.ndarray, dict[str, slice]]:
-    """The points of every log-normal table (rows, parameters in the order ``params``)
-    and the rows of each region."""
-    blocks, where, start = [], {}, 0
-    for region in LN_REGIONS:
-        table = load(region, "lognormal")
-        blocks.append(np.array([[float(x) for x in table["params"][p]] for p in params]).T)
-        where[region] = slice(start, start + len(blocks[-1]))
-        start += len(blocks[-1])
-    return np.vstack(blocks), where
-
-
 def _ln_cutoffs(directory: Path, plan, files, pts: np.ndarray) -> np.ndarray:
     """phi_star and the autarky phi_star_A (n = 0) by the generated C solver at the rows
     of ``pts``: two columns (nan where the status is not 0)."""
@@ -321,7 +310,7 @@ def _measure_lognormal(langs, directory: Path) -> dict[str, dict[str, dict[str, 
 
     m = ms.model("melitz", dist="lognormal")
     plan = codegen.plan(m)
-    pts, where = _ln_points([p.name for p in plan.params])
+    pts, where = _all_points([p.name for p in plan.params], "lognormal", LN_REGIONS)
     cuts = _ln_cutoffs(directory / "cutoffs", plan, codegen.generate(m, "c"), pts)
     names = _outputs(plan)
     measured = {}
