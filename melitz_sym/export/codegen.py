@@ -13,8 +13,12 @@ building blocks, below); for the others:
   bound), and every other output as a function of :math:`\\varphi^*` (and of
   the autarky cutoff :math:`\\varphi^*_A` for ``gains``), with survival
   terms ``1 - erf(u)`` as ``erfc(u)``
-  (:func:`~melitz_sym.numeric.stable.code_form`).  The C and NumPy targets
-  add a safeguarded Newton solver for the cutoff.
+  (:func:`~melitz_sym.numeric.stable.code_form`); with ``newton`` (every
+  target but NumPy), the residual and its derivative in the forms of solve's
+  Newton iteration (:func:`newton_residual`) and the outputs as solve evaluates
+  them after the root (:func:`output_forms`).  The C, R and NumPy targets add
+  solve's safeguarded Newton solver for the cutoff (C and R print its residual
+  with :func:`newton_functions`: parameter-only parts once, the rest per step).
 
 Every target but NumPy prints a closed form as the numeric layer evaluates it
 (:class:`Forms`): :func:`evaluation` lays out the computation once (protected
