@@ -13,8 +13,12 @@ building blocks, below); for the others:
   bound), and every other output as a function of :math:`\\varphi^*` (and of
   the autarky cutoff :math:`\\varphi^*_A` for ``gains``), with survival
   terms ``1 - erf(u)`` as ``erfc(u)``
-  (:func:`~melitz_sym.numeric.stable.code_form`).  The C and NumPy targets
-  add a safeguarded Newton solver for the cutoff.
+  (:func:`~melitz_sym.numeric.stable.code_form`); with ``newton`` (every
+  target but NumPy), the residual and its derivative in the forms of solve's
+  Newton iteration (:func:`newton_residual`) and the outputs as solve evaluates
+  them after the root (:func:`output_forms`).  The C, R and NumPy targets add
+  solve's safeguarded Newton solver for the cutoff (C and R print its residual
+  with :func:`newton_functions`: parameter-only parts once, the rest per step).
 
 Every target but NumPy prints a closed form as the numeric layer evaluates it
 (:class:`Forms`): :func:`evaluation` lays out the computation once (protected
@@ -50,7 +54,7 @@ from sympy.logic.boolalg import Boolean
 from ..derivation import MultiDerivation
 from ..errors import MelitzError, UnknownNameError
 from ..numeric import power_form, stable
-from ..numeric.fast import newton_forms
+from ..numeric.fast import newton_forms, output_form
 from ..numeric.stable import code_form
 from ..symbols import REGISTRY, sym
 
@@ -213,10 +217,12 @@ def _prefix(model) -> str:
     return "_".join(parts).replace("-", "_")
 
 
-def plan(model, forms: bool = False, outputs=None) -> Plan:
+def plan(model, forms: bool = False, outputs=None, newton: bool = False) -> Plan:
     """The functions to generate for ``model`` (a :class:`~melitz_sym.models.Model`);
     with ``forms``, each closed form with its :class:`Forms` (an N-country model's
-    functions have none); with ``outputs`` (names), only the functions of those
+    functions have none); with ``newton`` too, a Newton model's residual, its
+    derivative and its outputs with the Forms solve evaluates (:func:`newton_residual`,
+    :func:`output_forms`); with ``outputs`` (names), only the functions of those
     outputs (and the cutoff solver's).
 
     Raises
@@ -224,7 +230,7 @@ def plan(model, forms: bool = False, outputs=None) -> Plan:
     UnknownNameError
         For a name in ``outputs`` that is not an output the plan has a function for.
     """
-    full = _plan(model, forms, outputs)
+    full = _plan(model, forms, outputs, newton)
     if outputs is None:
         return full
     names = sorted(f.name for f in full.functions if not f.name.startswith("cutoff_"))
@@ -236,7 +242,7 @@ def plan(model, forms: bool = False, outputs=None) -> Plan:
     return replace(full, functions=keep)
 
 
-def _plan(model, forms: bool, outputs) -> Plan:
+def _plan(model, forms: bool, outputs, newton_forms_too: bool = False) -> Plan:
     """:func:`plan` of every output (Forms only for ``outputs``, None: all)."""
     from .. import __version__
 
@@ -257,19 +263,72 @@ def _plan(model, forms: bool, outputs) -> Plan:
                           "distribution has no closed form (it is an unevaluated integral)")
     phi, phi_a = d.cutoff, sym("phi_star_A")
     res = d.cutoff_residual
+    newton = newton_forms(params, phi, res)
+    forms = forms and newton_forms_too
+    residual, slope = newton_residual(newton, phi) if forms else (None, None)
+    if forms and not _known_calls(residual, code_form(res)):  # the derivation's own error
+        forms, residual, slope = False, None, None
     funcs = [Function("cutoff_lower", params, sp.sympify(d.support_lower),
                       "lower end of the search for the cutoff (lower bound of productivity)"),
              Function("cutoff_residual", (phi,) + params, code_form(res),
-                      "residual F(phi_star) of the cutoff equation; the cutoff is its root"),
+                      "residual F(phi_star) of the cutoff equation; the cutoff is its root",
+                      residual and Forms(residual, (), residual)),
              Function("cutoff_residual_dphi", (phi,) + params, code_form(sp.diff(res, phi)),
-                      "derivative dF/dphi_star of the cutoff residual")]
+                      "derivative dF/dphi_star of the cutoff residual",
+                      slope and Forms(slope, (), slope))]
     for k, v in d.outputs.items():
         if v == phi:
             continue
         args = (phi, phi_a) + params if v.has(phi_a) else (phi,) + params
-        funcs.append(Function(k, args, code_form(v), REGISTRY[k].meaning))
+        funcs.append(Function(k, args, code_form(v), REGISTRY[k].meaning,
+                              output_forms(v, phi)
+                              if forms and (outputs is None or k in outputs) else None))
     return Plan(_prefix(model), d.title, params, tuple(funcs), restrictions, True, __version__,
-                admissible=admissible(d.restrictions), newton=newton_forms(params, phi, res))
+                admissible=admissible(d.restrictions), newton=newton)
+
+
+def newton_functions(plan: Plan) -> tuple[list[Function], list[Function]]:
+    """The Newton iteration's residual of ``plan`` (:attr:`Plan.newton`) as functions a
+    target prints (:func:`evaluation`): one per hoisted symbol (named by it, in the
+    parameters and z = sigma - 1: once per point), and R, dR/dy, P and c (R = P - c)
+    in y = log(phi_star) and the hoisted symbols (once per iteration)."""
+    y, core, consts, meaning = plan.newton
+    once = [Function(c.name, plan.params, m, "hoisted part of the residual")
+            for c, m in zip(consts, meaning)]
+    every = [Function(n, (y,) + consts, e, "the residual as the iteration uses it")
+             for n, e in zip(("R", "dR", "P", "c"), core)]
+    return once, every
+
+
+#: Functions the Newton forms introduce that every target prints (or carries).
+_FORM_CALLS = (sp.exp, sp.log, stable.ndtr, stable.log_ndtr, stable.exp_ndtr, stable.erfcx,
+               stable.erfc)
+
+
+def _known_calls(form: sp.Expr, expr: sp.Expr) -> bool:
+    """Whether every function ``form`` calls is one of :data:`_FORM_CALLS` or one
+    ``expr`` calls (a function no target has, lerchphi, is reported as the
+    derivation's, not as what rewriting it made of it)."""
+    own = {type(c) for c in expr.atoms(sp.Function)}
+    return all(isinstance(c, _FORM_CALLS) or type(c) in own for c in form.atoms(sp.Function))
+
+
+def newton_residual(newton: tuple, phi: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
+    """The cutoff residual R and dR/dphi_star in the forms of the Newton iteration
+    (:attr:`Plan.newton`: R and dR/dy, y = log(phi_star), divided by phi_star),
+    the hoisted symbols written out, in ``phi`` (phi_star), z = sigma - 1 and the
+    parameters."""
+    y, core, consts, meaning = newton
+    back = {**dict(zip(consts, meaning)), y: sp.log(phi)}
+    return core[0].xreplace(back), core[1].xreplace(back) / phi
+
+
+def output_forms(expr: sp.Expr, phi: sp.Symbol) -> Forms:
+    """The Forms of an output ``expr`` of a Newton model as ``solve`` evaluates it
+    (:func:`melitz_sym.numeric.fast.output_form`): the plain form, and where its
+    value is not a normal double the exp form (none when they are one)."""
+    plain, fallback = (output_form(expr, phi, e) for e in (False, True))
+    return Forms(plain, (plain,) if fallback != plain else (), fallback)
 
 
 def admissible(restrictions) -> sp.Basic:
@@ -337,7 +396,8 @@ def generate(model, lang: str, outputs=None) -> dict[str, str]:
     from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
     try:
-        return target.render(plan(model, getattr(target, "FORMS", False), outputs))
+        return target.render(plan(model, getattr(target, "FORMS", False), outputs,
+                                  getattr(target, "NEWTON_FORMS", False)))
     except PrintMethodNotImplementedError as exc:
         raise MelitzError(f"cannot generate {lang} for {model!r}: the language has no "
                           f"standard function for {str(exc).splitlines()[0].rsplit(': ', 1)[-1]}"

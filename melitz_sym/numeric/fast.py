@@ -830,13 +830,21 @@ def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
     parameters; with ``exp_form``, in :func:`stable.exp_form` (the fallback
     where the plain form is not finite); with ``extended``, in long double."""
     y = sp.Symbol("y_log_phi", real=True)
-    form = stable.exp_form if exp_form else (lambda e: e)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     return _compile(extra_syms + (stable.Z,) + order, tuple(
-        stable.powm1_form(stable.in_z(form(stable.ratio_form(stable.numeric_form(e),
-                                                              phi_s)))).subs(
-            phi_s, sp.exp(y))
-        for e in outputs), extended_numeric.MODULES if extended else _MODULES)
+        output_form(e, phi_s, exp_form).subs(phi_s, sp.exp(y)) for e in outputs),
+        extended_numeric.MODULES if extended else _MODULES)
+
+
+def output_form(expr: sp.Expr, phi_s: sp.Symbol, exp_form: bool = False) -> sp.Expr:
+    """An output ``expr`` of a Newton model as the outputs are evaluated after the
+    root is found, in ``phi_s``, sigma = 1 + z and the parameters: ratios of tail
+    terms combined (:func:`stable.ratio_form`), with ``exp_form``
+    :func:`stable.exp_form` (the fallback where the plain form is not finite), in
+    z (:func:`stable.in_z`) and with :func:`stable.powm1_form`."""
+    form = stable.exp_form if exp_form else (lambda e: e)
+    return stable.powm1_form(stable.in_z(form(stable.ratio_form(stable.numeric_form(expr),
+                                                                 phi_s))))
 
 
 #: A long double Newton step longer than this (relative to max(1, |y|)) is not a

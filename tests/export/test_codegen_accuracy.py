@@ -185,12 +185,13 @@ TARGET_KNOWN: dict[str, dict[tuple[str, str, str], float]] = {
     "rust": {}, "js": {}, "octave": {}, "r": {}}
 
 
-def _all_points(params: list[str]) -> tuple[np.ndarray, dict[str, slice]]:
-    """The points of every table (rows, parameters in the order ``params``) and the
-    rows of each region."""
+def _all_points(params: list[str], dist: str = "pareto",
+                regions: tuple[str, ...] = REGIONS) -> tuple[np.ndarray, dict[str, slice]]:
+    """The points of every table of ``dist`` (rows, parameters in the order ``params``)
+    and the rows of each region."""
     blocks, where, start = [], {}, 0
-    for region in REGIONS:
-        table = load(region, "pareto")
+    for region in regions:
+        table = load(region, dist)
         blocks.append(np.array([[float(x) for x in table["params"][p]] for p in params]).T)
         where[region] = slice(start, start + len(blocks[-1]))
         start += len(blocks[-1])
@@ -235,6 +236,120 @@ def test_generated_code_is_as_accurate_as_solve(target, region):
     assert not problems, f"{lang}, {region}: " + "; ".join(problems)
 
 
+# ------------------------------------------------------------------ log-normal (Newton)
+LN_REGIONS = ("standard", "deep_tail", "s_large", "sigma_large", "sigma_near_1")
+
+#: The targets besides NumPy (the package's own evaluation).
+LN_TARGETS = ("c", "fortran", "rust", "js", "octave", "r")
+
+#: language -> (region, output) -> max relative error measured where the target misses
+#: the tolerance and solve's own measured error in double (KNOWN).  The generated
+#: solvers' root differs from solve's double root by ulps (glibc's erfc, exp and log,
+#: R's pnorm, are not scipy's), and the outputs carry it times their elasticity to
+#: phi_star (p_in, pi_bar, M_e: the tail's phi g/S, tens in deep_tail and s_large;
+#: phi_tilde_t near sigma = 1), within 1.6x of solve's own measured error.
+_ELASTICITY = {("standard", "p_in"): 1.7e-14, ("standard", "pi_bar"): 1.7e-14,
+               ("deep_tail", "p_in"): 9.7e-14, ("deep_tail", "pi_bar"): 9.7e-14,
+               ("deep_tail", "M_e"): 9.8e-14, ("deep_tail", "p_x"): 6.5e-14,
+               ("deep_tail", "M_x"): 4.8e-14, ("s_large", "p_in"): 9.6e-14,
+               ("s_large", "pi_bar"): 9.6e-14, ("s_large", "M_e"): 1.5e-13,
+               ("s_large", "M_t"): 1.6e-13, ("sigma_large", "p_in"): 4.9e-14,
+               ("sigma_large", "pi_bar"): 4.9e-14, ("sigma_near_1", "phi_tilde_t"): 2.3e-12}
+#: Not ulp-level, an open defect (issue 19): at one s_large point (sigma = 9.81,
+#: s = 3.88, phi_star = 3.0e29) M is 2.7e-4 and M_x 3.0e-2 off in every target.  The
+#: product of the plain output form is printed after common subexpressions as
+#: -4*L*t17*t3*pow(phi_star*tau, z_sigma)/(...): exp(-590) times Phi(-17) is
+#: subnormal (8e-321) before the factor 1.8e263 comes in, though the value is a
+#: normal double (the guard sees only the value); solve's lambdified product takes
+#: the power first.  The limit holds the measured value so that it cannot get worse
+#: unnoticed.
+_OPEN = {("s_large", "M"): 2.8e-4, ("s_large", "M_x"): 3.0e-2}
+LN_KNOWN: dict[str, dict[tuple[str, str], float]] = {
+    "c": {**_ELASTICITY, **_OPEN},
+    # R: pnorm for Phi, its own root: the same misses within 1.1x, and M, r_bar, M_t at
+    # the standard points (M 1.06e-14, r_bar 1.13e-14, M_t 1.08e-14 where solve has
+    # 9.3e-15 to 9.7e-15)
+    "r": {**_ELASTICITY, **_OPEN, ("standard", "M"): 1.1e-14, ("standard", "r_bar"): 1.2e-14,
+          ("standard", "M_t"): 1.1e-14},
+    # Octave and Fortran (no solver): phi_star is the end of the driver's six plain Newton
+    # steps on the generated residual from 1.001 phi_star (test_codegen), within 1.1x of
+    # solve's
+    "octave": {**_ELASTICITY, **_OPEN, ("sigma_near_1", "phi_star"): 1.3e-12},
+    "fortran": {**_ELASTICITY, **_OPEN, ("sigma_near_1", "phi_star"): 1.3e-12},
+    "rust": {**_ELASTICITY, **_OPEN}, "js": {**_ELASTICITY, **_OPEN}}
+
+
+def _ln_cutoffs(directory: Path, plan, files, pts: np.ndarray) -> np.ndarray:
+    """phi_star and the autarky phi_star_A (n = 0) by the generated C solver at the rows
+    of ``pts``: two columns (nan where the status is not 0)."""
+    codegen.write(files, directory)
+    k, p = len(plan.params), plan.prefix
+    n = [s.name for s in plan.params].index("n")
+    args = ", ".join(f"a[{i}]" for i in range(k))
+    (directory / "cut.c").write_text(
+        f'#include <stdio.h>\n#include "{p}.h"\nint main(void) {{\n'
+        f"    double a[{k}], phi; int i, st; /* phi is NAN unless st is 0 */\n    for (;;) {{\n"
+        f'        for (i = 0; i < {k}; i++) if (scanf("%lf", &a[i]) != 1) return 0;\n'
+        f"        phi = {p}_solve_cutoff({args}, &st);\n"
+        '        printf("%.17g ", phi);\n'
+        f"        a[{n}] = 0;\n        phi = {p}_solve_cutoff({args}, &st);\n"
+        '        printf("%.17g\\n", phi);\n    }\n}\n')
+    run = subprocess.run([find_tool("gcc"), *STRICT["c"], "-O2", "-o", "cut", "cut.c",
+                          f"{p}.c", "-lm"], cwd=directory, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    stdin = "\n".join(" ".join(repr(float(v)) for v in row) for row in pts) + "\n"
+    run = subprocess.run(["./cut"], cwd=directory, input=stdin, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    return np.loadtxt(run.stdout.splitlines(), ndmin=2)
+
+
+def _measure_lognormal(langs, directory: Path) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """Language -> region -> output -> values of the generated code of melitz-lognormal,
+    built with the strict flags in ``directory`` and run once per language on the points
+    of every log-normal table: phi_star by the generated solver (C; R its own), the
+    outputs at the C solver's cutoffs (the drivers of test_codegen)."""
+    from test_codegen import _outputs
+
+    m = ms.model("melitz", dist="lognormal")
+    plan = codegen.plan(m)
+    pts, where = _all_points([p.name for p in plan.params], "lognormal", LN_REGIONS)
+    cuts = _ln_cutoffs(directory / "cutoffs", plan, codegen.generate(m, "c"), pts)
+    names = _outputs(plan)
+    measured = {}
+    for lang in langs:
+        got = _execute(find_tool, build_strict, lang, plan, codegen.generate(m, lang),
+                       np.column_stack([cuts, pts]), directory / lang)
+        assert got.shape == (len(pts), len(names)), (lang, got.shape)
+        measured[lang] = {region: dict(zip(names, got[rows].T))
+                          for region, rows in where.items()}
+    return measured
+
+
+@pytest.fixture(scope="module")
+def lognormal(tmp_path_factory):
+    """:func:`_measure_lognormal` of every target in LN_TARGETS."""
+    return _measure_lognormal(LN_TARGETS, tmp_path_factory.mktemp("lognormal"))
+
+
+@pytest.mark.parametrize("lang", LN_TARGETS)
+@pytest.mark.parametrize("region", LN_REGIONS)
+def test_lognormal_code_is_as_accurate_as_solve(lognormal, lang, region):
+    """The generated log-normal solver and outputs print solve's forms (the Newton
+    residual's exp-sums, its log(P/c) step, the erfcx/Phi forms): as accurate as
+    solve in double at every table's points (its tolerance, or its own measured error
+    KNOWN), finite wherever the true value is a normal double."""
+    table = load(region, "lognormal")
+    problems = []
+    for name, (rel, bad) in _errors(region, table, lognormal[lang][region]).items():
+        limit = max(tolerance(region, "lognormal"),
+                    KNOWN.get((region, "lognormal", name), 0.0),
+                    LN_KNOWN[lang].get((region, name), 0.0))
+        if bad or not rel <= limit:
+            problems.append(f"{name}: {rel:.2e} > {limit:.2e} or {bad} not finite")
+    assert not problems, f"{lang}, {region}: " + "; ".join(problems)
+
+
 def accuracy_table() -> str:
     """Markdown: max relative error over the outputs (and entry points) of each target
     per region, and solve's tolerance there; values not finite where the true value is
@@ -265,5 +380,33 @@ def accuracy_table() -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python tests/export/test_codegen_accuracy.py
-    print(accuracy_table())
+def lognormal_table(known: bool = False) -> str:
+    """Markdown: max relative error over the outputs of each target per log-normal
+    region, and solve's tolerance there (values not finite where the true value is a
+    normal double counted after it); with ``known``, each output's error where it
+    misses solve's (the entries of LN_KNOWN)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        measured = _measure_lognormal(LN_TARGETS, Path(tmp))
+    lines = ["| region | tolerance | " + " | ".join(LN_TARGETS) + " |",
+             "|---|---|" + "---|" * len(LN_TARGETS)]
+    misses = []
+    for region in LN_REGIONS:
+        table = load(region, "lognormal")
+        cells = []
+        for lang in LN_TARGETS:
+            errs = _errors(region, table, measured[lang][region])
+            rel, bad = max(e[0] for e in errs.values()), sum(e[1] for e in errs.values())
+            cells.append(f"{rel:.1e}" + (f", {bad} inf/nan" if bad else ""))
+            misses += [f"{lang} {region} {n}: {e[0]:.2e}" for n, e in errs.items()
+                       if e[0] > max(tolerance(region, "lognormal"),
+                                     KNOWN.get((region, "lognormal", n), 0.0))]
+        lines.append(f"| {region} | {tolerance(region, 'lognormal'):.0e} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines + (misses if known else []))
+
+
+if __name__ == "__main__":  # python tests/export/test_codegen_accuracy.py [lognormal]
+    print(lognormal_table("known" in sys.argv) if "lognormal" in sys.argv
+          else accuracy_table() + "\n\n" + lognormal_table())

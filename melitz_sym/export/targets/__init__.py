@@ -7,8 +7,11 @@ language's function syntax; a closed form as the numeric layer evaluates it
 form where a guarded value is not a normal double; every target but NumPy),
 with the language's own ``log1p``/``expm1`` or the file's where it has none
 (Fortran) and a private ``logaddexp``.  Only the solver loops of the C, NumPy
-and R targets are written out, as algorithms, and they call the printed
-residual and derivative.
+and R targets are written out, as algorithms (the package's own newton_log),
+and they call the printed residual in the forms of solve's Newton iteration
+(:func:`melitz_sym.export.codegen.newton_functions`).  A Newton model's
+residual and outputs are printed as solve evaluates them too (targets with
+``NEWTON_FORMS``: all but NumPy, whose outputs are the derivation's).
 """
 
 from __future__ import annotations

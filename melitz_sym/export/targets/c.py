@@ -21,10 +21,10 @@ import re
 
 import sympy as sp
 
-from ..codegen import (PROTECTED, Plan, evaluation, forms_of, guarded, protected_used,
-                       straight_line, unused_args)
+from ..codegen import (PROTECTED, Plan, evaluation, forms_of, guarded, newton_functions,
+                       protected_used, straight_line, unused_args)
 from . import comment, function_doc
-from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
+from .special import GAMMAINCC_NOTE, NORMAL_NOTE, carried, lgam1p_coefficients, literals
 
 INCGAMMA = "\n/*\n" + comment(GAMMAINCC_NOTE, " *") + """
  */
@@ -104,6 +104,8 @@ static double incgamma(double a, double x, int lower)
 
 #: The closed forms' Forms are printed (see the module docstring).
 FORMS = True
+#: A Newton model's residual, solver and outputs print solve's forms too.
+NEWTON_FORMS = True
 
 LOGADDEXP = """static double ms_logaddexp(double a, double b)
 {
@@ -120,8 +122,54 @@ NORMAL = """static int ms_normal(double x)
     return x >= DBL_MIN && x <= DBL_MAX;
 }"""
 
+NORMAL_DIST = "/*\n" + comment(NORMAL_NOTE, " *") + """
+ */
+static double ms_erfcx(double x)
+{
+    double x2, h, t = 0.0;
+    int n;
+    if (x < 0.5) {
+        h = trunc(x * 4096.0) / 4096.0;
+        return exp(h * h) * exp((x - h) * (x + h)) * erfc(x);
+    }
+    if (x > 1e8)
+        return 0.56418958354775628 / x;
+    x2 = x * x;
+    for (n = (int)(130.0 / x2) + 12; n > 0; n--)
+        t = n * (2.0 * n - 1.0) / 2.0 / (x2 + 2.0 * n + 0.5 - t);
+    return x * 0.56418958354775628 / (x2 + 0.5 - t);
+}
+
+static double ms_ndtr(double x)
+{
+    const double z = x * 0.70710678118654752;
+    double y;
+    if (fabs(z) < 0.70710678118654752)
+        return 0.5 + 0.5 * erf(z);
+    y = 0.5 * erfc(fabs(z));
+    return z > 0 ? 1.0 - y : y;
+}
+
+static double ms_log_ndtr(double x)
+{
+    const double z = x * 0.70710678118654752;
+    if (x < -1.0)
+        return log(ms_erfcx(-z) / 2.0) - z * z;
+    return log1p(-erfc(z) / 2.0);
+}
+
+static double ms_exp_ndtr(double a, double x)
+{
+    const double out = exp(a) * ms_ndtr(x);
+    if (fabs(out) >= DBL_MIN && fabs(out) <= DBL_MAX)
+        return out;
+    return exp(a + ms_log_ndtr(x));
+}"""
+
 #: name -> (code, carried functions it calls); the core first (C declares before use)
 CARRIED = {"logaddexp": (LOGADDEXP, ()),
+           "normal": (NORMAL_DIST, ()),
+           **{name: ("", ("normal",)) for name in ("ndtr", "log_ndtr", "exp_ndtr", "erfcx")},
            "incgamma": (INCGAMMA, ()),
            "gammaincc": ("static double gammaincc(double a, double x)\n"
                          "{\n    return incgamma(a, x, 0);\n}", ("incgamma",)),
@@ -131,21 +179,27 @@ CARRIED = {"logaddexp": (LOGADDEXP, ()),
 _SOLVER = """
 double {p}_solve_cutoff({params}, int *status)
 {{
-    /* Safeguarded Newton iteration on y = log(phi_star): bracket the root of the
-       decreasing residual by doubling [lo, hi] (an end passed over becomes the
-       other end), then take Newton steps and
-       bisect whenever a step leaves the bracket.  A residual that is nan far up
-       or far down (a term overflowed or underflowed) ends the doubling on that
-       side (nan at both ends widens both), and a nan inside the bracket moves
-       the end that was nan (the other one being finite; else it fails): the
-       bisection brings y back into range (a bracket that closes on a nan end
-       is a failure, not a root).  An end where the residual overflowed to +inf
-       is no value either (a jump from +inf to a negative residual is no root).
-       Converged when the Newton step (not a bisection) or the bracket is at the
-       rounding level of y (a residual of exactly 0 is a Newton step of 0 where the
-       slope is finite; with a nan slope it is an underflow, no root). */
-    double ms_lower, ms_lo, ms_width = 1.0, ms_y, ms_hi;
-    int ms_i, ms_nan_lo = 0, ms_nan_hi = 0;
+    /* Safeguarded Newton iteration on y = log(phi_star), the solver of melitz-sym's
+       own solve (newton_log) for one point: the residual R = P - c as a sum of
+       exponentials of combined exponents, its parameter-only parts computed once
+       (before the loop), R and dR/dy once per iteration.  The step is Newton's on
+       log(P) - log(c) = log1p(R/c), nearly linear in y in the tails (the plain
+       Newton step where that one leaves the bracket).  The search starts at
+       y = log(lower) + 1 (lower > 0) or 0; while one end of the bracket is open
+       the step goes towards it (the Newton step while Newton steps shrink to
+       less than half, at most 16 at first, else twice the previous step); once
+       both ends are known a step that leaves the bracket or does not shrink to
+       half the step before last is a bisection.  A residual that is nan (an
+       overflowed term, towards the lower end of the support) counts as
+       positive; a bracket that closes onto an end where the residual was nan or
+       +inf (an overflow: no value) without a converged step is not a root.
+       Converged when the Newton step is below tol relative to max(1, |y|) (a
+       residual of exactly 0 is a step of 0 where the slope is finite and not 0)
+       or the bracket is a few ulps wide. */
+    const double ms_tol = 1e-15;
+    double ms_lower, ms_y, ms_lo, ms_hi = INFINITY, ms_dx = 0.0, ms_dx_old = INFINITY;
+    double ms_dn = 0.0;
+    int ms_i, ms_lo_nan = 0, ms_first = 1;
     *status = 2;
     if (!{p}_admissible({names}))
         return NAN;
@@ -153,62 +207,60 @@ double {p}_solve_cutoff({params}, int *status)
     *status = 3;
     if (ms_lower > 0 && {p}_cutoff_residual(ms_lower, {names}) < 0)
         return NAN;
-    ms_lo = ms_lower > 0 ? log(ms_lower) : -2.0;
-    ms_hi = ms_lo + ms_width;
     *status = 1;
+{constants}
+    ms_lo = ms_lower > 0 ? log(ms_lower) : -INFINITY;
+    ms_y = ms_lower > 0 ? ms_lo + 1.0 : 0.0;
     for (ms_i = 0; ms_i < 200; ms_i++) {{
-        const double ms_f_hi = {p}_cutoff_residual(exp(ms_hi), {names});
-        const double ms_f_lo = ms_lower <= 0 ? {p}_cutoff_residual(exp(ms_lo), {names}) : 1.0;
-        ms_nan_hi = isnan(ms_f_hi);
-        ms_nan_lo = isnan(ms_f_lo);
-        const int ms_need_hi = ms_f_hi > 0 || (ms_nan_hi && ms_nan_lo);
-        const int ms_need_lo = ms_f_lo < 0 || (ms_nan_hi && ms_nan_lo);
-        if (!ms_need_hi && !ms_need_lo)
-            break;
-        ms_width *= 2;
-        if (ms_need_hi) {{
-            if (ms_f_hi > 0)
-                ms_lo = ms_hi;
-            ms_hi += ms_width;
+        double ms_f, ms_df, ms_p, ms_c, ms_plain, ms_step, ms_newton, ms_size, ms_scale;
+        double ms_new;
+        int ms_inside, ms_converged, ms_halved = 0;
+        {{
+            const double {y} = ms_y;
+{terms}
         }}
-        if (ms_need_lo) {{
-            if (ms_f_lo < 0)
-                ms_hi = ms_lo;
-            ms_lo -= ms_width;
-        }}
-    }}
-    if (ms_i == 200)
-        return NAN;
-    ms_y = 0.5 * (ms_lo + ms_hi);
-    for (ms_i = 0; ms_i < 200; ms_i++) {{
-        const double ms_phi = exp(ms_y);
-        const double ms_f = {p}_cutoff_residual(ms_phi, {names});
-        double ms_next;
-        int ms_done, ms_newton;
-        if (isnan(ms_f) && ms_nan_lo == ms_nan_hi)
-            return NAN;
-        if (ms_f > 0 || (isnan(ms_f) && ms_nan_lo && !ms_nan_hi)) {{
+        ms_lo_nan = isfinite(ms_f) && ms_f > 0 ? 0
+                    : isnan(ms_f) || ms_f == INFINITY ? 1 : ms_lo_nan;
+        if (ms_f > 0 || isnan(ms_f))
             ms_lo = ms_y;
-            ms_nan_lo = isnan(ms_f) || isinf(ms_f);
-        }}
-        if (ms_f < 0 || (isnan(ms_f) && ms_nan_hi && !ms_nan_lo)) {{
+        if (ms_f < 0)
             ms_hi = ms_y;
-            ms_nan_hi = isnan(ms_f);
+        ms_plain = ms_step = isfinite(ms_df) ? ms_f / ms_df : NAN;
+        if (ms_c > 0 && ms_p > 0 && isfinite(ms_df))
+            ms_step = log1p(ms_f / ms_c) * ms_p / ms_df;
+        ms_newton = ms_y - ms_step;
+        ms_inside = ms_newton > ms_lo && ms_newton < ms_hi;
+        if (!ms_inside && ms_y - ms_plain > ms_lo && ms_y - ms_plain < ms_hi) {{
+            ms_newton = ms_y - ms_plain;
+            ms_step = ms_plain;
+            ms_inside = 1;
         }}
-        ms_next = ms_y - ms_f / ({p}_cutoff_residual_dphi(ms_phi, {names}) * ms_phi);
-        ms_newton = isfinite(ms_f) && isfinite(ms_next) && ms_next > ms_lo && ms_next < ms_hi;
-        if (!ms_newton)
-            ms_next = 0.5 * (ms_lo + ms_hi);
-        ms_done = (ms_newton && fabs(ms_next - ms_y) <= 1e-15 * fmax(1.0, fabs(ms_y)))
-                  || (ms_hi - ms_lo <= 4e-16 * fmax(1.0, fabs(ms_y))
-                                   && !ms_nan_lo && !ms_nan_hi);
-        ms_y = ms_next;
-        if (ms_done) {{
+        ms_size = fabs(ms_step);
+        ms_scale = fmax(1.0, fabs(ms_y));
+        ms_converged = ms_size <= ms_tol * ms_scale;  /* nan: no Newton step */
+        if (ms_converged || ms_hi - ms_lo <= 4e-16 * ms_scale) {{
+            if (!ms_converged && ms_lo_nan)
+                return NAN; /* a jump from nan to a negative residual, not a root */
             *status = 0;
-            break;
+            return exp(ms_inside ? ms_newton : ms_y);
         }}
+        if (isfinite(ms_lo) && isfinite(ms_hi)) {{
+            ms_halved = !ms_inside || ms_size > 0.5 * ms_dx_old;
+            ms_new = ms_halved ? 0.5 * (ms_lo + ms_hi) : ms_newton;
+        }} else {{
+            const double ms_grow = fmax(2.0 * ms_dx, 16.0);
+            const double ms_reach = ms_inside && ms_size < 0.5 * ms_dn ? ms_size
+                : fmin(ms_inside ? fmax(ms_size, 2.0 * ms_dx) : ms_grow, ms_grow);
+            ms_new = ms_y + (isfinite(ms_lo) ? ms_reach : -ms_reach);
+        }}
+        if (!ms_first)
+            ms_dx_old = ms_dx;
+        ms_dx = ms_halved ? INFINITY : fabs(ms_new - ms_y);
+        ms_dn = ms_size;
+        ms_first = 0;
+        ms_y = ms_new;
     }}
-    return *status ? NAN : exp(ms_y);
+    return NAN;
 }}
 
 int {p}_admissible({params})
@@ -246,7 +298,8 @@ def _signature(plan: Plan, f) -> str:
 
 
 _OWN = {"gammaincc": "gammaincc", "gammainc": "gammainc",  # the source's own
-        "logaddexp": "ms_logaddexp"}
+        "logaddexp": "ms_logaddexp", "ndtr": "ms_ndtr", "log_ndtr": "ms_log_ndtr",
+        "exp_ndtr": "ms_exp_ndtr", "erfcx": "ms_erfcx"}
 
 
 def _c(e: sp.Expr) -> str:
@@ -381,8 +434,8 @@ def render(plan: Plan) -> dict[str, str]:
            "#define _XOPEN_SOURCE 700 /* M_PI, M_SQRT2, ... in math.h */",
            "#define _USE_MATH_DEFINES", "#endif", "#include <math.h>",
            f'#include "{plan.prefix}.h"', ""]
-    src += [code + "\n" for code in carried(plan, CARRIED)]
-    if guarded(plan):
+    src += [code + "\n" for code in carried(plan, CARRIED) if code]
+    if guarded(plan) or any("DBL_MIN" in code for code in src):
         src[src.index("#include <math.h>")] = "#include <float.h>\n#include <math.h>"
         src += [NORMAL + "\n"]
     for f in plan.functions:
@@ -411,9 +464,15 @@ def render(plan: Plan) -> dict[str, str]:
         head += doc + [f"double {plan.prefix}_solve_cutoff({params}, int *status);",
                        f"int {plan.prefix}_admissible({params});", ""]
         finite = " && ".join(f"isfinite({p.name})" for p in plan.params)
+        once, every = newton_functions(plan)
+        constants = _evaluate(once, [f"    const double {f.name} = {{}};" for f in once])
+        terms = _evaluate(every, [f"    ms_{v} = {{}};" for v in ("f", "df", "p", "c")])
         src += doc + [f"int {plan.prefix}_admissible({params});",
                       _SOLVER.format(p=plan.prefix, params=params, names=names, finite=finite,
-                                     condition=sp.ccode(plan.admissible)).strip(), ""]
+                                     condition=sp.ccode(plan.admissible),
+                                     constants="\n".join(constants), y=plan.newton[0].name,
+                                     terms="\n".join("        " + x for x in terms)
+                                     ).strip(), ""]
     head.append(f"#endif /* {guard} */")
     return {f"{plan.prefix}.h": "\n".join(head) + "\n", f"{plan.prefix}.c": "\n".join(src) + "\n",
             "Makefile": _MAKEFILE.format(p=plan.prefix, title=plan.title, version=plan.version)}

@@ -6,7 +6,9 @@ where one of its guarded values is not a normal double (``ms_normal``) its
 stable form; a Piecewise selection as an ``if`` block.  Subroutine
 ``PREFIX_all`` computes every output at once.
 
-Fortran 2008 has ``erfc``, ``gamma`` and ``log_gamma`` but no ``log1p``,
+Fortran 2008 has ``erfc``, ``erfc_scaled`` (erfcx), ``gamma`` and ``log_gamma``
+(the normal distribution function Phi, its log and ``exp(a) Phi(x)`` are the
+module's ``ms_ndtr``, ``ms_log_ndtr``, ``ms_exp_ndtr``, as scipy computes them) but no ``log1p``,
 ``expm1`` or incomplete gamma function: a module whose expressions use them
 carries its own (:data:`LOG1P`, Goldberg's compensated form; :data:`EXPM1`,
 Kahan's; :data:`LOGADDEXP` on ``log1p``; both incomplete gamma functions on one
@@ -25,7 +27,7 @@ from sympy.printing.fortran import FCodePrinter
 from ..codegen import (Plan, case_safe_names, evaluation, forms_of, guarded, straight_line,
                        unused_args)
 from . import comment, function_doc
-from .special import GAMMAINCC_NOTE, carried, lgam1p_coefficients, literals
+from .special import GAMMAINCC_NOTE, NORMAL_NOTE, carried, lgam1p_coefficients, literals
 
 _LGAM1P = lgam1p_coefficients()
 
@@ -164,8 +166,44 @@ NORMAL = """
     ok = x >= tiny(x) .and. x <= huge(x)
   end function ms_normal"""
 
+NDTR = "\n" + comment(NORMAL_NOTE[:9], "  !") + """
+  ! (erfcx is Fortran's erfc_scaled.)
+  pure function ms_ndtr(x) result(r)
+    real(real64), intent(in) :: x
+    real(real64) :: r, z
+    z = x * 0.70710678118654752_real64
+    if (abs(z) < 0.70710678118654752_real64) then
+      r = 0.5_real64 + 0.5_real64 * erf(z)
+    else
+      r = 0.5_real64 * erfc(abs(z))
+      if (z > 0) r = 1 - r
+    end if
+  end function ms_ndtr"""
+
+LOG_NDTR = """
+  pure function ms_log_ndtr(x) result(r)
+    real(real64), intent(in) :: x
+    real(real64) :: r, z
+    z = x * 0.70710678118654752_real64
+    if (x < -1) then
+      r = log(erfc_scaled(-z) / 2) - z * z
+    else
+      r = log1p(-erfc(z) / 2)
+    end if
+  end function ms_log_ndtr"""
+
+EXP_NDTR = """
+  pure function ms_exp_ndtr(a, x) result(r)
+    real(real64), intent(in) :: a, x
+    real(real64) :: r
+    r = exp(a) * ms_ndtr(x)
+    if (.not. (abs(r) >= tiny(r) .and. abs(r) <= huge(r))) r = exp(a + ms_log_ndtr(x))
+  end function ms_exp_ndtr"""
+
 #: name -> (code, carried functions it calls)
 CARRIED = {"log1p": (LOG1P, ()), "expm1": (EXPM1, ()), "logaddexp": (LOGADDEXP, ("log1p",)),
+           "ndtr": (NDTR, ()), "log_ndtr": (LOG_NDTR, ("log1p",)),
+           "exp_ndtr": (EXP_NDTR, ("ndtr", "log_ndtr")),
            "incgamma": (INCGAMMA, ()),
            "gammaincc": ("\n  pure function gammaincc(a, x) result(q)\n"
                          "    real(real64), intent(in) :: a, x\n    real(real64) :: q\n"
@@ -179,10 +217,14 @@ CARRIED = {"log1p": (LOG1P, ()), "expm1": (EXPM1, ()), "logaddexp": (LOGADDEXP, 
 #: Functions printed as the Fortran 2008 intrinsics (erf, erfc, gamma) or the module's
 #: own functions (gammaincc, gammainc) of that name.
 _OWN = {"erf": "erf", "erfc": "erfc", "gamma": "gamma", "gammaincc": "gammaincc",
-        "gammainc": "gammainc", "log1p": "log1p", "expm1": "expm1", "logaddexp": "logaddexp"}
+        "gammainc": "gammainc", "log1p": "log1p", "expm1": "expm1", "logaddexp": "logaddexp",
+        "ndtr": "ms_ndtr", "log_ndtr": "ms_log_ndtr", "exp_ndtr": "ms_exp_ndtr",
+        "erfcx": "erfc_scaled"}
 
 #: The closed forms' Forms are printed (see the module docstring).
 FORMS = True
+#: A Newton model's residual and outputs print solve's forms too.
+NEWTON_FORMS = True
 
 
 class _Printer(FCodePrinter):

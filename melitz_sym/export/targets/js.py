@@ -20,7 +20,8 @@ import sympy as sp
 
 from ..codegen import Plan, evaluation, guarded, straight_line
 from . import comment, function_doc
-from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, SPECIAL,
+from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, NORMAL_NOTE,
+                      SPECIAL,
                       carried, lgam1p_coefficients, literals)
 
 ERFC = "\n" + comment(ERFC_NOTE, "//") + """
@@ -43,13 +44,57 @@ function erfc(x) {
   if (x >= 27.3) {
     return 0;
   }
+  const h = Math.trunc(x * 4096) / 4096;
+  return erfcx(x) * Math.exp(-(x - h) * (x + h)) * Math.exp(-h * h);
+}
+
+// erfcx(x) = exp(x^2) erfc(x): the continued fraction above for x >= 0.5 (see also the
+// note on Phi), exp(x^2) erfc(x) below, exp(x^2) split as exp(-x^2) is above.
+function erfcx(x) {
+  if (x < 0.5) {
+    const h = Math.trunc(x * 4096) / 4096;
+    return Math.exp(h * h) * Math.exp((x - h) * (x + h)) * erfc(x);
+  }
+  if (x > 1e8) {
+    return 0.5641895835477563 / x;
+  }
   const x2 = x * x;
   let t = 0;
   for (let n = Math.floor(130 / x2) + 12; n > 0; n--) {
     t = n * (2 * n - 1) / 2 / (x2 + 2 * n + 0.5 - t);
   }
-  const h = Math.trunc(x * 4096) / 4096;
-  return x * 0.5641895835477563 / (x2 + 0.5 - t) * Math.exp(-(x - h) * (x + h)) * Math.exp(-h * h);
+  return x * 0.5641895835477563 / (x2 + 0.5 - t);
+}
+"""
+
+NDTR = "\n" + comment(NORMAL_NOTE[:9], "//") + """
+function ndtr(x) {
+  const z = x * 0.7071067811865476;
+  if (Math.abs(z) < 0.7071067811865476) {
+    return 0.5 + 0.5 * erf(z);
+  }
+  const y = 0.5 * erfc(Math.abs(z));
+  return z > 0 ? 1 - y : y;
+}
+"""
+
+LOG_NDTR = """
+function log_ndtr(x) {
+  const z = x * 0.7071067811865476;
+  if (x < -1) {
+    return Math.log(erfcx(-z) / 2) - z * z;
+  }
+  return Math.log1p(-erfc(z) / 2);
+}
+"""
+
+EXP_NDTR = """
+function exp_ndtr(a, x) {
+  const out = Math.exp(a) * ndtr(x);
+  if (Math.abs(out) >= 2.2250738585072014e-308 && Math.abs(out) <= Number.MAX_VALUE) {
+    return out;
+  }
+  return Math.exp(a + log_ndtr(x));
 }
 """
 
@@ -185,10 +230,14 @@ function ms_normal(x) {
 
 #: The closed forms' Forms are printed (see the module docstring).
 FORMS = True
+#: A Newton model's residual and outputs print solve's forms too.
+NEWTON_FORMS = True
 
 #: name -> (code, carried functions it calls)
 CARRIED = {"logaddexp": (LOGADDEXP, ()),
-           "erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
+           "erfc": (ERFC, ()), "erfcx": ("", ("erfc",)), "erf": (ERF, ("erfc",)),
+           "ndtr": (NDTR, ("erf",)), "log_ndtr": (LOG_NDTR, ("erfc",)),
+           "exp_ndtr": (EXP_NDTR, ("ndtr", "log_ndtr")), "gamma": (GAMMA, ()),
            "incgamma": (INCGAMMA, ("gamma",)),
            "gammaincc": ("function gammaincc(a, x) {\n  return incgamma(a, x, false);\n}",
                          ("incgamma",)),
@@ -229,5 +278,5 @@ def render(plan: Plan) -> dict[str, str]:
         args = ", ".join(a.name for a in f.args)
         lines += ["", "/**", comment(function_doc(plan, f), " *"), " */",
                   f"export function {f.name}({args}) {{", *_body(f), "}"]
-    lines += carried(plan, CARRIED) + ([NORMAL] if guarded(plan) else [])
+    lines += [c for c in carried(plan, CARRIED) if c] + ([NORMAL] if guarded(plan) else [])
     return {f"{plan.prefix}.mjs": "\n".join(lines) + "\n"}

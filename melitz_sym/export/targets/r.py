@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from sympy.printing.rcode import RCodePrinter
 
-from ..codegen import Plan, evaluation, guarded, vectorised
+from ..codegen import Plan, evaluation, guarded, newton_functions, straight_line, vectorised
 from . import comment, function_doc
-from .special import LogPrinting, carried
+from .special import NORMAL_NOTE, LogPrinting, carried
 
 
 class _Printer(LogPrinting, RCodePrinter):
@@ -43,6 +43,18 @@ class _Printer(LogPrinting, RCodePrinter):
         a, x = expr.args
         return f"pgamma({self._print(x)}, {self._print(a)})"
 
+    def _print_ndtr(self, expr):
+        return f"pnorm({self._print(expr.args[0])})"
+
+    def _print_log_ndtr(self, expr):
+        return f"pnorm({self._print(expr.args[0])}, log.p = TRUE)"
+
+    def _print_exp_ndtr(self, expr):
+        return f"ms_exp_ndtr({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_erfcx(self, expr):
+        return f"ms_erfcx({self._print(expr.args[0])})"
+
     def _print_gamma(self, expr):
         return f"gamma({self._print(expr.args[0])})"
 
@@ -61,11 +73,41 @@ ms_logaddexp <- function(a, b) {
   ifelse(!is.na(m) & m == -Inf, m, m + log1p(exp(-abs(a - b))))
 }"""
 
+EXP_NDTR = """
+# ms_exp_ndtr: exp(a) pnorm(x), or exp(a + log pnorm(x)) where that is not a normal
+# double (an overflowing exp or an underflowing pnorm).
+ms_exp_ndtr <- function(a, x) {
+  out <- exp(a) * pnorm(x)
+  ok <- !is.na(out) & out >= .Machine$double.xmin & out <= .Machine$double.xmax
+  ifelse(ok, out, exp(a + pnorm(x, log.p = TRUE)))
+}"""
+
+ERFCX = "\n" + comment(NORMAL_NOTE[-5:], "#") + """
+ms_erfcx <- function(x) {
+  h <- trunc(x * 4096) / 4096
+  out <- exp(h * h) * exp((x - h) * (x + h)) * (2 * pnorm(-sqrt(2) * x))
+  big <- !is.na(x) & x >= 0.5
+  if (any(big)) {
+    xb <- pmin(x[big], 1e8)
+    x2 <- xb * xb
+    levels <- floor(130 / x2) + 12
+    t <- 0
+    for (n in max(levels):1) {
+      t <- ifelse(n <= levels, n * (2 * n - 1) / 2 / (x2 + 2 * n + 0.5 - t), t)
+    }
+    out[big] <- ifelse(x[big] > 1e8, 0.56418958354775628 / x[big],
+                       xb * 0.56418958354775628 / (x2 + 0.5 - t))
+  }
+  out
+}"""
+
 #: name -> (code, functions of the file it calls)
-CARRIED = {"logaddexp": (LOGADDEXP, ())}
+CARRIED = {"logaddexp": (LOGADDEXP, ()), "exp_ndtr": (EXP_NDTR, ()), "erfcx": (ERFCX, ())}
 
 #: The closed forms' Forms are printed (see the module docstring).
 FORMS = True
+#: A Newton model's residual, solver and outputs print solve's forms too.
+NEWTON_FORMS = True
 
 
 _SOLVER = '''
@@ -75,86 +117,112 @@ _SOLVER = '''
   is.finite({first}) & {finite} & ({condition})
 }}
 
+{newton}
 # {p}_solve_cutoff: the equilibrium cutoff phi_star, root of {p}_cutoff_residual above
 # {p}_cutoff_lower, for vectors of parameters (recycled to one length).
-# Safeguarded Newton iteration on y = log(phi_star), vectorised: the root of the
-# decreasing residual is bracketed by doubling [lo, hi] (an end passed over becomes
-# the other end), then Newton steps are taken and a bisection replaces any step that
-# leaves the bracket; a residual that is NaN far up or far down ends the doubling on
-# that side (NaN at both ends widens both) and a NaN inside the bracket moves the end
-# that was NaN (or +Inf: an overflow, no value; a bracket closing on such an end is no
-# root).  Converged where a Newton step (not a bisection) is below tol, or the bracket
-# is a few ulps wide between ends with values.  Returns list(cutoff, status): status
-# 0 where it converged, 1 where it did not, 2 where the parameters are inadmissible,
-# 3 at a corner (the residual is negative at cutoff_lower: every entrant produces);
-# cutoff is NaN unless the status is 0.  For gains, call it again with n = 0 for the autarky cutoff.
+# Safeguarded Newton iteration on y = log(phi_star), vectorised: the solver of
+# melitz-sym's own solve (newton_log).  The residual R = P - c is a sum of
+# exponentials of combined exponents, its parameter-only parts computed once
+# (ms_newton_constants), R and dR/dy once per iteration (ms_newton_terms); the
+# step is Newton's on log(P) - log(c) = log1p(R/c), nearly linear in y in the
+# tails (the plain Newton step where that one leaves the bracket).  The search
+# starts at y = log(lower) + 1 (lower > 0) or 0; while one end of the bracket is
+# open the step goes towards it (the Newton step while Newton steps shrink to
+# less than half, at most 16 at first, else twice the previous step); once both
+# ends are known a step that leaves the bracket or does not shrink to half the
+# step before last is a bisection.  A NaN residual (an overflowed term, towards
+# the lower end of the support) counts as positive; a bracket that closes onto a
+# NaN or +Inf end (an overflow: no value) without a converged step is not a root.
+# Converged where the Newton step is below tol relative to max(1, |y|) (a residual
+# of exactly 0 is a step of 0 where the slope is finite and not 0) or the bracket
+# is a few ulps wide.  Returns list(cutoff, status): status 0 where it converged, 1
+# where it did not, 2 where the parameters are inadmissible, 3 at a corner (the
+# residual is negative at cutoff_lower: every entrant produces); cutoff is NaN
+# unless the status is 0.  For gains, call it again with n = 0 for the autarky
+# cutoff.
 {p}_solve_cutoff <- function({params}, tol = 1e-15, iters = 200) {{
   len <- max(lengths(list({names})))
   args <- lapply(list({names}), function(a) rep_len(as.numeric(a), len))
-  res <- function(phi) do.call({p}_cutoff_residual, c(list(phi), args))
-  dres <- function(phi) do.call({p}_cutoff_residual_dphi, c(list(phi), args))
   bad <- !do.call({p}_admissible, args)
   bad[is.na(bad)] <- TRUE
   args <- lapply(args, function(a) ifelse(bad, NaN, a))
   lower <- rep_len(do.call({p}_cutoff_lower, args), len)
-  corner <- !bad & lower > 0 & res(ifelse(lower > 0, lower, 1)) < 0
+  corner <- !bad & lower > 0 &
+    do.call({p}_cutoff_residual, c(list(ifelse(lower > 0, lower, 1)), args)) < 0
   corner[is.na(corner)] <- FALSE
-  skip <- bad | corner
-  args <- lapply(args, function(a) ifelse(corner, NaN, a))
-  lo <- ifelse(!skip & lower > 0, log(ifelse(lower > 0, lower, 1)), -2)
-  width <- rep(1, len)
-  hi <- lo + width
-  bracketed <- FALSE
-  for (i in seq_len(200)) {{
-    f_hi <- res(exp(hi))
-    f_lo <- ifelse(lower <= 0, res(exp(lo)), 1)
-    nan_hi <- is.nan(f_hi)
-    nan_lo <- is.nan(f_lo)
-    need_hi <- !skip & ((!nan_hi & f_hi > 0) | (nan_hi & nan_lo))
-    need_lo <- !skip & ((!nan_lo & f_lo < 0) | (nan_hi & nan_lo))
-    if (!any(need_hi | need_lo)) {{
-      bracketed <- TRUE
-      break
-    }}
-    width <- ifelse(need_hi | need_lo, 2 * width, width)
-    up <- !nan_hi & f_hi > 0
-    down <- !nan_lo & f_lo < 0
-    new_lo <- ifelse(up, hi, lo)
-    new_hi <- ifelse(down, lo, hi)
-    lo <- ifelse(need_lo, new_lo - width, new_lo)
-    hi <- ifelse(need_hi, new_hi + width, new_hi)
-  }}
-  failed <- if (bracketed) rep(FALSE, len) else need_hi | need_lo
-  y <- 0.5 * (lo + hi)
-  done <- skip
+  done <- bad | corner
+  consts <- do.call(ms_newton_constants, args)
+  bounded <- !is.na(lower) & lower > 0
+  lo <- ifelse(bounded, log(ifelse(bounded, lower, 1)), -Inf)
+  hi <- rep(Inf, len)
+  y <- ifelse(bounded, lo + 1, 0)
+  dx <- rep(0, len)
+  dx_old <- rep(Inf, len)
+  dn <- rep(0, len)
+  lo_nan <- rep(FALSE, len)
+  out <- rep(NaN, len)
   for (i in seq_len(iters)) {{
-    phi <- exp(y)
-    f <- res(phi)
-    nan <- is.nan(f)
-    failed <- failed | (nan & nan_lo == nan_hi)
-    to_lo <- (!nan & f > 0) | (nan & nan_lo & !nan_hi)
-    to_hi <- (!nan & f < 0) | (nan & nan_hi & !nan_lo)
-    lo <- ifelse(to_lo, y, lo)
-    nan_lo <- ifelse(to_lo, nan | is.infinite(f), nan_lo)  # +inf: an overflow, no value
-    hi <- ifelse(to_hi, y, hi)
-    nan_hi <- ifelse(to_hi, nan, nan_hi)
-    nxt <- y - f / (dres(phi) * phi)
-    out <- !is.finite(nxt) | nxt <= lo | nxt >= hi
-    out[is.na(out)] <- TRUE
-    nxt <- ifelse(out, 0.5 * (lo + hi), nxt)
+    terms <- do.call(ms_newton_terms, c(list(y), consts))
+    f <- terms[[1]]
+    df <- terms[[2]]
+    nan <- is.na(f)
+    lo_nan <- ifelse(nan | f == Inf, TRUE, ifelse(f > 0, FALSE, lo_nan))
+    lo <- ifelse(nan | f > 0, y, lo)
+    hi <- ifelse(!nan & f < 0, y, hi)
+    plain <- ifelse(is.finite(df), f / df, NaN)
+    far <- !is.na(terms[[3]] + terms[[4]]) & terms[[4]] > 0 & terms[[3]] > 0 & is.finite(df)
+    step <- ifelse(far, log1p(f / ifelse(far, terms[[4]], 1)) * terms[[3]] / df, plain)
+    newton <- y - step
+    inside <- !is.na(newton) & newton > lo & newton < hi
+    use <- !inside & !is.na(plain) & y - plain > lo & y - plain < hi
+    newton <- ifelse(use, y - plain, newton)
+    step <- ifelse(use, plain, step)
+    inside <- inside | use
+    size <- abs(step)
     scale <- pmax(1, abs(y))
-    step_ok <- !out & is.finite(f) & abs(nxt - y) <= tol * scale  # a Newton step
-    width_ok <- hi - lo <= 4e-16 * scale & !nan_lo & !nan_hi
-    now <- step_ok | width_ok  # f == 0: a step of 0 where the slope is finite
-    now[is.na(now)] <- FALSE
+    converged <- !is.na(size) & size <= tol * scale
+    narrow <- hi - lo <= 4e-16 * scale
+    now <- !done & (converged | narrow)
+    out <- ifelse(now, ifelse(narrow & !converged & lo_nan, NaN, ifelse(inside, newton, y)), out)
     done <- done | now
-    y <- nxt
     if (all(done)) break
+    both <- is.finite(lo) & is.finite(hi)
+    bisect <- !inside | size > 0.5 * dx_old
+    grow <- pmax(2 * dx, 16)
+    reach <- ifelse(inside & size < 0.5 * dn, size,
+                    pmin(ifelse(inside, pmax(size, 2 * dx), grow), grow))
+    new <- ifelse(both, ifelse(bisect, 0.5 * (lo + hi), newton),
+                  y + ifelse(is.finite(lo), reach, -reach))
+    if (i > 1) dx_old <- dx
+    dx <- ifelse(both & bisect, Inf, abs(new - y))
+    dn <- size
+    y <- new
   }}
-  status <- ifelse(bad, 2L, ifelse(corner, 3L, ifelse(failed | !done, 1L, 0L)))
-  list(cutoff = ifelse(status == 0L, exp(y), NaN), status = status)
+  status <- ifelse(bad, 2L, ifelse(corner, 3L, ifelse(!done | is.na(out), 1L, 0L)))
+  list(cutoff = ifelse(status == 0L, exp(out), NaN), status = status)
 }}
 '''
+
+
+def _newton(plan: Plan, show) -> str:
+    """``ms_newton_constants`` (the hoisted parts of the residual, a list) and
+    ``ms_newton_terms`` (R, dR/dy, P and c): the residual as the iteration uses it
+    (:func:`~melitz_sym.export.codegen.newton_functions`)."""
+    once, every = newton_functions(plan)
+    out = []
+    for name, funcs, args in (("ms_newton_constants", once, plan.params),
+                              ("ms_newton_terms", every, every[0].args)):
+        def define(n: str, value) -> list[str]:
+            return [f"  {n} <- {value if isinstance(value, str) else show(value)}"]
+
+        def store(i: int, value, kind: str, funcs=funcs) -> list[str]:
+            return [f"  ms_{funcs[i].name} <- {show(value)}"]
+
+        lines = straight_line(evaluation(funcs), define, store, None)
+        result = ", ".join(f"{f.name} = ms_{f.name}" for f in funcs)
+        out += [f"{name} <- function({', '.join(a.name for a in args)}) {{", *lines,
+                f"  list({result})", "}", ""]
+    return "\n".join(out)
 
 
 def render(plan: Plan) -> dict[str, str]:
@@ -173,5 +241,6 @@ def render(plan: Plan) -> dict[str, str]:
         finite = " & ".join(f"is.finite({p.name})" for p in plan.params[1:])
         lines.append(_SOLVER.format(p=plan.prefix, params=names, names=names,
                                     first=plan.params[0].name, finite=finite or "TRUE",
-                                    condition=printer.doprint(plan.admissible)).rstrip())
+                                    condition=printer.doprint(plan.admissible),
+                                    newton=_newton(plan, printer.doprint)).rstrip())
     return {f"{plan.prefix}.R": "\n".join(lines) + "\n"}

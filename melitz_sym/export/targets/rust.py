@@ -24,7 +24,8 @@ from sympy.printing.rust import RustCodePrinter
 
 from ..codegen import Plan, evaluation, guarded, straight_line, unused_args
 from . import comment, function_doc
-from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, SPECIAL,
+from .special import (ERFC_NOTE, GAMMA_NOTE, GAMMAINCC_NOTE, LANCZOS, LANCZOS_G, NORMAL_NOTE,
+                      SPECIAL,
                       carried, lgam1p_coefficients, literals)
 
 ERFC = "\n" + comment(ERFC_NOTE, "//") + """
@@ -48,14 +49,62 @@ fn erfc(x: f64) -> f64 {
     if x >= 27.3 {
         return 0.0;
     }
+    let h = (x * 4096.0).trunc() / 4096.0;
+    erfcx(x) * (-(x - h) * (x + h)).exp() * (-h * h).exp()
+}
+
+// erfcx(x) = exp(x^2) erfc(x): the continued fraction above for x >= 0.5 (see also the
+// note on Phi), exp(x^2) erfc(x) below, exp(x^2) split as exp(-x^2) is above.
+fn erfcx(x: f64) -> f64 {
+    if x < 0.5 {
+        let h = (x * 4096.0).trunc() / 4096.0;
+        return (h * h).exp() * ((x - h) * (x + h)).exp() * erfc(x);
+    }
+    if x > 1e8 {
+        return 0.5641895835477563 / x;
+    }
     let x2 = x * x;
     let mut t = 0.0;
     for n in (1..=(130.0 / x2) as i64 + 12).rev() {
         let m = n as f64;
         t = m * (2.0 * m - 1.0) / 2.0 / (x2 + 2.0 * m + 0.5 - t);
     }
-    let h = (x * 4096.0).trunc() / 4096.0;
-    x * 0.5641895835477563 / (x2 + 0.5 - t) * (-(x - h) * (x + h)).exp() * (-h * h).exp()
+    x * 0.5641895835477563 / (x2 + 0.5 - t)
+}
+"""
+
+NDTR = "\n" + comment(NORMAL_NOTE[:9], "//") + """
+fn ndtr(x: f64) -> f64 {
+    let z = x * 0.7071067811865476;
+    if z.abs() < 0.7071067811865476 {
+        return 0.5 + 0.5 * erf(z);
+    }
+    let y = 0.5 * erfc(z.abs());
+    if z > 0.0 {
+        1.0 - y
+    } else {
+        y
+    }
+}
+"""
+
+LOG_NDTR = """
+fn log_ndtr(x: f64) -> f64 {
+    let z = x * 0.7071067811865476;
+    if x < -1.0 {
+        return (erfcx(-z) / 2.0).ln() - z * z;
+    }
+    (-erfc(z) / 2.0).ln_1p()
+}
+"""
+
+EXP_NDTR = """
+fn exp_ndtr(a: f64, x: f64) -> f64 {
+    let out = a.exp() * ndtr(x);
+    if out.abs() >= f64::MIN_POSITIVE && out.abs() <= f64::MAX {
+        return out;
+    }
+    (a + log_ndtr(x)).exp()
 }
 """
 
@@ -205,13 +254,17 @@ fn ms_normal(x: f64) -> bool {
 
 #: The closed forms' Forms are printed (see the module docstring).
 FORMS = True
+#: A Newton model's residual and outputs print solve's forms too.
+NEWTON_FORMS = True
 
 #: Functions the module carries and calls as ``name(args)``.
 _PLAIN = SPECIAL + ("logaddexp",)
 
 #: name -> (code, carried functions it calls)
 CARRIED = {"logaddexp": (LOGADDEXP, ()),
-           "erfc": (ERFC, ()), "erf": (ERF, ("erfc",)), "gamma": (GAMMA, ()),
+           "erfc": (ERFC, ()), "erfcx": ("", ("erfc",)), "erf": (ERF, ("erfc",)),
+           "ndtr": (NDTR, ("erf",)), "log_ndtr": (LOG_NDTR, ("erfc",)),
+           "exp_ndtr": (EXP_NDTR, ("ndtr", "log_ndtr")), "gamma": (GAMMA, ()),
            "incgamma": (INCGAMMA, ("gamma",)),
            "gammaincc": ("fn gammaincc(a: f64, x: f64) -> f64 {\n    incgamma(a, x, false)\n}",
                          ("incgamma",)),
@@ -319,5 +372,5 @@ def render(plan: Plan) -> dict[str, str]:
         args = ", ".join(f"{'_' * (a.name in unused)}{a.name}: f64" for a in f.args)
         lines += ["", comment(function_doc(plan, f), "///"), f"pub fn {f.name}({args}) -> f64 {{",
                   *_body(f), "}"]
-    lines += carried(plan, CARRIED) + ([NORMAL] if guarded(plan) else [])
+    lines += [c for c in carried(plan, CARRIED) if c] + ([NORMAL] if guarded(plan) else [])
     return {f"{plan.prefix}.rs": "\n".join(lines) + "\n"}

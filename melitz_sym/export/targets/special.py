@@ -2,7 +2,9 @@
 
 A generated file whose expressions call a function its language has no
 standard version of carries a private implementation of it, emitted only when
-used (:func:`carried`): ``erfc``/``erf`` (Rust, JavaScript), the regularised
+used (:func:`carried`): ``erfc``/``erf`` and ``erfcx`` (Rust, JavaScript; the
+normal distribution function ``ndtr``, ``log_ndtr`` and ``exp_ndtr`` on them, also
+in C, Fortran, Octave), the regularised
 upper and lower incomplete gamma functions ``gammaincc`` and ``gammainc`` (C,
 Fortran, Rust, JavaScript; Octave has ``gammainc(x, a)`` and
 ``gammainc(x, a, 'upper')``) and ``gamma`` (Rust, JavaScript).
@@ -17,7 +19,8 @@ import mpmath
 import sympy as sp
 
 #: Functions a target may carry.
-SPECIAL = ("erf", "erfc", "gamma", "gammaincc", "gammainc")
+SPECIAL = ("erf", "erfc", "gamma", "gammaincc", "gammainc", "ndtr", "log_ndtr", "exp_ndtr",
+           "erfcx")
 
 
 class LogPrinting:
@@ -71,6 +74,23 @@ ERFC_NOTE = [
     '* x <= -0.5: erfc(x) = 2 - erfc(-x).',
     'Relative error below 7e-16 (3 units in the last place) wherever the value is a normal',
     'double (tested against mpmath).',
+]
+
+NORMAL_NOTE = [
+    'The standard normal distribution function Phi and its relatives, as the numeric layer',
+    'evaluates them (scipy.special), written by melitz-sym (special functions, not part of the',
+    'model):',
+    '* ndtr(x) = Phi(x), with z = x/sqrt(2): 1/2 + erf(z)/2 for |z| < 1/sqrt(2), else',
+    '  erfc(|z|)/2, or 1 minus it for z > 0;',
+    '* log_ndtr(x) = log Phi(x): log(erfcx(-z)/2) - z^2 for x < -1 (no underflow), else',
+    '  log1p(-erfc(z)/2);',
+    '* exp_ndtr(a, x) = exp(a) Phi(x): that product, or exp(a + log Phi(x)) where it is not',
+    '  a normal double;',
+    '* erfcx(x) = exp(x^2) erfc(x): for x < 0.5 that product, exp(x^2) as',
+    '  exp(h^2) exp((x - h)(x + h)) with h = x truncated to a multiple of 1/4096 (h^2 exact);',
+    '  for x >= 0.5 the continued fraction x/sqrt(pi) / (x^2 + 1/2 - (1*1/2)/(x^2 + 5/2 -',
+    '  (2*3/2)/(x^2 + 9/2 - ...))) from the bottom with 130/x^2 + 12 levels (converged to',
+    '  the last bit), 1/(sqrt(pi) x) above x = 1e8.',
 ]
 
 GAMMAINCC_NOTE = [
