@@ -81,6 +81,39 @@ def _entrants(N_E) -> None:
                 "freely, for its firms to enter: a corner the conditions do not describe)")
 
 
+#: Rescalings of the entrants' equations (:func:`_entrants_solved`) at most: each gains
+#: the digits findroot's absolute tolerance lost, so a few suffice at any scale.
+RESCALES = 12
+
+
+def _entrants_solved(eqs: list, compile_, point: dict, dps: int) -> list:
+    r"""The entrants :math:`N_{E,i}` from the equations ``eqs`` = 0 (sellers in each
+    market equal to its number of firms) at ``point``, to ``dps`` digits relative.
+
+    ``findroot`` stops at an absolute tolerance: from N_E = 1 at gamma = 6.4e-183
+    (N_E ~ 4e-43) it stopped at N_E = -3.9e-19 and refused the point.  So the unknowns
+    are scaled, :math:`N_E = s x`, by the magnitude of the previous solution, and the
+    equations solved again from :math:`x = N_E / s` until the scale holds (at most
+    :data:`RESCALES` times): the tolerance is then relative."""
+    unknowns = sorted({s for e in eqs for s in e.free_symbols if s.name.startswith("N_E_")},
+                      key=lambda s: s.name)
+    compiled = [compile_(e) for e in eqs]
+    tol = mpmath.mpf(10) ** (-dps - 5)
+    n = [mpmath.mpf(1)] * len(unknowns)
+    for _ in range(RESCALES):
+        scale = max(abs(v) for v in n) or mpmath.mpf(1)
+
+        def entrants(*x, scale=scale):
+            p = {**point, **{u.name: scale * x[i] for i, u in enumerate(unknowns)}}
+            return [f(p) for f in compiled]
+
+        n = [scale * x for x in mpmath.findroot(entrants, [v / scale for v in n], tol=tol,
+                                                   maxsteps=200)]
+        if scale / 2 <= max(abs(v) for v in n) <= 2 * scale:
+            return n
+    raise NumericalError("reference: the entrants' scale does not settle at these parameters")
+
+
 def _symbols(e: sp.Basic) -> list[sp.Symbol]:
     return sorted(e.free_symbols, key=lambda s: s.name)
 
@@ -161,14 +194,7 @@ def reference_mo_asym(d: MultiDerivation, decl: Declaration,
         _interior(cut, at, mom.upper if mpmath.isfinite(mom.upper) else None)
         point = {**at, **{f"c_D_{i}": cut[i - 1] for i in COUNTRIES}}
         sellers, N_eq = d["sellers"].rhs, d["N"].rhs
-        eqs = [compile_(sellers[j] - N_eq[j]) for j in range(2)]
-
-        def entrants(*n):
-            p = {**point, **{f"N_E_{i}": n[i - 1] for i in COUNTRIES}}
-            return [f(p) for f in eqs]
-
-        n = mpmath.findroot(entrants, (mpmath.mpf(1), mpmath.mpf(1)),
-                            tol=mpmath.mpf(10) ** (-dps - 5), maxsteps=200)
+        n = _entrants_solved([sellers[j] - N_eq[j] for j in range(2)], compile_, point, dps)
         _entrants([n[0], n[1]])
         point.update({f"N_E_{i}": n[i - 1] for i in COUNTRIES})
         out = {"c_D": cut, "N_E": [n[0], n[1]],

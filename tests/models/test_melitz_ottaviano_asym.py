@@ -146,3 +146,20 @@ def test_every_step_checks(model):
     how = model.derive().check()
     assert how["cutoff_solution"] in ("symbolic", "numeric")
     assert set(how.values()) <= {"declared", "symbolic", "numeric"}
+
+
+def test_the_reference_entrants_at_a_tiny_gamma(model):
+    """Issue 20 (long fuzz profile): at gamma = 6.4e-183 the reference's findroot stopped
+    at its absolute tolerance from N_E = 1 and gave N_E = -3.9e-19, refusing a point that
+    solve computes (N_E ~ 4e-43).  Solved with the unknowns rescaled, the reference has
+    the paper's c_D and N (MO 2008 section 4) and solve's N_E.  Its c_D was 2.5e-11 off
+    the paper's for every gamma below about 1e-60: mpmath.quad's absolute tolerance on
+    moments of 1e-94 (cost_reference.Moments now scales each integrand)."""
+    for gamma in (1e-60, 6.380662167369133e-183):
+        p = dict(BASE, gamma=gamma, f_e=0.009999769744141627)
+        ref, paper, fast = model.reference(dps=30, **p), _paper(p), model.solve(**p)
+        for name in ("c_D", "N"):
+            for g, w in zip(ref[name], paper[name]):
+                assert abs(g / w - 1) < mpmath.mpf(10) ** -25, name
+        for g, w in zip(ref["N_E"], fast["N_E"]):
+            assert g > 0 and abs(g / mpmath.mpf(float(w)) - 1) < 1e-13
