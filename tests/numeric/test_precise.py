@@ -106,3 +106,25 @@ def test_exp_of_an_astronomical_argument_within_memory(capsys):
                  *[a for k, v in point.items() for a in ("--set", f"{k}={v}")]]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error" in err.lower()
+
+
+def test_cutoff_search_counts_its_incomplete_gamma_calls(monkeypatch):
+    """Found by the long fuzz (issue 20): evaluate of hmy Frechet at L = 1e308 ran past
+    60 s (135 s under load) with 2447 calls of the incomplete gamma function: the
+    compiled residual repeated the same call dozens of times and the slope was
+    mpmath's numerical derivative at raised precision.  The expressions are now
+    compiled with common subexpressions once and the slope is sympy's derivative
+    (284 calls, 12 s under load); the root agrees with the reference."""
+    from melitz_sym.numeric import precise
+
+    calls = []
+    gammainc = precise.FUNCTIONS["gammainc"]
+    monkeypatch.setitem(precise.FUNCTIONS, "gammainc",
+                        lambda *a, **k: calls.append(1) or gammainc(*a, **k))
+    m = ms.model("hmy", "frechet")
+    params = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=1e308, tau=1.5, f_x=1.5, n=1.0,
+                  f_I=8.0, k=4.0, b=1.0)
+    got = m.evaluate(dps=20, outputs=["phi_star"], **params)["phi_star"]
+    assert len(calls) <= 400
+    want = m.reference(dps=20, outputs=["phi_star"], **params)["phi_star"]
+    assert abs(got / want - 1) < 1e-15
