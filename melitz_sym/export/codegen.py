@@ -20,12 +20,12 @@ building blocks, below); for the others:
   solve's safeguarded Newton solver for the cutoff (C and R print its residual
   with :func:`newton_functions`: parameter-only parts once, the rest per step).
 
-Every target but NumPy prints a closed form as the numeric layer evaluates it
+Every target prints a closed form as the numeric layer evaluates it
 (:class:`Forms`): :func:`evaluation` lays out the computation once (protected
 quantities, common subexpressions with one call each, the power forms, the
 guarded values and the stable forms, a Piecewise selection a temporary of its
 own) and :func:`straight_line` (scalar targets: C, Fortran, Rust, JavaScript)
-or :func:`vectorised` (R, Octave) turns it into lines of the target's syntax;
+or :func:`vectorised` (R, Octave, NumPy) turns it into lines of the target's syntax;
 the targets differ only in printing.
 
 An N-country model (a :class:`~melitz_sym.models.multicountry.MultiDerivation`)
@@ -70,8 +70,8 @@ PROTECTED = ((stable.Z, "sigma - 1", ("sigma",)), (stable.E, "(k - sigma) + 1", 
 
 @dataclass(frozen=True)
 class Forms:
-    r"""A closed form as the numeric layer evaluates it, as every target but NumPy
-    prints it (:func:`evaluation`): ``fast``, the power form
+    r"""A closed form as the numeric layer evaluates it, as every target prints
+    it (:func:`evaluation`): ``fast``, the power form
     (:func:`melitz_sym.numeric.power_form.power_form`: logs folded, few
     transcendental calls), where every value of ``nodes`` is a normal double
     (:func:`~melitz_sym.numeric.power_form.guarded_nodes`; none when ``fast``

@@ -10,7 +10,8 @@ function ``melitz_pareto_all``, its array version ``melitz_pareto_all_n`` (on
 all the points of a table at once) and each per-output function; Fortran,
 Rust, JavaScript, Octave and R are built with their strict flags and run once
 each on the points of all the tables (per-output functions; Fortran's
-all-outputs subroutine too).  Each output must be as accurate as ``m.solve`` in
+all-outputs subroutine too), and the NumPy module is imported and called on
+them (per-output functions and all_outputs).  Each output must be as accurate as ``m.solve`` in
 double: within the tolerance of tests/numeric/test_accuracy.py, or within the
 error ``solve`` itself has there where that misses it (its KNOWN table), or
 within the measured error of FORMS_KNOWN / TARGET_KNOWN (ulps), and finite
