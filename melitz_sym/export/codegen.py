@@ -20,12 +20,12 @@ building blocks, below); for the others:
   solve's safeguarded Newton solver for the cutoff (C and R print its residual
   with :func:`newton_functions`: parameter-only parts once, the rest per step).
 
-Every target but NumPy prints a closed form as the numeric layer evaluates it
+Every target prints a closed form as the numeric layer evaluates it
 (:class:`Forms`): :func:`evaluation` lays out the computation once (protected
 quantities, common subexpressions with one call each, the power forms, the
 guarded values and the stable forms, a Piecewise selection a temporary of its
 own) and :func:`straight_line` (scalar targets: C, Fortran, Rust, JavaScript)
-or :func:`vectorised` (R, Octave) turns it into lines of the target's syntax;
+or :func:`vectorised` (R, Octave, NumPy) turns it into lines of the target's syntax;
 the targets differ only in printing.
 
 An N-country model (a :class:`~melitz_sym.models.multicountry.MultiDerivation`)
@@ -70,8 +70,8 @@ PROTECTED = ((stable.Z, "sigma - 1", ("sigma",)), (stable.E, "(k - sigma) + 1", 
 
 @dataclass(frozen=True)
 class Forms:
-    r"""A closed form as the numeric layer evaluates it, as every target but NumPy
-    prints it (:func:`evaluation`): ``fast``, the power form
+    r"""A closed form as the numeric layer evaluates it, as every target prints
+    it (:func:`evaluation`): ``fast``, the power form
     (:func:`melitz_sym.numeric.power_form.power_form`: logs folded, few
     transcendental calls), where every value of ``nodes`` is a normal double
     (:func:`~melitz_sym.numeric.power_form.guarded_nodes`; none when ``fast``
@@ -571,24 +571,27 @@ def straight_line(ev: Evaluation, define, store, when_normal) -> list[str]:
     return lines + [x for i, e in zip(ev.guarded, ev.stable) for x in store(i, e, "stable")]
 
 
-def vectorised(ev: Evaluation, show, assign: str, select: str) -> list[str]:
-    """The lines of a vectorised target (R, Octave) that compute the one function of
-    ``ev`` elementwise into ``res``: both the power form and the stable form at
-    every point, and the stable one selected where a guarded value is not a
-    normal double (``ms_normal``).  ``show`` prints an expression, ``assign``
-    formats an assignment of a value to a name (``"  {} <- {}"``), ``select`` is
-    the elementwise selection ``select(condition, a, b)``.
+def vectorised(ev: Evaluation, show, assign: str, select: str,
+               results: tuple[str, ...] = ("res",)) -> list[str]:
+    """The lines of a vectorised target (R, Octave, NumPy) that compute the functions
+    of ``ev`` elementwise into ``results`` (one name per function; by default one
+    function, into ``res``): both the power form and the stable form at every
+    point, and the stable one selected where a guarded value is not a normal double
+    (``ms_normal``).  ``show`` prints an expression, ``assign`` formats an
+    assignment of a value to a name (``"  {} <- {}"``), ``select`` is the
+    elementwise selection ``select(condition, a, b)``.
     """
+    fast = ["ms_fast"] if len(results) == 1 else [f"ms_fast{i}" for i in range(len(results))]
 
     def define(name: str, value) -> list[str]:
         return [assign.format(name, value if isinstance(value, str) else show(value))]
 
     def put(i: int, value: sp.Expr, kind: str) -> list[str]:
         if kind == "fast":
-            return [assign.format("ms_fast", show(value))]
+            return [assign.format(fast[i], show(value))]
         text = show(value)
-        return [assign.format("res", f"{select}(ms_ok, ms_fast, {text})" if kind == "stable"
-                              else text)]
+        return [assign.format(results[i], f"{select}(ms_ok, {fast[i]}, {text})"
+                              if kind == "stable" else text)]
 
     def when_normal(guards: list, lines: list[str]) -> list[str]:
         return [assign.format("ms_ok", " & ".join(f"ms_normal({show(g)})" for g in guards)),

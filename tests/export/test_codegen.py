@@ -428,6 +428,45 @@ def test_numpy_module(name, dist, tmp_path):
     _compare(got, _reference(m, pts, names), names)
 
 
+def _numpy_module(m, directory):
+    """The generated NumPy module of ``m``, written into ``directory`` and imported."""
+    (path,) = codegen.write(codegen.generate(m, "numpy"), directory)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+#: (model, parameters) where the closed forms' power form overflows and the NumPy
+#: module printed it alone (code_form: issue 19 item 1, issue 20): melitz-pareto at
+#: n = 1.8e308 gave phi_star = inf where m.reference(dps=30) (and m.solve) gives
+#: 9.26502370797636e+90.
+EDGE_POINTS = [("melitz", dict(sigma=3.8, f=1, f_e=1, delta=0.1, L=100, tau=1.5, f_x=1.5,
+                               n=1.7976931348623157e308, k=3.4, b=1))]
+
+
+@pytest.mark.parametrize("name, point", EDGE_POINTS)
+def test_numpy_module_prints_the_stable_forms(name, point, tmp_path):
+    """Each output and all_outputs agree with m.reference(dps=30) to 1e-12 (finite,
+    where the reference's value is a normal double), with no floating-point warning
+    (the overflowing power form is computed and discarded under numpy.errstate)."""
+    m = _model(name, "pareto")
+    mod = _numpy_module(m, tmp_path)
+    args = [np.float64(point[p]) for p in m.parameters]
+    ref = m.reference(dps=30, **point)
+    with np.errstate(all="raise"):
+        every = mod.all_outputs(*args)
+        each = {n: getattr(mod, n)(*args) for n in every}
+    checked = 0
+    for n, want in ref.items():
+        if n not in every or not TINY <= abs(float(want)) <= np.finfo(float).max:
+            continue
+        for got in (every[n], each[n]):
+            assert np.isfinite(got) and abs(got / float(want) - 1) <= 1e-12, (n, got, want)
+        checked += 1
+    assert checked >= 10 and abs(every["phi_star"] / 9.26502370797636e+90 - 1) <= 1e-12
+
+
 def _check_carries_erfc(plan, text: str, keyword: str) -> None:
     """A generated module carries its own erfc exactly when the forms it prints use it
     (the log-normal survival terms: erfc, or Phi, log Phi and erfcx, which call it),

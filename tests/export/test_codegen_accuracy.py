@@ -10,7 +10,8 @@ function ``melitz_pareto_all``, its array version ``melitz_pareto_all_n`` (on
 all the points of a table at once) and each per-output function; Fortran,
 Rust, JavaScript, Octave and R are built with their strict flags and run once
 each on the points of all the tables (per-output functions; Fortran's
-all-outputs subroutine too).  Each output must be as accurate as ``m.solve`` in
+all-outputs subroutine too), and the NumPy module is imported and called on
+them (per-output functions and all_outputs).  Each output must be as accurate as ``m.solve`` in
 double: within the tolerance of tests/numeric/test_accuracy.py, or within the
 error ``solve`` itself has there where that misses it (its KNOWN table), or
 within the measured error of FORMS_KNOWN / TARGET_KNOWN (ulps), and finite
@@ -38,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "numeric"))
 from test_accuracy import HUGE, KNOWN, TINY, load, tolerance  # noqa: E402
 
 from conftest import STRICT, build_strict, find_tool  # noqa: E402
-from test_codegen import _all_driver_fortran, _execute  # noqa: E402
+from test_codegen import _all_driver_fortran, _execute, _numpy_module  # noqa: E402
 
 REGIONS = ("standard", "e_small", "k_large", "sigma_large", "sigma_near_1", "deep_tail")
 MAX_POINTS = 1000  # the largest table
@@ -172,8 +173,8 @@ def test_entry_points_agree(program, region):
 
 
 # ------------------------------------------------------------------ the other targets
-#: The targets besides C (above) and NumPy (the package's own evaluation).
-TARGETS = ("fortran", "rust", "js", "octave", "r")
+#: The targets besides C (above).
+TARGETS = ("fortran", "rust", "js", "octave", "r", "numpy")
 
 #: language -> (region, output, entry point) -> max relative error measured where the
 #: target misses the tolerance, solve's own measured error (KNOWN) and FORMS_KNOWN.
@@ -182,7 +183,7 @@ TARGETS = ("fortran", "rust", "js", "octave", "r")
 #: 2.0053e-15 at one standard point (C: below 2e-15).
 TARGET_KNOWN: dict[str, dict[tuple[str, str, str], float]] = {
     "fortran": {("standard", "phi_tilde_t", "per output"): 2.1e-15},
-    "rust": {}, "js": {}, "octave": {}, "r": {}}
+    "rust": {}, "js": {}, "octave": {}, "r": {}, "numpy": {}}
 
 
 def _all_points(params: list[str], dist: str = "pareto",
@@ -202,12 +203,20 @@ def _measure(lang: str, directory: Path) -> dict[str, dict[str, dict[str, np.nda
     """Region -> entry point -> output -> values of the generated code of
     melitz-pareto in ``lang``, built with its strict flags in ``directory`` and run
     once per entry point on the points of every table (the per-output functions,
-    and Fortran's all-outputs subroutine)."""
+    and Fortran's all-outputs subroutine; NumPy's module imported, its per-output
+    functions and all_outputs)."""
     m = ms.model("melitz")
     plan = codegen.plan(m)
-    files = codegen.generate(m, lang)
     names = [f.name for f in plan.functions]
     pts, where = _all_points([p.name for p in plan.params])
+    if lang == "numpy":  # the module imported, on all the points at once
+        mod = _numpy_module(m, directory)
+        every = mod.all_outputs(*pts.T)
+        runs = {"per output": np.column_stack([getattr(mod, n)(*pts.T) for n in names]),
+                "all": np.column_stack([every[n] for n in names])}
+        return {region: {how: dict(zip(names, got[rows].T)) for how, got in runs.items()}
+                for region, rows in where.items()}
+    files = codegen.generate(m, lang)
     drivers = {"per output": None, **({"all": _all_driver_fortran} if lang == "fortran" else {})}
     runs = {}
     for how, driver in drivers.items():
@@ -227,7 +236,7 @@ def target(request, tmp_path_factory):
 
 @pytest.mark.parametrize("region", REGIONS)
 def test_generated_code_is_as_accurate_as_solve(target, region):
-    """Fortran, Rust, JavaScript, Octave and R print the forms solve evaluates: as
+    """Fortran, Rust, JavaScript, Octave, R and NumPy print the forms solve evaluates: as
     accurate as solve at every table's points, finite wherever the true value is a
     normal double."""
     lang, values = target

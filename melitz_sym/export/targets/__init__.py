@@ -4,9 +4,9 @@ A target prints every expression with sympy's printer for its language
 (temporaries from common-subexpression elimination first) and wraps it in the
 language's function syntax; a closed form as the numeric layer evaluates it
 (:func:`melitz_sym.export.codegen.evaluation`: the power form, and the stable
-form where a guarded value is not a normal double; every target but NumPy),
-with the language's own ``log1p``/``expm1`` or the file's where it has none
-(Fortran) and a private ``logaddexp``.  Only the solver loops of the C, NumPy
+form where a guarded value is not a normal double; every target), with the
+language's own ``log1p``/``expm1`` or the file's where it has none (Fortran)
+and a private ``logaddexp`` (NumPy: numpy's).  Only the solver loops of the C, NumPy
 and R targets are written out, as algorithms (the package's own newton_log),
 and they call the printed residual in the forms of solve's Newton iteration
 (:func:`melitz_sym.export.codegen.newton_functions`).  A Newton model's

@@ -1,4 +1,17 @@
-"""NumPy target: a standalone module (numpy, and scipy.special where needed; no sympy)."""
+"""NumPy target: a standalone module (numpy, and scipy.special where needed; no sympy).
+
+Every function works elementwise on arrays (broadcasting like numpy's
+arithmetic).  A closed form is printed as the numeric layer evaluates it
+(:func:`~melitz_sym.export.codegen.vectorised`): its power form and its stable
+form (``numpy.log1p``, ``numpy.expm1``, ``numpy.logaddexp``) at every point, the
+stable one taken with ``numpy.where`` where a guarded value of the power form is
+not a normal double (``ms_normal``); both are computed under
+``numpy.errstate(all="ignore")``, so the branch not taken warns of nothing.
+``all_outputs`` computes every output at once, common subexpressions and guards
+shared, as solve groups them.  With no closed form, ``solve_cutoff`` is the
+package's own safeguarded Newton iteration (newton_log) on the residual in the
+forms of solve's iteration; the outputs are the derivation's.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +21,7 @@ import sympy
 from sympy.printing.numpy import SciPyPrinter
 
 from ...numeric.fast import exp_ndtr, newton_log
-from ..codegen import Plan, cse, protected_used
+from ..codegen import Plan, evaluation, guarded, protected_used, vectorised
 from . import comment, function_doc
 
 _SOLVER = '''
@@ -82,6 +95,23 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False, threads=None):
 #: points per block of the generated solver (as in the package's own solve)
 _BLOCK = 32768
 
+#: The closed forms' Forms are printed (see the module docstring).
+FORMS = True
+
+NORMAL = '''
+
+def ms_normal(x):
+    """True where x is a normal double (neither overflowed nor underflowed, nor nan)."""
+    return (x >= numpy.finfo(float).tiny) & (x <= numpy.finfo(float).max)'''
+
+
+def _body(funcs, show, results: tuple[str, ...]) -> list[str]:
+    """The lines of a generated function that compute ``funcs`` into ``results``
+    (:func:`~melitz_sym.export.codegen.vectorised`), warnings of the branch not
+    taken silenced."""
+    return ['    with numpy.errstate(all="ignore"):  # the branch not taken may overflow',
+            *vectorised(evaluation(funcs), show, "        {} = {}", "numpy.where", results)]
+
 
 def _newton(plan: Plan, printer) -> str:
     """``_newton_constants`` and ``_newton_terms``: the residual as the package's own
@@ -113,23 +143,21 @@ def render(plan: Plan) -> dict[str, str]:
                                                "log_ndtr": "scipy.special.log_ndtr",
                                                "erfcx": "scipy.special.erfcx",
                                                "exp_ndtr": "exp_ndtr"}})  # emitted below
-    defs = []
+    defs = [NORMAL] if guarded(plan) else []
     for f in plan.functions:
-        pairs, result = cse(f)
         doc = "\n    ".join(function_doc(plan, f))
-        body = [f"    {t} = {printer.doprint(e)}" for t, e in pairs]
         defs += ["", "", f"def {f.name}({', '.join(a.name for a in f.args)}):",
-                 f'    """{doc}\n    """', *body, f"    return {printer.doprint(result)}"]
+                 f'    """{doc}\n    """', *_body([f], printer.doprint, ("res",)),
+                 "    return numpy.asarray(res)[()]"]
     if plan.all_outputs:
         args = ", ".join(p.name for p in plan.params)
-        pairs, results = sympy.cse([f.expr for f in plan.functions],
-                                   symbols=sympy.numbered_symbols("t", real=True))
+        results = tuple(f"ms_{f.name}" for f in plan.functions)
         doc = "\n    ".join(["Every output at once, as a dict name -> value, common subexpressions "
                               "computed once", "(faster than one call per output).",
                               "Arguments: the parameters, in the order above."])
         defs += ["", "", f"def all_outputs({args}):", f'    """{doc}\n    """',
-                 *[f"    {t} = {printer.doprint(e)}" for t, e in pairs], "    return {",
-                 *[f"        {f.name!r}: {printer.doprint(r)}," for f, r in
+                 *_body(plan.functions, printer.doprint, results), "    return {",
+                 *[f"        {f.name!r}: numpy.asarray({r})[()]," for f, r in
                    zip(plan.functions, results)], "    }"]
     code = "\n".join(defs)
     if plan.solver:
