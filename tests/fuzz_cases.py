@@ -37,6 +37,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import mpmath
@@ -330,12 +331,23 @@ def check_model(m, params: dict, module=None, entries=MODEL_ENTRIES) -> dict[str
     return {k: v for k, v in outcomes.items() if k in entries}
 
 
+def _exact_text(v) -> str:
+    """A value as the CLI should read it: a finite float as its exact decimal expansion
+    (the CLI reads text exactly, and repr(5e-324) = '5e-324' is not 4.94e-324: near a
+    singular point such as tau = 1 + 1e-15 the two give outputs 4% apart), lists entry
+    by entry, anything else as Python writes it."""
+    if isinstance(v, list):
+        return "[" + ", ".join(_exact_text(x) for x in v) + "]"
+    if isinstance(v, float) and math.isfinite(v):
+        return str(Decimal(v))
+    return str(v)
+
+
 def _cli_solve(m, params: dict, ref) -> Outcome:
     argv = ["solve", m.name, "--json", "--dps", str(DPS)]
     if m.dist is not None:
         argv += ["--dist", m.dist.name]
-    argv += [f"--set={k}={json.dumps(v, default=str) if isinstance(v, list) else v}"
-             for k, v in params.items()]
+    argv += [f"--set={k}={_exact_text(v)}" for k, v in params.items()]
     status, how, out, _ = _cli(argv)
     if not how or status != 0:
         return how
