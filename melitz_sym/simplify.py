@@ -99,7 +99,7 @@ def positive_as_ratio(expr: sp.Expr) -> sp.Expr | None:
 PAPER_MOVES = 120  #: candidate rewritings :func:`paper_form` tries (an operation budget)
 
 
-def paper_form(expr: sp.Expr) -> sp.Expr:
+def paper_form(expr: sp.Expr, memo: dict | None = None) -> sp.Expr:
     r"""``expr`` in the shortest form (``sympy.count_ops``) found by the rewritings papers use.
 
     Moves, each an identity for positive symbols (applied in the shifted symbols,
@@ -117,6 +117,10 @@ def paper_form(expr: sp.Expr) -> sp.Expr:
     pass finds none shorter, or after :data:`PAPER_MOVES` candidates in all (a
     count, never a time).  Used where closed forms are printed; the numeric layer
     keeps the derived forms.
+
+    ``memo`` (a dict, empty at first) carries the rewritings of each sum and the
+    expressions mapped back to ``sigma`` and ``k`` from one call to the next: the
+    outputs of one model share their sums.  It changes the time, not the result.
     """
     expr = sp.sympify(expr)
     if not isinstance(expr, sp.Expr):  # a matrix of N-country closed forms: as derived
@@ -125,38 +129,76 @@ def paper_form(expr: sp.Expr) -> sp.Expr:
     with_k = {"sigma", "k"} <= names
     z = shifted(expr, with_k)
     best, cost = z, sp.count_ops(expr)
-    tried = 0
+    memo = {} if memo is None else memo
+    local, back = memo.setdefault("moves", {}), memo.setdefault(("back", with_k), {})
+    tried, seen, mapping = 0, set(), shifts(with_k)[1]
     while tried < PAPER_MOVES:
         improved = False
-        for cand in _moves(best):
+        for cand in _moves(best, local):
             tried += 1
             if tried > PAPER_MOVES:
                 break
+            if cand is None or cand in seen:  # tried, at a cost no lower than the best's
+                continue
+            seen.add(cand)
             out = _ratio_powers(sp.powsimp(sp.expand_power_base(cand, force=True), force=True))
-            c = sp.count_ops(unshift(out, with_k))
+            c = sp.count_ops(_rebuild(out, mapping, back))
             if c < cost:
                 best, cost, improved = out, c, True
         if not improved:
             break
-    return expr if best is z else unshift(best, with_k)
+    return expr if best is z else _rebuild(best, mapping, back)
 
 
-def _moves(expr: sp.Expr):
+def _rebuild(expr: sp.Expr, mapping: Mapping, memo: dict) -> sp.Expr:
+    """``expr.xreplace(mapping)`` remembering every rebuilt subexpression in ``memo``.
+
+    The candidates of :func:`paper_form` share most subexpressions, and rebuilding a
+    power of a base of unknown sign in ``sigma`` is slow in sympy (its constructor
+    asks for the imaginary part of the base when the exponent's denominator is a
+    sum, as in ``(sigma - 1)**(1/(sigma - 1))``)."""
+    if expr in memo:
+        return memo[expr]
+    if expr in mapping:
+        out = mapping[expr]
+    elif not expr.args:
+        out = expr
+    else:
+        args = [_rebuild(a, mapping, memo) for a in expr.args]
+        changed = any(a is not b for a, b in zip(args, expr.args))
+        out = expr.func(*args) if changed else expr
+    memo[expr] = out
+    return out
+
+
+def _moves(expr: sp.Expr, local: dict):
     """Candidate rewritings of ``expr``: each sum normalised by each of its nonzero
-    terms, or collected in each of its symbols and powers."""
+    terms, or collected in each of its symbols and powers (None for a candidate
+    already given).  ``local`` keeps the rewritings of each sum (a sum recurs in the
+    passes of :func:`paper_form`)."""
+    done = set()
     for s in sp.preorder_traversal(expr):
         if not isinstance(s, sp.Add) or s.is_number:
             continue
-        for t in s.args:  # a term of known sign only: n f^c vanishes at n = 0
-            if (t.is_positive or t.is_negative) and not t.is_number:
-                sign = -1 if t.is_negative else 1  # -t (u/t) keeps -t positive in front
-                inner = sp.Add(*[sign * sp.powsimp(sp.powdenest(u / t, force=True), force=True)
-                                 for u in s.args])
-                yield expr.xreplace({s: sign * t * inner})
-        for g in sorted(s.atoms(sp.Symbol, sp.Pow), key=sp.default_sort_key):
-            c = sp.collect(s, g, func=sp.factor)
-            if c != s:
-                yield expr.xreplace({s: c})
+        if s not in local:
+            local[s] = list(_sum_moves(s))
+        for new in local[s]:  # a sum met again gives the candidates it gave: None
+            yield None if s in done else expr.xreplace({s: new})
+        done.add(s)
+
+
+def _sum_moves(s: sp.Add):
+    """The rewritings of one sum ``s`` that :func:`_moves` tries."""
+    for t in s.args:  # a term of known sign only: n f^c vanishes at n = 0
+        if (t.is_positive or t.is_negative) and not t.is_number:
+            sign = -1 if t.is_negative else 1  # -t (u/t) keeps -t positive in front
+            inner = sp.Add(*[sign * sp.powsimp(sp.powdenest(u / t, force=True), force=True)
+                             for u in s.args])
+            yield sign * t * inner
+    for g in sorted(s.atoms(sp.Symbol, sp.Pow), key=sp.default_sort_key):
+        c = sp.collect(s, g, func=sp.factor)
+        if c != s:
+            yield c
 
 
 def _ratio_powers(expr: sp.Expr) -> sp.Expr:

@@ -62,8 +62,8 @@ def printed_closed_forms(d) -> dict[str, sp.Expr]:
     papers write an output in terms of the cutoff, the output's expression in the
     cutoff with the cutoff's printed closed form inserted (``c_bar = k/(k + 1) c_D``).
     A matrix of N-country closed forms is printed as derived."""
-    cut = d.cutoff
-    cut_form = (paper_form(d.closed_forms[cut.name])
+    cut, memo = d.cutoff, {}
+    cut_form = (paper_form(d.closed_forms[cut.name], memo)
                 if cut is not None and cut.name in d.closed_forms else None)
     out = {}
     for name, closed in d.closed_forms.items():
@@ -72,7 +72,7 @@ def printed_closed_forms(d) -> dict[str, sp.Expr]:
         elif cut_form is not None and name == cut.name:
             out[name] = cut_form
         else:
-            forms = [paper_form(closed)]
+            forms = [paper_form(closed, memo)]
             if cut_form is not None and name in d.outputs:
                 inserted = d.outputs[name].xreplace({cut: cut_form})
                 if inserted.free_symbols <= set(d.parameters):

@@ -1,0 +1,33 @@
+"""Tests of :mod:`melitz_sym.simplify` (rewriting under the sign restrictions)."""
+
+import sympy as sp
+
+import melitz_sym as ms
+from melitz_sym import simplify
+
+
+def test_rebuild_is_xreplace():
+    """The remembering substitution of paper_form equals sympy's xreplace, also on a
+    second expression that shares subexpressions with the first (memo hits)."""
+    forward, backward = simplify.shifts()
+    d = ms.model("melitz", dist="pareto").derive()
+    memo = {}
+    for name in ("phi_star", "W"):
+        z = simplify.shifted(d.closed_forms[name])
+        assert simplify._rebuild(z, backward, memo) == z.xreplace(backward)
+    assert len(memo) > 0
+
+
+def test_paper_form_memo_changes_time_not_result():
+    """One memo shared by the outputs of a model (sums with and without k) gives the
+    forms of separate calls."""
+    d = ms.model("melitz", dist="pareto").derive()
+    names = ("phi_star", "M", "P", "r_bar")
+    memo = {}
+    shared = {n: simplify.paper_form(d.closed_forms[n], memo) for n in names}
+    alone = {n: simplify.paper_form(d.closed_forms[n]) for n in names}
+    assert shared == alone
+    assert memo["moves"]  # the rewritings of the sums were kept
+    krugman = ms.model("krugman").derive().closed_forms["W"]  # no k: the other mapping
+    assert simplify.paper_form(krugman, memo) == simplify.paper_form(krugman)
+    assert sp.count_ops(shared["phi_star"]) < sp.count_ops(d.closed_forms["phi_star"])
