@@ -609,8 +609,9 @@ def powm1_form(expr: sp.Expr) -> sp.Expr:
                 elif p == 1:
                     difference = -expm1(-d)
                 else:
+                    low = sp.Piecewise((d, d <= 0), (-d, True))  # -|D|: no branch overflows
                     difference = q * sp.exp(sp.Piecewise((0, d <= 0), (d, True))) * sp.Piecewise(
-                        (expm1(d), d <= 0), (-expm1(-d), True))
+                        (expm1(low), d <= 0), (-expm1(low), True))
                 others = [v for m, v in enumerate(terms) if m not in (i, j)]
                 out = sp.Add(c * rest * sp.Mul(*common) * difference, *others)
                 return sp.factor_terms(fix(out)) if out.is_Add else out
