@@ -462,7 +462,10 @@ def positive_powers_out(expr: sp.Expr) -> sp.Expr:
     A scale such as :math:`b^k` then is a factor of the terms, whose exponents
     :func:`exp_terms` combines with the others' (:math:`b^k \varphi^{-k}`), instead
     of a number in a power that underflows to a subnormal at :math:`b = 2.35\times
-    10^{-95}` (M was 2.2e-3 off, issue 20)."""
+    10^{-95}` (M was 2.2e-3 off, issue 20).  Not in an expression with a normal cdf
+    or an incomplete gamma function: near sigma = 1 the power :math:`1/(\sigma-1)`
+    of a factor alone over- or underflows where that of the product does not (the
+    log-normal's phi_tilde_t at sigma = 1 + 1e-3 was nan)."""
     def split(pw: sp.Expr) -> sp.Expr:
         base = sp.Mul(*[sp.factor_terms(sp.expand_power_base(a)) if a.is_Add else a
                         for a in sp.Mul.make_args(pw.base)])
@@ -476,6 +479,9 @@ def positive_powers_out(expr: sp.Expr) -> sp.Expr:
     def power(a: sp.Expr, p: sp.Expr) -> sp.Expr:  # a^p of a positive a, one power
         return a.base ** sp.cancel(a.exp * p) if a.is_Pow else a ** p
 
+    if any(isinstance(f, (ndtr, sp.erf, gammaincc, gammainc, sp.uppergamma))
+           for f in expr.atoms(sp.Function)):
+        return expr
     expr = expr.replace(lambda e: e.is_Pow and e.base.is_Pow and _positive_factor(e.base.base),
                         lambda e: power(e.base, e.exp))
     return expr.replace(lambda e: (e.is_Pow and not e.exp.is_Integer
