@@ -452,6 +452,12 @@ def inverse_powers(expr: sp.Expr) -> sp.Expr:
                         and sp.simplify(e.exp * e.base.exp - 1) == 0, lambda e: e.base.base)
 
 
+def _special(expr: sp.Expr) -> bool:
+    """``expr`` holds a normal cdf or an incomplete gamma function."""
+    return any(isinstance(f, (ndtr, sp.erf, gammaincc, gammainc, sp.uppergamma))
+               for f in expr.atoms(sp.Function))
+
+
 def positive_powers_out(expr: sp.Expr) -> sp.Expr:
     r"""Every power :math:`(A W)^p` of a product with factors :math:`A` positive by
     their tree (:func:`_positive_factor`; factors common to the terms of a sum
@@ -479,8 +485,7 @@ def positive_powers_out(expr: sp.Expr) -> sp.Expr:
     def power(a: sp.Expr, p: sp.Expr) -> sp.Expr:  # a^p of a positive a, one power
         return a.base ** sp.cancel(a.exp * p) if a.is_Pow else a ** p
 
-    if any(isinstance(f, (ndtr, sp.erf, gammaincc, gammainc, sp.uppergamma))
-           for f in expr.atoms(sp.Function)):
+    if _special(expr):
         return expr
     expr = expr.replace(lambda e: e.is_Pow and e.base.is_Pow and _positive_factor(e.base.base),
                         lambda e: power(e.base, e.exp))
@@ -551,7 +556,12 @@ def product_form(expr: sp.Expr) -> sp.Expr:
     truncated Pareto at :math:`b = 2.35\times 10^{-95}`, where :math:`\varphi^{*k}`
     is subnormal; issue 20).  Where the other factors hold one sum of terms with
     exponentials, the exponential goes into each term (the terms of
-    :math:`M_t` are of order :math:`(b_H/\varphi^*)^k`, its scale :math:`b^k`)."""
+    :math:`M_t` are of order :math:`(b_H/\varphi^*)^k`, its scale :math:`b^k`).  Not
+    in an expression with a normal cdf or an incomplete gamma function (as
+    :func:`positive_powers_out`: the log-normal's forms are left as they were)."""
+    if _special(expr):  # as positive_powers_out
+        return expr
+
     def fix(mul: sp.Expr) -> sp.Expr:
         c, rest, powers = _power_split(mul)
         if sum(bool(isinstance(f, sp.exp) or (f.is_Pow and f.base.is_positive
