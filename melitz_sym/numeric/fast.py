@@ -764,6 +764,8 @@ def _hoist(exprs: tuple, y: sp.Symbol) -> tuple[tuple, tuple, tuple]:
     def walk(e: sp.Expr) -> sp.Expr:
         if not e.has(y):
             return const(e)
+        if isinstance(e, sp.Piecewise):  # its pairs are not expressions
+            return sp.Piecewise(*[(walk(x), walk(c)) for x, c in e.args])
         if e.is_Add or e.is_Mul:
             free = [a for a in e.args if not a.has(y)]
             rest = [walk(a) for a in e.args if a.has(y)]
@@ -843,8 +845,8 @@ def output_form(expr: sp.Expr, phi_s: sp.Symbol, exp_form: bool = False) -> sp.E
     :func:`stable.exp_form` (the fallback where the plain form is not finite), in
     z (:func:`stable.in_z`) and with :func:`stable.powm1_form`."""
     form = stable.exp_form if exp_form else (lambda e: e)
-    return stable.powm1_form(stable.in_z(form(stable.ratio_form(stable.numeric_form(expr),
-                                                                 phi_s))))
+    return stable.product_form(stable.powm1_form(stable.in_z(form(stable.ratio_form(
+        stable.numeric_form(expr), phi_s)))))
 
 
 #: A long double Newton step longer than this (relative to max(1, |y|)) is not a

@@ -404,39 +404,233 @@ def erf_difference_form(expr: sp.Expr) -> sp.Expr:
 
 
 def numeric_form(expr: sp.Expr) -> sp.Expr:
-    """The form the numeric path compiles: :func:`special_form`, then
-    :func:`erf_difference_form`, :func:`expm1_form` and :func:`powm1_form` (not for
-    generated code: Piecewise branches and ``expm1``)."""
-    return powm1_form(expm1_form(erf_difference_form(special_form(expr))))
+    """The form the numeric path (and the Newton forms of generated code) compiles:
+    :func:`special_form`, then :func:`erf_difference_form`, :func:`expm1_form`,
+    :func:`factored_sums`, :func:`powm1_form`, :func:`positive_powers_out` and
+    :func:`inverse_powers`."""
+    return inverse_powers(positive_powers_out(powm1_form(factored_sums(expm1_form(
+        erf_difference_form(special_form(expr)))))))
+
+
+def _power_polynomial(add: sp.Expr) -> bool:
+    """``add`` is a sum of three or more terms without functions whose powers with
+    symbolic exponents (some) have products of symbols as bases: a polynomial in
+    those powers (and in the symbols, ``sigma - 1``)."""
+    powers = [p for p in add.atoms(sp.Pow) if not p.exp.is_Number]
+    return (len(add.args) > 2 and powers and not add.atoms(sp.Function)
+            and not any(p.base.has(sp.Add) for p in powers))
+
+
+def factored_sums(expr: sp.Expr) -> sp.Expr:
+    r"""Every sum that is a polynomial in powers with symbolic exponents
+    (:func:`_power_polynomial`) as sympy factors it, the powers of products split
+    first (:math:`(b b_H^4)^k = b^k (b_H^k)^4`).  The derivation expands products of
+    differences: the denominator of the truncated Pareto's :math:`\tilde\varphi_t`
+    has 34 terms that cancel to
+    :math:`(b_H^k - \varphi^{*k})^2 (k - \sigma + 1)(\dots)^2`, of order
+    :math:`k^2` as :math:`k \to 0` (0.087 where the value is 16.9 at k = 1e-5,
+    issue 20); factored, each difference is one :func:`powm1_form` can write
+    without cancellation."""
+    def fix(add: sp.Expr) -> sp.Expr:
+        if not _power_polynomial(add):
+            return add
+        factored = sp.factor(sp.expand(sp.expand_power_base(add), power_base=True))
+        return factored if factored.is_Mul else add
+
+    return expr.replace(lambda e: e.is_Add, fix)
+
+
+def inverse_powers(expr: sp.Expr) -> sp.Expr:
+    r"""Every power of a power :math:`(X^a)^{1/a}` as :math:`X`.  The derivation
+    writes :math:`\tilde\varphi^{\sigma-1}` as such a power of a product, whose
+    factors sympy may have split over signs it does not know:
+    :math:`((k - \sigma + 1)^{1/(\sigma-1)})^{\sigma-1}` is nan in real arithmetic
+    for the truncated Pareto at :math:`k < \sigma - 1` (where the product is positive);
+    it is :math:`k - \sigma + 1`, and elsewhere the same value with two roundings
+    less."""
+    return expr.replace(lambda e: e.is_Pow and e.base.is_Pow
+                        and sp.simplify(e.exp * e.base.exp - 1) == 0, lambda e: e.base.base)
+
+
+def _special(expr: sp.Expr) -> bool:
+    """``expr`` holds a normal cdf or an incomplete gamma function."""
+    return any(isinstance(f, (ndtr, sp.erf, gammaincc, gammainc, sp.uppergamma))
+               for f in expr.atoms(sp.Function))
+
+
+def positive_powers_out(expr: sp.Expr) -> sp.Expr:
+    r"""Every power :math:`(A W)^p` of a product with factors :math:`A` positive by
+    their tree (:func:`_positive_factor`; factors common to the terms of a sum
+    taken out first) and a real exponent as :math:`A^p W^p`
+    (for :math:`A > 0`, :math:`\arg(A W) = \arg W`: the same value on the principal
+    branch), inner powers first: :math:`((b^k W)^{1/z})^z` is :math:`b^k (W^{1/z})^z`;
+    a power of a power of a positive base is one power (:math:`(b^{k/z})^z = b^k`).
+    A scale such as :math:`b^k` then is a factor of the terms, whose exponents
+    :func:`exp_terms` combines with the others' (:math:`b^k \varphi^{-k}`), instead
+    of a number in a power that underflows to a subnormal at :math:`b = 2.35\times
+    10^{-95}` (M was 2.2e-3 off, issue 20).  Not in an expression with a normal cdf
+    or an incomplete gamma function: near sigma = 1 the power :math:`1/(\sigma-1)`
+    of a factor alone over- or underflows where that of the product does not (the
+    log-normal's phi_tilde_t at sigma = 1 + 1e-3 was nan)."""
+    def split(pw: sp.Expr) -> sp.Expr:
+        base = sp.Mul(*[sp.factor_terms(sp.expand_power_base(a)) if a.is_Add else a
+                        for a in sp.Mul.make_args(pw.base)])
+        factors = [b for a in sp.Mul.make_args(base) for b in sp.Mul.make_args(a)]
+        out = [a for a in factors if _positive_factor(a)]
+        if not out or len(out) == len(factors):
+            return pw
+        rest = [a for a in factors if a not in out]
+        return sp.Mul(*[power(a, pw.exp) for a in out]) * sp.Mul(*rest) ** pw.exp
+
+    def power(a: sp.Expr, p: sp.Expr) -> sp.Expr:  # a^p of a positive a, one power
+        return a.base ** sp.cancel(a.exp * p) if a.is_Pow else a ** p
+
+    if _special(expr):
+        return expr
+    expr = expr.replace(lambda e: e.is_Pow and e.base.is_Pow and _positive_factor(e.base.base),
+                        lambda e: power(e.base, e.exp))
+    return expr.replace(lambda e: (e.is_Pow and not e.exp.is_Integer
+                                   and e.exp.is_real is not False
+                                   and (e.base.is_Mul or e.base.is_Add)), split)
+
+
+def _power_split(t: sp.Expr, every: bool = False) -> tuple[sp.Expr, sp.Expr, list[sp.Expr]]:
+    """``t`` as (number, rest, powers): the powers are its factors :math:`x^a` with a
+    positive base and a symbolic exponent (with ``every``, any exponent, and the
+    positive symbols) and its exponentials (powers of a product of positive bases
+    split, powers of one base joined: ``(b b_H)^k`` is ``b^k b_H^k``,
+    ``tau^sigma/tau`` is ``tau^(sigma-1)``); the rest is every other factor."""
+    c, m = t.as_coeff_Mul()
+    rest, powers = [], []
+    for f in sp.Mul.make_args(sp.expand_power_base(sp.powsimp(m))):
+        power = f.is_Pow and f.base.is_positive and (every or not f.exp.is_Number)
+        own = every and f.is_Symbol and f.is_positive
+        (powers if power or own or isinstance(f, sp.exp) else rest).append(f)
+    return c, sp.Mul(*rest), powers
+
+
+def _power_log(f: sp.Expr) -> sp.Expr:
+    """log of a power :math:`x^a`, an exponential or a positive symbol (a factor of
+    :func:`_power_split`)."""
+    if isinstance(f, sp.exp):
+        return f.args[0]
+    return f.exp * sp.log(f.base) if f.is_Pow else sp.log(f)
+
+
+def _collected_log(d: sp.Expr, symbolic: bool) -> sp.Expr | None:
+    r"""A sum of logs ``d`` as :math:`A + \sum_j a_j \log r_j`, one ratio or product
+    :math:`r_j` of bases per coefficient :math:`a_j` (``k log(b/phi)``: no large
+    logs that cancel in floating point) and the rest :math:`A`; with
+    ``symbolic``, None where a coefficient is a number."""
+    d = sp.expand(d, log=True)
+    logs = sorted(d.atoms(sp.log), key=sp.default_sort_key)
+    plain, ratios = sp.S.Zero, {}
+    for a, coefficient in sp.collect(d, logs, evaluate=False).items():
+        coefficient = sp.factor(coefficient)
+        if symbolic and not coefficient.free_symbols:
+            return None
+        if a == 1:  # not a log (exponents of exp)
+            plain += coefficient
+            continue
+        sign = -1 if coefficient.could_extract_minus_sign() else 1
+        ratios[sign * coefficient] = ratios.get(sign * coefficient, sp.S.One) * a.args[0] ** sign
+    return plain + sp.Add(*[c * _log_ratio(r) for c, r in ratios.items()])
+
+
+def _log_ratio_of(num: sp.Expr, den: sp.Expr) -> sp.Expr | None:
+    r""":math:`\log(num/den)` of two products of powers (:func:`_power_split`) as
+    :func:`_collected_log` (``k log(b/b_H)``, computed without cancellation), or
+    None where it is 0 or a coefficient is a number (the ratio does not tend to
+    one as the exponents vanish: nothing cancels)."""
+    d = sp.expand(sp.Add(*[_power_log(f) for f in sp.Mul.make_args(num) if f != 1])
+                  - sp.Add(*[_power_log(f) for f in sp.Mul.make_args(den) if f != 1]), log=True)
+    return None if d == 0 else _collected_log(d, True)
+
+
+def product_form(expr: sp.Expr) -> sp.Expr:
+    r"""Every product with two or more powers of positive bases with symbolic
+    exponents (or exponentials, :func:`_power_split`) as its other factors times
+    one :math:`\exp(\sum_j a_j \log r_j)` (:func:`_collected_log`), inner products
+    first: :math:`\varphi^k (b/\varphi)^k b_H^{-k} e^{D}` does not underflow
+    or overflow factor by factor where the product is a normal double (the
+    truncated Pareto at :math:`b = 2.35\times 10^{-95}`, where :math:`\varphi^{*k}`
+    is subnormal; issue 20).  Where the other factors hold one sum of terms with
+    exponentials, the exponential goes into each term (the terms of
+    :math:`M_t` are of order :math:`(b_H/\varphi^*)^k`, its scale :math:`b^k`).  Not
+    in an expression with a normal cdf or an incomplete gamma function (as
+    :func:`positive_powers_out`: the log-normal's forms are left as they were)."""
+    if _special(expr):  # as positive_powers_out
+        return expr
+
+    def fix(mul: sp.Expr) -> sp.Expr:
+        c, rest, powers = _power_split(mul)
+        if sum(bool(isinstance(f, sp.exp) or (f.is_Pow and f.base.is_positive
+                                               and not f.exp.is_Number)) for f in mul.args) < 2:
+            return mul
+        exps = [f.args[0] for f in powers if isinstance(f, sp.exp)]  # as they are
+        logs = _collected_log(sp.Add(*[_power_log(f) for f in powers
+                                       if not isinstance(f, sp.exp)]), False)
+        sums = [f for f in sp.Mul.make_args(rest) if f.is_Add and f.has(sp.exp)]
+        if len(sums) == 1:  # the scale into the terms of a sum of exponentials
+            others = sp.Mul(*[f for f in sp.Mul.make_args(rest) if f is not sums[0]])
+            return c * others * sp.Add(*[fix(t * sp.exp(logs + sp.Add(*exps)))
+                                         for t in sums[0].args])
+        return c * rest * sp.exp(logs + sp.Add(*exps))
+
+    return expr.replace(lambda e: e.is_Mul, fix)
 
 
 def powm1_form(expr: sp.Expr) -> sp.Expr:
-    r"""A power less its value at a zero exponent as :math:`\mathrm{expm1}`: the terms
-    :math:`c\,r\,b^a` and :math:`-c\,r` of a sum (positive :math:`b`, symbolic
-    :math:`a`; or :math:`e^a`) become :math:`c\,r\,\mathrm{expm1}(a \log b)`.  :math:`b^a - 1`
-    keeps only :math:`2^{-53}/(a \log b)` of its digits as :math:`b \to 1`: HMY's
-    FDI cutoff has :math:`f (\tau^{\sigma-1} - 1)` in a denominator, and p_I was
-    2.4e-4 off at tau = 1 + 2e-12 (issue 20)."""
-    def split(t: sp.Expr) -> tuple[sp.Expr, sp.Expr, list[sp.Expr]]:
-        c, rest = t.as_coeff_Mul()  # powers of one base as one (tau^sigma/tau)
-        return c, rest, list(sp.Mul.make_args(sp.powsimp(rest)))
+    r"""Differences of powers without cancellation: the terms :math:`c\,r\,G\,P`
+    and :math:`-c\,r\,G\,Q` of a sum (a number :math:`c`, a common rest :math:`r`,
+    common powers :math:`G`, products :math:`P`, :math:`Q` of powers of positive
+    bases with symbolic exponents, :func:`_power_split`), whose ratio
+    :math:`P/Q = e^D` tends to one as the exponents vanish (every coefficient of
+    :math:`D = \log(P/Q)` is symbolic, :func:`_log_ratio_of`), become
+    :math:`c\,r\,G\,(P - Q)` with
 
+    .. math:: P - Q = Q\,\mathrm{expm1}(D) \text{ where } D \le 0,
+              \qquad -P\,\mathrm{expm1}(-D) \text{ elsewhere}
+
+    (the larger power times a number in (-1, 0]: neither overflows where the terms
+    do not), or :math:`\mathrm{expm1}(D)` alone where :math:`Q = 1` (a power less
+    one).  :math:`P - Q` keeps only :math:`2^{-53}/|D|` of its digits as
+    :math:`D \to 0`: HMY's FDI cutoff has :math:`f (\tau^{\sigma-1} - 1)` in a
+    denominator, and p_I was 2.4e-4 off at tau = 1 + 2e-12; the truncated Pareto's
+    mass :math:`b^k - b_H^k` (and :math:`b_H^k - \varphi^k`) is of order
+    :math:`k`, and phi* was 1.1e-7 off at k = 4.5e-9 (issue 20).  The common
+    powers :math:`G` stay outside, so that a scale such as :math:`b^k` cancels
+    against the other factors (:func:`positive_powers_out`), and so do the
+    factors common to the terms of the sum that is left (``k D - z D`` is
+    ``(k - z) D``)."""
     def fix(add: sp.Expr) -> sp.Expr:
         terms = list(add.args)
-        for i, t in enumerate(terms):
-            c, _, factors = split(t)
-            for k, pw in enumerate(factors):
-                if isinstance(pw, sp.exp):
-                    exponent = pw.args[0]
-                elif pw.is_Pow and not pw.exp.is_Number and pw.base.is_positive:
-                    exponent = pw.exp * sp.log(pw.base)
-                else:
+        parts = [_power_split(t, True) for t in terms]
+        for i, (c, rest, powers) in enumerate(parts):
+            if not powers:
+                continue
+            for j, (c_j, rest_j, powers_j) in enumerate(parts):
+                if j == i or c_j != -c or rest_j != rest:
                     continue
-                other = sp.Mul(*(factors[:k] + factors[k + 1:]))
-                for j, u in enumerate(terms):
-                    if j != i and u == -c * other:
-                        rest = [v for m, v in enumerate(terms) if m not in (i, j)]
-                        return fix(sp.Add(c * other * expm1(exponent), *rest))
+                common = [f for f in powers if f in powers_j]
+                p = sp.Mul(*[f for f in powers if f not in common])
+                q = sp.Mul(*[f for f in powers_j if f not in common])
+                if q != 1 and sp.default_sort_key(q) < sp.default_sort_key(p):
+                    continue  # one orientation per pair
+                d = _log_ratio_of(p, q)
+                if d is None:
+                    continue
+                if q == 1:
+                    difference = expm1(d)
+                elif p == 1:
+                    difference = -expm1(-d)
+                else:
+                    low = sp.Piecewise((d, d <= 0), (-d, True))  # -|D|: no branch overflows
+                    difference = q * sp.exp(sp.Piecewise((0, d <= 0), (d, True))) * sp.Piecewise(
+                        (expm1(low), d <= 0), (-expm1(low), True))
+                others = [v for m, v in enumerate(terms) if m not in (i, j)]
+                out = sp.Add(c * rest * sp.Mul(*common) * difference, *others)
+                return sp.factor_terms(fix(out)) if out.is_Add else out
         return add
 
     return expr.replace(lambda e: e.is_Add, fix)

@@ -872,3 +872,21 @@ def test_c_package_builds_as_it_is(tmp_path, tool):
     x, st = _run([str(app / "app")], app).split()
     want = m.solve(outputs=["phi_star"], **p)["phi_star"]
     assert int(st) == 0 and abs(float(x) - want) <= 1e-13 * want
+
+
+@pytest.mark.parametrize("name", ["melitz-closed", "melitz"])
+@pytest.mark.parametrize("change", [dict(k=4.5e-9), dict(k=1e-12), dict(b=1e-60)])
+def test_numpy_module_truncated_pareto_at_small_k_and_small_b(name, change, tmp_path):
+    """Issue 20 (long fuzz): the generated NumPy module's solver iterates on solve's
+    residual forms, with the differences of powers b^k - b_H^k, b_H^k - phi^k as expm1
+    (phi* was 1.1e-7 off at k = 4.5e-9) and the scale b^k in the log domain
+    (b = 1e-60): solve_cutoff agrees with m.reference(dps=30) to 1e-10 (its outputs
+    are the derivation's, not these forms)."""
+    m = _model(name, "truncated-pareto")
+    point = {p: v for p, v in {**dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.1,
+                                      f_x=1.1, n=1, k=3.4, b=1.0, b_H=20.0), **change}.items()
+             if p in m.parameters}
+    mod = _numpy_module(m, tmp_path)
+    args = [np.float64(point[p]) for p in m.parameters]
+    ref = m.reference(dps=30, **point)
+    assert float(mod.solve_cutoff(*args)) == pytest.approx(float(ref["phi_star"]), rel=1e-10)

@@ -451,3 +451,38 @@ def test_restrictions_overflowing_to_inf_compare_without_a_warning():
         with pytest.raises(ms.AdmissibilityError, match=r"k > sigma - 1"):
             ms.model("melitz").solve(sigma=1e308, k=4.6, b=1.0, f=1.0, f_x=1.5, f_e=1.0,
                                      delta=0.1, tau=1.5, n=1, L=100)
+
+
+_TRUNCATED_BASE = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.1, f_x=1.1, n=1,
+                       k=3.4, b=1.0, b_H=20.0)
+
+
+@pytest.mark.parametrize("name", ["melitz-closed", "melitz"])
+@pytest.mark.parametrize("change", [dict(k=4.5e-9), dict(k=1e-12), dict(k=1e-5),
+                                    dict(k=1e-14), dict(b=1e-60)])
+def test_truncated_pareto_at_small_k_and_small_b(name, change):
+    """Issue 20 (long fuzz): truncated Pareto at k -> 0, where b^k - b_H^k and
+    b_H^k - phi^k are of order k (phi* was 1.1e-7 off at k = 4.5e-9, 5e-3 at
+    k = 1e-14; melitz found no root), and at b = 1e-60, where (b phi*^4)^k underflows
+    (phi_tilde_t was 0.0 where the value is 6.26e-60).  Every output within the
+    fuzz's 1e-8 (measured: 1e-10 or better).  tau = f_x = 1.1 so that there are
+    exporters at k -> 0.  Reference: m.reference(dps=30), the quadrature path."""
+    m = ms.model(name, "truncated-pareto")
+    params = {p: v for p, v in {**_TRUNCATED_BASE, **change}.items() if p in m.parameters}
+    ref = m.reference(dps=30, **params)
+    got = m.solve(**params)
+    for o, want in ref.items():
+        assert float(got[o]) == pytest.approx(float(want), rel=1e-10), o
+
+
+@pytest.mark.parametrize("b", [2.35e-95, 1e-200])
+def test_melitz_closed_truncated_pareto_with_b_to_the_k_subnormal(b):
+    """Issue 20: melitz-closed truncated Pareto at b = 2.35e-95 (b^3.4 is subnormal)
+    and 1e-200 (it underflows to 0): solve refused every output (M no finite value);
+    with the scale b^k in the log domain they agree with m.reference(dps=30)."""
+    m = ms.model("melitz-closed", "truncated-pareto")
+    params = {p: v for p, v in {**_TRUNCATED_BASE, "b": b}.items() if p in m.parameters}
+    ref = m.reference(dps=30, **params)
+    got = m.solve(**params)
+    for o, want in ref.items():
+        assert float(got[o]) == pytest.approx(float(want), rel=1e-10), o

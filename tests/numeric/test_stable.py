@@ -191,3 +191,60 @@ def test_powm1_form_writes_a_power_less_one_as_expm1():
         f * expm1((sigma - 1) * sp.log(tau)))
     assert stable.powm1_form(f * sp.exp(x) - f + 2) == f * expm1(x) + 2
     assert stable.powm1_form(f * tau ** sigma - 2 * f) == f * tau ** sigma - 2 * f  # no pair
+
+
+def test_powm1_form_writes_a_difference_of_powers_with_expm1():
+    """b^k - b_H^k keeps 2^-53/(k log(b_H/b)) of its digits as k -> 0 (the truncated
+    Pareto's mass; issue 20): it is b_H^k expm1(k log(b/b_H)) where that is below 0
+    (the larger power times a number in (-1, 0]), and the same value with the roles
+    swapped elsewhere; common powers stay outside (b^k in b^k b_H^z - phi^(z-k) (b
+    b_H)^k).  Terms whose ratio is not a power with a symbolic exponent stay as they
+    are."""
+    b, b_H, k, phi, z, f = sp.symbols("b b_H k phi z f", positive=True)
+    from sympy.codegen.cfunctions import expm1
+
+    form = stable.powm1_form(b ** k - b_H ** k)
+    assert form.has(expm1) and not form.has(sp.Add) or sp.Piecewise in map(type, form.atoms(
+        sp.Piecewise))
+    mass = sp.lambdify((b, b_H, k), form, "numpy")
+    assert mass(1.0, 20.0, 4.5e-9) == pytest.approx(float(sp.N(1 - 20 ** sp.Rational(
+        "4.5e-9"), 30)), rel=1e-15)
+    assert mass(20.0, 1.0, 4.5e-9) == pytest.approx(float(sp.N(20 ** sp.Rational(
+        "4.5e-9") - 1, 30)), rel=1e-15)
+    assert mass(1e-200, 20.0, 3.4) == pytest.approx(-float(sp.N(20 ** sp.Rational(
+        "3.4"), 30)), rel=1e-15)  # b^k underflows; the form does not overflow
+    inner = stable.powm1_form(b ** k * b_H ** z - phi ** (z - k) * (b * b_H) ** k)
+    assert sp.Mul.make_args(inner)[0] == b ** k or b ** k in sp.Mul.make_args(inner)
+    assert stable.powm1_form(f * b ** 2 - f * b_H ** 2) == f * b ** 2 - f * b_H ** 2
+
+
+def test_factored_sums_recover_the_products_of_differences():
+    """An expanded square of a difference of powers, (b_H^k - phi^k)^2, is factored
+    (issue 20: phi_tilde_t's 34-term denominator), so that powm1_form finds the
+    difference; a sum with a function is left alone."""
+    b_H, k, phi = sp.symbols("b_H k phi", positive=True)
+    expanded = sp.expand((b_H ** k - phi ** k) ** 2 * (k - 2))
+    factored = stable.factored_sums(expanded)
+    assert sp.simplify(factored - expanded) == 0 and factored.is_Mul
+    assert stable.factored_sums(sp.exp(k) + b_H ** k + phi) == sp.exp(k) + b_H ** k + phi
+
+
+def test_positive_powers_out_of_a_power_of_a_product():
+    """((b^k W)^(1/z))^z is b^k (W^(1/z))^z: the scale b^k is a factor exp_terms can
+    combine with the others' exponents (issue 20: M was 2.2e-3 off at b = 2.35e-95),
+    and a power of a power of a positive base is one power."""
+    b, k, z = sp.symbols("b k z", positive=True)
+    w = sp.Symbol("W", real=True)
+    out = stable.positive_powers_out(((b ** k * w) ** (1 / z)) ** z)
+    assert out == b ** k * (w ** (1 / z)) ** z
+    assert stable.positive_powers_out((b ** (k / z)) ** z) == b ** k
+
+
+def test_product_form_combines_the_powers_of_a_product():
+    """phi^k (b/phi)^k b_H^-k is one exponential of k log(b/b_H): at phi = 1e-95 the
+    factor phi^k is subnormal while the product is of order one (issue 20)."""
+    b, b_H, k, phi = sp.symbols("b b_H k phi", positive=True)
+    form = stable.product_form(phi ** k * (b / phi) ** k / b_H ** k)
+    assert isinstance(form, sp.exp)
+    value = sp.lambdify((b, b_H, k, phi), form, "numpy")(2e-95, 4e-95, 3.4, 1e-95)
+    assert value == pytest.approx(0.5 ** 3.4, rel=1e-14)
