@@ -191,3 +191,14 @@ def test_powm1_form_writes_a_power_less_one_as_expm1():
         f * expm1((sigma - 1) * sp.log(tau)))
     assert stable.powm1_form(f * sp.exp(x) - f + 2) == f * expm1(x) + 2
     assert stable.powm1_form(f * tau ** sigma - 2 * f) == f * tau ** sigma - 2 * f  # no pair
+
+
+def test_lowergamma_form_writes_a_difference_from_the_complete_function():
+    """Gamma(s) - Gamma(s, x) (the Frechet tail moment) is the lower function gamma(s, x)
+    for mpmath, with any common factor; a sum without that pair is left as it is."""
+    s, x, c = sp.symbols("s x c", positive=True)
+    assert stable.lowergamma_form(sp.gamma(s) - sp.uppergamma(s, x)) == sp.lowergamma(s, x)
+    assert stable.lowergamma_form(c * sp.gamma(s) - c * sp.uppergamma(s, x) + x) == (
+        c * sp.lowergamma(s, x) + x)
+    assert stable.lowergamma_form(sp.gamma(s) + sp.uppergamma(s, x)) == (
+        sp.gamma(s) + sp.uppergamma(s, x))
