@@ -893,8 +893,9 @@ def _polish(FdF, pre, order: tuple, y: np.ndarray, args: list) -> np.ndarray:
     return np.where(np.abs(step) <= POLISH_LIMIT * np.maximum(1, np.abs(y)), y - step, y)
 
 
-def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> list:
-    r"""The outputs ``out`` at ``args`` (y, phi*_A, z and the parameters) on one block.
+def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[list, object]:
+    r"""The outputs ``out`` at ``args`` (y, phi*_A, z and the parameters) on one block,
+    and the mask of the points refused (nan, not to be replaced by another form).
 
     In double, evaluated with underflow raising; where it is raised, again
     without, and at the points where an intermediate result is subnormal
@@ -907,10 +908,10 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> list:
     gamma functions) is subnormal there too.  Points whose nodes are normal or zero
     keep their double values, so a point's value does not depend on its block."""
     if extended:
-        return out(*args)
+        return out(*args), False
     try:
         with np.errstate(under="raise"):
-            return out(*args)
+            return out(*args), False
     except FloatingPointError:
         pass
     vals = [np.array(np.broadcast_to(np.asarray(v, float), shape)) for v in out(*args)]
@@ -918,16 +919,18 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> list:
     node_fn, long_fn, long_nodes = nodes(wide)
     lossy = _subnormal(node_fn(*args), shape)
     if not lossy.any():
-        return vals
-    again = [np.nan] * len(vals)
+        return vals, False
+    refused = lossy.copy()
     if wide:
         at = [np.asarray(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[lossy],
                          np.longdouble) for a in args]
-        refused = _subnormal(long_nodes(*at), (np.count_nonzero(lossy),))
-        again = [np.where(refused, np.nan, np.asarray(v, float)) for v in long_fn(*at)]
-    for v, w in zip(vals, again):
-        v[lossy] = w
-    return vals
+        refused[lossy] = _subnormal(long_nodes(*at), (np.count_nonzero(lossy),))
+        again = [np.asarray(v, float) for v in long_fn(*at)]
+        for v, w in zip(vals, again):
+            v[lossy] = w
+    for v in vals:
+        v[refused] = np.nan
+    return vals, refused
 
 
 def _subnormal(values: list, shape: tuple) -> np.ndarray:
@@ -980,9 +983,9 @@ def _newton_block(d, names: list[str], precision: str = "double"):
         if extended:
             args = [np.asarray(a, np.longdouble) for a in args]
         z = _protected_args(order, args)[:1]
-        vals = [np.array(np.broadcast_to(np.asarray(v, float), shape))
-                for v in _unrounded(out, nodes, extended, shape, extra + z + args)]
-        bad = ~np.isfinite(vals).all(axis=0)
+        vals, refused = _unrounded(out, nodes, extended, shape, extra + z + args)
+        vals = [np.array(np.broadcast_to(np.asarray(v, float), shape)) for v in vals]
+        bad = ~np.isfinite(vals).all(axis=0) & ~refused
         if bad.any():  # inf * 0 or a huge power of a ratio near one: the exp form there
             again = _outputs_fn(order, d.cutoff, outputs, autarky, True, extended)(
                 *[np.broadcast_to(a, shape)[bad] if np.ndim(a) else a for a in extra + z + args])

@@ -480,8 +480,7 @@ def test_subnormal_intermediate_results_are_recomputed_in_long_double(dist, poin
     pair = m.solve(outputs=["phi_tilde_t"], **{**params, name: np.array(
         [SUBNORMAL_BASE[name], value])})["phi_tilde_t"]
     assert pair[1] == got
-    assert pair[0] == m.solve(outputs=["phi_tilde_t"], **SUBNORMAL_BASE,
-                              **{k: v for k, v in point.items() if k not in SUBNORMAL_BASE}
+    assert pair[0] == m.solve(outputs=["phi_tilde_t"], **{**params, name: SUBNORMAL_BASE[name]}
                               )["phi_tilde_t"]
 
 
@@ -492,10 +491,10 @@ def test_subnormal_intermediate_results_are_refused_without_long_double(dist, po
     number that lost its digits (with errors="nan": nan)."""
     monkeypatch.setattr(fast, "_wide_long_double", lambda: False)
     m = ms.model("melitz", dist)
+    params = {**SUBNORMAL_BASE, **point}
     with pytest.raises(ms.NumericalError, match="phi_tilde_t"):
-        m.solve(outputs=["phi_tilde_t"], **SUBNORMAL_BASE, **point)
-    assert np.isnan(m.solve(outputs=["phi_tilde_t"], errors="nan", **SUBNORMAL_BASE,
-                            **point)["phi_tilde_t"])
+        m.solve(outputs=["phi_tilde_t"], **params)
+    assert np.isnan(m.solve(outputs=["phi_tilde_t"], errors="nan", **params)["phi_tilde_t"])
 
 
 def test_rounded_nodes_stop_at_piecewise():
