@@ -229,9 +229,10 @@ def test_every_distribution_against_the_reference(dist):
     nan (errors="nan") exactly where it reports a corner.  Such points found a
     NumericalError for Frechet and a ZeroDivisionError in the truncated-Pareto
     reference.  The known limit: Weibull with the share of exporters below the
-    double range (p_x ~ 1e-462) has no phi_tilde_x, phi_tilde_t, M_t (nan here,
+    double range (p_x ~ 1e-462) may have no phi_tilde_x, phi_tilde_t, M_t (nan here,
     NumericalError with errors="raise"): its tail moments underflow, and their
-    ratio needs a scaled incomplete gamma function."""
+    ratio needs a scaled incomplete gamma function (where they are subnormal rather
+    than 0, the point is recomputed in long double and has them)."""
     m = ms.model("melitz", dist=dist)
     points = {k: v for k, v in _standard_points(dist, 12).items() if k in m.parameters}
     got = m.solve(errors="nan", **points)
