@@ -908,10 +908,10 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     gamma functions) is subnormal there too.  Points whose nodes are normal or zero
     keep their double values, so a point's value does not depend on its block."""
     if extended:
-        return out(*args), False
+        return out(*args), np.False_
     try:
         with np.errstate(under="raise"):
-            return out(*args), False
+            return out(*args), np.False_
     except FloatingPointError:
         pass
     vals = [np.array(np.broadcast_to(np.asarray(v, float), shape)) for v in out(*args)]
@@ -919,7 +919,7 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     node_fn, long_fn, long_nodes = nodes(wide)
     lossy = _subnormal(node_fn(*args), shape)
     if not lossy.any():
-        return vals, False
+        return vals, np.False_
     refused = lossy.copy()
     if wide:
         at = [np.asarray(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[lossy],
