@@ -130,10 +130,13 @@ def _in_double(fn: np.ufunc):
     return call
 
 
+#: The ``scipy.special`` functions that the long double path evaluates in double
+#: (:func:`_in_double`): every one without a long double version above or in numpy.
+_OWN = {"ndtr": ndtr, "log_ndtr": log_ndtr, "exp_ndtr": exp_ndtr, "erfcx": erfcx}
+IN_DOUBLE = {name: _in_double(fn) for name, fn in vars(scipy.special).items()
+             if isinstance(fn, np.ufunc) and not hasattr(np, name) and name not in _OWN}
+
 #: ``lambdify`` modules of the long double path: the functions above, every other
-#: ``scipy.special`` function in double (:func:`_in_double`), numpy's own (which
+#: ``scipy.special`` function in double (:data:`IN_DOUBLE`), numpy's own (which
 #: take long double) before scipy's.
-MODULES = [{"ndtr": ndtr, "log_ndtr": log_ndtr, "exp_ndtr": exp_ndtr, "erfcx": erfcx},
-           {name: _in_double(fn) for name, fn in vars(scipy.special).items()
-            if isinstance(fn, np.ufunc) and not hasattr(np, name)},
-           "numpy", "scipy"]
+MODULES = [_OWN, IN_DOUBLE, "numpy", "scipy"]

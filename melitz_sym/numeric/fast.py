@@ -827,15 +827,45 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
 
 @lru_cache(maxsize=64)
 def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
-                exp_form: bool, extended: bool = False):
+                exp_form: bool, extended: bool = False, nodes: bool = False):
     """The outputs compiled as functions of y = log(phi*) (and phi*_A) and the
     parameters; with ``exp_form``, in :func:`stable.exp_form` (the fallback
-    where the plain form is not finite); with ``extended``, in long double."""
+    where the plain form is not finite); with ``extended``, in long double;
+    with ``nodes``, the values of their intermediate results instead
+    (:func:`rounded_nodes`)."""
     y = sp.Symbol("y_log_phi", real=True)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
-    return _compile(extra_syms + (stable.Z,) + order, tuple(
-        output_form(e, phi_s, exp_form).subs(phi_s, sp.exp(y)) for e in outputs),
-        extended_numeric.MODULES if extended else _MODULES)
+    forms = tuple(output_form(e, phi_s, exp_form).subs(phi_s, sp.exp(y)) for e in outputs)
+    if nodes:
+        forms = tuple(dict.fromkeys(n for f in forms for n in rounded_nodes(f)))
+        if extended:  # the special functions that long double evaluates in double
+            forms = tuple(n for n in forms if isinstance(n, sp.Function)
+                          and type(n).__name__ in extended_numeric.IN_DOUBLE) or (sp.S.One,)
+    return _compile(extra_syms + (stable.Z,) + order, forms,
+                    extended_numeric.MODULES if extended else _MODULES)
+
+
+def rounded_nodes(form: sp.Expr) -> list[sp.Expr]:
+    r"""The intermediate results of an output ``form`` that must be normal doubles
+    for its double value to carry no more than the rounding of each operation:
+    every product, power, sum and function value, the form itself included, but
+    none inside a Piecewise (its unused branches are evaluated too, and the tail
+    branches of :func:`stable.ratio_form` are made for the points where the other
+    branch underflows).  A subnormal one keeps fewer than 53 bits: the log-normal
+    :math:`\Phi(x)^2` at :math:`x = -27` is 1e-320 and kept 3.7e-3 of
+    :math:`\tilde\varphi_t` at f_e = 5.7e-162."""
+    out = []
+
+    def walk(e: sp.Expr) -> None:
+        if e.is_Atom or not isinstance(e, sp.Expr):
+            return
+        out.append(e)
+        if not isinstance(e, sp.Piecewise):
+            for a in e.args:
+                walk(a)
+
+    walk(form)
+    return out
 
 
 def output_form(expr: sp.Expr, phi_s: sp.Symbol, exp_form: bool = False) -> sp.Expr:
@@ -865,6 +895,55 @@ def _polish(FdF, pre, order: tuple, y: np.ndarray, args: list) -> np.ndarray:
     return np.where(np.abs(step) <= POLISH_LIMIT * np.maximum(1, np.abs(y)), y - step, y)
 
 
+def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[list, object]:
+    r"""The outputs ``out`` at ``args`` (y, phi*_A, z and the parameters) on one block,
+    and the mask of the points refused (nan, not to be replaced by another form).
+
+    In double, evaluated with underflow raising; where it is raised, again
+    without, and at the points where an intermediate result is subnormal
+    (:func:`rounded_nodes`: a product of tail probabilities such as
+    :math:`\Phi(x)^2` or :math:`\mathrm{expm1}(x)^2` below 2.2e-308, whose
+    relative error is no longer 2^-53 but up to one) again in long double
+    (exponents to 1e-4951), or nan where long double is double: an error, never
+    a number that lost its digits; so are the points where a special function that
+    long double evaluates in double (:data:`.extended.IN_DOUBLE`: the incomplete
+    gamma functions) is subnormal there too.  Points whose nodes are normal or zero
+    keep their double values, so a point's value does not depend on its block."""
+    if extended:
+        return out(*args), np.False_
+    try:
+        with np.errstate(under="raise"):
+            return out(*args), np.False_
+    except FloatingPointError:
+        pass
+    vals = [np.array(np.broadcast_to(np.asarray(v, float), shape)) for v in out(*args)]
+    wide = _wide_long_double()
+    node_fn, long_fn, long_nodes = nodes(wide)
+    lossy = _subnormal(node_fn(*args), shape)
+    if not lossy.any():
+        return vals, np.False_
+    refused = lossy.copy()
+    if wide:
+        at = [np.asarray(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[lossy],
+                         np.longdouble) for a in args]
+        refused[lossy] = _subnormal(long_nodes(*at), (np.count_nonzero(lossy),))
+        again = [np.asarray(v, float) for v in long_fn(*at)]
+        for v, w in zip(vals, again):
+            v[lossy] = w
+    for v in vals:
+        v[refused] = np.nan
+    return vals, refused
+
+
+def _subnormal(values: list, shape: tuple) -> np.ndarray:
+    """Mask of the points where one of ``values`` is a subnormal double (not 0)."""
+    out = np.zeros(shape, bool)
+    for v in values:
+        v = np.abs(np.asarray(v, float))
+        out |= (v > 0) & (v < _TINY)
+    return out
+
+
 def _newton_block(d, names: list[str], precision: str = "double"):
     """Evaluator of ``names`` on one block: Newton on y = log(phi*), then the outputs.
 
@@ -886,6 +965,12 @@ def _newton_block(d, names: list[str], precision: str = "double"):
     if extended:
         pre_ld, FdF_ld, _, _, out = _newton_fns(*key, True)
 
+    def nodes(long: bool):  # the node values; the outputs and double nodes in long double
+        return (_outputs_fn(order, d.cutoff, outputs, autarky, False, nodes=True),
+                _outputs_fn(order, d.cutoff, outputs, autarky, False, True) if long else None,
+                _outputs_fn(order, d.cutoff, outputs, autarky, False, True, True)
+                if long else None)
+
     def cutoff(lower, args):
         y = newton_log(FdF, lower, pre(*_protected_args(order, args)[:1], *args))
         return _polish(FdF_ld, pre_ld, order, y, args) if extended else y
@@ -900,9 +985,9 @@ def _newton_block(d, names: list[str], precision: str = "double"):
         if extended:
             args = [np.asarray(a, np.longdouble) for a in args]
         z = _protected_args(order, args)[:1]
-        vals = [np.array(np.broadcast_to(np.asarray(v, float), shape))
-                for v in out(*extra, *z, *args)]
-        bad = ~np.isfinite(vals).all(axis=0)
+        vals, refused = _unrounded(out, nodes, extended, shape, extra + z + args)
+        vals = [np.array(np.broadcast_to(np.asarray(v, float), shape)) for v in vals]
+        bad = ~np.isfinite(vals).all(axis=0) & ~refused
         if bad.any():  # inf * 0 or a huge power of a ratio near one: the exp form there
             again = _outputs_fn(order, d.cutoff, outputs, autarky, True, extended)(
                 *[np.broadcast_to(a, shape)[bad] if np.ndim(a) else a for a in extra + z + args])

@@ -354,6 +354,28 @@ def special_form(expr: sp.Expr) -> sp.Expr:
     return _rewrite_polynomials(expr, gammaincc, lambda g: [1 - gammainc(*g.args)])
 
 
+def lowergamma_form(expr: sp.Expr) -> sp.Expr:
+    r"""Every pair of terms :math:`c\,\Gamma(s) - c\,\Gamma(s, x)` of a sum as the lower
+    function :math:`c\,\gamma(s, x)`, in sympy's own functions (for mpmath; the
+    numeric path's :func:`special_form` does the same in scipy's).  The Frechet tail
+    moment :math:`\Gamma(s) - \Gamma(s, x)` at :math:`x = 10^{-160}` is
+    :math:`10^{-48}` of either term, so their difference keeps 48 digits fewer than
+    it is computed with."""
+
+    def fix(add: sp.Expr) -> sp.Expr:
+        terms = list(add.args)
+        for t in terms:
+            for g in t.atoms(sp.uppergamma):
+                c, p = t.as_independent(g, as_Add=False)
+                whole = -c * sp.gamma(g.args[0])
+                if p == g and whole in terms:
+                    rest = [u for u in terms if u not in (t, whole)]
+                    return fix(sp.Add(-c * sp.lowergamma(*g.args), *rest))
+        return add
+
+    return expr.replace(lambda e: e.is_Add and e.has(sp.uppergamma), fix)
+
+
 def erf_difference_form(expr: sp.Expr) -> sp.Expr:
     r"""Every group of terms :math:`r \sum_i c_i \mathrm{erf}(u_i)` of a sum (a common
     rest :math:`r`, numbers :math:`c_i`, signs taken out of the arguments, which

@@ -229,9 +229,10 @@ def test_every_distribution_against_the_reference(dist):
     nan (errors="nan") exactly where it reports a corner.  Such points found a
     NumericalError for Frechet and a ZeroDivisionError in the truncated-Pareto
     reference.  The known limit: Weibull with the share of exporters below the
-    double range (p_x ~ 1e-462) has no phi_tilde_x, phi_tilde_t, M_t (nan here,
+    double range (p_x ~ 1e-462) may have no phi_tilde_x, phi_tilde_t, M_t (nan here,
     NumericalError with errors="raise"): its tail moments underflow, and their
-    ratio needs a scaled incomplete gamma function."""
+    ratio needs a scaled incomplete gamma function (where they are subnormal rather
+    than 0, the point is recomputed in long double and has them)."""
     m = ms.model("melitz", dist=dist)
     points = {k: v for k, v in _standard_points(dist, 12).items() if k in m.parameters}
     got = m.solve(errors="nan", **points)
@@ -486,3 +487,57 @@ def test_melitz_closed_truncated_pareto_with_b_to_the_k_subnormal(b):
     got = m.solve(**params)
     for o, want in ref.items():
         assert float(got[o]) == pytest.approx(float(want), rel=1e-10), o
+
+
+#: Issue 20 (long fuzz): melitz with a Newton cutoff where a product of tail
+#: probabilities is below the normal doubles: Phi(-27)^2 = 1e-320 (log-normal,
+#: f_e = 5.7e-162) and expm1((b/phi*)^k)^2 = 7e-320 (Frechet, delta = 7.4e-160) in
+#: phi_tilde_t's ratio of tail sums.  Expected: extreme_tails.py (an independent
+#: computation at 60 digits with closed-form partial moments), which Model.reference
+#: (mpmath quadrature, 20 digits) matches.
+SUBNORMAL = [("lognormal", dict(mu=0.0, s=0.5, f_e=5.7e-162), "770640.13947418542543"),
+             ("frechet", dict(k=4.0, b=1.0, delta=7.449807581310619e-160),
+              "1.2159591740905408959e+40")]
+SUBNORMAL_BASE = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1)
+
+
+@pytest.mark.skipif(not fast._wide_long_double(), reason="long double is double here")
+@pytest.mark.parametrize("dist, point, want", SUBNORMAL)
+def test_subnormal_intermediate_results_are_recomputed_in_long_double(dist, point, want):
+    """phi_tilde_t was 3.7e-3 (log-normal) and 3.7e-6 (Frechet) off: the points with a
+    subnormal intermediate result are evaluated again in long double.  The same point
+    beside an ordinary one in one array gives the same values (per point, not per
+    block)."""
+    m = ms.model("melitz", dist)
+    params = {**SUBNORMAL_BASE, **point}
+    got = m.solve(outputs=["phi_tilde_t", "phi_star"], **params)["phi_tilde_t"]
+    assert abs(mpmath.mpf(float(got)) / mpmath.mpf(want) - 1) < 1e-13
+    name, value = next((k, v) for k, v in point.items() if k in SUBNORMAL_BASE)
+    pair = m.solve(outputs=["phi_tilde_t"], **{**params, name: np.array(
+        [SUBNORMAL_BASE[name], value])})["phi_tilde_t"]
+    assert pair[1] == got
+    assert pair[0] == m.solve(outputs=["phi_tilde_t"], **{**params, name: SUBNORMAL_BASE[name]}
+                              )["phi_tilde_t"]
+
+
+@pytest.mark.parametrize("dist, point, want", SUBNORMAL)
+def test_subnormal_intermediate_results_are_refused_without_long_double(dist, point, want,
+                                                                        monkeypatch):
+    """Where long double is double the same points are a NumericalError, never the
+    number that lost its digits (with errors="nan": nan)."""
+    monkeypatch.setattr(fast, "_wide_long_double", lambda: False)
+    m = ms.model("melitz", dist)
+    params = {**SUBNORMAL_BASE, **point}
+    with pytest.raises(ms.NumericalError, match="phi_tilde_t"):
+        m.solve(outputs=["phi_tilde_t"], **params)
+    assert np.isnan(m.solve(outputs=["phi_tilde_t"], errors="nan", **params)["phi_tilde_t"])
+
+
+def test_rounded_nodes_stop_at_piecewise():
+    """The nodes checked for subnormal values: every intermediate result outside the
+    Piecewise branches (whose unused branch is evaluated too)."""
+    x, y = sp.symbols("x y", positive=True)
+    form = x * y + sp.Piecewise((x**2 * y, x < 1), (y, True))
+    nodes = fast.rounded_nodes(form)
+    assert x * y in nodes and form in nodes and sp.Piecewise((x**2 * y, x < 1), (y, True)) in nodes
+    assert x**2 * y not in nodes and x not in nodes

@@ -130,3 +130,25 @@ def test_cutoff_search_counts_its_incomplete_gamma_calls(monkeypatch):
     want = m.reference(dps=20, outputs=["phi_star"], **params)["phi_star"]
     assert abs(got / want - 1) < 1e-15
     precise._compiled.cache_clear()  # no compiled function keeps the counting one
+
+
+@pytest.mark.parametrize("dist, point, want", [
+    ("frechet", dict(k=4.0, b=1.0, delta=7.449807581310619e-160),
+     dict(phi_star="7.7738235165499169179e+39", phi_tilde_t="1.2159591740905408959e+40")),
+    ("lognormal", dict(mu=0.0, s=0.5, f=5e-324),
+     dict(phi_star="1.1040591031831624448e-115", phi_tilde_t="1.4222282202908138231"))])
+def test_extreme_tails_against_an_independent_computation(dist, point, want):
+    """Issue 20 (long fuzz): melitz Frechet at delta = 7.4e-160 divided by zero at the
+    working precision (190 digits): 1 - e^(-x) at x = (b/phi*)^k = 1e-160 and its
+    square in phi_tilde_t's denominator (now expm1), and Gamma(s) - Gamma(s, x), 1e-48
+    of its terms, left the cutoff's Newton polish unconverged (now the lower
+    incomplete gamma function).  Log-normal at f = 5e-324 (phi* = 1.1e-115): the long
+    fuzz found phi* 4e-3 off; it was already right when this test was written.
+    Expected: extreme_tails.py (an independent computation at 60 digits: closed-form
+    partial moments, bisection on the cutoff equation), which Model.reference matches
+    to its 20 digits (the doubles as given, at their binary values)."""
+    m = ms.model("melitz", dist)
+    base = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1)
+    got = m.evaluate(dps=20, outputs=list(want), **{**base, **point})
+    for name, value in want.items():
+        assert abs(got[name] / mpmath.mpf(value) - 1) < 1e-18, name

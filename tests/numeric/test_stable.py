@@ -248,3 +248,14 @@ def test_product_form_combines_the_powers_of_a_product():
     assert isinstance(form, sp.exp)
     value = sp.lambdify((b, b_H, k, phi), form, "numpy")(2e-95, 4e-95, 3.4, 1e-95)
     assert value == pytest.approx(0.5 ** 3.4, rel=1e-14)
+
+
+def test_lowergamma_form_writes_a_difference_from_the_complete_function():
+    """Gamma(s) - Gamma(s, x) (the Frechet tail moment) is the lower function gamma(s, x)
+    for mpmath, with any common factor; a sum without that pair is left as it is."""
+    s, x, c = sp.symbols("s x c", positive=True)
+    assert stable.lowergamma_form(sp.gamma(s) - sp.uppergamma(s, x)) == sp.lowergamma(s, x)
+    assert stable.lowergamma_form(c * sp.gamma(s) - c * sp.uppergamma(s, x) + x) == (
+        c * sp.lowergamma(s, x) + x)
+    assert stable.lowergamma_form(sp.gamma(s) + sp.uppergamma(s, x)) == (
+        sp.gamma(s) + sp.uppergamma(s, x))
