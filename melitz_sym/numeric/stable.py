@@ -62,13 +62,20 @@ def shifts_k(dist) -> bool:
 
 
 def protected(expr: sp.Expr, with_k: bool) -> sp.Expr:
-    """``expr`` with sigma = 1 + Z (and k = Z + E): the protected quantities appear once."""
+    """``expr`` with sigma = 1 + Z (and k = Z + E): the protected quantities appear
+    once.  Without the k shift (representative-firm models, where sigma < 1 may
+    be admissible), a sum 1 + Z left as it is is sigma itself, exact as given:
+    near sigma = 0, 1 + (sigma - 1) keeps only 2^-53/sigma of its digits
+    (Cournot's n was 3e-6 off at sigma = 7e-13).  With it (sigma > 1, where
+    1 + Z is exact up to sigma = 2), ``log1p(Z)`` stays grouped with the other
+    logs of Z as the accuracy tables were measured."""
     forward, _ = shifts(with_k)
     z_dummy = forward[sym("sigma")] - 1
     mapping = {z_dummy: Z}
     if with_k:
         mapping[forward[sym("k")] - z_dummy] = E
-    return shifted(expr, with_k).xreplace(mapping)
+    out = shifted(expr, with_k).xreplace(mapping)
+    return out if with_k else out.xreplace({1 + Z: sym("sigma")})
 
 
 def _has_symbolic_power(e: sp.Expr) -> bool:
@@ -94,6 +101,8 @@ def _log_parts(expr: sp.Expr) -> tuple[sp.Expr, list[_Sum]]:
         return expr.exp * lin, [(expr.exp * c, logs) for c, logs in sums]
     if isinstance(expr, sp.exp):
         return expr.args[0], []
+    if isinstance(expr, expm1):  # e^x - 1 = e^x (1 - e^-x): no overflow for large x
+        return expr.args[0] + sp.log(-expm1(-expr.args[0])), []
     if expr.is_Add:
         terms = sp.Add.make_args(expr)
         positive = all(t.could_extract_minus_sign() is False for t in terms)
@@ -138,6 +147,21 @@ def _log_ratio(x: sp.Expr) -> sp.Expr:
     """``log(x)``, as ``-log(1/x)`` when x is a reciprocal (one rounding less)."""
     num, den = sp.fraction(x)
     return -sp.log(den) if num == 1 else sp.log(x)
+
+
+def _split_log(x: sp.Expr) -> sp.Expr:
+    """``log(x)`` of a product as the sum of the logs of its positive factors
+    (the others, such as -1 and ``expm1(-x)``, under one log): a product of
+    parameters near the ends of the double range (``f z/(delta e f_e)`` at
+    delta = 5e-324) would overflow or lose digits as a subnormal."""
+    out, rest = sp.S.Zero, sp.S.One
+    for f in sp.Mul.make_args(x):
+        if not _positive(f):
+            rest *= f
+            continue
+        base, power = (f.base, f.exp) if f.is_Pow and f.exp.is_Integer else (f, sp.S.One)
+        out += power * sp.log(base)
+    return out + (sp.log(rest) if rest != 1 else 0)
 
 
 def _lse(logs: list[sp.Expr]) -> sp.Expr:
@@ -206,17 +230,113 @@ def log_of(expr: sp.Expr) -> sp.Expr:
     return sp.Piecewise(*pieces)
 
 
-def _positive(expr: sp.Expr) -> bool:
+def _positive(expr: sp.Expr, differences: bool = False) -> bool:
     """``expr > 0`` follows from its tree: products, powers (of any real exponent)
     and sums of positive factors, over positive symbols and numbers.  Exponents
-    are not looked at (``tau**(-e - z)`` is positive)."""
-    if expr.is_Mul or expr.is_Add:
-        return all(_positive(a) for a in expr.args)
+    are not looked at (``tau**(-e - z)`` is positive).  With ``differences``,
+    a sum without symbolic powers (``f_I - f_x``) and ``expm1(x)`` count as
+    positive too: their sign is the admissibility's, and their log is nan
+    where they are not (see :func:`_signed_power_sums`)."""
+    if expr.is_Mul or (expr.is_Add and not differences):
+        return all(_positive(a, differences) for a in expr.args)
+    if expr.is_Add:
+        return (all(_positive(a, differences) for a in expr.args)
+                or not _has_symbolic_power(expr))
     if expr.is_Pow:
-        return _positive(expr.base) and expr.exp.is_extended_real is True
+        return _positive(expr.base, differences) and expr.exp.is_extended_real is True
     if isinstance(expr, sp.exp):
         return expr.args[0].is_extended_real is True
+    if differences and isinstance(expr, expm1):
+        return True
     return expr.is_positive is True or (expr.is_nonnegative is True and expr.is_Symbol)
+
+
+def _factored(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every sum of power products whose terms are not all positive
+    factored as a polynomial in its powers (each symbolic power one variable), so
+    that common factors cancel: the derived HMY cutoff divides
+    :math:`(f_I - f_x)^3 (\\tau^z - 1)` by the same product expanded into eight
+    terms, each of which overflows or underflows on its own."""
+    def fix(add: sp.Expr) -> sp.Expr:
+        if _positive(add):
+            return add
+        kept: dict[sp.Expr, sp.Dummy] = {}
+
+        def symbolic(f: sp.Expr) -> bool:
+            return isinstance(f, sp.exp) or (f.is_Pow and not f.exp.is_Number)
+
+        def variable(f: sp.Expr) -> sp.Expr:
+            if not symbolic(f):
+                return f
+            return sp.Mul(*[(kept.setdefault(p, sp.Dummy(positive=True)) if symbolic(p) else p)
+                            ** m for p, m in _power_parts(f)])
+
+        poly = sp.Add(*[sp.Mul(*map(variable, sp.Mul.make_args(t))) for t in add.args])
+        less = {d: sp.Dummy(positive=True) for d in kept.values()}  # d - 1
+        poly = sp.factor(poly).replace(lambda e: e.is_Add, lambda e: _pairs(e, less))
+        back = {d: p for p, d in kept.items()}
+        return poly.xreplace({m: expm1(_log_power(back[d])) for d, m in less.items()}
+                             ).xreplace(back)
+
+    for _ in range(3):  # factoring a sum may leave an expanded polynomial to factor
+        new = expr.replace(lambda e: e.is_Add, fix)
+        if new == expr:
+            break
+        expr = new
+    return expr
+
+
+def _pairs(add: sp.Expr, less: dict[sp.Dummy, sp.Dummy]) -> sp.Expr:
+    """``add`` with every pair of terms ``q d`` and ``-q`` (``d`` a key of ``less``)
+    as ``q less[d]``, ``less[d]`` standing for d - 1."""
+    terms = list(add.args)
+    for i, t in enumerate(terms):
+        for d in t.free_symbols & set(less):
+            q = t / d
+            if -q in terms[:i] + terms[i + 1:]:
+                rest = [u for j, u in enumerate(terms) if j != i and u != -q]
+                return _pairs(sp.Add(q * less[d], *rest), less)
+    return add
+
+
+def _log_power(p: sp.Expr) -> sp.Expr:
+    """log of a power ``b^a`` (``a log b``) or of ``exp(a)`` (``a``)."""
+    return p.args[0] if isinstance(p, sp.exp) else p.exp * sp.log(p.base)
+
+
+def _power_parts(f: sp.Expr) -> list[tuple[sp.Expr, int]]:
+    """A symbolic power as ``[(p_i, m_i)]`` with f = prod p_i^m_i, integer m_i and
+    powers p_i of one factor of the base each with one term of the exponent
+    (``tau^(e + 2z) = tau^e (tau^z)^2``, ``(f x)^(e/z) = f^(e/z) x^(e/z)``;
+    the bases are positive where the form is used), so that the same power
+    is one variable wherever it occurs."""
+    if isinstance(f, sp.exp):
+        factors = [(sp.E, f.args[0])]
+    else:
+        factors = [(b.base, b.exp * f.exp) if b.is_Pow else (b, f.exp)
+                   for b in sp.Mul.make_args(f.base)]
+    out = []
+    for base, exponent in factors:
+        for term in sp.Add.make_args(sp.expand(exponent)):
+            m, rest = term.as_coeff_Mul()
+            if m.is_Integer and rest != 1:
+                out.append((sp.exp(rest) if base == sp.E else base ** rest, int(m)))
+            else:
+                out.append((sp.exp(term) if base == sp.E else base ** term, 1))
+    return out
+
+
+def _signed_power_sums(expr: sp.Expr) -> sp.Expr:
+    r"""``expr`` (positive, with sums of powers whose terms are not all positive)
+    in a form that is positive by its tree up to differences of parameters
+    (:func:`_positive` with ``differences``): the sums factored
+    (:func:`_factored`), then a power less its value at a zero exponent as
+    ``expm1`` (:func:`powm1_form`: :math:`n	au^z X - nX = nX\,\mathrm{expm1}(z\log	au)`,
+    whose log is :math:`z\log	au + \log(-\mathrm{expm1}(-z\log	au))`).  Its log
+    domain form is then finite wherever the value fits in a double; a difference
+    that is not positive (outside the admissible set) makes it nan, never a
+    wrong number."""
+    return powm1_form(_factored(expr))
 
 
 @lru_cache(maxsize=512)
@@ -228,7 +348,19 @@ def closed_form(expr: sp.Expr, with_k: bool) -> sp.Expr:
     as it is.  Cached: solving for another set of outputs reuses the forms.
     """
     expr = protected(expr, with_k)
-    return sp.exp(log_of(expr)) if _positive(expr) else expr
+    if _positive(expr):
+        return sp.exp(log_of(expr))
+    if any(not _positive(a) and _has_symbolic_power(a) for a in expr.atoms(sp.Add)):
+        form = _signed_power_sums(expr)
+        if _positive(form, differences=True):
+            # the differences as symbols: the log domain's expansions leave them whole
+            kept = {a: sp.Dummy(positive=True) for a in form.atoms(sp.Add)
+                    if not all(_positive(t, differences=True) for t in a.args)}
+            logs = log_of(form.xreplace(kept)).replace(
+                lambda e: isinstance(e, sp.log) and e.args[0].is_Mul,
+                lambda e: _split_log(e.args[0]))
+            return sp.exp(logs.xreplace({d: a for a, d in kept.items()}))
+    return expr
 
 
 #: A log whose argument is 0 (``log(n)`` at n = 0) counts this much; it enters

@@ -890,3 +890,20 @@ def test_numpy_module_truncated_pareto_at_small_k_and_small_b(name, change, tmp_
     args = [np.float64(point[p]) for p in m.parameters]
     ref = m.reference(dps=30, **point)
     assert float(mod.solve_cutoff(*args)) == pytest.approx(float(ref["phi_star"]), rel=1e-10)
+
+
+@pytest.mark.parametrize("change, phi_star", [
+    (dict(f_I=1e308, delta=1.0), 1.67228421436324), (dict(f_I=4.7e225), 3.29175676894301),
+    (dict(f_I=2.3e296, tau=6.9e16), 3.09659456599924), (dict(delta=5e-324), 2.24249955687763e+95),
+    (dict(n=1e308), 1.05665402406418e+91)])
+def test_numpy_module_of_hmy_at_the_edges(change, phi_star, tmp_path):
+    """The generated NumPy module of HMY-Pareto prints the factored log-domain forms
+    (stable._signed_power_sums): phi* was nan (f_I = 1e308, 4.7e225, 2.3e296) or inf
+    (delta = 5e-324, n = 1e308) where m.reference(dps=30) gives the values here."""
+    m = _model("hmy", "pareto")
+    mod = _numpy_module(m, tmp_path)
+    point = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1,
+                 f_I=8.0, k=3.4, b=1.0) | change
+    with np.errstate(all="ignore"):
+        got = mod.phi_star(*[np.float64(point[p]) for p in m.parameters])
+    assert abs(got / phi_star - 1) <= 1e-13

@@ -259,3 +259,50 @@ def test_lowergamma_form_writes_a_difference_from_the_complete_function():
         c * sp.lowergamma(s, x) + x)
     assert stable.lowergamma_form(sp.gamma(s) + sp.uppergamma(s, x)) == (
         sp.gamma(s) + sp.uppergamma(s, x))
+
+
+#: HMY-Pareto points where the derived cutoff's denominator, expanded into eight
+#: terms of f_I^3 tau^z and the like, overflowed or underflowed and the closed form
+#: was evaluated as it was (issue 20: nan or inf, NumericalError from solve); phi*
+#: from m.reference(dps=30) (the independent mpmath path) at each point.
+_HMY = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1, f_I=8.0,
+            k=3.4, b=1.0)
+HMY_EDGES = [(dict(f_I=1e308, delta=1.0), 1.67228421436324),
+             (dict(f_I=4.7e225), 3.29175676894301),
+             (dict(f_I=2.3e296, tau=6.9e16), 3.09659456599924),
+             (dict(delta=5e-324), 2.24249955687763e+95),
+             (dict(n=1e308), 1.05665402406418e+91)]
+
+
+@pytest.mark.parametrize("change, phi_star", HMY_EDGES)
+def test_signed_sums_of_powers_are_factored_and_in_the_log_domain(change, phi_star):
+    """The HMY-Pareto closed forms are positive by their tree once their sums are
+    factored (common factors cancel) and tau^z - 1 is expm1 (stable._signed_power_sums):
+    solve's phi* is the reference's, and so is every output whose form is rewritten
+    (all but the differences of tails p_x, M_x and export_fdi_ratio), wherever the
+    reference's value is a normal double (pi_bar and r_bar overflow at n = 1e308)."""
+    m = ms.model("hmy", dist="pareto")
+    d = m.derive()
+    forms = [n for n, e in d.closed_forms.items()
+             if stable.closed_form(e, True).has(sp.exp)]
+    assert {"phi_star", "M", "P", "W", "lam", "gains"} <= set(forms)
+    point = {**_HMY, **change}
+    got = m.solve(outputs=forms, errors="nan", **point)
+    assert abs(got["phi_star"] / phi_star - 1) <= 1e-13
+    ref = m.reference(dps=30, **point)
+    for n in forms:
+        want = float(ref[n])
+        if np.finfo(float).tiny <= abs(want) <= np.finfo(float).max:
+            assert abs(got[n] / want - 1) <= 1e-12, (n, got[n], want)
+
+
+def test_one_plus_z_is_sigma_without_the_k_shift():
+    """Cournot at sigma = 7e-13: 1 + (sigma - 1) kept 2e-4 of sigma's digits and n was
+    3e-6 off; the forms use sigma itself.  n = sqrt(L/(f sigma)) (the model's
+    free-entry count; the value from m.reference(dps=30): 1.19522860933439e+156)."""
+    m = ms.model("cournot")
+    form = stable.closed_form(m.derive().closed_forms["n"], False)
+    assert not form.has(stable.Z)
+    got = m.solve(sigma=7e-13, L=1e300, f=1.0, phi=1.0)
+    assert abs(got["n"] / 1.19522860933439e+156 - 1) <= 1e-14
+    assert abs(got["l"] / 8.36660026534076e+143 - 1) <= 1e-14
