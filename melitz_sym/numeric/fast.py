@@ -827,18 +827,19 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
 
 @lru_cache(maxsize=64)
 def _outputs_fn(order: tuple, phi_s: sp.Symbol, outputs: tuple, autarky: bool,
-                exp_form: bool, extended: bool = False, nodes: bool = False):
+                exp_form: bool, extended: bool = False, nodes: str = ""):
     """The outputs compiled as functions of y = log(phi*) (and phi*_A) and the
     parameters; with ``exp_form``, in :func:`stable.exp_form` (the fallback
     where the plain form is not finite); with ``extended``, in long double;
     with ``nodes``, the values of their intermediate results instead
-    (:func:`rounded_nodes`)."""
+    (:func:`rounded_nodes`: ``"all"``, or ``"special"`` the special functions that
+    long double evaluates in double)."""
     y = sp.Symbol("y_log_phi", real=True)
     extra_syms = (y, sym("phi_star_A")) if autarky else (y,)
     forms = tuple(output_form(e, phi_s, exp_form).subs(phi_s, sp.exp(y)) for e in outputs)
     if nodes:
         forms = tuple(dict.fromkeys(n for f in forms for n in rounded_nodes(f)))
-        if extended:  # the special functions that long double evaluates in double
+        if nodes == "special":  # the special functions long double evaluates in double
             forms = tuple(n for n in forms if isinstance(n, sp.Function)
                           and type(n).__name__ in extended_numeric.IN_DOUBLE) or (sp.S.One,)
     return _compile(extra_syms + (stable.Z,) + order, forms,
@@ -907,32 +908,48 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     (exponents to 1e-4951), or nan where long double is double: an error, never
     a number that lost its digits; so are the points where a special function that
     long double evaluates in double (:data:`.extended.IN_DOUBLE`: the incomplete
-    gamma functions) is subnormal there too.  Points whose nodes are normal or zero
+    gamma functions) is subnormal there too.  Likewise where overflow is raised and an
+    intermediate result is infinite though the outputs are finite (a denominator
+    beyond 1.8e308 that made an output 0: the truncated Pareto's
+    :math:`\tilde\varphi_t` at b = 2.35e-95): again in long double, or nan where an
+    intermediate result is infinite there too.  Points whose nodes are normal or zero
     keep their double values, so a point's value does not depend on its block."""
     if extended:
         return out(*args), np.False_
     try:
-        with np.errstate(under="raise"):
+        with np.errstate(under="raise", over="raise"):
             return out(*args), np.False_
     except FloatingPointError:
         pass
     vals = [np.array(np.broadcast_to(np.asarray(v, float), shape)) for v in out(*args)]
     wide = _wide_long_double()
-    node_fn, long_fn, long_nodes = nodes(wide)
-    lossy = _subnormal(node_fn(*args), shape)
+    node_fn, long_fn, long_nodes, long_all = nodes(wide)
+    node_vals = node_fn(*args)
+    lossy = np.array(_subnormal(node_vals, shape) | (_infinite(node_vals, shape)
+                                                     & np.isfinite(vals).all(axis=0)))
     if not lossy.any():
         return vals, np.False_
     refused = lossy.copy()
     if wide:
         at = [np.asarray(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[lossy],
                          np.longdouble) for a in args]
-        refused[lossy] = _subnormal(long_nodes(*at), (np.count_nonzero(lossy),))
+        count = (np.count_nonzero(lossy),)
+        refused[lossy] = (_subnormal(long_nodes(*at), count)
+                          | _infinite(long_all(*at), count))
         again = [np.asarray(v, float) for v in long_fn(*at)]
         for v, w in zip(vals, again):
             v[lossy] = w
     for v in vals:
         v[refused] = np.nan
     return vals, refused
+
+
+def _infinite(values: list, shape: tuple) -> np.ndarray:
+    """Mask of the points where one of ``values`` is infinite."""
+    out = np.zeros(shape, bool)
+    for v in values:
+        out |= np.isinf(np.asarray(v))  # long double values stay long double
+    return out
 
 
 def _subnormal(values: list, shape: tuple) -> np.ndarray:
@@ -965,11 +982,10 @@ def _newton_block(d, names: list[str], precision: str = "double"):
     if extended:
         pre_ld, FdF_ld, _, _, out = _newton_fns(*key, True)
 
-    def nodes(long: bool):  # the node values; the outputs and double nodes in long double
-        return (_outputs_fn(order, d.cutoff, outputs, autarky, False, nodes=True),
-                _outputs_fn(order, d.cutoff, outputs, autarky, False, True) if long else None,
-                _outputs_fn(order, d.cutoff, outputs, autarky, False, True, True)
-                if long else None)
+    def nodes(long: bool):  # the node values; in long double the outputs and the nodes
+        return (_outputs_fn(order, d.cutoff, outputs, autarky, False, nodes="all"),
+                *[_outputs_fn(order, d.cutoff, outputs, autarky, False, True, *n) if long
+                  else None for n in ((), ("special",), ("all",))])
 
     def cutoff(lower, args):
         y = newton_log(FdF, lower, pre(*_protected_args(order, args)[:1], *args))

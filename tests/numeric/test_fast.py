@@ -541,3 +541,31 @@ def test_rounded_nodes_stop_at_piecewise():
     nodes = fast.rounded_nodes(form)
     assert x * y in nodes and form in nodes and sp.Piecewise((x**2 * y, x < 1), (y, True)) in nodes
     assert x**2 * y not in nodes and x not in nodes
+
+
+#: The truncated Pareto with a tiny lower bound: phi_tilde_t's denominator carries
+#: (b_H/phi*)^k beyond 1.8e308 (1e323 at b = 2.35e-95, 1e680 at b = 1e-200) and the
+#: double value was 0.0 with every other output right.
+OVERFLOW = [2.35e-95, 1e-200]
+OVERFLOW_BASE = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1,
+                     k=3.4, b_H=20.0)
+
+
+@pytest.mark.skipif(not fast._wide_long_double(), reason="long double is double here")
+@pytest.mark.parametrize("b", OVERFLOW)
+def test_overflowed_intermediate_results_are_recomputed_in_long_double(b):
+    """Against the reference (mpmath, 30 digits): every output within 1e-12."""
+    m = ms.model("melitz", dist="truncated-pareto")
+    got = m.solve(b=b, **OVERFLOW_BASE)
+    want = m.reference(dps=30, b=b, **OVERFLOW_BASE)
+    for name, w in want.items():
+        assert abs(mpmath.mpf(float(got[name])) / w - 1) < 1e-12, name
+
+
+@pytest.mark.parametrize("b", OVERFLOW)
+def test_overflowed_intermediate_results_are_refused_without_long_double(b, monkeypatch):
+    """Where long double is double: a NumericalError naming phi_tilde_t, not 0.0."""
+    monkeypatch.setattr(fast, "_wide_long_double", lambda: False)
+    m = ms.model("melitz", dist="truncated-pareto")
+    with pytest.raises(ms.NumericalError, match="phi_tilde_t"):
+        m.solve(outputs=["phi_tilde_t"], b=b, **OVERFLOW_BASE)
