@@ -193,7 +193,45 @@ def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, obj
     """
     names = outputs or list(d.outputs)
     sys = _system(d)
-    with mpmath.workdps(dps + 10):
+    extra = 0
+    for _ in range(2):  # at most once more, with the digits a difference of tails lost
+        out, lost = _reference_melitz(d, sys, dist, params, dps + extra, names)
+        if lost <= extra + GUARD // 2:
+            break
+        extra = min(lost, 2 * dps)
+    with mpmath.workdps(dps):
+        return {k: +out[k] for k in names if k in out}
+
+
+#: Guard digits of the reference above the digits asked (:func:`_solve_cutoff`); where a
+#: difference of tails loses more than half of them, the reference is computed again to
+#: as many more digits as it lost (at most ``2 dps`` more).
+GUARD = 10
+
+
+def _cancellation(sys: _System, args: list) -> int:
+    r"""Digits lost by the difference of two tails at cutoffs above phi*: the largest
+    :math:`\log_{10}(\max(|T_i|, |T_j|)/|T_i - T_j|)` over their S and V (hmy's
+    exporters-only firms, :math:`V(\varphi_x^*) - V(\varphi_I^*)`, are 1e-23 of either
+    at f_e = 5e16 with Weibull productivity)."""
+    n = len(sys.cutoffs)
+    tails = [args[n + 3 * i: n + 3 * i + 2] for i in range(1, n)]
+    lost = 0
+    for i, first in enumerate(tails):
+        for second in tails[i + 1:]:
+            for x, y in zip(first, second):
+                if x != y:
+                    ratio = max(abs(x), abs(y)) / abs(x - y)
+                    lost = max(lost, int(mpmath.ceil(mpmath.log10(ratio))))
+    return lost
+
+
+def _reference_melitz(d: Derivation, sys: _System, dist: Distribution,
+                      params: Mapping[str, object], dps: int,
+                      names: list[str]) -> tuple[dict, int]:
+    """The outputs to ``dps`` digits (at ``dps + GUARD`` working digits), and the digits
+    lost by a difference of tails (:func:`_cancellation`)."""
+    with mpmath.workdps(dps + GUARD):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
         plist = [values[p] for p in d.parameters]
         tails = Tails(dist, values)
@@ -208,8 +246,7 @@ def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, obj
             autarky = plist[:n_at] + [mpmath.mpf(0)] + plist[n_at + 1:]
             args_a = _solve_cutoff(sys, tails, a, autarky, dps, exporters=False)
             out["gains"] = sys.outputs["W"](*args) / sys.outputs["W"](*args_a)
-    with mpmath.workdps(dps):
-        return {k: +out[k] for k in names if k in out}
+        return out, _cancellation(sys, args)
 
 
 def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[str, object],
