@@ -123,7 +123,8 @@ HALVINGS = 40
 
 def _newton(residual, y0: list, dps: int) -> list:
     r"""Root of ``residual`` (two equations in the log cutoffs) by Newton's method from
-    ``y0``, to a step of :math:`10^{-(dps+5)}`.
+    ``y0``, to a step of :math:`10^{-(dps+5)}` relative (or :math:`10^{-(dps+2)}` where
+    no shorter step lowers the decrement: the working precision's noise).
 
     A step is damped (halved) until the *Newton decrement* falls,
     :math:`\|J(y)^{-1} F(y + \lambda s)\| < \|J(y)^{-1} F(y)\|` (Deuflhard's natural
@@ -142,8 +143,8 @@ def _newton(residual, y0: list, dps: int) -> list:
             s = mpmath.lu_solve(J, -f)
         except ZeroDivisionError:
             break
-        size = mpmath.norm(s)
-        if size <= tol:
+        size, scale = mpmath.norm(s), max(1, mpmath.norm(y))
+        if size <= tol * scale:
             return list(y + s)
         lam = mpmath.mpf(1)
         for _ in range(HALVINGS):
@@ -153,7 +154,9 @@ def _newton(residual, y0: list, dps: int) -> list:
                 y, f = y1, f1
                 break
             lam /= 2
-        else:
+        else:  # no step lowers the decrement: converged to the working precision's noise,
+            if size <= 1000 * tol * scale:  # or stuck
+                return list(y)
             break
     raise NumericalError("reference: the free-entry equations have no root found by "
                          f"{NEWTON_STEPS} damped Newton steps from equal cutoffs")
@@ -225,6 +228,10 @@ def reference_mo_asym(d: MultiDerivation, decl: Declaration,
                 raise AdmissibilityError("selection: the cost cutoffs lie below the upper "
                                          "end of the cost support fails: expected profit "
                                          "there is below the entry cost")
+            for _ in range(12):  # down to log c_D = -60 * 2^12, far below any double
+                if residual(lo, lo)[0] < 0:  # (gamma = 6.4e-183: log c_D ~ -105, and
+                    break  # Newton from -60 gains 1/(k + 2) a step)
+                lo *= 2
             for _ in range(80):  # bisection: expected profit rises with the cutoffs
                 mid = (lo + hi) / 2
                 lo, hi = (mid, hi) if residual(mid, mid)[0] < 0 else (lo, mid)
