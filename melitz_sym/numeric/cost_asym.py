@@ -12,8 +12,8 @@ origin x destination).
 * :func:`reference_mo_asym` is independent of both: at ``dps`` digits it integrates
   the declared cost density (``mpmath.quad``) for the partial moments, solves the
   two generic free-entry equations (steps ``free_entry_1``, ``free_entry_2``) for
-  the log cutoffs with ``mpmath.findroot`` (from the common cutoff solving the first
-  equation with both cutoffs equal), then the generic sellers equations (steps
+  the log cutoffs by a damped Newton iteration (from the common cutoff solving the
+  first equation with both cutoffs equal), then the generic sellers equations (steps
   ``sellers`` and ``N``) for the entrants, and evaluates the generic steps.
 
 A cutoff at or above the upper end of the cost support or at or above ``alpha``, a
@@ -114,6 +114,54 @@ def _entrants_solved(eqs: list, compile_, point: dict, dps: int) -> list:
     raise NumericalError("reference: the entrants' scale does not settle at these parameters")
 
 
+#: Newton steps on the free-entry equations at most (:func:`_newton`); an ordinary point
+#: takes 5 to 8, k = 0.001 (nearly collinear equations) 7.
+NEWTON_STEPS = 40
+#: Halvings of one Newton step at most.
+HALVINGS = 40
+
+
+def _newton(residual, y0: list, dps: int) -> list:
+    r"""Root of ``residual`` (two equations in the log cutoffs) by Newton's method from
+    ``y0``, to a step of :math:`10^{-(dps+5)}` relative (or :math:`10^{-(dps+2)}` where
+    no shorter step lowers the decrement: the working precision's noise).
+
+    A step is damped (halved) until the *Newton decrement* falls,
+    :math:`\|J(y)^{-1} F(y + \lambda s)\| < \|J(y)^{-1} F(y)\|` (Deuflhard's natural
+    monotonicity test, invariant to a rescaling of the equations).  ``mpmath.findroot``
+    asks the residual's max-norm to fall: where the two free-entry equations are nearly
+    collinear (Pareto cost with k = 0.001: each country's entrants sell at home and
+    abroad at nearly the same cost) it halved every step and crept towards a point that
+    is no root for 200 steps of quadratures (minutes).  At most :data:`NEWTON_STEPS`
+    steps of :data:`HALVINGS` halvings; then a :class:`NumericalError`."""
+    tol = mpmath.mpf(10) ** (-dps - 5)
+    y = mpmath.matrix(y0)
+    f = mpmath.matrix(residual(*y))
+    for _ in range(NEWTON_STEPS):
+        try:
+            J = mpmath.jacobian(lambda *v: residual(*v), list(y))
+            s = mpmath.lu_solve(J, -f)
+        except ZeroDivisionError:
+            break
+        size, scale = mpmath.norm(s), max(1, mpmath.norm(y))
+        if size <= tol * scale:
+            return list(y + s)
+        lam = mpmath.mpf(1)
+        for _ in range(HALVINGS):
+            y1 = y + lam * s
+            f1 = mpmath.matrix(residual(*y1))
+            if mpmath.norm(mpmath.lu_solve(J, -f1)) < size:
+                y, f = y1, f1
+                break
+            lam /= 2
+        else:  # no step lowers the decrement: converged to the working precision's noise,
+            if size <= 1000 * tol * scale:  # or stuck
+                return list(y)
+            break
+    raise NumericalError("reference: the free-entry equations have no root found by "
+                         f"{NEWTON_STEPS} damped Newton steps from equal cutoffs")
+
+
 def _symbols(e: sp.Basic) -> list[sp.Symbol]:
     return sorted(e.free_symbols, key=lambda s: s.name)
 
@@ -180,16 +228,15 @@ def reference_mo_asym(d: MultiDerivation, decl: Declaration,
                 raise AdmissibilityError("selection: the cost cutoffs lie below the upper "
                                          "end of the cost support fails: expected profit "
                                          "there is below the entry cost")
+            for _ in range(12):  # down to log c_D = -60 * 2^12, far below any double
+                if residual(lo, lo)[0] < 0:  # (gamma = 6.4e-183: log c_D ~ -105, and
+                    break  # Newton from -60 gains 1/(k + 2) a step)
+                lo *= 2
             for _ in range(80):  # bisection: expected profit rises with the cutoffs
                 mid = (lo + hi) / 2
                 lo, hi = (mid, hi) if residual(mid, mid)[0] < 0 else (lo, mid)
             start = (lo + hi) / 2
-        try:
-            y = mpmath.findroot(residual, (start, start), tol=mpmath.mpf(10) ** (-dps - 5),
-                                maxsteps=200)
-        except ValueError as exc:
-            raise NumericalError(f"reference: the free-entry equations have no root found "
-                                 f"({exc})") from None
+        y = _newton(residual, [start, start], dps)
         cut = [mpmath.exp(y[i]) for i in range(2)]
         _interior(cut, at, mom.upper if mpmath.isfinite(mom.upper) else None)
         point = {**at, **{f"c_D_{i}": cut[i - 1] for i in COUNTRIES}}

@@ -7,7 +7,9 @@ Ottaviano 2008) states its generic layer in the partial moments
 the moments sympy integrated.  At ``dps`` digits it
 
 * computes each :math:`G_a` by ``mpmath.quad`` of the declared density
-  :math:`g` (:meth:`Distribution.pdf`) over :math:`[\underline c, x]`;
+  :math:`g` (:meth:`Distribution.pdf`) over :math:`[\underline c, x]`, or where the
+  integrand is unbounded as the upper tail of the density of :math:`1/c` in its log
+  variable (:meth:`Moments.at`);
 * solves the cutoff equation (the step ``cutoff_equation``: free entry) for
   :math:`c_D` in :math:`y = \log c_D` by a bracketed, safeguarded Newton
   iteration at 20 digits, polished by Newton at ``dps + 10`` digits; the
@@ -35,23 +37,15 @@ from ..distributions import Distribution
 from ..errors import AdmissibilityError
 from ..symbols import sym
 from ..tails import PARTIAL
-from .precise import FUNCTIONS, to_mpf
+from .precise import to_mpf
 from .rootfind import newton_in_bracket
+from .tail_quadrature import Tails, mp_lambdify
 
 
 def uses_partial_moments(d: Derivation) -> bool:
     """Whether the generic cutoff equation of ``d`` is stated in partial moments."""
     return (d.cutoff is not None and "cutoff_equation" in d.steps
             and any(d["cutoff_equation"].has(G) for G in PARTIAL))
-
-
-def _exact(expr: sp.Expr) -> sp.Expr:
-    """Float literals replaced by their exact binary value (lambdify would round them)."""
-    return expr.xreplace({f: sp.Rational(f) for f in expr.atoms(sp.Float)})
-
-
-def _fn(symbols, expr):
-    return sp.lambdify(symbols, _exact(sp.sympify(expr)), modules=[FUNCTIONS, "mpmath"])
 
 
 @dataclass(frozen=True)
@@ -122,30 +116,38 @@ def _compile(d: Derivation) -> _System:
             e = e.xreplace({sym(k): v for k, v in outs.items()})
         outs[name] = plain(e)
     args = tuple(cutoffs) + tuple(x for m in moms for x in m) + tuple(d.parameters)
-    return _System(args, tuple(cutoffs), _fn(args, res), _fn(args, dres),
-                   _fn((c_D,) + tuple(d.parameters), sp.Tuple(*[of for _, of in extra])),
-                   {k: _fn(args, e) for k, e in outs.items()})
+    return _System(args, tuple(cutoffs), mp_lambdify(args, res), mp_lambdify(args, dres),
+                   mp_lambdify((c_D,) + tuple(d.parameters), sp.Tuple(*[of for _, of in extra])),
+                   {k: mp_lambdify(args, e) for k, e in outs.items()})
 
 
 class Moments:
-    """Partial moments of the declared cost density at one parameter point (mpmath.quad)."""
+    """Partial moments of the declared cost density at one parameter point (``mpmath.quad``
+    in c, or in the log of 1/c where the integrand is unbounded: :meth:`at`)."""
 
     def __init__(self, dist: Distribution, values: Mapping[sp.Symbol, mpmath.mpf]) -> None:
         t = sp.Dummy("t", positive=True)
         p = [values[s] for s in dist.symbols]
-        pdf = _fn((t,) + dist.symbols, dist.pdf(t))
+        pdf = mp_lambdify((t,) + dist.symbols, dist.pdf(t))
         self.g = lambda x: pdf(x, *p)
-        self.lower = _fn(dist.symbols, dist.support[0])(*p)
-        self.upper = _fn(dist.symbols, dist.support[1])(*p)
+        self.lower = mp_lambdify(dist.symbols, dist.support[0])(*p)
+        self.upper = mp_lambdify(dist.symbols, dist.support[1])(*p)
+        self._tails = Tails(dist, values, reflected=True)
 
     def at(self, x) -> list:
         r"""G_0(x), G_1(x), G_2(x) and g(x).
 
-        Each integrand :math:`t^a g(t)` is divided by :math:`x^{a+1} g(x)` (its
-        integral's order of magnitude where that is a finite nonzero number):
-        ``mpmath.quad`` stops at an absolute error of :math:`2^{-prec}`, so an
-        integral of 1e-94 (melitz-ottaviano-asym at gamma = 1e-100, c_D = 2e-26)
-        came out 2.5e-11 off, and so did c_D."""
+        Where :math:`t^a g(t)` is bounded near :math:`x` (its local power
+        :math:`p = d\log(t^{a+1} g)/d\log t \ge 1` there), ``mpmath.quad`` over
+        :math:`[\underline c, x]` of the integrand divided by :math:`x^{a+1} g(x)`
+        (``quad`` stops at an absolute error of :math:`2^{-prec}`; an integral of 1e-94,
+        melitz-ottaviano-asym at gamma = 1e-100, came out 2.5e-11 off unscaled).
+        Otherwise (:math:`p < 1`, mass piled towards the lower end) the upper tail of
+        the density of :math:`1/t`, :math:`\int_{1/x}^{1/\underline c} u^{-a} g(1/u)
+        u^{-2}\,du` in :math:`\log u`, centred and scaled (:class:`Tails`): the mass
+        of :math:`k t^{k-1}` at :math:`k = 10^{-14}` lies within :math:`e^{-10^{14}}` of
+        0, where quadrature in :math:`t` found nothing (c_D was refused as a corner).
+        """
         if x <= self.lower:
             return [mpmath.mpf(0)] * 3 + [self.g(x) if x == self.lower else mpmath.mpf(0)]
         x_in = min(x, self.upper) if mpmath.isfinite(self.upper) else x
@@ -154,8 +156,11 @@ class Moments:
             scale = abs(x_in ** (a + 1) * self.g(x_in))
             if not (mpmath.isfinite(scale) and scale):
                 scale = mpmath.mpf(1)
-            out.append(scale * mpmath.quad(lambda t, a=a, s=scale: t**a * self.g(t) / s,
-                                           [self.lower, x_in]))
+            if self._tails.log_slope(1 / x_in, -a) <= -1:  # bounded: quadrature in t
+                out.append(scale * mpmath.quad(lambda t, a=a, s=scale: t**a * self.g(t) / s,
+                                               [self.lower, x_in]))
+            else:
+                out.append(self._tails.integral(1 / x_in, -a))
         return out + [self.g(x) if x < self.upper else mpmath.mpf(0)]
 
 

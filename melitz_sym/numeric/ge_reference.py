@@ -4,7 +4,7 @@ Nothing derived by sympy is used: the equilibrium conditions are written from
 the primitives (CES pricing :math:`p = w\tau/(\rho\varphi)`, revenue
 :math:`r = A p^{1-\sigma}`, zero profit at the cutoff, free entry, labour and
 goods markets), every integral over productivity is a quadrature of the
-declared density (:class:`melitz_sym.numeric.reference.Tails`), and the system
+declared density (:class:`melitz_sym.numeric.tail_quadrature.Tails`), and the system
 is solved by ``mpmath.findroot`` (multidimensional Newton with a
 finite-difference Jacobian) at ``dps`` digits.  The numpy solution is used only
 as the starting point; the root is determined by the primitives.
@@ -22,7 +22,7 @@ from ..errors import AdmissibilityError, NumericalError
 from ..distributions import Distribution
 from ..primitives import Declaration
 from .general_equilibrium import solve_asym, solve_chaney
-from .reference import Tails
+from .tail_quadrature import Tails
 
 
 def _mp(a):

@@ -45,152 +45,9 @@ from ..errors import AdmissibilityError, NumericalError
 from ..symbols import sym
 from ..tails import S, V
 from .cost_reference import reference_cost  # noqa: F401  (Plan.reference names it here)
-from .precise import FUNCTIONS, spread, to_mpf
+from .precise import spread, to_mpf
 from .rootfind import NO_SELECTION, beyond_range, newton_in_bracket
-
-_MODULES = [FUNCTIONS, "mpmath"]
-#: Doublings a bracket or range search takes at most: 2^200 of anything in log space is
-#: beyond any float, so a search that has not ended by then never will.
-BRACKET_STEPS = 200
-
-
-def _exact(expr: sp.Expr) -> sp.Expr:
-    """Replace float literals by their exact binary value (lambdify would round them)."""
-    return expr.xreplace({f: sp.Rational(f) for f in expr.atoms(sp.Float)})
-
-
-def _fn(symbols, expr):
-    return sp.lambdify(symbols, _exact(sp.sympify(expr)), modules=_MODULES)
-
-
-# ----- tail integrals ----------------------------------------------------------
-@dataclass(frozen=True)
-class _Density:
-    """The integrand t^(a+1) g(t) of a tail integral in q = log t, compiled for mpmath.
-
-    ``log_h(q, a, *params)`` is its logarithm, expanded and split into the terms
-    with q and ``log_c(a, *params)``, the terms without (computed once per
-    integral), so that each evaluation of the integrand costs one ``exp``;
-    ``slope`` and ``curvature`` are its first and second derivatives in q (sympy),
-    used to place and scale the quadrature.
-    """
-
-    pdf: object
-    log_h: object
-    log_c: object
-    slope: object
-    curvature: object
-    lower: object
-    upper: object
-
-
-_DENSITIES: dict[int, tuple[Distribution, _Density]] = {}
-
-
-def _density(dist: Distribution) -> _Density:
-    hit = _DENSITIES.get(id(dist))
-    if hit is None or hit[0] is not dist:
-        t, q, a = sp.Dummy("t", positive=True), sp.Dummy("q", real=True), sp.Dummy("a")
-        g = dist.pdf(t)
-        log_h = sp.expand_log((a + 1) * q + sp.log(g.subs(t, sp.exp(q))), force=True)
-        slope = sp.diff(log_h, q)
-        log_c = sp.Add(*[term for term in sp.Add.make_args(log_h) if not term.has(q)])
-        args = (q, a) + dist.symbols
-        hit = _DENSITIES[id(dist)] = (dist, _Density(
-            _fn((t,) + dist.symbols, g), _fn(args, log_h - log_c),
-            _fn((a,) + dist.symbols, log_c), _fn(args, slope),
-            _fn(args, sp.diff(slope, q)), _fn(dist.symbols, dist.support[0]),
-            _fn(dist.symbols, dist.support[1])))
-    return hit[1]
-
-
-class Tails:
-    r"""Tail integrals :math:`\int_x^{upper} t^a g(t)\,dt` at one parameter point.
-
-    In :math:`q = \log t` the integrand is :math:`h(q) = t^{a+1} g(t)`.  It is
-    integrated in :math:`v = (q - q_0)/w`, where :math:`q_0 \ge \log x` is the peak
-    of :math:`h` (the lower end if :math:`h` decreases there) and :math:`w` its
-    width: :math:`1/\sqrt{-(\log h)''}` at an interior peak, :math:`-1/(\log h)'`
-    at a decreasing end.  A Pareto tail becomes exactly :math:`e^{-v}` on
-    :math:`[0, \infty)`, whatever :math:`k - (\sigma - 1)`.
-    """
-
-    def __init__(self, dist: Distribution, values: Mapping[sp.Symbol, mpmath.mpf]) -> None:
-        self._dens = _density(dist)
-        self._p = [values[s] for s in dist.symbols]
-        self.lower = mpmath.mpf(self._dens.lower(*self._p))
-        self.upper = self._dens.upper(*self._p)
-
-    def g(self, t) -> mpmath.mpf:
-        """The density at t."""
-        return self._dens.pdf(t, *self._p)
-
-    def _peak(self, q_lo, a, q_hi):
-        """Peak q0 in [q_lo, q_hi] of log h and the width w there (20 digits suffice)."""
-        p = self._p
-        slope, curv = self._dens.slope, self._dens.curvature
-        with mpmath.workdps(20):
-            q0 = mpmath.mpf(q_lo)
-            rising = slope(q0, a, *p) > 0
-            if rising:  # rising at the lower end: bisect the zero of the slope
-                step = mpmath.mpf(1)
-                hi = q0 + step
-                for _ in range(BRACKET_STEPS):  # hi reaches q_hi <= q_lo + 10^6 first
-                    if not (slope(hi, a, *p) > 0 and hi < q_hi):
-                        break
-                    q0, step = hi, 2 * step
-                    hi = q0 + step
-                hi = min(hi, q_hi)
-                for _ in range(60):
-                    mid = (q0 + hi) / 2
-                    q0, hi = (mid, hi) if slope(mid, a, *p) > 0 else (q0, mid)
-            c, s0 = curv(q0, a, *p), slope(q0, a, *p)
-            w = 1 / mpmath.sqrt(-c) if c < 0 else mpmath.inf
-            if s0 < 0:
-                w = min(w, -1 / s0)
-            if not mpmath.isfinite(w):
-                w = mpmath.mpf(1)
-        # a peak at the lower end is q_lo exactly: mpmath.quad maps [0, inf] well, but
-        # not [tiny, inf]
-        return (+q0 if rising else q_lo), +w
-
-    def integral(self, x, a) -> mpmath.mpf:
-        """Quadrature of t^a g(t) over [x, upper] (x is raised to the lower bound)."""
-        if self.lower > 0:
-            x = max(x, self.lower)
-        finite = mpmath.isfinite(self.upper)
-        q_lo = mpmath.log(x)
-        q_hi = mpmath.log(self.upper) if finite else q_lo + 10**6
-        if q_hi <= q_lo:
-            return mpmath.mpf(0)
-        q0, w = self._peak(q_lo, a, q_hi)
-        log_h, p = self._dens.log_h, self._p
-
-        peak = log_h(q0, a, *p)
-        v_end = mpmath.inf
-        drop = (mpmath.mp.prec + 64) * mpmath.ln2  # log h below -drop: h is nothing
-        if not finite:  # beyond v_end h < 2^-(prec+64): tanh-sinh nodes far out would
-            # ask for exp(exp(q)) at q ~ 1e20 (a million-bit ln 2 for a light tail)
-            v_end = mpmath.mpf(1)
-            for _ in range(BRACKET_STEPS):
-                if not log_h(q0 + w * v_end, a, *p) - peak > -drop:
-                    break
-                v_end *= 2
-            else:
-                raise NumericalError("reference: the integrand of a tail integral does not "
-                                     f"decay within 2^{BRACKET_STEPS} widths of its peak")
-
-        def h(v):  # scaled to 1 at the peak: mpmath.quad's tolerance is absolute
-            if v > v_end:
-                return mpmath.mpf(0)
-            d = log_h(q0 + w * v, a, *p) - peak
-            # below 2^-(prec+64) h is nothing; exp(-e^(1e29)) (Weibull k = 1e30) would
-            # ask mpmath for ln 2 to 1e29 bits: a hang
-            return mpmath.exp(d) if d > -drop else mpmath.mpf(0)
-
-        pts = [(q_lo - q0) / w] + ([mpmath.mpf(0)] if q0 > q_lo else [])
-        pts.append((q_hi - q0) / w if finite else mpmath.inf)
-        return mpmath.quad(h, pts) * w * mpmath.exp(peak + self._dens.log_c(a, *p))
+from .tail_quadrature import BRACKET_STEPS, Tails, mp_lambdify
 
 
 # ----- the Melitz system in the generic layer ------------------------------------
@@ -259,9 +116,9 @@ def _compile_system(d: Derivation) -> _System:
             e = e.xreplace({sym(k): v for k, v in outs.items()})
         outs[name] = plain(e)
     args = tuple(cutoffs) + tuple(x for t in tails for x in t) + tuple(d.parameters)
-    return _System(args, tuple(cutoffs), _fn(args, res), _fn(args, dres),
-                   _fn((phi_s,) + tuple(d.parameters), sp.Tuple(*[of for _, of in extra])),
-                   {k: _fn(args, e) for k, e in outs.items()})
+    return _System(args, tuple(cutoffs), mp_lambdify(args, res), mp_lambdify(args, dres),
+                   mp_lambdify((phi_s,) + tuple(d.parameters), sp.Tuple(*[of for _, of in extra])),
+                   {k: mp_lambdify(args, e) for k, e in outs.items()})
 
 
 def _tail_values(tails: Tails, a, x) -> list:
@@ -336,7 +193,45 @@ def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, obj
     """
     names = outputs or list(d.outputs)
     sys = _system(d)
-    with mpmath.workdps(dps + 10):
+    extra = 0
+    for _ in range(2):  # at most once more, with the digits a difference of tails lost
+        out, lost = _reference_melitz(d, sys, dist, params, dps + extra, names)
+        if lost <= extra + GUARD // 2:
+            break
+        extra = min(lost, 2 * dps)
+    with mpmath.workdps(dps):
+        return {k: +out[k] for k in names if k in out}
+
+
+#: Guard digits of the reference above the digits asked (:func:`_solve_cutoff`); where a
+#: difference of tails loses more than half of them, the reference is computed again to
+#: as many more digits as it lost (at most ``2 dps`` more).
+GUARD = 10
+
+
+def _cancellation(sys: _System, args: list) -> int:
+    r"""Digits lost by the difference of two tails at cutoffs above phi*: the largest
+    :math:`\log_{10}(\max(|T_i|, |T_j|)/|T_i - T_j|)` over their S and V (hmy's
+    exporters-only firms, :math:`V(\varphi_x^*) - V(\varphi_I^*)`, are 1e-23 of either
+    at f_e = 5e16 with Weibull productivity)."""
+    n = len(sys.cutoffs)
+    tails = [args[n + 3 * i: n + 3 * i + 2] for i in range(1, n)]
+    lost = 0
+    for i, first in enumerate(tails):
+        for second in tails[i + 1:]:
+            for x, y in zip(first, second):
+                if x != y:
+                    ratio = max(abs(x), abs(y)) / abs(x - y)
+                    lost = max(lost, int(mpmath.ceil(mpmath.log10(ratio))))
+    return lost
+
+
+def _reference_melitz(d: Derivation, sys: _System, dist: Distribution,
+                      params: Mapping[str, object], dps: int,
+                      names: list[str]) -> tuple[dict, int]:
+    """The outputs to ``dps`` digits (at ``dps + GUARD`` working digits), and the digits
+    lost by a difference of tails (:func:`_cancellation`)."""
+    with mpmath.workdps(dps + GUARD):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
         plist = [values[p] for p in d.parameters]
         tails = Tails(dist, values)
@@ -351,8 +246,7 @@ def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, obj
             autarky = plist[:n_at] + [mpmath.mpf(0)] + plist[n_at + 1:]
             args_a = _solve_cutoff(sys, tails, a, autarky, dps, exporters=False)
             out["gains"] = sys.outputs["W"](*args) / sys.outputs["W"](*args_a)
-    with mpmath.workdps(dps):
-        return {k: +out[k] for k in names if k in out}
+        return out, _cancellation(sys, args)
 
 
 def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[str, object],
@@ -402,8 +296,8 @@ def reference_cournot(d: Derivation, dist: Distribution | None, params: Mapping[
     with mpmath.workdps(dps + 10 + guard):
         values = {s: to_mpf(v) for s, v in d.values_for(params).items()}
         sigma, f, phi, L = (values[sym(x)] for x in ("sigma", "f", "phi", "L"))
-        foc = _fn([sym("A"), sym("n"), sym("q"), *values], d["cournot_foc"].lhs)
-        labour = _fn([sym("q"), *values], d["technology"].rhs)
+        foc = mp_lambdify([sym("A"), sym("n"), sym("q"), *values], d["cournot_foc"].lhs)
+        labour = mp_lambdify([sym("q"), *values], d["technology"].rhs)
 
         def state(y):
             n = mpmath.exp(y)
@@ -454,7 +348,7 @@ def _krugman(d: Derivation, values: dict) -> dict:
 
     def at(expr, **extra):
         subs = {**values, **{sym(k): v for k, v in extra.items()}}
-        return _fn(list(subs), expr)(*subs.values())
+        return mp_lambdify(list(subs), expr)(*subs.values())
 
     price = at(d["pricing"].rhs, phi=b)
     # findroot's tolerance is absolute: each equation is scaled to be of order one.

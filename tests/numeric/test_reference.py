@@ -273,3 +273,26 @@ def test_n_country_failures_of_numpy_or_mpmath_are_numerical_errors():
         call = m.solve if path == "solve" else lambda **p: m.reference(dps=20, **p)
         with pytest.raises(ms.MelitzError):
             call(**{**base, **change})
+
+
+def test_difference_of_tails_keeps_the_digits_asked(monkeypatch):
+    """Issue 20 (long fuzz): hmy with Weibull productivity at f_e = 5e16 has
+    V(phi_x*) - V(phi_I*) = 1e-23 of either tail; at dps = 20 (30 working digits) the
+    reference's export_fdi_ratio was 5.3e-9 off evaluate's.  It now measures the digits
+    the difference lost and computes again with that many more.  Expected: evaluate at
+    40 digits (the closed forms)."""
+    from melitz_sym.numeric import reference
+
+    m = ms.model("hmy", dist="weibull")
+    p = dict(sigma=3.8, f=1.0, f_e=5e16, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1,
+             f_I=8.0, k=1.5, b=1.0)
+    names = ["export_fdi_ratio", "M_x"]
+    passes = []
+    inner = reference._reference_melitz
+    monkeypatch.setattr(reference, "_reference_melitz",
+                        lambda *a: passes.append(a[4]) or inner(*a))
+    r20 = m.reference(dps=20, outputs=names, **p)
+    assert passes == [20, 43]  # 23 digits lost
+    ev = m.evaluate(dps=40, outputs=names, **p)
+    for name in names:
+        assert _rel(r20[name], ev[name]) < 1e-19
