@@ -74,6 +74,7 @@ def _erfcx_nonnegative(w: np.ndarray) -> np.ndarray:
         out = out * u + column[piece]
     far = w > W_MAX
     if far.any():
+        out = np.array(out)  # a long double scalar takes no item assignment
         v = w[far]
         q = 1 / (2 * v * v)
         term = total = np.ones_like(v)

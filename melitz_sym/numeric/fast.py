@@ -69,7 +69,14 @@ def _compile(symbols: tuple, exprs: tuple, modules: list = _MODULES):
     """``lambdify`` with common subexpressions shared; integrals sympy could not
     do become calls of vectorised quadrature (:mod:`.quadrature`)."""
     exprs = [quadrature.with_quadrature(e) for e in exprs]
-    return sp.lambdify(symbols, exprs, modules=[quadrature.FUNCTIONS, *modules], cse=True)
+    fn = sp.lambdify(symbols, exprs, modules=[quadrature.FUNCTIONS, *modules], cse=True)
+    if not any(e.has(sp.And, sp.Or) for e in exprs):
+        return fn
+
+    def broadcast(*args):  # sympy prints And(a, b) as logical_and.reduce((a, b)): one shape
+        return fn(*np.broadcast_arrays(*args))
+
+    return broadcast
 
 
 @lru_cache(maxsize=64)

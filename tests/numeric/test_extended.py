@@ -82,3 +82,13 @@ def test_exp_ndtr_combines_the_exponent():
             a, v = _mp(a), _mp(v)
             want = mpmath.exp(a) * mpmath.ncdf(v)
             assert _rel(g, want) <= (16 + 2 * abs(a) + v * v) * U, (a, v, g)
+
+
+def test_erfcx_of_a_far_long_double_scalar():
+    """A 0-d long double argument beyond W_MAX (the fuzz's melitz log-normal at
+    s = -6.9e16 reached it through the long double recomputation): the asymptotic
+    series, not a TypeError on item assignment."""
+    w = np.longdouble(2) * extended.W_MAX
+    got = extended.erfcx(np.asarray(w))
+    assert abs(float(got) / float(mpmath.erfc(mpmath.mpf(float(w))) * mpmath.exp(
+        mpmath.mpf(float(w)) ** 2)) - 1) < 1e-15

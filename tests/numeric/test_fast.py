@@ -569,3 +569,19 @@ def test_overflowed_intermediate_results_are_refused_without_long_double(b, monk
     m = ms.model("melitz", dist="truncated-pareto")
     with pytest.raises(ms.NumericalError, match="phi_tilde_t"):
         m.solve(outputs=["phi_tilde_t"], b=b, **OVERFLOW_BASE)
+
+
+def test_piecewise_conditions_broadcast_scalars_with_arrays():
+    """A closed form with a Piecewise whose condition is an And (hmy Pareto's stable
+    forms) at one array parameter and scalar others: the admissibility message, not
+    numpy's 'inhomogeneous shape' ValueError (the fuzz's f_I = [1, 2] at
+    f_x = 2.4e16), and at admissible values the numbers of single points."""
+    m = ms.model("hmy", dist="pareto")
+    base = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1, k=3.4,
+                b=1.0)
+    with pytest.raises(ms.AdmissibilityError, match="FDI firms"):
+        m.solve(**{**base, "f_x": 2.375151176522583e16, "f_I": [1.0, 2.0]})
+    got = m.solve(outputs=["phi_star", "p_x"], **{**base, "f_I": [8.0, 1e300]})
+    for i, f_I in enumerate((8.0, 1e300)):
+        one = m.solve(outputs=["phi_star", "p_x"], **{**base, "f_I": f_I})
+        assert got["phi_star"][i] == one["phi_star"] and got["p_x"][i] == one["p_x"]
