@@ -26,7 +26,7 @@ from .admissibility import Restriction
 from .errors import MelitzError, NoClosedFormError, UnknownNameError
 from .display import shorten
 from .notation import repr_derivation, repr_step
-from .simplify import shifted
+from .simplify import powdenest, shifted
 
 
 class TimeLimitExceeded(MelitzError):
@@ -228,7 +228,7 @@ def _expanded(e: sp.Expr) -> tuple[int, int]:
 
 def _cancel_powers(expr: sp.Expr) -> sp.Expr:
     """Combine powers (all symbols are positive) and cancel as a rational function."""
-    e = sp.powdenest(expr, force=True)
+    e = powdenest(expr)
     e = sp.powsimp(sp.expand_power_base(e, force=True), force=True)
     e = sp.expand(e, power_base=True, power_exp=True, force=True)
     return sp.cancel(sp.powsimp(e, force=True))

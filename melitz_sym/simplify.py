@@ -38,6 +38,36 @@ def subs_seq(expr: sp.Expr, mapping: Mapping) -> sp.Expr:
     return expr
 
 
+def powdenest(expr: sp.Expr) -> sp.Expr:
+    r"""``sympy.powdenest(expr, force=True)``, :math:`(a^b)^c = a^{bc}`, independent of the
+    process's hashes.
+
+    sympy's version substitutes the nested powers in the order of a set and gives
+    the symbols of unknown sign positive dummies in the order of another, so
+    equal inputs gave different (equal) results from one process to the next
+    (the hashes of sympy's dummies, and of strings, change with each process).
+    Here both orders are ``sympy.default_sort_key``'s.
+    """
+    def flat(base: sp.Expr, e: sp.Expr) -> tuple[bool | None, sp.Expr]:
+        if not isinstance(base, (sp.Pow, sp.exp)):
+            return base.is_positive, sp.Pow(base, e, evaluate=False)
+        return flat(base.base, base.exp * e)
+
+    reps = []
+    for p in sorted(expr.atoms(sp.Pow, sp.exp), key=sp.default_sort_key):
+        if isinstance(p.base, (sp.Pow, sp.exp)):
+            ok, new = flat(*p.args)
+            if ok is not False:
+                reps.append((p, new))
+    if reps:
+        expr = expr.subs(reps)
+    unknown = sorted((s for s in expr.free_symbols if s.is_positive is None),
+                     key=sp.default_sort_key)
+    positive = {s: sp.Dummy(s.name, positive=True, **s.assumptions0) for s in unknown}
+    back = {d: s for s, d in positive.items()}
+    return sp.powdenest(expr.subs(positive), force=False).xreplace(back)
+
+
 def combine(expr: sp.Expr) -> sp.Expr:
     """Combine powers and cancel common factors of an expression in shifted symbols.
 
@@ -48,7 +78,7 @@ def combine(expr: sp.Expr) -> sp.Expr:
     stays fast; in ``sigma`` and ``k`` it is not (bases such as
     ``k - sigma + 1`` have no known sign).
     """
-    e = sp.powsimp(sp.expand_power_base(sp.powdenest(expr, force=True), force=True), force=True)
+    e = sp.powsimp(sp.expand_power_base(powdenest(expr), force=True), force=True)
     if not e.has(sp.Integral):
         e = sp.factor(sp.cancel(e))
     return sp.powsimp(_cancel_exponents(e), force=True, deep=True)
@@ -192,7 +222,7 @@ def _sum_moves(s: sp.Add):
     for t in s.args:  # a term of known sign only: n f^c vanishes at n = 0
         if (t.is_positive or t.is_negative) and not t.is_number:
             sign = -1 if t.is_negative else 1  # -t (u/t) keeps -t positive in front
-            inner = sp.Add(*[sign * sp.powsimp(sp.powdenest(u / t, force=True), force=True)
+            inner = sp.Add(*[sign * sp.powsimp(powdenest(u / t), force=True)
                              for u in s.args])
             yield sign * t * inner
     for g in sorted(s.atoms(sp.Symbol, sp.Pow), key=sp.default_sort_key):

@@ -31,3 +31,13 @@ def test_paper_form_memo_changes_time_not_result():
     krugman = ms.model("krugman").derive().closed_forms["W"]  # no k: the other mapping
     assert simplify.paper_form(krugman, memo) == simplify.paper_form(krugman)
     assert sp.count_ops(shared["phi_star"]) < sp.count_ops(d.closed_forms["phi_star"])
+
+
+def test_powdenest_denests_like_sympy_and_keeps_the_symbols():
+    a, b, c = sp.symbols("a b c", positive=True)
+    n = sp.Symbol("n")  # sign unknown: a positive dummy stands in for it, then n is back
+    e = ((a**b) ** c) ** n + (n * a**b) ** c + ((n**2) ** b) ** c
+    out = simplify.powdenest(e)
+    assert out == sp.powdenest(e, force=True)
+    assert out.free_symbols == {a, b, c, n}
+    assert a ** (b * c * n) in sp.Add.make_args(out)
