@@ -152,3 +152,17 @@ def test_extreme_tails_against_an_independent_computation(dist, point, want):
     got = m.evaluate(dps=20, outputs=list(want), **{**base, **point})
     for name, value in want.items():
         assert abs(got[name] / mpmath.mpf(value) - 1) < 1e-18, name
+
+
+def test_evaluate_gives_real_numbers_below_the_moment_condition():
+    """Truncated Pareto at k = 1 < sigma - 1: M, M_e, M_x and M_t came out as mpc with an
+    imaginary residue of 1e-33 (a power of k - sigma + 1 < 0 on the principal branch);
+    they are real and agree with the reference (mpmath quadrature of the primitives)."""
+    m = ms.model("melitz", dist="truncated-pareto")
+    p = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1, k=1.0, b=1.0,
+             b_H=20.0)
+    got = m.evaluate(dps=20, **p)
+    want = m.reference(dps=20, **p)
+    for name in ("M", "M_e", "M_x", "M_t"):
+        assert isinstance(got[name], mpmath.mpf), name
+        assert abs(got[name] / want[name] - 1) < 1e-15, name
