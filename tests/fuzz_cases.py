@@ -206,6 +206,8 @@ def _array(v) -> np.ndarray:
 def _finite(v) -> bool:
     """An mpmath number is finite in mpmath's range (the reference rightly gives
     1e400); a float or array in the double range."""
+    if isinstance(v, mpmath.mpc):  # a complex output is wrong, whatever its parts
+        return False
     if isinstance(v, mpmath.mpf):
         return bool(mpmath.isfinite(v))
     if isinstance(v, list):
