@@ -915,12 +915,12 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     (exponents to 1e-4951), or nan where long double is double: an error, never
     a number that lost its digits; so are the points where a special function that
     long double evaluates in double (:data:`.extended.IN_DOUBLE`: the incomplete
-    gamma functions) is subnormal there too.  Likewise where overflow is raised and an
-    intermediate result is infinite though the outputs are finite (a denominator
-    beyond 1.8e308 that made an output 0: the truncated Pareto's
-    :math:`\tilde\varphi_t` at b = 2.35e-95): again in long double, or nan where an
-    intermediate result is infinite there too.  Points whose nodes are normal or zero
-    keep their double values, so a point's value does not depend on its block."""
+    gamma functions) is subnormal there too.  Likewise where overflow is raised, an
+    intermediate result is infinite and an output is 0 (a denominator beyond
+    1.8e308: the truncated Pareto's :math:`\tilde\varphi_t` at b = 2.35e-95):
+    again in long double, or nan where an intermediate result is infinite there too.
+    Points whose nodes are normal or zero keep their double values, so a point's
+    value does not depend on its block."""
     if extended:
         return out(*args), np.False_
     try:
@@ -932,8 +932,12 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     wide = _wide_long_double()
     node_fn, long_fn, long_nodes, long_all = nodes(wide)
     node_vals = node_fn(*args)
-    lossy = np.array(_subnormal(node_vals, shape) | (_infinite(node_vals, shape)
-                                                     & np.isfinite(vals).all(axis=0)))
+    subnormal = _subnormal(node_vals, shape)
+    # an overflow that made an output 0 (x / inf); other outputs through an inf node
+    # (1 / (1 + inf) in a sum near sigma = 1) are right
+    zeroed = np.array(_infinite(node_vals, shape) & np.isfinite(vals).all(axis=0)
+                      & (np.asarray(vals) == 0).any(axis=0))
+    lossy = np.array(subnormal | zeroed)
     if not lossy.any():
         return vals, np.False_
     refused = lossy.copy()
@@ -942,7 +946,7 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
                          np.longdouble) for a in args]
         count = (np.count_nonzero(lossy),)
         refused[lossy] = (_subnormal(long_nodes(*at), count)
-                          | _infinite(long_all(*at), count))
+                          | (_infinite(long_all(*at), count) & zeroed[lossy]))
         again = [np.asarray(v, float) for v in long_fn(*at)]
         for v, w in zip(vals, again):
             v[lossy] = w
