@@ -945,8 +945,9 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
         at = [np.asarray(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[lossy],
                          np.longdouble) for a in args]
         count = (np.count_nonzero(lossy),)
-        refused[lossy] = (_subnormal(long_nodes(*at), count)
-                          | (_infinite(long_all(*at), count) & zeroed[lossy]))
+        refused[lossy] = _subnormal(long_nodes(*at), count)
+        if zeroed.any():  # every node in long double only where an overflow zeroed one
+            refused[lossy] |= _infinite(long_all(*at), count) & zeroed[lossy]
         again = [np.asarray(v, float) for v in long_fn(*at)]
         for v, w in zip(vals, again):
             v[lossy] = w
