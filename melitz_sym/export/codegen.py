@@ -435,13 +435,6 @@ def write(files: dict[str, str], directory: str | Path, force: bool = False) -> 
     return paths
 
 
-def cse(f: Function) -> tuple[list[tuple[sp.Symbol, sp.Expr]], sp.Expr]:
-    """Common subexpressions of ``f`` (temporaries ``t0, t1, ...``) and the result."""
-    temps = sp.numbered_symbols("t", real=True)
-    pairs, (result,) = sp.cse([f.expr], symbols=temps)
-    return pairs, result
-
-
 def unused_args(f: Function, exprs: tuple[sp.Expr, ...] | None = None) -> list[str]:
     """Names of the arguments of ``f`` its forms (:func:`forms_of`; or ``exprs``,
     in the parameters and the protected quantities :data:`PROTECTED`) do not use.

@@ -769,6 +769,8 @@ def _hoist(exprs: tuple, y: sp.Symbol) -> tuple[tuple, tuple, tuple]:
         return stand[e]
 
     def walk(e: sp.Expr) -> sp.Expr:
+        if not isinstance(e, sp.Expr):  # a condition (True too) stays one
+            return e.func(*[walk(a) for a in e.args]) if e.args else e
         if not e.has(y):
             return const(e)
         if isinstance(e, sp.Piecewise):  # its pairs are not expressions

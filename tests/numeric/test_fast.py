@@ -585,3 +585,17 @@ def test_piecewise_conditions_broadcast_scalars_with_arrays():
     for i, f_I in enumerate((8.0, 1e300)):
         one = m.solve(outputs=["phi_star", "p_x"], **{**base, "f_I": f_I})
         assert got["phi_star"][i] == one["phi_star"] and got["p_x"][i] == one["p_x"]
+
+
+def test_hoisting_keeps_conditions_and_hoists_every_parameter():
+    """The Newton residual's parameter-only parts become hoisted symbols, but a
+    Piecewise condition stays a condition: its default ``True`` as a hoisted
+    double printed ``c_3 = true`` in the generated C of the truncated Pareto,
+    and a bare parameter (a Symbol is a sympy Boolean too) must still be hoisted."""
+    y, k, b = sp.symbols("y k b", real=True)
+    expr = sp.Piecewise((k * sp.exp(y), k * y <= 0), (b, True))
+    (core,), consts, meaning = fast._hoist((expr,), y)
+    assert core.free_symbols <= {y, *consts}
+    assert set(meaning) == {k, b}
+    assert core.args[-1].cond is sp.true
+    assert core.subs(dict(zip(consts, meaning))) == expr
