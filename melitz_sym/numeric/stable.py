@@ -566,13 +566,37 @@ def numeric_form(expr: sp.Expr) -> sp.Expr:
         erf_difference_form(special_form(expr)))))))
 
 
+#: The most terms :func:`factored_sums` expands a sum into before factoring it
+#: (sympy's factor grows with them; the truncated Pareto's phi_tilde_t has 88).
+FACTOR_MAX_TERMS = 256
+
+
+def _expanded_terms(term: sp.Expr) -> int | None:
+    """The number of terms ``term`` (a product) expands into, or None when that is
+    not a count of terms: a sum in a base other than a positive integer power of a
+    sum of sum-free terms (as inside a power with a symbolic exponent)."""
+    n = 1
+    for f in term.args if term.is_Mul else (term,):
+        base, exp = (f.base, f.exp) if f.is_Pow else (f, sp.S.One)
+        if not base.has(sp.Add):
+            continue
+        if not (base.is_Add and exp.is_Integer and exp > 0
+                and not any(a.has(sp.Add) for a in base.args)):
+            return None
+        n *= len(base.args) ** int(exp)
+    return n
+
+
 def _power_polynomial(add: sp.Expr) -> bool:
-    """``add`` is a sum of three or more terms without functions whose powers with
-    symbolic exponents (some) have products of symbols as bases: a polynomial in
-    those powers (and in the symbols, ``sigma - 1``)."""
-    powers = [p for p in add.atoms(sp.Pow) if not p.exp.is_Number]
-    return (len(add.args) > 2 and powers and not add.atoms(sp.Function)
-            and not any(p.base.has(sp.Add) for p in powers))
+    """``add`` is a sum of three or more terms without functions, with (some) powers
+    with symbolic exponents, that expands into at most :data:`FACTOR_MAX_TERMS`
+    terms (:func:`_expanded_terms`): a polynomial in those powers (and in the
+    symbols, ``sigma - 1``)."""
+    if len(add.args) < 3 or add.atoms(sp.Function) or all(
+            p.exp.is_Number for p in add.atoms(sp.Pow)):
+        return False
+    counts = [_expanded_terms(t) for t in add.args]
+    return None not in counts and sum(counts) <= FACTOR_MAX_TERMS
 
 
 def factored_sums(expr: sp.Expr) -> sp.Expr:

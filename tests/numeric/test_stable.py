@@ -229,6 +229,21 @@ def test_factored_sums_recover_the_products_of_differences():
     assert stable.factored_sums(sp.exp(k) + b_H ** k + phi) == sp.exp(k) + b_H ** k + phi
 
 
+def test_factored_sums_expand_within_a_budget_of_terms():
+    """factored_sums expands a sum before factoring it; a power of a sum would be
+    multiplied out first, and a sum of many terms makes sympy's factor slow (the
+    melitz-ottaviano truncated Pareto's W ran past 900 s in CI).  Such sums are
+    left alone, counted in terms, not timed."""
+    a, b, c, x, y, k = sp.symbols("a b c x y k", positive=True)
+    power_of_a_sum = x ** k * (a + b + c) ** 40 + y ** k + x ** k * y ** k
+    assert stable._expanded_terms(x ** k * (a + b + c) ** 40) == 3 ** 40
+    assert stable._expanded_terms(x ** k * (a + b * (a + c)) ** 2) is None
+    assert stable.factored_sums(power_of_a_sum) == power_of_a_sum
+    many = sp.Add(*[x ** (i * k) for i in range(stable.FACTOR_MAX_TERMS + 1)])
+    assert not stable._power_polynomial(many)
+    assert stable._power_polynomial(sp.expand((x ** k - y ** k) ** 2 * (k - 2)))
+
+
 def test_positive_powers_out_of_a_power_of_a_product():
     """((b^k W)^(1/z))^z is b^k (W^(1/z))^z: the scale b^k is a factor exp_terms can
     combine with the others' exponents (issue 20: M was 2.2e-3 off at b = 2.35e-95),
