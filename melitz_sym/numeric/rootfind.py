@@ -45,12 +45,13 @@ def newton_in_bracket(evaluate: Callable, lo, hi, dps: int, *, increasing: bool 
     steps of 1/k each from the left of the root), for at most ``steps`` iterations
     or until a step is below ``10^-tol_digits`` relative; then at most ``polish``
     Newton steps at ``dps + 10`` digits until the step is below ``10^-(dps+2)``
-    relative (convergence is quadratic).  Returns the ``args`` at the root.
+    relative (convergence is quadratic), within :data:`LOG_RANGE`.
+    Returns the ``args`` at the root.
 
     Raises
     ------
     NumericalError
-        If the polish does not converge.
+        If the polish does not converge, or steps beyond :data:`LOG_RANGE`.
     """
     sign = -1 if increasing else 1
     y = (lo + hi) / 2
@@ -75,4 +76,6 @@ def newton_in_bracket(evaluate: Callable, lo, hi, dps: int, *, increasing: bool 
             if abs(step) <= tol * max(1, abs(y)):
                 return args
             y -= step
+            if beyond_range(y):  # or nan: a step to y = 1e23 made mpmath.exp run out
+                break  # of memory (melitz Pareto at k = 1.5e23)
     raise NumericalError(f"reference: the Newton polish of {what} did not converge")

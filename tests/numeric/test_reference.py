@@ -296,3 +296,14 @@ def test_difference_of_tails_keeps_the_digits_asked(monkeypatch):
     ev = m.evaluate(dps=40, outputs=names, **p)
     for name in names:
         assert _rel(r20[name], ev[name]) < 1e-19
+
+
+def test_newton_polish_stays_in_the_bracket():
+    """melitz Pareto at k = 1.5e23, b = 6.9e48 (found by the fuzz; solve refuses it as
+    no selection): the polish at raised precision stepped to y = log(phi*) ~ 1e23
+    and mpmath.exp ran out of memory, a MemoryError traceback.  A step longer than
+    the bracket is no convergence: a NumericalError."""
+    m = ms.model("melitz", dist="pareto")
+    with pytest.raises(ms.MelitzError):
+        m.reference(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1,
+                    k=1.480782968825677e23, b=6.885234639350444e48)
