@@ -349,18 +349,29 @@ def closed_form(expr: sp.Expr, with_k: bool) -> sp.Expr:
     """
     expr = protected(expr, with_k)
     if _positive(expr):
-        return sp.exp(log_of(expr))
+        logs = log_of(expr)
+        # a form chosen point by point (a Piecewise) is one the power form does not
+        # fold: there the logs of products stay, for the digits of f_x/f at f ~ f_x
+        return sp.exp(logs if logs.has(sp.Piecewise) else _split_logs(logs))
     if any(not _positive(a) and _has_symbolic_power(a) for a in expr.atoms(sp.Add)):
         form = _signed_power_sums(expr)
         if _positive(form, differences=True):
             # the differences as symbols: the log domain's expansions leave them whole
             kept = {a: sp.Dummy(positive=True) for a in form.atoms(sp.Add)
                     if not all(_positive(t, differences=True) for t in a.args)}
-            logs = log_of(form.xreplace(kept)).replace(
-                lambda e: isinstance(e, sp.log) and e.args[0].is_Mul,
-                lambda e: _split_log(e.args[0]))
+            logs = _split_logs(log_of(form.xreplace(kept)))
             return sp.exp(logs.xreplace({d: a for a, d in kept.items()}))
     return expr
+
+
+def _split_logs(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every log of a product as :func:`_split_log`: the stable form
+    takes the log of each parameter (melitz Pareto phi* at delta = 4.4e-219,
+    f_e = 4e-254: delta f_e is 0 in double, phi* = 8.9e138); the power form
+    folds them again where the product is a normal double
+    (:func:`melitz_sym.numeric.power_form.power_form`)."""
+    return expr.replace(lambda e: isinstance(e, sp.log) and e.args[0].is_Mul,
+                        lambda e: _split_log(e.args[0]))
 
 
 #: A log whose argument is 0 (``log(n)`` at n = 0) counts this much; it enters
@@ -704,8 +715,11 @@ def _power_log(f: sp.Expr) -> sp.Expr:
 def _collected_log(d: sp.Expr, symbolic: bool) -> sp.Expr | None:
     r"""A sum of logs ``d`` as :math:`A + \sum_j a_j \log r_j`, one ratio or product
     :math:`r_j` of bases per coefficient :math:`a_j` (``k log(b/phi)``: no large
-    logs that cancel in floating point) and the rest :math:`A`; with
-    ``symbolic``, None where a coefficient is a number."""
+    logs that cancel in floating point) and the rest :math:`A` (the terms that
+    are not one log times a coefficient: the log-normal's :math:`\log x \log y` is
+    not :math:`\log((\log x)\dots)`; it was the log of a negative number at
+    f < 1, hmy log-normal at f = 1e-9); with ``symbolic``, None where a
+    coefficient is a number."""
     d = sp.expand(d, log=True)
     logs = sorted(d.atoms(sp.log), key=sp.default_sort_key)
     plain, ratios = sp.S.Zero, {}
@@ -713,8 +727,8 @@ def _collected_log(d: sp.Expr, symbolic: bool) -> sp.Expr | None:
         coefficient = sp.factor(coefficient)
         if symbolic and not coefficient.free_symbols:
             return None
-        if a == 1:  # not a log (exponents of exp)
-            plain += coefficient
+        if not isinstance(a, sp.log):  # not a log (exponents of exp, log(x) log(y))
+            plain += a * coefficient
             continue
         sign = -1 if coefficient.could_extract_minus_sign() else 1
         ratios[sign * coefficient] = ratios.get(sign * coefficient, sp.S.One) * a.args[0] ** sign

@@ -166,3 +166,17 @@ def test_evaluate_gives_real_numbers_below_the_moment_condition():
     for name in ("M", "M_e", "M_x", "M_t"):
         assert isinstance(got[name], mpmath.mpf), name
         assert abs(got[name] / want[name] - 1) < 1e-15, name
+
+
+def test_evaluate_with_a_fixed_cost_below_one_in_a_log_normal_model():
+    """hmy log-normal at f = 1e-9 (found by the fuzz): the log form of a difference of
+    powers took log(f)^2 (from the normal density's exponent) as the log of log(f),
+    and the residual's slope compared a complex number: a TypeError traceback from
+    evaluate and CLI solve.  It agrees with the reference (mpmath quadrature)."""
+    m = ms.model("hmy", dist="lognormal")
+    p = dict(sigma=3.8, f=1e-9, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1, f_I=8.0,
+             mu=0.0, s=0.5)
+    got = m.evaluate(dps=20, **p)
+    want = m.reference(dps=20, **p)
+    for name in ("phi_star", "M", "p_x"):
+        assert abs(got[name] / want[name] - 1) < 1e-15, name

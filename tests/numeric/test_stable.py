@@ -244,6 +244,17 @@ def test_factored_sums_expand_within_a_budget_of_terms():
     assert stable._power_polynomial(sp.expand((x ** k - y ** k) ** 2 * (k - 2)))
 
 
+def test_collected_log_keeps_products_of_logs_as_they_are():
+    """k log b - k log f + log(f)^2 / s: the square of a log (the log-normal's
+    exponent) is not a log times a coefficient; it was collected as log(log f),
+    the log of a negative number at f < 1 (hmy log-normal at f = 1e-9)."""
+    f, b, k, s = sp.symbols("f b k s", positive=True)
+    d = k * sp.log(b) - k * sp.log(f) + sp.log(f) ** 2 / s
+    out = stable._collected_log(d, False)
+    assert not any(isinstance(a.args[0], sp.log) for a in out.atoms(sp.log))
+    assert sp.simplify(sp.expand(out - d, log=True)) == 0
+
+
 def test_positive_powers_out_of_a_power_of_a_product():
     """((b^k W)^(1/z))^z is b^k (W^(1/z))^z: the scale b^k is a factor exp_terms can
     combine with the others' exponents (issue 20: M was 2.2e-3 off at b = 2.35e-95),
