@@ -794,33 +794,30 @@ def test_numpy_solver_is_the_package_newton_in_blocks_and_threads(tmp_path):
     assert np.max(np.abs(one / ref - 1)) <= 1e-15
 
 
-def test_numpy_solver_reports_a_residual_jump_as_status_1(tmp_path):
-    """Issue 20: hmy Frechet at sigma = 2.00001, f_e = 7e286 returned phi* = 0.23 with
-    status 0 (its residual jumps from nan to -inf there; the reference's root is
-    3.3e-286): the module reports status 1 instead."""
-    m = _model("hmy", "frechet")
+@pytest.mark.parametrize("name, dist, point", [
+    # hmy Frechet at sigma = 2.00001, f_e = 7e286 returned phi* = 0.23 with status 0 (its
+    # residual jumps from nan to -inf there; the reference's root is 3.3e-286)
+    ("hmy", "frechet", dict(sigma=2.00001, f=1.0, f_e=7.44623190119693e+286, delta=0.1,
+                            L=100, tau=1.5, f_x=1.5, n=1, f_I=8.0, k=4.0, b=1.0)),
+    # (long fuzz profile) melitz-closed Weibull at f = 5e-324 gave phi* = 9.82e-116 with
+    # status 0 (its residual is +inf below that, -delta f_e above; m.reference: 9.54e-116)
+    ("melitz-closed", "weibull", dict(sigma=3.8, f=5e-324, f_e=1.0, delta=0.1, L=100,
+                                      k=1.5, b=1.0)),
+    # (long fuzz profile) melitz Weibull at delta = 5e-324 gave phi* = 80.93 with status 0
+    # (m.reference: 81.70): both sides of the cutoff equation are subnormal at the root
+    ("melitz", "weibull", dict(sigma=3.8, f=1.0, f_e=1.0, delta=5e-324, L=100, tau=1.5,
+                               f_x=1.5, n=1, k=1.5, b=1.0)),
+])
+def test_numpy_solver_reports_a_root_it_cannot_place_as_status_1(name, dist, point, tmp_path):
+    """Issue 20: where the generated NumPy solver cannot place the root (a residual that
+    jumps, or a cutoff equation whose sides are subnormal doubles) it says so with
+    status 1 and nan, never a wrong root with status 0."""
+    m = _model(name, dist)
     (path,) = codegen.write(codegen.generate(m, "numpy"), tmp_path)
-    spec = importlib.util.spec_from_file_location("jump_gen", path)
+    spec = importlib.util.spec_from_file_location(f"status_{name}_{dist}".replace("-", "_"),
+                                                  path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    point = dict(sigma=2.00001, f=1.0, f_e=7.44623190119693e+286, delta=0.1, L=100, tau=1.5,
-                 f_x=1.5, n=1, f_I=8.0, k=4.0, b=1.0)
-    with np.errstate(all="ignore"):
-        phi, status = mod.solve_cutoff(*[np.float64(point[p]) for p in m.parameters],
-                                       status=True)
-    assert np.isnan(phi) and int(status) == 1
-
-
-def test_numpy_solver_reports_a_jump_from_plus_inf_as_status_1(tmp_path):
-    """Issue 20 (long fuzz profile): melitz-closed Weibull at f = 5e-324 gave phi* =
-    9.82e-116 with status 0 (its residual is +inf below that, -delta f_e above; the
-    reference, m.reference, gives 9.54e-116): status 1 instead."""
-    m = _model("melitz-closed", "weibull")
-    (path,) = codegen.write(codegen.generate(m, "numpy"), tmp_path)
-    spec = importlib.util.spec_from_file_location("inf_jump_gen", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    point = dict(sigma=3.8, f=5e-324, f_e=1.0, delta=0.1, L=100, k=1.5, b=1.0)
     with np.errstate(all="ignore"):
         phi, status = mod.solve_cutoff(*[np.float64(point[p]) for p in m.parameters],
                                        status=True)
@@ -890,6 +887,23 @@ def test_numpy_module_truncated_pareto_at_small_k_and_small_b(name, change, tmp_
     args = [np.float64(point[p]) for p in m.parameters]
     ref = m.reference(dps=30, **point)
     assert float(mod.solve_cutoff(*args)) == pytest.approx(float(ref["phi_star"]), rel=1e-10)
+
+
+def test_numpy_module_where_a_product_of_parameters_underflows(tmp_path):
+    """Issue 20 (long fuzz profile): melitz-closed Pareto at f_e = 4e-254, delta =
+    4.4e-219 gave phi* = inf (delta f_e is 0 in double; phi* is 8.9e138): the stable
+    form takes the log of each parameter, and the power form that folds them is
+    guarded.  Against m.reference (mpmath quadrature of the primitives)."""
+    m = _model("melitz-closed", "pareto")
+    point = dict(sigma=3.8, f=1.0, f_e=3.957012746454325e-254, delta=4.417973790991903e-219,
+                 L=100, k=3.4, b=1.0)
+    mod = _numpy_module(m, tmp_path)
+    args = [np.float64(point[p]) for p in m.parameters]
+    ref = m.reference(dps=30, **point)
+    for name in ("phi_star", "W"):
+        with np.errstate(all="ignore"):
+            got = float(getattr(mod, name)(*args))
+        assert got == pytest.approx(float(ref[name]), rel=1e-13), name
 
 
 @pytest.mark.parametrize("change, phi_star", [

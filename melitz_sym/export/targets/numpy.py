@@ -39,10 +39,16 @@ _BLOCK = {block}
 
 
 def _solve_block(lower, args, tol, iters):
-    """newton_log on one block of points: the hoisted parts once, then the iteration."""
+    """newton_log on one block of points: the hoisted parts once, then the iteration;
+    nan (status 1) where the two sides P and c of the cutoff equation are not normal
+    doubles at the root: a subnormal keeps too few bits to place it."""
     with numpy.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
         consts = _newton_constants(*args)
-        return newton_log(_newton_terms, lower, list(consts), tol, iters)
+        y = newton_log(_newton_terms, lower, list(consts), tol, iters)
+        _, _, p, c = _newton_terms(y, *consts)
+        tiny, huge = numpy.finfo(float).tiny, numpy.finfo(float).max
+        sides = (numpy.abs(p) >= tiny) & (numpy.abs(c) >= tiny) & (numpy.abs(p) <= huge)
+        return numpy.where(sides | numpy.isinf(y), y, numpy.nan)
 
 
 def solve_cutoff({params}, tol=1e-15, iters=200, status=False, threads=None):
