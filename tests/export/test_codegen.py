@@ -813,11 +813,7 @@ def test_numpy_solver_reports_a_root_it_cannot_place_as_status_1(name, dist, poi
     jumps, or a cutoff equation whose sides are subnormal doubles) it says so with
     status 1 and nan, never a wrong root with status 0."""
     m = _model(name, dist)
-    (path,) = codegen.write(codegen.generate(m, "numpy"), tmp_path)
-    spec = importlib.util.spec_from_file_location(f"status_{name}_{dist}".replace("-", "_"),
-                                                  path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _numpy_module(m, tmp_path)
     with np.errstate(all="ignore"):
         phi, status = mod.solve_cutoff(*[np.float64(point[p]) for p in m.parameters],
                                        status=True)
