@@ -191,34 +191,44 @@ AUTARKY_CORNER = ("gains (welfare over autarky welfare with the same parameters)
                   "here: autarky (n = 0) is a corner")
 
 
-def corner_mask(continuous: bool, phi, phi_x, lo, hi, rtol: float = 0.0, p_in=None):
-    """Where the cutoffs ``phi`` (and ``phi_x``, or None) are a corner of the support
-    [lo, hi]: the one statement of the corner rule.
+#: The cutoffs above phi* (a mode of serving a market that pays only above it) and the
+#: corner where one lies at or above the upper bound of productivity: nobody serves
+#: the market that way, which the equilibrium conditions do not describe.
+UPPER_CUTOFFS = {"phi_x_star": "no exporters: the export cutoff phi_x*",
+                 "phi_I_star": "no multinationals: the FDI cutoff phi_I*"}
+
+
+def corner_mask(continuous: bool, phi, uppers: Mapping, lo, hi, rtol: float = 0.0, p_in=None):
+    """Where the cutoffs ``phi`` (and ``uppers``, the cutoffs above it by name, see
+    :data:`UPPER_CUTOFFS`) are a corner of the support [lo, hi]: the one statement of
+    the corner rule.
 
     With a continuous distribution the equilibrium conditions need selection
     (phi* >= lo, i.e. a share of producing entrants ``p_in`` = S(phi*) <= 1) and,
-    with an upper bound, exporters (phi_x* < hi); with all firms alike
-    (degenerate) every firm must produce and export (cutoffs <= lo).  ``rtol``
-    forgives a relative rounding error of the cutoffs.  ``p_in`` (or None) decides
-    where phi* rounds to lo: at k = 1e300, phi* = b X^(1/k) is b in double (and at
-    30 digits) for any X, while p_in = 1/X says whether X < 1.  Elementwise: works
-    on numbers and on numpy arrays alike.
+    with an upper bound, firms in every mode (phi_x*, phi_I* < hi); with all firms
+    alike (degenerate) every firm must produce, export and invest (every cutoff
+    <= lo).  ``rtol`` forgives a relative rounding error of the cutoffs.  ``p_in``
+    (or None) decides where phi* rounds to lo: at k = 1e300, phi* = b X^(1/k) is b
+    in double (and at 30 digits) for any X, while p_in = 1/X says whether X < 1.
+    Elementwise: works on numbers and on numpy arrays alike.
     """
     if continuous:
         bad = phi < lo * (1 - rtol)
         if p_in is not None:
             bad = bad | (p_in > 1 + rtol)
-        if phi_x is not None:
-            bad = bad | ((hi != float("inf")) & (phi_x >= hi))
+        for phi_m in uppers.values():
+            bad = bad | ((hi != float("inf")) & (phi_m >= hi))
         return bad
-    worst = phi if phi_x is None else (phi_x > phi) * phi_x + (phi_x <= phi) * phi
-    return worst > lo * (1 + rtol)
+    bad = phi > lo * (1 + rtol)
+    for phi_m in uppers.values():
+        bad = bad | (phi_m > lo * (1 + rtol))
+    return bad
 
 
-def corner(continuous: bool, phi, phi_x, lo, hi, p_in=None) -> str | None:
-    """Why the cutoffs ``phi`` (and ``phi_x``) are a corner of support [lo, hi] (see
+def corner(continuous: bool, phi, uppers: Mapping, lo, hi, p_in=None) -> str | None:
+    """Why the cutoffs ``phi`` (and ``uppers``) are a corner of support [lo, hi] (see
     :func:`corner_mask`), in words, or None for an interior solution (scalars)."""
-    if not corner_mask(continuous, phi, phi_x, lo, hi, p_in=p_in):
+    if not corner_mask(continuous, phi, uppers, lo, hi, p_in=p_in):
         return None
     if continuous:
         if p_in is not None and p_in > 1 and not phi < lo:
@@ -233,9 +243,10 @@ def corner(continuous: bool, phi, phi_x, lo, hi, p_in=None) -> str | None:
                     f"bound of productivity {float(lo):.6g}, so every entrant would produce "
                     "(a corner the equilibrium conditions do not describe); raise the fixed "
                     "cost f relative to the value of entry")
-        return (f"no exporters: the export cutoff phi_x* = {float(phi_x):.6g} is above the "
+        name = next(n for n, phi_m in uppers.items() if phi_m >= hi)
+        return (f"{UPPER_CUTOFFS[name]} = {float(uppers[name]):.6g} is above the "
                 f"upper bound of productivity {float(hi):.6g}")
+    shown = "".join(f", {n.removesuffix('_star')}* = {float(v):.6g}" for n, v in uppers.items())
     return (f"with all firms at productivity {float(lo):.6g} the cutoffs "
-            f"(phi* = {float(phi):.6g}"
-            + (f", phi_x* = {float(phi_x):.6g}" if phi_x is not None else "")
-            + ") must lie below it: not every firm would produce and export")
+            f"(phi* = {float(phi):.6g}{shown}) must lie below it: not every firm would "
+            "serve every market")

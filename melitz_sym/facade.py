@@ -392,7 +392,7 @@ class Model:
         that :meth:`_check_interior` needs."""
         need = {"phi_star", "p_in"}
         if self.dist is not None and (not self.dist.continuous or self.dist.support[1] != sp.oo):
-            need.add("phi_x_star")
+            need.update(admissibility.UPPER_CUTOFFS)
         return sorted(set(names) | need & set(self.outputs),
                       key=self.outputs.index)
 
@@ -412,8 +412,9 @@ class Model:
             return
         at = {s: sp.sympify(values[s.name]) for s in self.dist.symbols}
         lo, hi = (sp.N(e.subs(at), 30) for e in self.dist.support)
-        phi_x = None if self._no_partners(values) else result.get("phi_x_star")
-        problem = admissibility.corner(self.dist.continuous, result["phi_star"], phi_x, lo, hi,
+        uppers = {} if self._no_partners(values) else {
+            n: result[n] for n in admissibility.UPPER_CUTOFFS if n in result}
+        problem = admissibility.corner(self.dist.continuous, result["phi_star"], uppers, lo, hi,
                                        result.get("p_in") if self.dist.continuous else None)
         if problem:
             raise AdmissibilityError(problem)

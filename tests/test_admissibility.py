@@ -184,8 +184,23 @@ def test_corner_rule_reads_the_share_of_producers_where_the_cutoff_rounds():
     k = 1e300 phi* rounds to b whatever the selection); elementwise on arrays."""
     from melitz_sym.admissibility import corner, corner_mask
 
-    assert not corner_mask(True, 1.0, None, 1.0, float("inf"), p_in=1.0)
-    assert corner_mask(True, 1.0, None, 1.0, float("inf"), p_in=3.6e298)
-    assert list(corner_mask(True, np.array([1.0, 1.0]), None, 1.0, float("inf"), 1e-14,
+    assert not corner_mask(True, 1.0, {}, 1.0, float("inf"), p_in=1.0)
+    assert corner_mask(True, 1.0, {}, 1.0, float("inf"), p_in=3.6e298)
+    assert list(corner_mask(True, np.array([1.0, 1.0]), {}, 1.0, float("inf"), 1e-14,
                             np.array([0.5, 2.0]))) == [False, True]
-    assert "p_in = 2, exceeds 1" in corner(True, 1.0, None, 1.0, float("inf"), p_in=2.0)
+    assert "p_in = 2, exceeds 1" in corner(True, 1.0, {}, 1.0, float("inf"), p_in=2.0)
+
+
+def test_corner_rule_covers_every_cutoff_above_phi_star():
+    """Every mode's cutoff must lie below the upper bound of productivity, and with all
+    firms alike at or below it; the message names the mode that has no firms."""
+    from melitz_sym.admissibility import corner, corner_mask
+
+    uppers = {"phi_x_star": np.array([3.0, 3.0, 30.0]), "phi_I_star": np.array([9.0, 25.0, 40.0])}
+    assert list(corner_mask(True, np.ones(3) * 2, uppers, 1.0, 20.0)) == [False, True, True]
+    assert corner(True, 2.0, {"phi_x_star": 3.0, "phi_I_star": 25.0}, 1.0, 20.0).startswith(
+        "no multinationals: the FDI cutoff phi_I* = 25 is above the upper bound")
+    assert corner(True, 2.0, {"phi_x_star": 30.0, "phi_I_star": 40.0}, 1.0, 20.0).startswith(
+        "no exporters: the export cutoff phi_x* = 30")
+    assert corner(False, 1.0, {"phi_x_star": 1.0, "phi_I_star": 1.5}, 1.0, 1.0) is not None
+    assert corner(False, 1.0, {"phi_x_star": 1.0, "phi_I_star": 1.0}, 1.0, 1.0) is None

@@ -25,8 +25,8 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
-from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, corner, corner_mask, exact,
-                             nonfinite_message)
+from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, UPPER_CUTOFFS, corner,
+                             corner_mask, exact, nonfinite_message)
 from ..errors import AdmissibilityError, MelitzError, NumericalError, ParseError
 from ..symbols import sym
 from . import extended as extended_numeric
@@ -620,23 +620,24 @@ def _corner_mask(model, values: Mapping[str, np.ndarray], result: Mapping[str, n
     (see :func:`_support` and :func:`melitz_sym.admissibility.corner_mask`)."""
     if support is None or "phi_star" not in result:
         return np.zeros(admissible.shape, bool)
-    phi, phi_x, lo, hi = _cutoffs(values, result, admissible.shape, support)
+    phi, uppers, lo, hi = _cutoffs(values, result, admissible.shape, support)
     d = model.dist
-    return corner_mask(d.continuous, phi, phi_x, lo, hi, 1e-14 if d.continuous else 1e-12,
+    return corner_mask(d.continuous, phi, uppers, lo, hi, 1e-14 if d.continuous else 1e-12,
                        result.get("p_in")) & admissible
 
 
 def _cutoffs(values, result, shape, support) -> tuple:
-    """phi*, phi_x* (phi* where n = 0: no exporters whatever phi_x*; None if not
-    computed) and the ends of the support."""
+    """phi*, the computed cutoffs above it by name (phi_x*, phi_I*: phi* where
+    n = 0, as nobody exports or invests abroad whatever they are) and the ends of
+    the support."""
     syms, bounds = support
     lo, hi = (np.broadcast_to(np.asarray(v, float), shape)
               for v in bounds(*[values[s.name] for s in syms]))
     phi = result["phi_star"]
-    phi_x = result.get("phi_x_star")
-    if phi_x is not None and "n" in values:
-        phi_x = np.where(values["n"] == 0, phi, phi_x)
-    return phi, phi_x, lo, hi
+    uppers = {n: result[n] for n in UPPER_CUTOFFS if n in result}
+    if "n" in values:
+        uppers = {n: np.where(values["n"] == 0, phi, v) for n, v in uppers.items()}
+    return phi, uppers, lo, hi
 
 
 def _raise_invalid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
@@ -649,10 +650,10 @@ def _raise_invalid(model, values: Mapping[str, np.ndarray], result: Mapping[str,
     bad = _corner_mask(model, values, result, admissible, support)
     if bad.any():
         idx = _first(bad)
-        phi, phi_x, lo, hi = _cutoffs(values, result, admissible.shape, support)
+        phi, uppers, lo, hi = _cutoffs(values, result, admissible.shape, support)
         p_in = result.get("p_in")
         problem = corner(model.dist.continuous, phi[idx],
-                         None if phi_x is None else phi_x[idx], lo[idx], hi[idx],
+                         {n: v[idx] for n, v in uppers.items()}, lo[idx], hi[idx],
                          None if p_in is None else p_in[idx])
         raise AdmissibilityError(f"{problem}{_at(values, idx)}")
     nonfinite = np.zeros(admissible.shape, bool)

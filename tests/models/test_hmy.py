@@ -219,3 +219,21 @@ def test_sorting_violation(model, change, words):
     assert "f_I=" in str(err.value) or "tau=" in str(err.value)
     with pytest.raises(ms.AdmissibilityError, match=words):
         model.evaluate(**p)
+
+
+#: truncated Pareto on [1, 20] where the FDI cutoff phi_I* = 22.4 lies above b_H = 20
+#: (issue 20, long fuzz profile: solve returned p_I = -6e-4 and M_I = -2e-3, a share and a
+#: mass of multinationals below zero, because the corner rule read phi* and phi_x* only)
+_NO_FDI = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100.0, f_x=1.5, n=1.0, f_I=8.0,
+               k=3.4, b=1.0, b_H=20.0, tau=1.01)
+
+
+def test_fdi_cutoff_above_the_upper_bound_is_a_corner():
+    m = ms.model("hmy", dist="truncated-pareto")
+    words = r"no multinationals: the FDI cutoff phi_I\* = 22\.39\d* is above the upper bound"
+    for call in (m.solve, m.evaluate, m.reference):
+        with pytest.raises(ms.AdmissibilityError, match=words):
+            call(**_NO_FDI)
+    got = m.solve(errors="nan", **{**_NO_FDI, "tau": np.array([1.01, 1.3])})
+    assert np.isnan(got["p_I"][0]) and np.isnan(got["M_I"][0])
+    assert got["phi_I_star"][1] < 20 and got["p_I"][1] > 0 and got["M_I"][1] > 0
