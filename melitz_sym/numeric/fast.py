@@ -158,8 +158,11 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     Where R(log(lower)) <= 0 the root is not above the lower bound (a corner):
     the result there is -inf (phi = 0).  A residual that is nan (its terms
     overflow: the left side of the cutoff equation grows without bound towards
-    the lower end of the support, never towards the upper) counts as positive;
-    but a bracket that closes onto a nan end without a converged Newton step or a
+    the lower end of the support) counts as positive, except where a finite
+    positive residual below it and no negative one has been seen: there it is an
+    upper end (hmy Weibull at tau = 1.0001: exp(x) Q(s, x) at x = (phi_I*/b)^k is
+    inf * 0 once x passes 745, above the root);
+    a bracket that closes onto a nan end without a converged Newton step or a
     zero residual is a jump from nan to a negative residual, not a root (hmy
     Frechet at sigma = 2.00001, f_e = 7e286: the residual overflows to nan below
     phi = 0.19 and is -inf above, while the root is 3e-286): it is nan.  So is a
@@ -183,6 +186,7 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     dx_old = np.full(size, np.inf)  # |step before last|
     dn = np.zeros(size)  # |last Newton step|
     lo_nan = np.zeros(size, bool)  # the lower end is where the residual was nan or +inf
+    hi_nan = np.zeros(size, bool)  # the upper end is where the residual was nan
     with np.errstate(all="ignore"):
         if bounded.any():  # R(log lower) <= 0: the root is not above the lower bound
             below = np.zeros(size, bool)
@@ -191,8 +195,8 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
             if below.any():
                 out[below] = -np.inf
                 keep = ~below
-                idx, y, lo, hi, dx, dx_old, dn, lo_nan = (v[keep] for v in (
-                    idx, y, lo, hi, dx, dx_old, dn, lo_nan))
+                idx, y, lo, hi, dx, dx_old, dn, lo_nan, hi_nan = (v[keep] for v in (
+                    idx, y, lo, hi, dx, dx_old, dn, lo_nan, hi_nan))
                 act = [a if np.ndim(a) == 0 else a[keep] for a in act]
                 if not keep.any():
                     return out.reshape(shape)
@@ -202,10 +206,14 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
         for _ in range(iters):
             f, df, *part = FdF(y, *act)
             f = np.broadcast_to(f, y.shape)
+            # nan above a finite positive residual, with no negative one seen: overflow
+            # towards the upper end (a tail times its reciprocal), an upper end
+            up = np.isnan(f) & np.isfinite(lo) & ~lo_nan & (np.isinf(hi) | hi_nan) & (y > lo)
             lo_nan = np.where(np.isfinite(f) & (f > 0), False,
-                              np.where(np.isnan(f) | (f == np.inf), True, lo_nan))
-            lo = np.where((f > 0) | np.isnan(f), y, lo)  # nan: overflow towards the lower end
-            hi = np.where(f < 0, y, hi)
+                              np.where((np.isnan(f) & ~up) | (f == np.inf), True, lo_nan))
+            hi_nan = np.where(f < 0, False, hi_nan | up)
+            lo = np.where((f > 0) | (np.isnan(f) & ~up), y, lo)  # nan: overflow towards lo
+            hi = np.where((f < 0) | up, y, hi)
             plain = step = np.where(np.isfinite(df), f / df, np.nan)  # overflowed slope: no step
             if part:  # Newton on log(P) - log(c), where R = P - c
                 P, c = part
@@ -222,7 +230,7 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
             size_n = np.abs(step)
             scale = np.maximum(1.0, np.abs(y))
             converged = size_n <= tol * scale  # nan where there is no Newton step
-            jump = (hi - lo <= 4e-16 * scale) & ~converged & lo_nan  # nan/inf to negative
+            jump = (hi - lo <= 4e-16 * scale) & ~converged & (lo_nan | hi_nan)  # nan/inf end
             now = converged | (hi - lo <= 4e-16 * scale)
             bisect = ~inside | (size_n > 0.5 * dx_old)
             if not closed:
@@ -250,8 +258,8 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
                 return out.reshape(shape)
             if 4 * finished >= done.size:  # compact once a quarter has finished
                 keep = ~done
-                idx, y, lo, hi, dx, dx_old, dn, lo_nan = (v[keep] for v in (
-                    idx, new, lo, hi, dx, dx_old, dn, lo_nan))
+                idx, y, lo, hi, dx, dx_old, dn, lo_nan, hi_nan = (v[keep] for v in (
+                    idx, new, lo, hi, dx, dx_old, dn, lo_nan, hi_nan))
                 act = [a if np.ndim(a) == 0 else a[keep] for a in act]
                 done = np.zeros(idx.size, bool)
             else:

@@ -249,3 +249,19 @@ def test_lognormal_with_very_many_partners_keeps_the_masses():
     got, want = m.solve(**p), m.evaluate(dps=30, **p)
     for name in ("M", "M_x", "M_I", "M_e", "r_bar", "lam"):
         assert abs(got[name] / float(want[name]) - 1) < 1e-13, name
+
+
+@pytest.mark.parametrize("tau, n", [(1.0001, 1.0), (1.5, 5e16)])
+def test_weibull_residual_that_overflows_above_the_root(tau, n):
+    """hmy Weibull (k = 1.5): the residual carries exp(x_I) Q(s, x_I) at x_I = (phi_I*/b)^k,
+    which is nan (inf * 0) once x_I passes about 745, above the root.  Newton took that nan
+    for the lower end of the bracket and solve refused these points ("no finite value of
+    phi_star"); a nan above a positive residual, before any negative one, is now an upper
+    end.  Within 1e-11 of the 30-digit evaluate (p_I = S(phi_I*) ~ exp(-x_I) amplifies the
+    error of phi_I* k x_I times)."""
+    m = ms.model("hmy", dist="weibull")
+    p = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100.0, tau=tau, f_x=1.5, n=n,
+             f_I=8.0 * tau ** 2.8, k=1.5, b=1.0)
+    got, want = m.solve(**p), m.evaluate(dps=30, **p)
+    for name, value in got.items():
+        assert abs(value / float(want[name]) - 1) < 1e-11, name
