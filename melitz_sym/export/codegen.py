@@ -325,10 +325,47 @@ def newton_residual(newton: tuple, phi: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
 
 def output_forms(expr: sp.Expr, phi: sp.Symbol) -> Forms:
     """The Forms of an output ``expr`` of a Newton model as ``solve`` evaluates it
-    (:func:`melitz_sym.numeric.fast.output_form`): the plain form, and where its
-    value is not a normal double the exp form (none when they are one)."""
+    (:func:`melitz_sym.numeric.fast.output_form`): the plain form, its scales
+    evaluated first (:func:`grouped_scales`), and where its value or a scale is not
+    a normal double the exp form (none when they are one)."""
     plain, fallback = (output_form(expr, phi, e) for e in (False, True))
-    return Forms(plain, (plain,) if fallback != plain else (), fallback)
+    if fallback == plain:
+        return Forms(plain, (), plain)
+    plain = grouped_scales(plain)
+    return Forms(plain, (plain, *sorted(plain.atoms(Scale), key=sp.default_sort_key)), fallback)
+
+
+class Scale(sp.Function):
+    """A product of exponentials and powers that a target evaluates as a temporary of
+    its own, before the factors it multiplies (:func:`grouped_scales`); printed as
+    the product (:func:`_temporaries` takes the wrapper off)."""
+
+
+def grouped_scales(expr: sp.Expr) -> sp.Expr:
+    r"""Every product that has a special function (a normal cdf, ...) as a factor and
+    two or more exponentials or powers with symbolic exponents, with those
+    multiplied together first (:class:`Scale`).
+
+    A target multiplies the factors of a product from left to right in the order
+    sympy prints them.  The log-normal's :math:`M_x` at :math:`\sigma = 9.8`,
+    :math:`s = 3.9`, :math:`\varphi^* = 3\times 10^{29}` was printed as
+    ``-4*L*exp(-590)*Phi(-17)*pow(phi_star*tau, z_sigma)/...``: the first factors'
+    product is subnormal (8e-321) before the power (1.8e263) comes in, and the value,
+    a normal double, was 3e-2 off.  The scales of these forms are the moments of the
+    distribution and the powers of the cutoff they offset; together they are of the
+    order of the value, and a scale that is not a normal double sends the target to
+    the exp form (a guarded node)."""
+
+    def fix(mul: sp.Expr) -> sp.Expr:
+        scales = [f for f in mul.args if isinstance(f, sp.exp)
+                  or (f.is_Pow and f.base.is_positive and not f.exp.is_Number)]
+        special = any(isinstance(f, sp.Function) and not isinstance(f, (sp.exp, sp.log))
+                      for f in mul.args)
+        if len(scales) < 2 or not special:
+            return mul
+        return sp.Mul(*[f for f in mul.args if f not in scales], Scale(sp.Mul(*scales)))
+
+    return expr.replace(lambda e: e.is_Mul, fix)
 
 
 def admissible(restrictions) -> sp.Basic:
@@ -489,7 +526,7 @@ def _temporaries(exprs: list, name: str, calls: bool) -> tuple[list, list]:
     conditions: dict[sp.Symbol, sp.Basic] = {}
     kept = []
     for t, e in one_call_each(pairs + list(results.items()), names, sp.Piecewise):
-        e = e.xreplace(conditions)
+        e = e.xreplace(conditions).replace(Scale, lambda x: x)
         if isinstance(e, Boolean):
             conditions[t] = e
         elif t in results:

@@ -917,3 +917,24 @@ def test_numpy_module_of_hmy_at_the_edges(change, phi_star, tmp_path):
     with np.errstate(all="ignore"):
         got = mod.phi_star(*[np.float64(point[p]) for p in m.parameters])
     assert abs(got / phi_star - 1) <= 1e-13
+
+
+def test_scales_of_a_product_with_a_special_function_are_multiplied_first():
+    """Issue 19: the log-normal M_x at sigma = 9.8, s = 3.9 was printed as
+    -4*L*exp(-590)*Phi(-17)*pow(phi_star*tau, z_sigma)/..., whose first factors' product
+    is subnormal before the power comes in (3e-2 off in every target).  The exponential
+    and the power are now one temporary, computed first and guarded; a product without
+    a special function, or with one scale, is left as it is."""
+    x, a, b = sp.symbols("x a b", positive=True)
+    scale = sp.exp(-a) * x ** b
+    grouped = codegen.grouped_scales(-4 * a * ndtr(-b) * scale)
+    assert grouped == -4 * a * ndtr(-b) * codegen.Scale(scale)
+    for kept in (-4 * a * scale, -4 * a * ndtr(-b) * x ** b):
+        assert codegen.grouped_scales(kept) == kept
+    m = ms.model("melitz", dist="lognormal")
+    text = m.codegen("c")[next(n for n in m.codegen("c") if n.endswith(".c"))]
+    body = text[text.index("double melitz_lognormal_M_x("):]
+    body = body[:body.index("\n}\n")]
+    scale_line = next(line for line in body.splitlines() if "pow(phi_star*tau, z_sigma)" in line)
+    temp = scale_line.split("=")[0].split()[-1]
+    assert f"ms_normal({temp})" in body and "Scale" not in text
