@@ -832,15 +832,50 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
     """Compiled pieces of :func:`_newton_block`, keyed by the expressions: the
     parameter-only part of the residual and its slope, the rest (in y and those
     parts; :func:`newton_forms`), the support's lower end and the outputs (in y
-    and the parameters); with ``extended``, the residual and the outputs in long
-    double (:mod:`.extended`)."""
+    and the parameters), and the arguments of the normal cdfs of the residual (in
+    y and those parts; None without one, see :func:`tails_lost`); with
+    ``extended``, the residual and the outputs in long double (:mod:`.extended`)."""
     y, core, consts, meaning = newton_forms(order, phi_s, residual, quadrature.with_quadrature)
     autarky = any(e.has(sym("phi_star_A")) for e in outputs)
     modules = extended_numeric.MODULES if extended else _MODULES
+    tails = newton_tails(core)
     return (_compile((stable.Z,) + order, meaning, modules),
             _compile((y,) + consts, core, modules),
             sp.lambdify(order, lower, "numpy"), autarky,
-            _outputs_fn(order, phi_s, outputs, autarky, False, extended))
+            _outputs_fn(order, phi_s, outputs, autarky, False, extended),
+            _compile((y,) + consts, tails, modules) if tails else None)
+
+
+def newton_tails(core: tuple) -> tuple:
+    """What :func:`tails_lost` reads of the Newton forms ``core`` (R, dR/dy, P, c of
+    :func:`newton_forms`): c, then x and m of every term m Phi(x) of R with a normal
+    cdf (``ndtr``); empty without one."""
+    pairs = [(g.args[0], sp.Add(*[t.as_independent(g, as_Add=False)[0]
+                                  for t in sp.Add.make_args(core[0]) if t.has(g)]))
+             for g in sorted(core[0].atoms(stable.ndtr), key=sp.default_sort_key)]
+    return (core[3], *[e for pair in pairs for e in pair]) if pairs else ()
+
+
+def tails_lost(tails, y: np.ndarray, consts: list) -> np.ndarray:
+    r"""Where a term :math:`m\,\Phi(x)` of the residual whose normal cdf is not a normal
+    double at the root ``y`` is not negligible: :math:`|m|` times the smallest normal
+    double exceeds :math:`2^{-53}` of the residual's constant c.  There the term
+    keeps fewer than 53 bits, or none (melitz-closed log-normal at f = 1e300,
+    f_e = 6.4e-61: :math:`f\,\Phi(x)` was :math:`10^{300}` times the smallest
+    subnormal, and Newton stopped at phi* = 2.3e8, the true root being 6.5e8); an
+    exporters' tail that underflows near sigma = 1 is far below c.  ``tails``
+    computes c and then x and m of each term (:func:`newton_tails`, or is None); the
+    normal cdfs of ``exp_ndtr`` go to the log domain where they underflow and are not
+    checked."""
+    lost = np.zeros(np.shape(y), bool)
+    if tails is not None:
+        tiny = np.finfo(float).tiny
+        c, *pairs = tails(y, *consts)
+        with np.errstate(invalid="ignore", over="ignore"):
+            for x, m in zip(pairs[::2], pairs[1::2]):
+                lost |= ((scipy.special.ndtr(x) < tiny)
+                         & (np.abs(m) * tiny > 2.0 ** -53 * np.abs(c)))
+    return lost
 
 
 @lru_cache(maxsize=64)
@@ -1000,10 +1035,10 @@ def _newton_block(d, names: list[str], precision: str = "double"):
     order = tuple(d.parameters)
     outputs = tuple(d.outputs[n] for n in names)
     key = (order, d.cutoff, d.cutoff_residual, sp.sympify(d.support_lower), outputs)
-    pre, FdF, low, autarky, out = _newton_fns(*key)
+    pre, FdF, low, autarky, out, tails = _newton_fns(*key)
     extended = precision == "extended" or (precision == "adaptive" and _wide_long_double())
     if extended:
-        pre_ld, FdF_ld, _, _, out = _newton_fns(*key, True)
+        pre_ld, FdF_ld, _, _, out, _ = _newton_fns(*key, True)
 
     def nodes(long: bool):  # the node values; in long double the outputs and the nodes
         return (_outputs_fn(order, d.cutoff, outputs, autarky, False, nodes="all"),
@@ -1011,7 +1046,9 @@ def _newton_block(d, names: list[str], precision: str = "double"):
                   else None for n in ((), ("special",), ("all",))])
 
     def cutoff(lower, args):
-        y = newton_log(FdF, lower, pre(*_protected_args(order, args)[:1], *args))
+        consts = pre(*_protected_args(order, args)[:1], *args)
+        y = newton_log(FdF, lower, consts)
+        y = np.where(tails_lost(tails, y, consts), np.nan, y)
         return _polish(FdF_ld, pre_ld, order, y, args) if extended else y
 
     def run(args):

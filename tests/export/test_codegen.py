@@ -807,6 +807,12 @@ def test_numpy_solver_is_the_package_newton_in_blocks_and_threads(tmp_path):
     # (m.reference: 81.70): both sides of the cutoff equation are subnormal at the root
     ("melitz", "weibull", dict(sigma=3.8, f=1.0, f_e=1.0, delta=5e-324, L=100, tau=1.5,
                                f_x=1.5, n=1, k=1.5, b=1.0)),
+    # (long fuzz profile) melitz-closed log-normal at f = 1e300, f_e = 6.4e-61 gave phi* =
+    # 2.28e8 with status 0 (m.reference: 6.51e8): the residual's f Phi(x) is 1e300 times
+    # the smallest subnormal there
+    ("melitz-closed", "lognormal", dict(sigma=3.8, f=9.99999999999869e+299,
+                                        f_e=6.426391103701053e-61, delta=0.1, L=100, mu=0.0,
+                                        s=0.5)),
 ])
 def test_numpy_solver_reports_a_root_it_cannot_place_as_status_1(name, dist, point, tmp_path):
     """Issue 20: where the generated NumPy solver cannot place the root (a residual that

@@ -599,3 +599,18 @@ def test_hoisting_keeps_conditions_and_hoists_every_parameter():
     assert set(meaning) == {k, b}
     assert core.args[-1].cond is sp.true
     assert core.subs(dict(zip(consts, meaning))) == expr
+
+
+def test_a_residual_term_whose_normal_cdf_underflows_is_no_root():
+    """Issue 20 (long fuzz profile): melitz-closed log-normal at f = 1e300, f_e = 6.4e-61:
+    the residual's term f Phi(x) is 1e300 times a subnormal Phi near the root, and solve
+    returned phi* = 2.28e8 (m.reference: 6.51e8) when asked for phi* alone.  Now a
+    NumericalError (nan with errors="nan").  An exporters' tail that underflows where it
+    is negligible (melitz log-normal near sigma = 1, test_accuracy) is still solved."""
+    m = ms.model("melitz-closed", dist="lognormal")
+    p = dict(sigma=3.8, f=9.99999999999869e+299, f_e=6.426391103701053e-61, delta=0.1, L=100,
+             mu=0.0, s=0.5)
+    with pytest.raises(ms.NumericalError, match="no finite value of phi_star"):
+        m.solve(outputs=["phi_star"], **p)
+    got = m.solve(outputs=["phi_star"], errors="nan", **{**p, "f": np.array([1e300, 1.0])})
+    assert np.isnan(got["phi_star"][0]) and np.isfinite(got["phi_star"][1])

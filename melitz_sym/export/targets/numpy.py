@@ -20,7 +20,7 @@ import inspect
 import sympy
 from sympy.printing.numpy import SciPyPrinter
 
-from ...numeric.fast import exp_ndtr, newton_log
+from ...numeric.fast import exp_ndtr, newton_log, newton_tails, tails_lost
 from ..codegen import Plan, evaluation, guarded, protected_used, vectorised
 from . import comment, function_doc
 
@@ -41,10 +41,11 @@ _BLOCK = {block}
 def _solve_block(lower, args, tol, iters):
     """newton_log on one block of points: the hoisted parts once, then the iteration;
     nan (status 1) where the two sides P and c of the cutoff equation are not normal
-    doubles at the root: a subnormal keeps too few bits to place it."""
+    doubles at the root (a subnormal keeps too few bits to place it), or a term of
+    the residual whose normal cdf is not (tails_lost, where there is one)."""
     with numpy.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
         consts = _newton_constants(*args)
-        y = newton_log(_newton_terms, lower, list(consts), tol, iters)
+        y = newton_log(_newton_terms, lower, list(consts), tol, iters){tails}
         _, _, p, c = _newton_terms(y, *consts)
         tiny, huge = numpy.finfo(float).tiny, numpy.finfo(float).max
         sides = (numpy.abs(p) >= tiny) & (numpy.abs(c) >= tiny) & (numpy.abs(p) <= huge)
@@ -125,11 +126,14 @@ def _newton(plan: Plan, printer) -> str:
     shared."""
     y, core, consts, meaning = plan.newton
     out = []
+    tails = newton_tails(core)
     for name, args, exprs, doc in (
             ("_newton_constants", plan.params, meaning,
              "The parameter-only parts of the cutoff residual, once per point."),
             ("_newton_terms", (y,) + consts, core,
-             "R, dR/dy, P and c (R = P - c) at phi_star = exp(y_log_phi).")):
+             "R, dR/dy, P and c (R = P - c) at phi_star = exp(y_log_phi)."),
+            *([("_newton_tails", (y,) + consts, tails,
+                "c, then x and m of each term m Phi(x) of the residual R.")] if tails else [])):
         pairs, results = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("x"))
         out += [f"def {name}({', '.join(a.name for a in args)}):", f'    """{doc}"""',
                 *[f"    {n} = {text}" for n, text in protected_used(exprs)],
@@ -169,11 +173,14 @@ def render(plan: Plan) -> dict[str, str]:
     if plan.solver:
         names = ", ".join(p.name for p in plan.params)
         newton = _newton(plan, printer)
+        tails = "_newton_tails(" in newton
         code += _SOLVER.format(params=names, names=names,
                                condition=printer.doprint(plan.admissible), newton=newton,
-                               block=_BLOCK)
+                               block=_BLOCK, tails="\n        y = numpy.where(tails_lost("
+                               "_newton_tails, y, consts), numpy.nan, y)" if tails else "")
         # the package's own solver and helpers, as they are (the module cannot import them)
-        helpers = [newton_log] + ([exp_ndtr] if "exp_ndtr(" in newton else [])
+        helpers = ([newton_log] + ([exp_ndtr] if "exp_ndtr(" in newton else [])
+                   + ([tails_lost] if tails else []))
         code += "".join("\n\n" + inspect.getsource(h) for h in helpers)
     imports = ["import numpy"] + (["import numpy as np  # the spelling of newton_log",
                                    "import concurrent.futures", "import os"]
