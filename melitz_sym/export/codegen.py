@@ -54,7 +54,7 @@ from sympy.logic.boolalg import Boolean
 from ..derivation import MultiDerivation
 from ..errors import MelitzError, UnknownNameError
 from ..numeric import power_form, stable
-from ..numeric.fast import newton_forms, output_form
+from ..numeric.fast import newton_forms, newton_tails, output_form
 from ..numeric.stable import code_form
 from ..symbols import REGISTRY, sym
 
@@ -287,17 +287,38 @@ def _plan(model, forms: bool, outputs, newton_forms_too: bool = False) -> Plan:
                 admissible=admissible(d.restrictions), newton=newton)
 
 
-def newton_functions(plan: Plan) -> tuple[list[Function], list[Function]]:
+def _elements(name: str, value, meaning: str) -> list[tuple[str, sp.Expr, str]]:
+    """(name, expression, meaning) of the scalar output ``name`` = ``value``, or of each
+    element of a per-country vector or matrix (melitz-ottaviano-asym), named with its
+    1-based indices as the parameters are (c_D_1; c_X_12: from country 1 to 2), so
+    that every target prints scalars."""
+    if not isinstance(value, sp.MatrixBase):
+        return [(name, value, meaning)]
+    rows, cols = value.shape
+    if cols == 1:
+        return [(f"{name}_{i + 1}", value[i, 0], f"{meaning} (country {i + 1})")
+                for i in range(rows)]
+    return [(f"{name}_{i + 1}{j + 1}", value[i, j], f"{meaning} (from country {i + 1} to "
+             f"{j + 1})") for i in range(rows) for j in range(cols)]
+
+
+def newton_functions(plan: Plan) -> tuple[list[Function], list[Function], list[Function]]:
     """The Newton iteration's residual of ``plan`` (:attr:`Plan.newton`) as functions a
     target prints (:func:`evaluation`): one per hoisted symbol (named by it, in the
-    parameters and z = sigma - 1: once per point), and R, dR/dy, P and c (R = P - c)
-    in y = log(phi_star) and the hoisted symbols (once per iteration)."""
+    parameters and z = sigma - 1: once per point), R, dR/dy, P and c (R = P - c)
+    in y = log(phi_star) and the hoisted symbols (once per iteration), and what the
+    check at the root reads (:func:`~melitz_sym.numeric.fast.newton_tails`: c, then
+    each factor g of a term t of R that may underflow and t at g = the smallest
+    normal double, in the same arguments; none without one): the root is not
+    placed where such a g is below that double while t there exceeds 2^-53 of |c|."""
     y, core, consts, meaning = plan.newton
     once = [Function(c.name, plan.params, m, "hoisted part of the residual")
             for c, m in zip(consts, meaning)]
     every = [Function(n, (y,) + consts, e, "the residual as the iteration uses it")
              for n, e in zip(("R", "dR", "P", "c"), core)]
-    return once, every
+    tails = [Function(f"t{i}", (y,) + consts, e, "the tails check at the root")
+             for i, e in enumerate(newton_tails(core))]
+    return once, every, tails
 
 
 #: Functions the Newton forms introduce that every target prints (or carries).
@@ -400,11 +421,14 @@ def pair_plan(model, d) -> Plan:
     from .. import __version__
 
     meanings = d.meanings
-    exprs = {k: sp.sympify(v) for k, v in {**d.closed_forms, **d.pair}.items()}
+    elements = [x for k, v in {**d.closed_forms, **d.pair}.items()
+                for x in _elements(k, sp.sympify(v), meanings.get(k) or _registry_meaning(k))]
+    meanings = {**meanings, **{k: m for k, _, m in elements}}
     exprs = {k: v if v.free_symbols else sp.Float(v, 17)
-             for k, v in exprs.items() if v.is_finite is not False}
-    params = tuple(d.parameters)
-    aggregates = sorted(set().union(*(v.free_symbols for v in exprs.values())) - set(params),
+             for k, v, _ in elements if v.is_finite is not False}
+    used = set().union(*(v.free_symbols for v in exprs.values()))
+    params = tuple(p for p in d.parameters if p in used)  # not L where L_1, L_2 are
+    aggregates = sorted(used - set(params),
                         key=lambda s: s.name)
     order = params + tuple(aggregates)
     where = {"": "common to all countries", "i": "one value per origin i",

@@ -705,14 +705,16 @@ def _closed_block(d, model, names: list[str], precision: str = "double"):
     exprs = tuple(d.closed_forms[n] for n in names)
     with_k = stable.shifts_k(model.dist)
     adaptive = precision == "adaptive" and _wide_long_double()
-    if d.staged and precision == "double" and d.cutoff.name in d.closed_forms:
-        return _staged_block(d, names, with_k)
     if precision == "extended":
         fn = _stable_closed(id(d), order, exprs, with_k, True)
         return lambda args: _in_long_double(fn, order, args)
     if not adaptive:
-        fn = _power_closed(id(d), order, exprs, with_k)
-        return lambda args: fn(*_protected_args(order, args), *args)
+        if d.staged and d.cutoff.name in d.closed_forms:
+            block = _staged_block(d, names, with_k)
+        else:
+            power = _power_closed(id(d), order, exprs, with_k)
+            block = lambda args: power(*_protected_args(order, args), *args)  # noqa: E731
+        return _subnormal_parameters(block, d, exprs, with_k)
     fn = _stable_closed(id(d), order, exprs, with_k, False, True)
     extended = _stable_closed(id(d), order, exprs, with_k, True)
 
@@ -730,6 +732,43 @@ def _closed_block(d, model, names: list[str], precision: str = "double"):
         vals = [np.array(np.broadcast_to(v, shape)) for v in vals]
         for v, w in zip(vals, again):
             v[redo] = w
+        return vals
+
+    return run
+
+
+def _subnormal_parameters(block, d, exprs: tuple, with_k: bool):
+    """``block`` (the double evaluator of the closed forms ``exprs``), with the points
+    where a parameter is a subnormal double evaluated again in long double (the
+    stable forms), where that is wider: there a product of parameters rounds to a
+    subnormal with a few bits (krugman at f = L = 5e-324: L/(f sigma) came out 0, P
+    10% off), while in long double both are normal numbers.  Where long double is
+    double those points are nan: an error.  Only a block whose evaluation raises an
+    underflow (or another floating-point exception: the mask costs a pass over
+    every parameter) is searched for them."""
+    order = tuple(d.parameters)
+
+    def run(args):
+        try:
+            with np.errstate(all="raise"):
+                return block(args)
+        except FloatingPointError:
+            pass
+        with np.errstate(all="ignore"):
+            vals = block(args)
+        shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+        sub = _subnormal(args, shape)
+        if not sub.any():
+            return vals
+        vals = [np.array(np.broadcast_to(np.asarray(v, float), shape)) for v in vals]
+        if _wide_long_double():
+            again = _in_long_double(_stable_closed(id(d), order, exprs, with_k, True), order,
+                                    [a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[sub]
+                                     for a in args])
+        else:
+            again = [np.nan] * len(vals)
+        for v, w in zip(vals, again):
+            v[sub] = np.asarray(w, float)
         return vals
 
     return run
@@ -846,35 +885,54 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
             _compile((y,) + consts, tails, modules) if tails else None)
 
 
+#: The factors of a residual term whose value may underflow: exponentials, the normal
+#: cdf and the regularised incomplete gamma functions (exp_ndtr goes to the log domain
+#: where it would).
+_UNDERFLOWING = (sp.exp, stable.ndtr, stable.gammaincc, stable.gammainc)
+
+
+def _factors(term: sp.Expr):
+    """The factors of ``term`` in :data:`_UNDERFLOWING`, through products and powers
+    (not inside another function's arguments)."""
+    if isinstance(term, _UNDERFLOWING):
+        yield term
+    elif isinstance(term, sp.Mul):
+        for a in term.args:
+            yield from _factors(a)
+    elif isinstance(term, sp.Pow):
+        yield from _factors(term.base)
+
+
 def newton_tails(core: tuple) -> tuple:
     """What :func:`tails_lost` reads of the Newton forms ``core`` (R, dR/dy, P, c of
-    :func:`newton_forms`): c, then x and m of every term m Phi(x) of R with a normal
-    cdf (``ndtr``); empty without one."""
-    pairs = [(g.args[0], sp.Add(*[t.as_independent(g, as_Add=False)[0]
-                                  for t in sp.Add.make_args(core[0]) if t.has(g)]))
-             for g in sorted(core[0].atoms(stable.ndtr), key=sp.default_sort_key)]
+    :func:`newton_forms`): c, then for every factor g of a term t of R that may
+    underflow (:func:`_factors`) g and t with g the smallest normal double; empty
+    where R has no such term besides c's."""
+    tiny = sp.Float(float(_TINY), 17)
+    pairs = [(g, t.xreplace({g: tiny})) for t in sp.Add.make_args(core[0])
+             for g in dict.fromkeys(_factors(t)) if t.has(sp.Symbol)]
+    pairs = [(g, bound) for g, bound in pairs if bound.free_symbols]
     return (core[3], *[e for pair in pairs for e in pair]) if pairs else ()
 
 
 def tails_lost(tails, y: np.ndarray, consts: list) -> np.ndarray:
-    r"""Where a term :math:`m\,\Phi(x)` of the residual whose normal cdf is not a normal
-    double at the root ``y`` is not negligible: :math:`|m|` times the smallest normal
-    double exceeds :math:`2^{-53}` of the residual's constant c.  There the term
-    keeps fewer than 53 bits, or none (melitz-closed log-normal at f = 1e300,
-    f_e = 6.4e-61: :math:`f\,\Phi(x)` was :math:`10^{300}` times the smallest
-    subnormal, and Newton stopped at phi* = 2.3e8, the true root being 6.5e8); an
-    exporters' tail that underflows near sigma = 1 is far below c.  ``tails``
-    computes c and then x and m of each term (:func:`newton_tails`, or is None); the
-    normal cdfs of ``exp_ndtr`` go to the log domain where they underflow and are not
-    checked."""
+    r"""Where a factor g of a term t of the residual is not a normal double at the root
+    ``y`` (it underflowed: too few bits, or none) while t with g the smallest normal
+    double exceeds :math:`2^{-53}` of the residual's constant c: there the term
+    is not known to the precision that places the root.  Melitz-closed log-normal at
+    f = 1e300, f_e = 6.4e-61: :math:`f\,\Phi(x)` was :math:`10^{300}` times the
+    smallest subnormal, and Newton stopped at phi* = 2.3e8 (true root 6.5e8);
+    Weibull at f = 2.9e184, f_e = 6.9e-141: :math:`f e^{-x}` with :math:`e^{-x}`
+    subnormal, phi* = 80.93 (true 82.09).  An exporters' tail that underflows near
+    sigma = 1 is far below c.  ``tails`` computes c and then g and that bound for
+    each factor (:func:`newton_tails`), or is None."""
     lost = np.zeros(np.shape(y), bool)
     if tails is not None:
         tiny = np.finfo(float).tiny
         c, *pairs = tails(y, *consts)
         with np.errstate(invalid="ignore", over="ignore"):
-            for x, m in zip(pairs[::2], pairs[1::2]):
-                lost |= ((scipy.special.ndtr(x) < tiny)
-                         & (np.abs(m) * tiny > 2.0 ** -53 * np.abs(c)))
+            for g, bound in zip(pairs[::2], pairs[1::2]):
+                lost |= (np.abs(g) < tiny) & (np.abs(bound) > 2.0 ** -53 * np.abs(c))
     return lost
 
 

@@ -13,6 +13,7 @@ Octave and R must run without a warning.  The cutoff solvers' status codes
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import random
 import subprocess
 import sys
@@ -794,7 +795,8 @@ def test_numpy_solver_is_the_package_newton_in_blocks_and_threads(tmp_path):
     assert np.max(np.abs(one / ref - 1)) <= 1e-15
 
 
-@pytest.mark.parametrize("name, dist, point", [
+#: (model, distribution, point) where a generated solver cannot place the root
+UNPLACEABLE = [
     # hmy Frechet at sigma = 2.00001, f_e = 7e286 returned phi* = 0.23 with status 0 (its
     # residual jumps from nan to -inf there; the reference's root is 3.3e-286)
     ("hmy", "frechet", dict(sigma=2.00001, f=1.0, f_e=7.44623190119693e+286, delta=0.1,
@@ -813,7 +815,16 @@ def test_numpy_solver_is_the_package_newton_in_blocks_and_threads(tmp_path):
     ("melitz-closed", "lognormal", dict(sigma=3.8, f=9.99999999999869e+299,
                                         f_e=6.426391103701053e-61, delta=0.1, L=100, mu=0.0,
                                         s=0.5)),
-])
+    # (long fuzz profile) melitz-closed Weibull at f = 2.9e184, f_e = 6.9e-141 gave phi* =
+    # 80.93 with status 0 (m.reference: 82.09): the residual's f exp(-x) has a subnormal
+    # exp(-x) there
+    ("melitz-closed", "weibull", dict(sigma=3.8, f=2.9088064182126256e+184,
+                                      f_e=6.879337028308575e-141, delta=0.1, L=100, k=1.5,
+                                      b=1.0)),
+]
+
+
+@pytest.mark.parametrize("name, dist, point", UNPLACEABLE)
 def test_numpy_solver_reports_a_root_it_cannot_place_as_status_1(name, dist, point, tmp_path):
     """Issue 20: where the generated NumPy solver cannot place the root (a residual that
     jumps, or a cutoff equation whose sides are subnormal doubles) it says so with
@@ -824,6 +835,32 @@ def test_numpy_solver_reports_a_root_it_cannot_place_as_status_1(name, dist, poi
         phi, status = mod.solve_cutoff(*[np.float64(point[p]) for p in m.parameters],
                                        status=True)
     assert np.isnan(phi) and int(status) == 1
+
+
+def test_c_and_r_solvers_report_a_root_they_cannot_place_as_status_1(tmp_path, tool, strict):
+    """The same in the generated C (strict flags) and R solvers: at the log-normal point
+    C returned 2.21e8 and R 2.28e8, both with status 0, before the check of the
+    residual's underflowing factors."""
+    for i, (name, dist, point) in enumerate(UNPLACEABLE):
+        m = _model(name, dist)
+        p = codegen.plan(m).prefix
+        args = ", ".join(repr(float(point[q])) for q in m.parameters)
+        gen, rgen = tmp_path / f"c{i}", tmp_path / f"r{i}"
+        files = codegen.generate(m, "c")
+        codegen.write(files, gen)
+        link = strict("c", gen, files)
+        (gen / "main.c").write_text(
+            f'#include <stdio.h>\n#include "{p}.h"\nint main(void) {{\n    int st;\n'
+            f"    double x = {p}_solve_cutoff({args}, &st);\n"
+            f'    printf("%.17g %d\\n", x, st);\n    return 0;\n}}\n')
+        _run([tool("gcc"), "-std=c99", "-o", "prog", "main.c", *link, "-lm"], gen)
+        codegen.write(codegen.generate(m, "r"), rgen)
+        (rgen / "main.R").write_text(
+            f'source("{p}.R")\nsol <- {p}_solve_cutoff({args})\n'
+            'cat(sprintf("%.17g %d\\n", sol$cutoff, sol$status))\n')
+        for out in (_run([str(gen / "prog")], gen), _run([tool("Rscript"), "main.R"], rgen)):
+            phi, status = out.split()
+            assert np.isnan(float(phi)) and status == "1", (name, dist, out)
 
 
 def test_r_solver_status(tmp_path, tool):
@@ -843,6 +880,70 @@ def test_r_solver_status(tmp_path, tool):
     out = np.loadtxt(tmp_path / "out.txt", ndmin=2)
     _check_status(m, out[:, 0], out[:, 1].astype(int))
     assert (out[:, 2] == (out[:, 1] != 2)).all()
+
+
+# ------------------------------------------------------------------ strict flags
+#: The distributions a model may be declared with by name.
+DISTS = ("pareto", "truncated-pareto", "lognormal", "frechet", "weibull", "degenerate")
+
+
+@pytest.mark.parametrize("lang", ["c", "fortran", "rust", "js"])
+def test_every_model_builds_with_the_strict_flags(lang, tmp_path, strict):
+    """Issue 19: the generated library of every model and distribution that generates
+    builds with the language's strict flags (conftest.STRICT).  The hmy log-normal C
+    did not (its solver called ms_ndtr and ms_exp_ndtr, carried only for the
+    outputs), nor the melitz-closed log-normal C (ms_normal defined, never used)."""
+    built = set()
+    for name in ms.models():
+        for dist in DISTS:
+            try:
+                m = ms.model(name, dist=dist)
+                prefix = codegen.plan(m).prefix
+                files = None if prefix in built else codegen.generate(m, lang)
+            except MelitzError:  # a model not derived for that distribution, or not
+                continue  # generated (both say why: tested elsewhere)
+            if files is not None:
+                gen = tmp_path / prefix
+                codegen.write(files, gen)
+                strict(lang, gen, files)
+                built.add(prefix)
+    assert len(built) >= 26, sorted(built)  # measured: 26 libraries
+
+
+def test_per_country_outputs_are_generated_element_by_element(tmp_path, tool, strict):
+    """melitz-ottaviano-asym's outputs are vectors and matrices: C, JS and R refused
+    them ("no standard function for ImmutableDenseMatrix"), Rust raised sympy's
+    ValueError and the Fortran did not compile.  Each element is now a function of
+    its own (c_D_1, c_X_12, ...), taking the element parameters (L_1, tau_12, ...).
+    At the point of tests/models/test_melitz_ottaviano_asym.py, c_D_1 and c_X_12 =
+    c_D_2 / tau_12 as Melitz and Ottaviano (2008, section 4) write them:
+    c_D^l = (gamma phi (1 - rho^h) / (L^l (1 - rho^l rho^h)))^(1/(k+2)),
+    phi = 2 (k+1) (k+2) c_M^k f_e, rho^l = tau_hl^-k (the same in NumPy and C)."""
+    m = ms.model("melitz-ottaviano-asym")
+    p = dict(alpha=10.0, gamma=1.0, eta=1.0, c_M=1.0, k=2.0, f_e=0.01, L_1=100.0, L_2=150.0,
+             tau_12=1.6, tau_21=1.4)
+    phi = 2 * 3 * 4 * 0.01
+    rho = [1.4 ** -2, 1.6 ** -2]  # into country 1, into country 2
+    c_D = [(phi * (1 - rho[1 - i]) / (p[f"L_{i + 1}"] * (1 - rho[0] * rho[1]))) ** 0.25
+           for i in range(2)]
+    mod = _numpy_module(m, tmp_path / "py")
+    got = {n: getattr(mod, n)(**{a: p[a] for a in inspect.signature(getattr(mod, n)).parameters})
+           for n in ("c_D_1", "c_X_12")}
+    assert abs(got["c_D_1"] / c_D[0] - 1) < 1e-14
+    assert abs(got["c_X_12"] / (c_D[1] / 1.6) - 1) < 1e-14
+    plan = codegen.plan(m)
+    files = codegen.generate(m, "c")
+    gen = tmp_path / "c"
+    codegen.write(files, gen)
+    link = strict("c", gen, files)
+    calls = [f"{plan.prefix}_{f.name}({', '.join(repr(p[a.name]) for a in f.args)})"
+             for f in plan.functions if f.name in ("c_D_1", "c_X_12")]
+    (gen / "main.c").write_text(f'#include <stdio.h>\n#include "{plan.prefix}.h"\n'
+                                f'int main(void) {{\n    printf("%.17g %.17g\\n", '
+                                f'{", ".join(calls)});\n    return 0;\n}}\n')
+    _run([tool("gcc"), "-std=c99", "-o", "prog", "main.c", *link, "-lm"], gen)
+    assert np.allclose(_table(_run([str(gen / "prog")], gen))[0], [got["c_D_1"], got["c_X_12"]],
+                       rtol=1e-15, atol=0)
 
 
 # ------------------------------------------------------------------ C package

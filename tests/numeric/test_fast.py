@@ -533,6 +533,31 @@ def test_subnormal_intermediate_results_are_refused_without_long_double(dist, po
     assert np.isnan(m.solve(outputs=["phi_tilde_t"], errors="nan", **params)["phi_tilde_t"])
 
 
+#: krugman with subnormal f and L (long fuzz profile): M = L/(sigma f) (Krugman 1980;
+#: 1/sigma at f = L) came out 0, P and W 10% and 5% off
+SUBNORMAL_PARAMETERS = dict(sigma=3.8, b=1.0, f=5e-324, tau=1.5, n=1, L=5e-324)
+
+
+@pytest.mark.skipif(not fast._wide_long_double(), reason="long double is double here")
+def test_points_with_a_subnormal_parameter_are_recomputed_in_long_double():
+    """A product of subnormal parameters rounds to a subnormal of a few bits: those points
+    are evaluated again in long double, beside ordinary points in the same array."""
+    m = ms.model("krugman")
+    got = m.solve(outputs=["M", "P", "W"], **{**SUBNORMAL_PARAMETERS,
+                                                 "f": np.array([1.0, 5e-324])})
+    ref = m.reference(dps=30, outputs=["M", "P", "W"], **SUBNORMAL_PARAMETERS)
+    assert abs(got["M"][1] * 3.8 - 1) < 1e-15
+    for n in ("P", "W"):
+        assert abs(got[n][1] / float(ref[n]) - 1) < 1e-14
+    assert got["M"][0] == m.solve(outputs=["M"], **{**SUBNORMAL_PARAMETERS, "f": 1.0})["M"]
+
+
+def test_points_with_a_subnormal_parameter_are_refused_without_long_double(monkeypatch):
+    monkeypatch.setattr(fast, "_wide_long_double", lambda: False)
+    with pytest.raises(ms.NumericalError, match="M"):
+        ms.model("krugman").solve(outputs=["M"], **SUBNORMAL_PARAMETERS)
+
+
 def test_rounded_nodes_stop_at_piecewise():
     """The nodes checked for subnormal values: every intermediate result outside the
     Piecewise branches (whose unused branch is evaluated too)."""
@@ -601,16 +626,22 @@ def test_hoisting_keeps_conditions_and_hoists_every_parameter():
     assert core.subs(dict(zip(consts, meaning))) == expr
 
 
-def test_a_residual_term_whose_normal_cdf_underflows_is_no_root():
-    """Issue 20 (long fuzz profile): melitz-closed log-normal at f = 1e300, f_e = 6.4e-61:
-    the residual's term f Phi(x) is 1e300 times a subnormal Phi near the root, and solve
-    returned phi* = 2.28e8 (m.reference: 6.51e8) when asked for phi* alone.  Now a
-    NumericalError (nan with errors="nan").  An exporters' tail that underflows where it
-    is negligible (melitz log-normal near sigma = 1, test_accuracy) is still solved."""
-    m = ms.model("melitz-closed", dist="lognormal")
-    p = dict(sigma=3.8, f=9.99999999999869e+299, f_e=6.426391103701053e-61, delta=0.1, L=100,
-             mu=0.0, s=0.5)
+@pytest.mark.parametrize("dist, p", [
+    # the residual's term f Phi(x) is 1e300 times a subnormal Phi near the root: solve
+    # returned phi* = 2.28e8 (m.reference: 6.51e8) when asked for phi* alone
+    ("lognormal", dict(sigma=3.8, f=9.99999999999869e+299, f_e=6.426391103701053e-61,
+                       delta=0.1, L=100, mu=0.0, s=0.5)),
+    # f exp(-x) with exp(-x) subnormal: phi* = 80.93 (m.reference: 82.09)
+    ("weibull", dict(sigma=3.8, f=2.9088064182126256e+184, f_e=6.879337028308575e-141,
+                     delta=0.1, L=100, k=1.5, b=1.0)),
+])
+def test_a_residual_term_with_an_underflowing_factor_is_no_root(dist, p):
+    """Issue 20 (long fuzz profile), melitz-closed: where a term of the residual that
+    matters has a factor that underflowed at the root, a NumericalError (nan with
+    errors="nan").  An exporters' tail that underflows where it is negligible (melitz
+    log-normal near sigma = 1, test_accuracy) is still solved."""
+    m = ms.model("melitz-closed", dist=dist)
     with pytest.raises(ms.NumericalError, match="no finite value of phi_star"):
         m.solve(outputs=["phi_star"], **p)
-    got = m.solve(outputs=["phi_star"], errors="nan", **{**p, "f": np.array([1e300, 1.0])})
+    got = m.solve(outputs=["phi_star"], errors="nan", **{**p, "f": np.array([p["f"], 1.0])})
     assert np.isnan(got["phi_star"][0]) and np.isfinite(got["phi_star"][1])

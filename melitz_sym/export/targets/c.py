@@ -241,8 +241,9 @@ double {p}_solve_cutoff({params}, int *status)
         if (ms_converged || ms_hi - ms_lo <= 4e-16 * ms_scale) {{
             if (!ms_converged && ms_lo_nan)
                 return NAN; /* a jump from nan to a negative residual, not a root */
+            ms_y = ms_inside ? ms_newton : ms_y;{tails}
             *status = 0;
-            return exp(ms_inside ? ms_newton : ms_y);
+            return exp(ms_y);
         }}
         if (isfinite(ms_lo) && isfinite(ms_hi)) {{
             ms_halved = !ms_inside || ms_size > 0.5 * ms_dx_old;
@@ -423,6 +424,28 @@ def _all_function(plan: Plan) -> tuple[list[str], list[str]]:
     return doc + [sig + ";", ""], doc + [sig, "{", *body, "}", ""]
 
 
+def _tails_check(tails: list, y: str) -> str:
+    """The check of the root ``ms_y`` in the solver (empty without ``tails``,
+    :func:`~melitz_sym.export.codegen.newton_functions`): no root (status 1) where a
+    factor g of a term t of the residual is below DBL_MIN while t with g = DBL_MIN
+    exceeds 2^-53 |c|: that term keeps too few bits to place the root."""
+    if not tails:
+        return ""
+    n = len(tails)
+    lines = _evaluate(tails, [f"    ms_t[{i}] = {{}};" for i in range(n)])
+    return "\n".join([
+        "", "            {",
+        "                /* no root where a term of the residual that matters has a factor",
+        "                   below the smallest normal double (too few bits) */",
+        f"                double ms_t[{n}];", "                int ms_k;",
+        "                {", f"                    const double {y} = ms_y;",
+        *["                " + x for x in lines], "                }",
+        f"                for (ms_k = 1; ms_k < {n}; ms_k += 2)",
+        "                    if (fabs(ms_t[ms_k]) < DBL_MIN",
+        "                        && fabs(ms_t[ms_k + 1]) > 0x1p-53 * fabs(ms_t[0]))",
+        "                        return NAN;", "            }"])
+
+
 def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.h``, ``PREFIX.c`` and a ``Makefile`` building ``libPREFIX.a`` from them."""
     guard = plan.prefix.upper() + "_H"
@@ -434,9 +457,11 @@ def render(plan: Plan) -> dict[str, str]:
            "#define _XOPEN_SOURCE 700 /* M_PI, M_SQRT2, ... in math.h */",
            "#define _USE_MATH_DEFINES", "#endif", "#include <math.h>",
            f'#include "{plan.prefix}.h"', ""]
-    src += [code + "\n" for code in carried(plan, CARRIED) if code]
-    if guarded(plan) or any("DBL_MIN" in code for code in src):
+    src += [code + "\n" for code in carried(plan, CARRIED, solver=True) if code]
+    newton = newton_functions(plan) if plan.solver else ([], [], [])
+    if guarded(plan) or newton[2] or any("DBL_MIN" in code for code in src):
         src[src.index("#include <math.h>")] = "#include <float.h>\n#include <math.h>"
+    if guarded(plan):
         src += [NORMAL + "\n"]
     for f in plan.functions:
         doc = ["/*", comment(function_doc(plan, f), " *"), " */"]
@@ -464,13 +489,15 @@ def render(plan: Plan) -> dict[str, str]:
         head += doc + [f"double {plan.prefix}_solve_cutoff({params}, int *status);",
                        f"int {plan.prefix}_admissible({params});", ""]
         finite = " && ".join(f"isfinite({p.name})" for p in plan.params)
-        once, every = newton_functions(plan)
+        once, every, tails = newton
         constants = _evaluate(once, [f"    const double {f.name} = {{}};" for f in once])
         terms = _evaluate(every, [f"    ms_{v} = {{}};" for v in ("f", "df", "p", "c")])
+        check = _tails_check(tails, plan.newton[0].name)
         src += doc + [f"int {plan.prefix}_admissible({params});",
                       _SOLVER.format(p=plan.prefix, params=params, names=names, finite=finite,
                                      condition=sp.ccode(plan.admissible),
                                      constants="\n".join(constants), y=plan.newton[0].name,
+                                     tails=check,
                                      terms="\n".join("        " + x for x in terms)
                                      ).strip(), ""]
     head.append(f"#endif /* {guard} */")

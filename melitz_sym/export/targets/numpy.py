@@ -133,7 +133,8 @@ def _newton(plan: Plan, printer) -> str:
             ("_newton_terms", (y,) + consts, core,
              "R, dR/dy, P and c (R = P - c) at phi_star = exp(y_log_phi)."),
             *([("_newton_tails", (y,) + consts, tails,
-                "c, then x and m of each term m Phi(x) of the residual R.")] if tails else [])):
+                "c, then each factor g of a term t of R that may underflow and t at "
+                "g = the smallest normal double.")] if tails else [])):
         pairs, results = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("x"))
         out += [f"def {name}({', '.join(a.name for a in args)}):", f'    """{doc}"""',
                 *[f"    {n} = {text}" for n, text in protected_used(exprs)],

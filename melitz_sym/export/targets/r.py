@@ -198,20 +198,34 @@ _SOLVER = '''
     dn <- size
     y <- new
   }}
-  status <- ifelse(bad, 2L, ifelse(corner, 3L, ifelse(!done | is.na(out), 1L, 0L)))
+{tails}  status <- ifelse(bad, 2L, ifelse(corner, 3L, ifelse(!done | is.na(out), 1L, 0L)))
   list(cutoff = ifelse(status == 0L, exp(out), NaN), status = status)
 }}
 '''
+
+
+#: No root where a factor g of a term t of the residual (ms_newton_tails: c, then g and
+#: t at g = the smallest normal double, for each) is below that double while t there
+#: exceeds 2^-53 |c|: the term keeps too few bits to place the root.
+_TAILS = """\
+  tails <- do.call(ms_newton_tails, c(list(ifelse(is.na(out), 0, out)), consts))
+  for (k in seq(2, length(tails), by = 2)) {
+    lost <- abs(tails[[k]]) < .Machine$double.xmin &
+      abs(tails[[k + 1]]) > 2^-53 * abs(tails[[1]])
+    out[!is.na(lost) & lost] <- NaN
+  }
+"""
 
 
 def _newton(plan: Plan, show) -> str:
     """``ms_newton_constants`` (the hoisted parts of the residual, a list) and
     ``ms_newton_terms`` (R, dR/dy, P and c): the residual as the iteration uses it
     (:func:`~melitz_sym.export.codegen.newton_functions`)."""
-    once, every = newton_functions(plan)
+    once, every, tails = newton_functions(plan)
     out = []
     for name, funcs, args in (("ms_newton_constants", once, plan.params),
-                              ("ms_newton_terms", every, every[0].args)):
+                              ("ms_newton_terms", every, every[0].args),
+                              *([("ms_newton_tails", tails, every[0].args)] if tails else [])):
         def define(n: str, value) -> list[str]:
             return [f"  {n} <- {value if isinstance(value, str) else show(value)}"]
 
@@ -229,7 +243,7 @@ def render(plan: Plan) -> dict[str, str]:
     """``PREFIX.R``: one function ``PREFIX_<output>`` per output (base R, vectorised)."""
     printer = _Printer({"user_functions": {}})
     lines = [comment(plan.header(), "#")]
-    lines += carried(plan, CARRIED) + ([NORMAL] if guarded(plan) else [])
+    lines += carried(plan, CARRIED, solver=True) + ([NORMAL] if guarded(plan) else [])
     for f in plan.functions:
         args = ", ".join(a.name for a in f.args)
         lines += ["", comment(function_doc(plan, f), "#"),
@@ -239,8 +253,10 @@ def render(plan: Plan) -> dict[str, str]:
     if plan.solver:
         names = ", ".join(p.name for p in plan.params)
         finite = " & ".join(f"is.finite({p.name})" for p in plan.params[1:])
+        newton = _newton(plan, printer.doprint)
         lines.append(_SOLVER.format(p=plan.prefix, params=names, names=names,
                                     first=plan.params[0].name, finite=finite or "TRUE",
                                     condition=printer.doprint(plan.admissible),
-                                    newton=_newton(plan, printer.doprint)).rstrip())
+                                    newton=newton, tails=_TAILS if "ms_newton_tails <-" in newton
+                                    else "").rstrip())
     return {f"{plan.prefix}.R": "\n".join(lines) + "\n"}

@@ -38,16 +38,20 @@ class LogPrinting:
         return f"ms_logaddexp({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
 
-def carried(plan, codes: dict[str, tuple[str, tuple[str, ...]]]) -> list[str]:
+def carried(plan, codes: dict[str, tuple[str, tuple[str, ...]]],
+            solver: bool = False) -> list[str]:
     """The code a target adds for ``plan``.
 
     ``codes`` maps a function name to (its code in the target's language, the
     names of the carried functions that code calls).  The result holds the
-    code of every function in ``codes`` an expression of ``plan`` calls and of
-    those they call, in the order of ``codes``.
+    code of every function in ``codes`` an expression of ``plan`` calls (its
+    functions' and, with ``solver`` (a target that prints the cutoff solver), its
+    Newton forms') and of those they call, in the order of ``codes``.
     """
-    need = {type(e).__name__ for f in plan.functions for x in f.exprs()
-            for e in x.atoms(sp.Function)}
+    exprs = [x for f in plan.functions for x in f.exprs()]
+    if solver and plan.solver:
+        exprs += [*plan.newton[1], *plan.newton[3]]
+    need = {type(e).__name__ for x in exprs for e in x.atoms(sp.Function)}
     need &= set(codes)
     while True:
         more = need | {d for n in need for d in codes[n][1]}
