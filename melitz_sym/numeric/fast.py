@@ -871,8 +871,8 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
     """Compiled pieces of :func:`_newton_block`, keyed by the expressions: the
     parameter-only part of the residual and its slope, the rest (in y and those
     parts; :func:`newton_forms`), the support's lower end and the outputs (in y
-    and the parameters), and the arguments of the normal cdfs of the residual (in
-    y and those parts; None without one, see :func:`tails_lost`); with
+    and the parameters), and what :func:`tails_lost` reads at the root (in y
+    and those parts); with
     ``extended``, the residual and the outputs in long double (:mod:`.extended`)."""
     y, core, consts, meaning = newton_forms(order, phi_s, residual, quadrature.with_quadrature)
     autarky = any(e.has(sym("phi_star_A")) for e in outputs)
@@ -882,7 +882,7 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
             _compile((y,) + consts, core, modules),
             sp.lambdify(order, lower, "numpy"), autarky,
             _outputs_fn(order, phi_s, outputs, autarky, False, extended),
-            _compile((y,) + consts, tails, modules) if tails else None)
+            _compile((y,) + consts, tails, modules))
 
 
 #: The factors of a residual term whose value may underflow: exponentials, the normal
@@ -905,34 +905,42 @@ def _factors(term: sp.Expr):
 
 def newton_tails(core: tuple) -> tuple:
     """What :func:`tails_lost` reads of the Newton forms ``core`` (R, dR/dy, P, c of
-    :func:`newton_forms`): c, then for every factor g of a term t of R that may
-    underflow (:func:`_factors`) g and t with g the smallest normal double; empty
-    where R has no such term besides c's."""
+    :func:`newton_forms`): c and dR/dy, then for every factor g of a term t of R that
+    may underflow (:func:`_factors`) g and t with g the smallest normal double."""
     tiny = sp.Float(float(_TINY), 17)
     pairs = [(g, t.xreplace({g: tiny})) for t in sp.Add.make_args(core[0])
              for g in dict.fromkeys(_factors(t)) if t.has(sp.Symbol)]
     pairs = [(g, bound) for g, bound in pairs if bound.free_symbols]
-    return (core[3], *[e for pair in pairs for e in pair]) if pairs else ()
+    return (core[3], core[1], *[e for pair in pairs for e in pair])
 
 
 def tails_lost(tails, y: np.ndarray, consts: list) -> np.ndarray:
-    r"""Where a factor g of a term t of the residual is not a normal double at the root
-    ``y`` (it underflowed: too few bits, or none) while t with g the smallest normal
-    double exceeds :math:`2^{-53}` of the residual's constant c: there the term
-    is not known to the precision that places the root.  Melitz-closed log-normal at
-    f = 1e300, f_e = 6.4e-61: :math:`f\,\Phi(x)` was :math:`10^{300}` times the
-    smallest subnormal, and Newton stopped at phi* = 2.3e8 (true root 6.5e8);
-    Weibull at f = 2.9e184, f_e = 6.9e-141: :math:`f e^{-x}` with :math:`e^{-x}`
-    subnormal, phi* = 80.93 (true 82.09).  An exporters' tail that underflows near
-    sigma = 1 is far below c.  ``tails`` computes c and then g and that bound for
-    each factor (:func:`newton_tails`), or is None."""
-    lost = np.zeros(np.shape(y), bool)
-    if tails is not None:
-        tiny = np.finfo(float).tiny
-        c, *pairs = tails(y, *consts)
-        with np.errstate(invalid="ignore", over="ignore"):
-            for g, bound in zip(pairs[::2], pairs[1::2]):
-                lost |= (np.abs(g) < tiny) & (np.abs(bound) > 2.0 ** -53 * np.abs(c))
+    r"""Where the root ``y`` does not determine the equilibrium in double.
+
+    * The elasticity :math:`|dR/dy| / c` of the residual's sides at the root times
+      the root's tolerance :math:`2^{-52}\max(1, |y|)` exceeds :math:`2^{-26}`:
+      an output as steep in y (a tail :math:`(b/\varphi^*)^k`) is then not known to
+      1.5e-8 (melitz-closed truncated Pareto at k = 1.1e16: phi* = 1 + 4.2e-16
+      rounds to b, and p_in came out 4.2e-18 for 8.9e-3).
+    * A factor g of a term t of the residual is not a normal double at the root
+      (it underflowed: too few bits, or none) while t with g the smallest normal
+      double exceeds :math:`2^{-53}` of the residual's constant c: there the term
+      is not known to the precision that places the root (melitz-closed log-normal
+      at f = 1e300, f_e = 6.4e-61: :math:`f\,\Phi(x)` was :math:`10^{300}` times
+      the smallest subnormal, and Newton stopped at phi* = 2.3e8, the true root
+      being 6.5e8; Weibull at f = 2.9e184, f_e = 6.9e-141: :math:`f e^{-x}` with
+      :math:`e^{-x}` subnormal, phi* = 80.93 for 82.09).  An exporters' tail that
+      underflows near sigma = 1 is far below c.
+
+    ``tails`` computes c, dR/dy and then g and that bound for each factor
+    (:func:`newton_tails`)."""
+    tiny = np.finfo(float).tiny
+    c, slope, *pairs = tails(y, *consts)
+    with np.errstate(invalid="ignore", over="ignore"):
+        lost = (np.abs(slope) * 2.0 ** -52 * np.maximum(1, np.abs(y))
+                > 2.0 ** -26 * np.abs(c)) & (c != 0)
+        for g, bound in zip(pairs[::2], pairs[1::2]):
+            lost |= (np.abs(g) < tiny) & (np.abs(bound) > 2.0 ** -53 * np.abs(c))
     return lost
 
 

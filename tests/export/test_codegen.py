@@ -821,6 +821,11 @@ UNPLACEABLE = [
     ("melitz-closed", "weibull", dict(sigma=3.8, f=2.9088064182126256e+184,
                                       f_e=6.879337028308575e-141, delta=0.1, L=100, k=1.5,
                                       b=1.0)),
+    # (long fuzz profile) melitz-closed truncated Pareto at k = 1.1e16: phi* = 1 + 4.2e-16
+    # rounds to b = 1 (p_in 8.9e-3 by hand; solve gave 4.2e-18)
+    ("melitz-closed", "truncated-pareto", dict(sigma=3.8, f=4.4703468631419176e+16, f_e=1.0,
+                                               delta=0.1, L=100, k=1.1137526631027136e+16,
+                                               b=1.0, b_H=20.0)),
 ]
 
 

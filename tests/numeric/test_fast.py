@@ -626,22 +626,29 @@ def test_hoisting_keeps_conditions_and_hoists_every_parameter():
     assert core.subs(dict(zip(consts, meaning))) == expr
 
 
-@pytest.mark.parametrize("dist, p", [
+@pytest.mark.parametrize("dist, p, ordinary", [
     # the residual's term f Phi(x) is 1e300 times a subnormal Phi near the root: solve
     # returned phi* = 2.28e8 (m.reference: 6.51e8) when asked for phi* alone
     ("lognormal", dict(sigma=3.8, f=9.99999999999869e+299, f_e=6.426391103701053e-61,
-                       delta=0.1, L=100, mu=0.0, s=0.5)),
+                       delta=0.1, L=100, mu=0.0, s=0.5), dict(f=1.0)),
     # f exp(-x) with exp(-x) subnormal: phi* = 80.93 (m.reference: 82.09)
     ("weibull", dict(sigma=3.8, f=2.9088064182126256e+184, f_e=6.879337028308575e-141,
-                     delta=0.1, L=100, k=1.5, b=1.0)),
+                     delta=0.1, L=100, k=1.5, b=1.0), dict(f=1.0)),
+    # k = 1.1e16: phi* = 1 + 4.2e-16 (by hand: (b/phi*)^k = delta f_e (k - z)/(f z)
+    # = 8.9e-3 = p_in) rounds to b = 1, and p_in came out 4.2e-18
+    ("truncated-pareto", dict(sigma=3.8, f=4.4703468631419176e+16, f_e=1.0, delta=0.1,
+                              L=100, k=1.1137526631027136e+16, b=1.0, b_H=20.0),
+     dict(f=1.0, k=4.0)),
 ])
-def test_a_residual_term_with_an_underflowing_factor_is_no_root(dist, p):
+def test_a_root_that_does_not_determine_the_equilibrium_is_refused(dist, p, ordinary):
     """Issue 20 (long fuzz profile), melitz-closed: where a term of the residual that
-    matters has a factor that underflowed at the root, a NumericalError (nan with
-    errors="nan").  An exporters' tail that underflows where it is negligible (melitz
-    log-normal near sigma = 1, test_accuracy) is still solved."""
+    matters has a factor that underflowed at the root, or the outputs are steeper in
+    log(phi*) than its rounding allows, a NumericalError (nan with errors="nan",
+    beside an ordinary point).  An exporters' tail that underflows where it is
+    negligible (melitz log-normal near sigma = 1, test_accuracy) is still solved."""
     m = ms.model("melitz-closed", dist=dist)
     with pytest.raises(ms.NumericalError, match="no finite value of phi_star"):
-        m.solve(outputs=["phi_star"], **p)
-    got = m.solve(outputs=["phi_star"], errors="nan", **{**p, "f": np.array([p["f"], 1.0])})
+        m.solve(outputs=["phi_star", "p_in"], **p)
+    got = m.solve(outputs=["phi_star"], errors="nan",
+                  **{**p, **{n: np.array([p[n], v]) for n, v in ordinary.items()}})
     assert np.isnan(got["phi_star"][0]) and np.isfinite(got["phi_star"][1])

@@ -425,12 +425,12 @@ def _all_function(plan: Plan) -> tuple[list[str], list[str]]:
 
 
 def _tails_check(tails: list, y: str) -> str:
-    """The check of the root ``ms_y`` in the solver (empty without ``tails``,
-    :func:`~melitz_sym.export.codegen.newton_functions`): no root (status 1) where a
-    factor g of a term t of the residual is below DBL_MIN while t with g = DBL_MIN
-    exceeds 2^-53 |c|: that term keeps too few bits to place the root."""
-    if not tails:
-        return ""
+    """The check of the root ``ms_y`` in the solver (``tails`` of
+    :func:`~melitz_sym.export.codegen.newton_functions`): no root (status 1) where
+    the residual's elasticity |dR/dy| / c times the root's tolerance 2^-52 max(1, |y|)
+    exceeds 2^-26, or where a factor g of a term t of the residual is below DBL_MIN
+    while t with g = DBL_MIN exceeds 2^-53 |c| (that term keeps too few bits to place
+    the root)."""
     n = len(tails)
     lines = _evaluate(tails, [f"    ms_t[{i}] = {{}};" for i in range(n)])
     return "\n".join([
@@ -440,7 +440,10 @@ def _tails_check(tails: list, y: str) -> str:
         f"                double ms_t[{n}];", "                int ms_k;",
         "                {", f"                    const double {y} = ms_y;",
         *["                " + x for x in lines], "                }",
-        f"                for (ms_k = 1; ms_k < {n}; ms_k += 2)",
+        "                if (ms_t[0] != 0 && fabs(ms_t[1]) * 0x1p-52 * fmax(1.0, fabs(ms_y))",
+        "                    > 0x1p-26 * fabs(ms_t[0]))",
+        "                    return NAN; /* the outputs are steeper in y than its tolerance */",
+        f"                for (ms_k = 2; ms_k < {n}; ms_k += 2)",
         "                    if (fabs(ms_t[ms_k]) < DBL_MIN",
         "                        && fabs(ms_t[ms_k + 1]) > 0x1p-53 * fabs(ms_t[0]))",
         "                        return NAN;", "            }"])
@@ -459,7 +462,7 @@ def render(plan: Plan) -> dict[str, str]:
            f'#include "{plan.prefix}.h"', ""]
     src += [code + "\n" for code in carried(plan, CARRIED, solver=True) if code]
     newton = newton_functions(plan) if plan.solver else ([], [], [])
-    if guarded(plan) or newton[2] or any("DBL_MIN" in code for code in src):
+    if guarded(plan) or plan.solver or any("DBL_MIN" in code for code in src):
         src[src.index("#include <math.h>")] = "#include <float.h>\n#include <math.h>"
     if guarded(plan):
         src += [NORMAL + "\n"]

@@ -41,11 +41,12 @@ _BLOCK = {block}
 def _solve_block(lower, args, tol, iters):
     """newton_log on one block of points: the hoisted parts once, then the iteration;
     nan (status 1) where the two sides P and c of the cutoff equation are not normal
-    doubles at the root (a subnormal keeps too few bits to place it), or a term of
-    the residual whose normal cdf is not (tails_lost, where there is one)."""
+    doubles at the root (a subnormal keeps too few bits to place it), or where the
+    root does not determine the equilibrium in double (tails_lost)."""
     with numpy.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
         consts = _newton_constants(*args)
-        y = newton_log(_newton_terms, lower, list(consts), tol, iters){tails}
+        y = newton_log(_newton_terms, lower, list(consts), tol, iters)
+        y = numpy.where(tails_lost(_newton_tails, y, consts), numpy.nan, y)
         _, _, p, c = _newton_terms(y, *consts)
         tiny, huge = numpy.finfo(float).tiny, numpy.finfo(float).max
         sides = (numpy.abs(p) >= tiny) & (numpy.abs(c) >= tiny) & (numpy.abs(p) <= huge)
@@ -121,20 +122,19 @@ def _body(funcs, show, results: tuple[str, ...]) -> list[str]:
 
 
 def _newton(plan: Plan, printer) -> str:
-    """``_newton_constants`` and ``_newton_terms``: the residual as the package's own
-    Newton iteration evaluates it (:attr:`Plan.newton`), with common subexpressions
-    shared."""
+    """``_newton_constants``, ``_newton_terms`` and ``_newton_tails``: the residual as the
+    package's own Newton iteration evaluates it (:attr:`Plan.newton`) and what the
+    check of its root reads (``tails_lost``), with common subexpressions shared."""
     y, core, consts, meaning = plan.newton
     out = []
-    tails = newton_tails(core)
     for name, args, exprs, doc in (
             ("_newton_constants", plan.params, meaning,
              "The parameter-only parts of the cutoff residual, once per point."),
             ("_newton_terms", (y,) + consts, core,
              "R, dR/dy, P and c (R = P - c) at phi_star = exp(y_log_phi)."),
-            *([("_newton_tails", (y,) + consts, tails,
-                "c, then each factor g of a term t of R that may underflow and t at "
-                "g = the smallest normal double.")] if tails else [])):
+            ("_newton_tails", (y,) + consts, newton_tails(core),
+             "c, dR/dy, then each factor g of a term t of R that may underflow and t "
+             "at g = the smallest normal double.")):
         pairs, results = sympy.cse(list(exprs), symbols=sympy.numbered_symbols("x"))
         out += [f"def {name}({', '.join(a.name for a in args)}):", f'    """{doc}"""',
                 *[f"    {n} = {text}" for n, text in protected_used(exprs)],
@@ -174,14 +174,11 @@ def render(plan: Plan) -> dict[str, str]:
     if plan.solver:
         names = ", ".join(p.name for p in plan.params)
         newton = _newton(plan, printer)
-        tails = "_newton_tails(" in newton
         code += _SOLVER.format(params=names, names=names,
                                condition=printer.doprint(plan.admissible), newton=newton,
-                               block=_BLOCK, tails="\n        y = numpy.where(tails_lost("
-                               "_newton_tails, y, consts), numpy.nan, y)" if tails else "")
+                               block=_BLOCK)
         # the package's own solver and helpers, as they are (the module cannot import them)
-        helpers = ([newton_log] + ([exp_ndtr] if "exp_ndtr(" in newton else [])
-                   + ([tails_lost] if tails else []))
+        helpers = [newton_log] + ([exp_ndtr] if "exp_ndtr(" in newton else []) + [tails_lost]
         code += "".join("\n\n" + inspect.getsource(h) for h in helpers)
     imports = ["import numpy"] + (["import numpy as np  # the spelling of newton_log",
                                    "import concurrent.futures", "import os"]

@@ -204,12 +204,18 @@ _SOLVER = '''
 '''
 
 
-#: No root where a factor g of a term t of the residual (ms_newton_tails: c, then g and
-#: t at g = the smallest normal double, for each) is below that double while t there
-#: exceeds 2^-53 |c|: the term keeps too few bits to place the root.
+#: No root where the residual's elasticity |dR/dy| / c times the root's tolerance
+#: 2^-52 max(1, |y|) exceeds 2^-26, or where a factor g of a term t of the residual
+#: (ms_newton_tails: c, dR/dy, then g and t at g = the smallest normal double, for
+#: each) is below that double while t there exceeds 2^-53 |c|: the term keeps too few
+#: bits to place the root.
 _TAILS = """\
-  tails <- do.call(ms_newton_tails, c(list(ifelse(is.na(out), 0, out)), consts))
-  for (k in seq(2, length(tails), by = 2)) {
+  at <- ifelse(is.na(out), 0, out)
+  tails <- do.call(ms_newton_tails, c(list(at), consts))
+  steep <- tails[[1]] != 0 &
+    abs(tails[[2]]) * 2^-52 * pmax(1, abs(at)) > 2^-26 * abs(tails[[1]])
+  out[!is.na(steep) & steep] <- NaN
+  for (k in 2 * seq_len(length(tails) %/% 2 - 1) + 1) {
     lost <- abs(tails[[k]]) < .Machine$double.xmin &
       abs(tails[[k + 1]]) > 2^-53 * abs(tails[[1]])
     out[!is.na(lost) & lost] <- NaN
@@ -225,7 +231,7 @@ def _newton(plan: Plan, show) -> str:
     out = []
     for name, funcs, args in (("ms_newton_constants", once, plan.params),
                               ("ms_newton_terms", every, every[0].args),
-                              *([("ms_newton_tails", tails, every[0].args)] if tails else [])):
+                              ("ms_newton_tails", tails, every[0].args)):
         def define(n: str, value) -> list[str]:
             return [f"  {n} <- {value if isinstance(value, str) else show(value)}"]
 
@@ -257,6 +263,5 @@ def render(plan: Plan) -> dict[str, str]:
         lines.append(_SOLVER.format(p=plan.prefix, params=names, names=names,
                                     first=plan.params[0].name, finite=finite or "TRUE",
                                     condition=printer.doprint(plan.admissible),
-                                    newton=newton, tails=_TAILS if "ms_newton_tails <-" in newton
-                                    else "").rstrip())
+                                    newton=newton, tails=_TAILS).rstrip())
     return {f"{plan.prefix}.R": "\n".join(lines) + "\n"}
