@@ -600,8 +600,8 @@ def domain_points(ctx: Context, count: int = MIN_POINTS, seed: int = 2003) -> di
     sobol = qmc.Sobol(len(names), scramble=True, seed=seed)
     chunks = []
     total = 0
-    for _ in range(4):
-        u = sobol.random_base2(_SOBOL_LOG2)
+    for r in range(4):  # 2^14, 2^14, 2^15, 2^16 points: a power of 2 drawn in all
+        u = sobol.random_base2(_SOBOL_LOG2 + max(r - 1, 0))
         values = {n: box[n][0] + u[:, i] * (box[n][1] - box[n][0])
                   for i, n in enumerate(names)}
         ok = _interior(ctx, values)

@@ -527,6 +527,8 @@ def value_at(ctx: Context, expr: sp.Expr, point) -> mpmath.mpf:
         for der in sorted(expr.atoms(sp.Derivative), key=sp.count_ops, reverse=True):
             if der in expr.atoms(sp.Derivative):
                 expr = expr.xreplace({der: sp.Float(_difference(ctx, der, point), DPS + 10)})
+        if expr.has(sp.zoo, sp.nan, sp.oo):  # a derivative of 0 in a denominator
+            raise ZeroDivisionError(f"{expr} is not a finite number here")
         syms, fn = ctx.compiled(expr)
         missing = sorted(s.name for s in syms if s.name in ctx.d.outputs
                          and s.name not in outputs)
@@ -880,11 +882,26 @@ def _prove(ctx: Context, lhs: sp.Expr, rhs: sp.Expr, has_derivative: bool) -> st
                     "written as functions of the cutoff phi* (an identity for every cutoff)")
     closed = ctx.closed(res)
     if closed is not None and (closed != res or has_derivative):
-        closed = closed.replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit())
-        if is_zero_symbolic(closed):
+        closed = _derivatives_taken(closed)
+        if closed is not None and is_zero_symbolic(closed):
             return ("proved symbolically: lhs - rhs simplifies to zero with the closed-form "
                     "equilibrium inserted")
     return None
+
+
+def _derivatives_taken(expr: sp.Expr) -> sp.Expr | None:
+    """``expr`` with its derivatives taken, innermost first, or None where one of them
+    is of an expression with no value: after d(-1)/d tau = 0, tau/0 is ``zoo``,
+    whose derivative sympy calls 0."""
+    undefined = []
+
+    def take(der: sp.Derivative) -> sp.Expr:
+        if der.expr.has(sp.zoo, sp.nan):
+            undefined.append(der)
+        return der.doit()
+
+    out = expr.replace(lambda e: isinstance(e, sp.Derivative), take)
+    return None if undefined or out.has(sp.zoo, sp.nan) else out
 
 
 def _integrate(expr: sp.Expr) -> sp.Expr | None:

@@ -90,6 +90,16 @@ def test_cli_claims(capsys):
     assert "acr" in capsys.readouterr().out
 
 
+def test_a_sample_short_of_admissible_points_is_an_error(capsys):
+    """Fuzz (issue 20): HMY with a degenerate distribution has few interior points in
+    its sampling box; the third round of Sobol points asked scipy for 2^14 more after
+    2^15 (not a power of 2 in all: ValueError traceback).  The rounds now double, and
+    a box short of points is a clear error."""
+    assert main(["claims", "hmy", "--dist", "degenerate", "--claim",
+                 "d(pi_bar)/d f_x >= pi_bar"]) == 2
+    assert "admissible points found in the sampling box" in capsys.readouterr().err
+
+
 # the seed's statements side by side: which hold in which model (seed Sec. 2 and 2.1;
 # Melitz and Ottaviano 2008, Sec. 3.3 and 5); every verdict is symbolic (MO's welfare
 # through the cutoff: W falls with c_D below alpha, c_D falls with L, as in the paper)

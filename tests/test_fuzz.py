@@ -159,6 +159,33 @@ def multi(request):
     return m, MULTI[request.param]
 
 
+@pytest.mark.parametrize("dist", ["pareto", "truncated-pareto", "lognormal", "frechet",
+                                  "weibull"])
+def test_every_asymmetric_distribution_solves_at_the_base_point(dist):
+    """Found by the long profile: melitz-asym with a truncated Pareto refused every
+    point (solve and reference alike, so the fuzz saw two clean errors): the log of its
+    tail moment was split into logs of two negative factors.  Every distribution whose
+    base point of the long profile is interior solves there, as the reference does."""
+    from fuzz_cases import CASES as LONG
+
+    m = ms.model("melitz-asym", dist)
+    base = LONG[("melitz-asym", dist)]
+    got, ref = m.solve(outputs=["phi_star"], **base), m.reference(dps=DPS, **base)
+    want = np.array([[float(x) for x in row] for row in ref["phi_star"]])
+    assert np.allclose(got["phi_star"], want, rtol=1e-12, atol=0)
+
+
+def test_a_degenerate_asymmetric_economy_is_a_corner():
+    """With one productivity b, free entry sum_j f_ij ((b/phi*_ij)^(sigma-1) - 1)^+ =
+    delta f_e > 0 needs b above the cutoff of some market, so every entrant serves that
+    market: here the home market (phi*_00 = 0.71 < b = 1), the corner the solver
+    refuses by name (the long profile's base point)."""
+    from fuzz_cases import CASES as LONG
+
+    with pytest.raises(ms.AdmissibilityError, match="no selection"):
+        ms.model("melitz-asym", "degenerate").solve(**LONG[("melitz-asym", "degenerate")])
+
+
 def test_fuzz_multi_country_solve_and_reference(multi):
     """N-country models: the same rule, entry by entry; solve's errors="nan" gives nan
     exactly where solve raises for inadmissibility."""

@@ -216,6 +216,15 @@ def test_a_quantity_the_model_does_not_determine_is_an_error():
         ms.verify("melitz", "phii_star = 1")
 
 
+def test_a_derivative_of_an_expression_with_no_value_is_undecided():
+    """Fuzz (issue 20): d(tau / (d(-1)/d tau))/d tau divides by a derivative that is 0;
+    the numeric path raised KeyError 'ComplexInfinity' (lambdify of zoo), and sympy
+    takes the derivative of zoo as 0, which would have read as HOLDS."""
+    v = ms.verify(ms.model("chaney", dist="pareto"),
+                  r"0 = \frac{d \frac{\tau}{\frac{d -1}{d \tau}}}{d \tau}")
+    assert (v.holds, v.method, v.points) == (None, "undecided", 0)
+
+
 def test_cli_exit_codes(capsys):
     assert main(["verify", "melitz", r"M_x=p_xM"]) == 0
     assert "HOLDS" in capsys.readouterr().out

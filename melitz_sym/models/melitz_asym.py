@@ -197,12 +197,12 @@ def derive(decl: Declaration) -> MultiDerivation:
     d.concretize = Concretizer(((S, S_l), (V, V_l)))
     fe_phi = d.concretize(fe_term)
     log_r = sp.expand_log(sp.log(X / V(phi_s)), force=True)
-    log_V = sp.expand_log(sp.log(V_l(phi_s)), force=True)
+    log_V = _log_of(V_l(phi_s))
     pair = {"phi_star": cut, "A_of_cut": A_of_cut, "fe": fe_phi,
             "log_r": log_r, "log_V": log_V, "lower": dist.support[0],
             "upper": dist.support[1], "W": W_cut}
     if in_destination:  # F_ij: the fixed costs i's firms pay to j's workers
-        log_S = sp.expand_log(sp.log(S_l(phi_s)), force=True)
+        log_S = _log_of(S_l(phi_s))
         pair["log_F"] = sp.expand_log(sp.log(M_e / delta * w_d * f), force=True) + log_S
         pair["log_F_phi"] = phi_s * sp.diff(log_S, phi_s)
         for v in (w, w_d, A):
@@ -302,6 +302,23 @@ def _elasticity_obligation(X: sp.Expr, cut: sp.Expr, eps: sp.Expr,
 
 
 NEAT_MAX_OPS = 200  #: larger expressions are left as they are (an operation budget)
+
+
+def _log_of(e: sp.Expr) -> sp.Expr:
+    r""":math:`\log e` as a sum of logs, for a positive product ``e``: each factor that
+    sympy proves positive apart (``expand_log(force=True)``, powers as multiples),
+    and the factors whose sign it cannot tell in one log where there are several,
+    since their product is positive but each may be negative: the truncated
+    Pareto's tail moment is :math:`k b^k (b^k b_H^{\sigma-1} - x^{\sigma-1-k}(b b_H)^k)
+    / ((b^k - b_H^k)(k - \sigma + 1))`, whose bracket and :math:`b^k - b_H^k` are
+    both negative (split, their logs were nan in double: melitz-asym never solved
+    with it)."""
+    factors = sp.Mul.make_args(e)
+    unknown = [f for f in factors if not f.is_positive]
+    if len(unknown) < 2:
+        return sp.expand_log(sp.log(e), force=True)
+    known = sp.Mul(*[f for f in factors if f.is_positive])
+    return sp.expand_log(sp.log(known), force=True) + sp.log(sp.Mul(*unknown))
 
 
 def _neat(e: sp.Expr, with_k: bool) -> sp.Expr:

@@ -19,6 +19,9 @@ restrictions and (N-country models) per-pair terms.  One test per file:
 Every entry is checked before the test fails, and the failure lists each entry that
 differs with the reason and, where it can, both values at one admissible point.
 
+An entry amended after c9e53ea carries the reason in the file's ``amended`` (the
+truncated Pareto's ``pair[log_V]``: c9e53ea's form is nan in double).
+
 Known issues (``snapshot_known_issues.json``): an entry that the tree at c9e53ea derives in
 a wrong form some of the time (melitz-asym-truncated-pareto ``pair[fe_phi]``: see the file)
 is stored in its correct form; a derivation that gives the recorded wrong form instead
