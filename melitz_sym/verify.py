@@ -527,7 +527,7 @@ def value_at(ctx: Context, expr: sp.Expr, point) -> mpmath.mpf:
         for der in sorted(expr.atoms(sp.Derivative), key=sp.count_ops, reverse=True):
             if der in expr.atoms(sp.Derivative):
                 expr = expr.xreplace({der: sp.Float(_difference(ctx, der, point), DPS + 10)})
-        if expr.has(sp.zoo, sp.nan, sp.oo):  # a derivative of 0 in a denominator
+        if expr.has(sp.zoo, sp.nan):  # a derivative of 0 in a denominator (oo: a bound)
             raise ZeroDivisionError(f"{expr} is not a finite number here")
         syms, fn = ctx.compiled(expr)
         missing = sorted(s.name for s in syms if s.name in ctx.d.outputs
