@@ -31,7 +31,8 @@ from hypothesis import HealthCheck, given, settings
 import melitz_sym as ms
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fuzz_cases import guard, points  # noqa: E402  (shared with the long profile)
+from fuzz_cases import CASES as LONG  # noqa: E402  (shared with the long profile)
+from fuzz_cases import guard, points  # noqa: E402
 
 EXAMPLES = int(os.environ.get("MELITZ_FUZZ_EXAMPLES", "0"))
 settings.register_profile("fuzz-ci", max_examples=4, deadline=None, derandomize=True,
@@ -166,8 +167,6 @@ def test_every_asymmetric_distribution_solves_at_the_base_point(dist):
     point (solve and reference alike, so the fuzz saw two clean errors): the log of its
     tail moment was split into logs of two negative factors.  Every distribution whose
     base point of the long profile is interior solves there, as the reference does."""
-    from fuzz_cases import CASES as LONG
-
     m = ms.model("melitz-asym", dist)
     base = LONG[("melitz-asym", dist)]
     got, ref = m.solve(outputs=["phi_star"], **base), m.reference(dps=DPS, **base)
@@ -180,8 +179,6 @@ def test_a_degenerate_asymmetric_economy_is_a_corner():
     delta f_e > 0 needs b above the cutoff of some market, so every entrant serves that
     market: here the home market (phi*_00 = 0.71 < b = 1), the corner the solver
     refuses by name (the long profile's base point)."""
-    from fuzz_cases import CASES as LONG
-
     with pytest.raises(ms.AdmissibilityError, match="no selection"):
         ms.model("melitz-asym", "degenerate").solve(**LONG[("melitz-asym", "degenerate")])
 
