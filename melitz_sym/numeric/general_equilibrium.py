@@ -395,6 +395,8 @@ def solve_asym(d, arrays: Mapping[str, np.ndarray],
     env[system.phi_s] = np.min(phi, axis=1, keepdims=True)
     survive = _survival(d, env, system.phi_s)
     lv = _eval(d.pair["log_V_phi"], {**system.env, system.phi_s: phi})
+    if accurate:
+        _flows_conditioned(lv)
     out = {"phi_star": phi.copy(), "X": X.copy(), "lam": X / X.sum(axis=0, keepdims=True),
            "w": w, "P": P, "A": A, "M_e": Me, "M": Me * survive / delta, "W": W.copy(),
            "eps": np.broadcast_to(system.const["log_r_tau"] + lv * system.const["cut_tau"],
@@ -406,6 +408,26 @@ def solve_asym(d, arrays: Mapping[str, np.ndarray],
         out["gains"] = W / np.broadcast_to(_eval(d.pair["W"], diag), (N,))
     _finite(out)
     return out
+
+
+def _flows_conditioned(lv: np.ndarray) -> None:
+    r"""Raise a NumericalError where rounding a cutoff to double moves a trade flow by
+    more than :data:`ACCURACY`.
+
+    A flow's relative error from its cutoff's is :math:`|\partial\ln X_{ij} /
+    \partial\ln\varphi^*_{ij}|` (``lv``) times the cutoff's rounding, 2^-52: with a
+    bounded support and a cutoff 1e-9 below its upper bound (:math:`X \propto
+    b_H - \varphi^*`) the elasticity is 3e9 and the flow 3e-7 off.
+    """
+    rounding = np.max(np.abs(lv)) * np.finfo(float).eps
+    if not rounding <= ACCURACY:
+        i, j = (int(v) for v in np.unravel_index(np.argmax(np.abs(lv)), np.shape(lv)))
+        raise NumericalError(
+            f"melitz-asym: the trade flow X[{i},{j}] is too ill-conditioned for double "
+            f"precision at these parameters (its elasticity in the cutoff phi_star[{i},{j}] "
+            f"is {float(lv[i, j]):.3g}, so the cutoff's rounding moves it by up to "
+            f"{rounding:.1g}, relative; a cutoff at the edge of the support?); "
+            "m.reference(...) computes it in mpmath")
 
 
 def _autarky_interior(phi_A: np.ndarray, lower: np.ndarray) -> None:

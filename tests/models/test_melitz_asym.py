@@ -368,3 +368,42 @@ def test_frechet_far_tail_cutoffs_keep_their_digits():
     ref = m.reference(dps=25, **params)
     for name in ("phi_star", "A", "M", "M_e", "W", "gains"):
         assert rel(fast[name], ref[name]) < 1e-12, name
+
+
+TRUNCATED_BASE = dict(sigma=3.8, delta=0.1, f_e=[1.0, 2.0], tau=[[1, 1.5], [1.4, 1]],
+                      f=[[1.0, 2.0], [2.0, 1.2]], k=4.6, b=[1.0, 0.8], b_H=[30.0, 30.0])
+
+
+def test_flow_at_the_edge_of_the_support_is_refused_not_wrong():
+    """Fuzz long profile (issue 20): with L_0 = 1.0e16 the export cutoff phi*_01 lies
+    9e-9 below the truncation b_H = 30, where X_01 is proportional to b_H - phi*_01:
+    its elasticity in the cutoff is -3.2e9, so rounding phi*_01 to double moved X_01
+    by 3e-7 (solve 27.5933003 against the reference's 27.5932915, and trade was not
+    balanced).  Now a flow whose cutoff's rounding moves it by more than 1e-9 is a
+    NumericalError naming it; at L_0 = 1e12 (elasticity 3.2e5) solve still agrees with
+    the independent mpmath reference to 1e-9, and the reference balances trade
+    (X_01 = X_10, the two-country trade balance) at the refused point."""
+    m = ms.model("melitz-asym", "truncated-pareto")
+    edge = dict(TRUNCATED_BASE, L=[1.0019548159456208e16, 50.0])
+    with pytest.raises(ms.NumericalError, match=r"X\[0,1\] is too ill-conditioned"):
+        m.solve(**edge)
+    ref = m.reference(dps=30, **edge)
+    assert abs(ref["X"][0][1] / ref["X"][1][0] - 1) < 1e-25
+    assert 30 - float(ref["phi_star"][0][1]) < 1e-8
+    params = dict(TRUNCATED_BASE, L=[1e12, 50.0])
+    fast, ref = m.solve(**params), m.reference(dps=30, **params)
+    assert abs(fast["eps"][0, 1]) > 1e5
+    for name in ("phi_star", "X", "w", "W", "M_e"):
+        assert rel(fast[name], ref[name]) < 1e-9, name
+
+
+def test_reference_autarky_cutoff_keeps_its_bracket():
+    """The reference's autarky free entry was solved with mpmath's Anderson method,
+    which ran out of steps where it is strongly curved (truncated Pareto, L_0 = 1e6,
+    30 digits: "could not find root", although the bracket was right); its Ridder
+    method failed at 50 digits at the base point.  With the Pegasus method both solve,
+    and gains agree with solve (an independent double-precision path) to 1e-12."""
+    m = ms.model("melitz-asym", "truncated-pareto")
+    for L, dps in (([1e6, 50.0], 30), ([100.0, 50.0], 50)):
+        params = dict(TRUNCATED_BASE, L=L)
+        assert rel(m.solve(**params)["gains"], m.reference(dps=dps, **params)["gains"]) < 1e-12
