@@ -283,7 +283,7 @@ class Model:
                 raise NumericalError(f"reference: a quantity divides by zero at {dps + 10} "
                                      "digits at these parameters (too extreme for the "
                                      "working precision)") from None
-            self._check_interior(result, values)
+            self._check_interior(result, values, share=False)
             return result
 
         def autarky(**p: object) -> dict:
@@ -406,8 +406,17 @@ class Model:
                                    f"outputs are: {', '.join(self.outputs)}")
         return list(outputs)
 
-    def _check_interior(self, result: Mapping[str, object], values: Mapping[str, object]) -> None:
-        """Refuse corner solutions: cutoffs must lie where the derivation assumed."""
+    def _check_interior(self, result: Mapping[str, object], values: Mapping[str, object],
+                        share: bool = True) -> None:
+        """Refuse corner solutions: cutoffs must lie where the derivation assumed.
+
+        With ``share`` a share of producing entrants ``p_in`` above 1 is a corner too
+        (:func:`~melitz_sym.admissibility.corner`: the derived 1/X where phi* rounds
+        to the lower bound).  The reference passes False: its p_in is the quadrature
+        of the density over [max(phi*, lower), upper], at most 1 but for the
+        quadrature's error (4e-18 at 20 digits for a Weibull spike of relative width
+        3e-16, k = 3.5e15), and its root finder itself refuses a cutoff below the
+        lower bound."""
         if self.dist is None or "phi_star" not in result:
             return
         at = {s: sp.sympify(values[s.name]) for s in self.dist.symbols}
@@ -415,7 +424,8 @@ class Model:
         uppers = {} if self._no_partners(values) else {
             n: result[n] for n in admissibility.UPPER_CUTOFFS if n in result}
         problem = admissibility.corner(self.dist.continuous, result["phi_star"], uppers, lo, hi,
-                                       result.get("p_in") if self.dist.continuous else None)
+                                       result.get("p_in") if self.dist.continuous and share
+                                       else None)
         if problem:
             raise AdmissibilityError(problem)
 

@@ -307,3 +307,23 @@ def test_newton_polish_stays_in_the_bracket():
     with pytest.raises(ms.MelitzError):
         m.reference(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1,
                     k=1.480782968825677e23, b=6.885234639350444e48)
+
+
+def test_a_share_of_producers_one_by_quadrature_is_not_a_corner():
+    """Fuzz long profile (issue 20): melitz-closed Weibull at k = 3.5e15 is a spike of
+    relative width 3e-16 at b = 1, and phi* = 0.9665 lies below it, so every entrant
+    but a fraction exp(-0.9665^k) = exp(-1.2e14) produces: an interior point with
+    p_in = 1 in any double.  At 20 digits the quadrature gave p_in = 1 + 4.3e-18 and
+    the reference refused the point as "no selection: p_in exceeds 1", while solve
+    answered.  The reference's p_in integrates the density from max(phi*, lower), so
+    above one it is the quadrature's error, not a corner; its root finder refuses a
+    cutoff below the lower bound itself.  Independent check: the mpmath closed form
+    of the Weibull survival, exp(-(phi*/b)^k), is 1 to 30 digits at the cutoff."""
+    m = ms.model("melitz-closed", "weibull")
+    params = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, k=3534018065899267.0, b=1.0)
+    ref = m.reference(dps=20, **params)
+    with mpmath.workdps(30):
+        assert mpmath.exp(-mpmath.mpf(ref["phi_star"]) ** mpmath.mpf(params["k"])) == 1
+    fast = m.solve(**params)
+    for name in ("phi_star", "p_in", "M", "W", "P"):
+        assert abs(float(fast[name]) / float(ref[name]) - 1) < 1e-12, name
