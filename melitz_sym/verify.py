@@ -476,10 +476,11 @@ class Context:
         return out
 
     def compiled(self, expr: sp.Expr) -> tuple:
-        """``(symbols, mpmath function)`` of ``expr`` (lambdified once)."""
+        """``(symbols, mpmath function)`` of ``expr`` (lambdified once), with its
+        exponentials and powers guarded (:func:`guarded_exp`, :func:`guarded_pow`)."""
         if expr not in self._compiled:
             syms = sorted(expr.free_symbols, key=lambda s: s.name)
-            self._compiled[expr] = (syms, sp.lambdify(syms, expr, modules="mpmath"))
+            self._compiled[expr] = (syms, guarded_lambdify(syms, expr))
         return self._compiled[expr]
 
     def step_residual(self, name: str) -> sp.Expr | None:
@@ -501,6 +502,41 @@ class Context:
             cache.update(self.model.evaluate(dps=DPS, outputs=[name], **dict(point[0], n="0")))
         return cache[name]
 
+
+class GuardedPow(sp.Function):
+    """``b**e`` with a symbolic exponent, evaluated by :func:`guarded_pow`."""
+
+
+def _beyond_precision(log_result) -> None:
+    r"""Raise OverflowError where :math:`|\ln y|` (``log_result``) exceeds 2^prec: a
+    value :math:`y` whose exponent has more bits than the working precision has no
+    correct digit, and mpmath spends minutes or all memory on it (exp(exp(exp(10)))
+    took 100 s, 4^(4^(4^10)) over 300 s, exp(exp(exp(M))) raised MemoryError)."""
+    if log_result and mpmath.mag(log_result) > mpmath.mp.prec:
+        raise OverflowError("a value whose exponent exceeds the working precision")
+
+
+def guarded_exp(x):
+    """``mpmath.exp(x)``, an OverflowError where :math:`|x| > 2^{prec}`."""
+    _beyond_precision(x)
+    return mpmath.exp(x)
+
+
+def guarded_pow(b, e):
+    r"""``b**e``, an OverflowError where :math:`|e \ln|b|| > 2^{prec}`."""
+    if b:
+        _beyond_precision(e * mpmath.log(abs(b)))
+    return b ** e
+
+
+_GUARDED = {"exp": guarded_exp, "GuardedPow": guarded_pow}
+
+
+def guarded_lambdify(syms: list, expr: sp.Expr):
+    """``expr`` compiled for mpmath with its exponentials and its powers with a
+    symbolic exponent guarded (:func:`guarded_exp`, :func:`guarded_pow`)."""
+    powers = {p: GuardedPow(*p.args) for p in expr.atoms(sp.Pow) if not p.exp.is_Number}
+    return sp.lambdify(syms, expr.xreplace(powers), modules=[_GUARDED, "mpmath"])
 
 _CONTEXTS: dict = {}
 
@@ -602,7 +638,7 @@ def _try_numeric(ctx, lhs, rhs, count, tol, condition=None):
             try:
                 lv, rv = value_at(ctx, lhs, point), value_at(ctx, rhs, point)
             except (AdmissibilityError, NumericalError, ValueError, ZeroDivisionError,
-                    OverflowError, TypeError, NotImplementedError) as exc:
+                    OverflowError, TypeError, NotImplementedError, MemoryError) as exc:
                 if isinstance(exc, MelitzError) and not isinstance(
                         exc, (AdmissibilityError, NumericalError)):
                     raise
@@ -668,8 +704,7 @@ def _proportional(a: sp.Expr, b: sp.Expr, rng: random.Random) -> bool | str:
     ratios = []
     with mpmath.workdps(30):
         try:
-            fa = sp.lambdify(syms, a, "mpmath")
-            fb = sp.lambdify(syms, b, "mpmath")
+            fa, fb = guarded_lambdify(syms, a), guarded_lambdify(syms, b)
             for _ in range(2):
                 draw = {s.name: mpmath.mpf(rng.randint(1100, 3000)) / 1000 for s in syms}
                 if "k" in draw and "sigma" in draw:  # a finite (sigma-1)-th moment
@@ -679,7 +714,8 @@ def _proportional(a: sp.Expr, b: sp.Expr, rng: random.Random) -> bool | str:
                 if vb == 0 or not mpmath.isfinite(va) or not mpmath.isfinite(vb):
                     return False
                 ratios.append(va / vb)
-        except (ValueError, TypeError, ZeroDivisionError, NameError, NotImplementedError):
+        except (ValueError, TypeError, ZeroDivisionError, NameError, NotImplementedError,
+                OverflowError):
             return False
     if max(abs(r) for r in ratios) <= mpmath.mpf(10) ** -20:
         return "zero"

@@ -262,6 +262,20 @@ def test_a_value_beyond_mpmath_exponents_is_not_evaluated_not_a_crash():
     v = ms.verify("hmy", r"1 = \exp(\exp(\sigma^{M_e}))", seconds=20)
     assert v.holds in (False, None)
 
+
+@pytest.mark.parametrize("text", [r"\sqrt{\exp(\exp(\exp(M)))} = \frac{d W}{d \tau}",
+                                  r"W = \exp(\exp(\exp(10 \sigma)))",
+                                  r"W = \sigma^{\sigma^{\sigma^{L}}}"])
+def test_a_value_beyond_the_working_precision_is_not_evaluated(text):
+    """Fuzz long profile (issue 20): mpmath evaluated exp(exp(exp(M))) at a drawn point
+    until it ran out of memory (MemoryError, a traceback; exp(exp(exp(10))) alone takes
+    it 100 s, 4^(4^(4^10)) over 300 s).  A value whose exponent has more bits than the
+    working precision has no correct digit: verify skips such a point (or, matching
+    a step, counts the two sides as not proportional), and gives its verdict from the
+    others."""
+    v = ms.verify("melitz", text)
+    assert v.holds in (False, None)
+
 # Melitz and Ottaviano (2008) (literature.md section 8), in the paper's notation (f_E is the
 # package's f_e); c is a producer's unit cost, free below the cutoff c_D
 MO = [

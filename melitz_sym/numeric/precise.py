@@ -123,8 +123,11 @@ def _mp_form(expr: sp.Expr) -> sp.Expr:
     Frechet survival weight :math:`1 - e^{-x}` at :math:`x = (b/\varphi^*)^k = 10^{-160}`
     (delta = 7.4e-160) is 0 at 190 digits, and :math:`\tilde\varphi_t` divided by
     the square of it; and :math:`\Gamma(s) - \Gamma(s, x)` as the lower incomplete gamma
-    function (:func:`stable.lowergamma_form`)."""
-    return stable.powm1_form(stable.expm1_form(stable.lowergamma_form(stable.erfc_form(expr))))
+    function (:func:`stable.lowergamma_form`), and differences of upper functions
+    where they are near their whole as differences of lower ones
+    (:func:`stable.gamma_difference_form`)."""
+    return stable.powm1_form(stable.expm1_form(stable.gamma_difference_form(
+        stable.lowergamma_form(stable.erfc_form(expr)), sp.uppergamma, sp.lowergamma)))
 
 
 def _fn(expr: sp.Expr, symbols: list[sp.Symbol]):

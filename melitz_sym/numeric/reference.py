@@ -194,35 +194,56 @@ def reference_melitz(d: Derivation, dist: Distribution, params: Mapping[str, obj
     names = outputs or list(d.outputs)
     sys = _system(d)
     extra = 0
-    for _ in range(2):  # at most once more, with the digits a difference of tails lost
+    for _ in range(PASSES):  # again, with the digits a difference of tails lost
         out, lost = _reference_melitz(d, sys, dist, params, dps + extra, names)
         if lost <= extra + GUARD // 2:
             break
-        extra = min(lost, 2 * dps)
+        extra = lost
+        if dps + extra > MAX_DIGITS:
+            raise NumericalError(
+                f"reference: a difference of tails at the cutoffs above phi* loses more "
+                f"than {lost} digits at these parameters (beyond {MAX_DIGITS} digits)")
+    else:
+        raise NumericalError(f"reference: a difference of tails at the cutoffs above phi* "
+                             f"still loses {lost} digits after {PASSES} passes")
     with mpmath.workdps(dps):
         return {k: +out[k] for k in names if k in out}
 
 
 #: Guard digits of the reference above the digits asked (:func:`_solve_cutoff`); where a
 #: difference of tails loses more than half of them, the reference is computed again to
-#: as many more digits as it lost (at most ``2 dps`` more).
+#: as many more digits as it lost (:func:`_cancellation`).
 GUARD = 10
+#: Most passes of :func:`reference_melitz` and most working digits before it refuses.
+PASSES = 8
+MAX_DIGITS = 2000
 
 
-def _cancellation(sys: _System, args: list) -> int:
+def _cancellation(sys: _System, args: list, tails: Tails, a) -> int:
     r"""Digits lost by the difference of two tails at cutoffs above phi*: the largest
     :math:`\log_{10}(\max(|T_i|, |T_j|)/|T_i - T_j|)` over their S and V (hmy's
     exporters-only firms, :math:`V(\varphi_x^*) - V(\varphi_I^*)`, are 1e-23 of either
-    at f_e = 5e16 with Weibull productivity)."""
+    at f_e = 5e16 with Weibull productivity).  Where that is every working digit
+    or more (the difference is rounding noise or 0), the difference is integrated
+    directly over :math:`[c_i, c_j]` at 20 digits to tell how many (1e-92 of either
+    at f_e = 1.3e61)."""
     n = len(sys.cutoffs)
-    tails = [args[n + 3 * i: n + 3 * i + 2] for i in range(1, n)]
+    at = [args[n + 3 * i: n + 3 * i + 2] for i in range(1, n)]
     lost = 0
-    for i, first in enumerate(tails):
-        for second in tails[i + 1:]:
-            for x, y in zip(first, second):
-                if x != y:
-                    ratio = max(abs(x), abs(y)) / abs(x - y)
-                    lost = max(lost, int(mpmath.ceil(mpmath.log10(ratio))))
+    for i, first in enumerate(at):
+        for j, second in enumerate(at[i + 1:], i + 2):
+            for x, y, power in zip(first, second, (0, a)):
+                if not (x or y):
+                    continue
+                digits = (int(mpmath.ceil(mpmath.log10(max(abs(x), abs(y)) / abs(x - y))))
+                          if x != y else mpmath.mp.dps)
+                if digits >= mpmath.mp.dps - GUARD // 2:
+                    with mpmath.workdps(20):
+                        between = mpmath.quad(lambda t, p=power: t ** p * tails.g(t),
+                                              [args[i + 1], args[j]])
+                    digits = max(digits, int(mpmath.ceil(mpmath.log10(
+                        max(abs(x), abs(y)) / abs(between)))) if between else 2 * digits)
+                lost = max(lost, digits)
     return lost
 
 
@@ -246,7 +267,7 @@ def _reference_melitz(d: Derivation, sys: _System, dist: Distribution,
             autarky = plist[:n_at] + [mpmath.mpf(0)] + plist[n_at + 1:]
             args_a = _solve_cutoff(sys, tails, a, autarky, dps, exporters=False)
             out["gains"] = sys.outputs["W"](*args) / sys.outputs["W"](*args_a)
-        return out, _cancellation(sys, args)
+        return out, _cancellation(sys, args, tails, a)
 
 
 def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[str, object],

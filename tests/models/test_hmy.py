@@ -265,3 +265,35 @@ def test_weibull_residual_that_overflows_above_the_root(tau, n):
     got, want = m.solve(**p), m.evaluate(dps=30, **p)
     for name, value in got.items():
         assert abs(value / float(want[name]) - 1) < 1e-11, name
+
+
+def test_weibull_exporters_deep_below_the_bulk_keep_their_digits():
+    """Fuzz long profile (issue 20): hmy Weibull at f_e = 1.3e61 puts every cutoff near
+    1e-21, far below the bulk of the law, where Gamma(s, a) - Gamma(s, b) (exporters
+    that do not invest) is 4.8e-92 of either term.  solve gave export_fdi_ratio = 0,
+    evaluate at 20 digits 4.72e-92 (1% off) and the reference 4.4e-64 (its retry was
+    capped at 2 dps more digits).  Now differences of upper incomplete gamma functions
+    below the bulk are differences of lower ones, and the reference retries with the
+    digits a direct quadrature of the difference says are lost.  Independent check:
+    below 1e-20 the Weibull density (b = 1) is k t^(k-1) to 1e-32, so the exporters'
+    moment int_{phi_x}^{phi_I} t^(sigma-1) g is k (phi_I^p - phi_x^p)/p, p = sigma - 1 + k,
+    and the FDI firms' moment is Gamma(1 + (sigma-1)/k) to 1e-92 (sigma is the double
+    3.8, as the package reads it: 3.8 exactly moves the ratio by 9e-15)."""
+    m = ms.model("hmy", "weibull")
+    params = dict(sigma=3.8, f=1.0, f_e=1.2616900368679363e61, delta=0.1, L=100, tau=1.5,
+                  f_x=1.5, n=1, f_I=8.0, k=1.5, b=1.0)
+    ref = m.reference(dps=20, outputs=["phi_x_star", "phi_I_star", "export_fdi_ratio"],
+                      **params)
+    with mpmath.workdps(60):
+        s, k = mpmath.mpf(3.8), mpmath.mpf(1.5)
+        lo, hi = mpmath.mpf(ref["phi_x_star"]), mpmath.mpf(ref["phi_I_star"])
+        p = s - 1 + k
+        want = (mpmath.mpf(1.5) ** (1 - s) * k * (hi ** p - lo ** p) / p
+                / mpmath.gamma(1 + (s - 1) / k))
+    assert 4e-92 < want < 6e-92
+    assert abs(ref["export_fdi_ratio"] / want - 1) < 1e-15
+    got = m.evaluate(dps=20, outputs=["export_fdi_ratio", "eps"], **params)
+    assert abs(got["export_fdi_ratio"] / want - 1) < 1e-15
+    fast = m.solve(outputs=["export_fdi_ratio", "eps"], **params)
+    assert float(fast["export_fdi_ratio"]) == pytest.approx(float(want), rel=1e-12)
+    assert float(fast["eps"]) == pytest.approx(float(got["eps"]), rel=1e-12)
