@@ -7,7 +7,8 @@ literature.md §2.1 (typed here for the baseline only).  The earlier baseline,
 which takes a log of every parameter (about 13 calls, :func:`baseline_logs`),
 is timed beside it for the record: it overstated our speed.  All run in this
 process on the same inputs, interleaved; the ratio ours/baseline is printed
-(target: at most 1.5).  The results are also compared.  The
+(target: at most 1.5), with ours on the default threads (one per core, as a user
+gets it) and on one thread (as the baseline runs).  The results are also compared.  The
 ``precision="adaptive"`` path (long double where the error estimate is large)
 and the ``precision="extended"`` path (long double) are timed beside them, for
 the record.
@@ -23,6 +24,7 @@ import numpy as np
 from timing import interleaved
 
 import melitz_sym as ms
+from melitz_sym.numeric import fast
 
 
 def inputs(n: int) -> dict[str, np.ndarray]:
@@ -121,8 +123,16 @@ def main(n: int = 1_000_000) -> None:
         err_logs = np.max(np.abs(ours[name] / logs[name] - 1))
         print(f"max relative difference ours vs baseline, {name}: {err:.1e} "
               f"(vs the 13-call baseline: {err_logs:.1e})")
+    def one_thread() -> None:  # the baseline runs on one core: so does this
+        threads, fast.THREADS = fast.THREADS, 1
+        try:
+            m.solve(outputs=["phi_star", "W"], **p)
+        finally:
+            fast.THREADS = threads
+
     best = interleaved({
         "ours": lambda: m.solve(outputs=["phi_star", "W"], **p),
+        "ours, one thread": one_thread,
         "base": lambda: baseline(p),
         "logs": lambda: baseline_logs(p),
         "adaptive": lambda: m.solve(outputs=["phi_star", "W"], precision="adaptive", **p),
@@ -136,6 +146,9 @@ def main(n: int = 1_000_000) -> None:
     print(f"melitz_sym Model.solve:                   {t_ours * 1e3:8.1f} ms")
     print(f"ratio ours/baseline: {t_ours / t_base:.2f} (target <= 1.5); ours/earlier "
           f"baseline: {t_ours / best['logs']:.2f}")
+    print(f"on one thread (MELITZ_SYM_THREADS=1; the default uses {fast.THREADS}): "
+          f"{best['ours, one thread'] * 1e3:8.1f} ms, "
+          f"ratio {best['ours, one thread'] / t_base:.2f}")
     print(f"Model.solve(precision='adaptive'): {t_adapt * 1e3:8.1f} ms, "
           f"{t_adapt / t_base:.1f}x the baseline (no target: long double where the "
           "estimate exceeds 1.8e-15)")

@@ -66,6 +66,7 @@ from decimal import Decimal
 import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.printing.pycode import MpmathPrinter
 
 from .derivation import is_zero_symbolic, random_point, time_limit
 from .errors import AdmissibilityError, MelitzError, NumericalError
@@ -536,7 +537,12 @@ def guarded_lambdify(syms: list, expr: sp.Expr):
     """``expr`` compiled for mpmath with its exponentials and its powers with a
     symbolic exponent guarded (:func:`guarded_exp`, :func:`guarded_pow`)."""
     powers = {p: GuardedPow(*p.args) for p in expr.atoms(sp.Pow) if not p.exp.is_Number}
-    return sp.lambdify(syms, expr.xreplace(powers), modules=[_GUARDED, "mpmath"])
+    # terms printed as they are and no docstring: ordering the terms of a sum evaluates
+    # its constants (exp(exp(exp(exp(E)))) for minutes, in mpmath)
+    printer = MpmathPrinter({"fully_qualified_modules": False, "inline": True,
+                             "allow_unknown_functions": True, "order": "none"})
+    return sp.lambdify(syms, expr.xreplace(powers), modules=[_GUARDED, "mpmath"],
+                       printer=printer, docstring_limit=0)
 
 _CONTEXTS: dict = {}
 
@@ -794,11 +800,34 @@ def verify(model, text: str | sp.Eq, seconds: float | None = None,
 
 def _verify_one(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:
     """The verdict of one equation (one link of a chain)."""
+    _constants_in_range(eq)
     eq, notes = ctx.notation(eq)
     verdict = _decide(ctx, eq, shown)
     if notes:
         verdict.detail += f" (read: {'; '.join(notes)})"
     return verdict
+
+
+def _constants_in_range(eq: sp.Eq) -> None:
+    """Raise a NumericalError where a constant of ``eq`` (an exponential or power
+    without symbols) has an exponent beyond the working precision
+    (:func:`guarded_exp`): sympy orders the terms of a sum by their values, and
+    mpmath took minutes over exp(exp(exp(exp(e)))) there."""
+    for side in (eq.lhs, eq.rhs):
+        nodes = sp.preorder_traversal(side)
+        for node in nodes:
+            if not isinstance(node, (sp.exp, sp.Pow)) or node.free_symbols:
+                continue
+            nodes.skip()  # inside a constant that evaluates, every constant does
+            try:
+                with mpmath.workdps(DPS):
+                    guarded_lambdify([], node)()
+            except (OverflowError, MemoryError):
+                raise NumericalError(f"the constant {sp.sstr(node, order='none')} is beyond "
+                                     "what verify can evaluate (its exponent has more bits "
+                                     f"than {DPS}-digit arithmetic holds)") from None
+            except (ValueError, TypeError, ZeroDivisionError):
+                continue
 
 
 def _decide(ctx: Context, eq: sp.Eq, shown: str) -> Verdict:

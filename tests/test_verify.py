@@ -617,3 +617,13 @@ def test_derivatives_with_respect_to_outputs_follow_the_cutoff(text, expected):
 def test_a_derivative_with_respect_to_an_output_needs_a_cutoff():
     with pytest.raises(MelitzError, match="cutoff"):
         ms.verify("melitz-ottaviano", r"\frac{d N}{d c_D} = 1")
+
+
+def test_a_constant_beyond_the_working_precision_is_an_error_not_a_hang():
+    """Fuzz long profile (issue 20): verify chaney "exp(exp(exp(exp(e)))) = k" ran past
+    its 60 s budget: sympy orders the terms of a sum by their values, and mpmath spent
+    minutes on the constant (ln of it is 10^(1.65e6)).  A constant whose exponent
+    exceeds the working precision is now refused, with its name, before any
+    symbolic work."""
+    with pytest.raises(ms.NumericalError, match=r"constant exp\(exp\(exp\(exp\(E\)\)\)\)"):
+        ms.verify("chaney", r"\exp(\exp(\exp(\exp(e)))) = k")

@@ -859,7 +859,7 @@ def newton_forms(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, prepare=lamb
     to_y = {phi_s: sp.exp(y)}
     if sym("sigma") in order:
         to_y[sym("sigma")] = 1 + stable.Z
-    terms = stable.exp_terms(stable.numeric_form(residual).subs(to_y))
+    terms = stable.exp_terms(stable.gamma_order_form(stable.numeric_form(residual).subs(to_y)))
     moving = [t for t in terms if t[0].has(y) or t[1].has(y)]
     fixed = [t for t in terms if t not in moving]
     core, consts, meaning = _hoist(tuple(prepare(e) for e in (
