@@ -235,16 +235,20 @@ def _cancellation(sys: _System, args: list, tails: Tails, a) -> int:
             for x, y, power in zip(first, second, (0, a)):
                 if not (x or y):
                     continue
-                digits = (int(mpmath.ceil(mpmath.log10(max(abs(x), abs(y)) / abs(x - y))))
-                          if x != y else mpmath.mp.dps)
+                big = max(abs(x), abs(y))
+                digits = _digits(big, x - y) if x != y else mpmath.mp.dps
                 if digits >= mpmath.mp.dps - GUARD // 2:
                     with mpmath.workdps(20):
                         between = mpmath.quad(lambda t, p=power: t ** p * tails.g(t),
                                               [args[i + 1], args[j]])
-                    digits = max(digits, int(mpmath.ceil(mpmath.log10(
-                        max(abs(x), abs(y)) / abs(between)))) if between else 2 * digits)
+                    digits = max(digits, _digits(big, between)) if between else 2 * digits
                 lost = max(lost, digits)
     return lost
+
+
+def _digits(big, difference) -> int:
+    """Decimal digits lost where ``difference`` is computed from terms of size ``big``."""
+    return int(mpmath.ceil(mpmath.log10(big / abs(difference))))
 
 
 def _reference_melitz(d: Derivation, sys: _System, dist: Distribution,

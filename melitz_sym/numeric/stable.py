@@ -580,11 +580,11 @@ def erf_difference_form(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: e.is_Add and e.has(sp.erf), fix)
 
 
-def gamma_difference_form(expr: sp.Expr, upper: type = None, lower: type = None) -> sp.Expr:
+def gamma_difference_form(expr: sp.Expr, upper: type, lower: type) -> sp.Expr:
     r"""Every group of terms :math:`r \sum_i c_i U(s, u_i)` of a sum (a common rest
     :math:`r` and order :math:`s`, numbers :math:`c_i` that add up to 0) of upper
-    incomplete gamma functions ``upper`` (:class:`gammaincc` by default; sympy's
-    ``uppergamma`` for mpmath), such as :math:`V(\varphi_x^*) - V(\varphi_I^*)`
+    incomplete gamma functions ``upper`` (:class:`gammaincc`; sympy's ``uppergamma``
+    for mpmath), such as :math:`V(\varphi_x^*) - V(\varphi_I^*)`
     (the Weibull HMY exporters that do not invest), as
 
     .. math:: -r\sum_i c_i\,L(s, u_i) \text{ where } u_1 < s,
@@ -595,7 +595,6 @@ def gamma_difference_form(expr: sp.Expr, upper: type = None, lower: type = None)
     upper functions are all near their whole and their difference loses their
     ratio to one (hmy Weibull at f_e = 1.3e61: :math:`\Gamma(s, a) - \Gamma(s, b)` is
     4.8e-92 of either; solve gave export_fdi_ratio = 0); the lower ones are not."""
-    upper, lower = upper or gammaincc, lower or gammainc
 
     def fix(add: sp.Expr) -> sp.Expr:
         groups: dict[tuple, list] = {}
@@ -627,7 +626,7 @@ def numeric_form(expr: sp.Expr) -> sp.Expr:
     :func:`erf_difference_form`, :func:`expm1_form`, :func:`factored_sums`,
     :func:`powm1_form`, :func:`positive_powers_out` and :func:`inverse_powers`."""
     return inverse_powers(positive_powers_out(powm1_form(factored_sums(expm1_form(
-        erf_difference_form(gamma_difference_form(special_form(expr))))))))
+        erf_difference_form(gamma_difference_form(special_form(expr), gammaincc, gammainc)))))))
 
 
 #: The most terms :func:`factored_sums` expands a sum into before factoring it
