@@ -936,7 +936,8 @@ def tails_lost(tails, y: np.ndarray, consts: list) -> np.ndarray:
       underflows near sigma = 1 is far below c.
 
     ``tails`` computes c, dR/dy and then g and that bound for each factor
-    (:func:`newton_tails`)."""
+    (:func:`newton_tails`).  A corner (y = -inf, phi* = 0) and a point already
+    refused (nan) are left as they are."""
     tiny = np.finfo(float).tiny
     c, slope, *pairs = tails(y, *consts)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -944,7 +945,7 @@ def tails_lost(tails, y: np.ndarray, consts: list) -> np.ndarray:
                 > 2.0 ** -26 * np.abs(c)) & (c != 0)
         for g, bound in zip(pairs[::2], pairs[1::2]):
             lost |= (np.abs(g) < tiny) & (np.abs(bound) > 2.0 ** -53 * np.abs(c))
-    return lost
+    return lost & np.isfinite(y)  # y = -inf is a corner (phi* = 0), not a root
 
 
 @lru_cache(maxsize=64)

@@ -996,6 +996,8 @@ def _positive_factor(e: sp.Expr) -> bool:
     """``e`` is positive for every admissible real value of its symbols."""
     if isinstance(e, (ndtr, sp.exp)):
         return True
+    if isinstance(e, (expm1, gammainc, gammaincc)):  # at a positive x (P, Q where defined)
+        return _positive_factor(e.args[-1])
     if e.is_Pow:
         return _positive_factor(e.base) and all(s.is_real for s in e.exp.free_symbols)
     if e.is_Mul:
@@ -1016,6 +1018,8 @@ def _log_factor(e: sp.Expr) -> sp.Expr:
             return a.args[0]
         if isinstance(a, ndtr):
             return log_ndtr(a.args[0])
+        if isinstance(a, expm1):  # e^x - 1 = e^x (1 - e^-x): no overflow for large x
+            return a.args[0] + sp.log(-expm1(-a.args[0]))
         return sp.log(a)
 
     return sp.expand(log(e))
@@ -1025,11 +1029,15 @@ def exp_terms(expr: sp.Expr) -> list[tuple[sp.Expr, sp.Expr]]:
     r"""``expr`` as :math:`\sum_i c_i \exp(L_i)`: the pairs :math:`(c_i, L_i)`.
 
     Each term of the expanded sum is split into the factors known to be positive
-    (powers of positive parameters, exp, Phi), whose logarithms are combined into
-    the expanded exponent :math:`L_i` (``log_ndtr`` for Phi), and the rest
-    :math:`c_i` (numbers, ``n``, integrals).  Exponents are combined before
-    ``exp`` is taken, so that :math:`e^{(\sigma-1)\mu + (\sigma-1)^2 s^2/2}\,\Phi(x)`
-    does not overflow, and ratios such as :math:`\Phi(x)/\Phi(x)` cancel exactly.
+    (powers of positive parameters, exp, Phi, and at a positive argument expm1 and
+    the regularised incomplete gamma functions), whose logarithms are combined into
+    the expanded exponent :math:`L_i` (``log_ndtr`` for Phi, :math:`x +
+    \log(-\mathrm{expm1}(-x))` for expm1(x)), and the rest :math:`c_i` (numbers,
+    ``n``, integrals).  Exponents are combined before ``exp`` is taken, so that
+    :math:`e^{(\sigma-1)\mu + (\sigma-1)^2 s^2/2}\,\Phi(x)` does not overflow, nor
+    hmy's Frechet term :math:`n\,P(s, u)/\mathrm{expm1}(u)\cdots` at n = 1e182 (its
+    first factors' product was past the doubles before the small ones came in), and
+    ratios such as :math:`\Phi(x)/\Phi(x)` cancel exactly.
     """
     out = []
     for t in sp.Add.make_args(sp.expand_mul(expr, deep=False)):

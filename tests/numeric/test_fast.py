@@ -507,7 +507,8 @@ def test_subnormal_intermediate_results_are_recomputed_in_long_double(dist, poin
     """phi_tilde_t was 3.7e-3 (log-normal) and 3.7e-6 (Frechet) off: the points with a
     subnormal intermediate result are evaluated again in long double.  The same point
     beside an ordinary one in one array gives the same values (per point, not per
-    block)."""
+    block); the ordinary one is compared in an array of the same length (numpy's
+    vectorised power may differ from its scalar loop in the last bit)."""
     m = ms.model("melitz", dist)
     params = {**SUBNORMAL_BASE, **point}
     got = m.solve(outputs=["phi_tilde_t", "phi_star"], **params)["phi_tilde_t"]
@@ -516,8 +517,9 @@ def test_subnormal_intermediate_results_are_recomputed_in_long_double(dist, poin
     pair = m.solve(outputs=["phi_tilde_t"], **{**params, name: np.array(
         [SUBNORMAL_BASE[name], value])})["phi_tilde_t"]
     assert pair[1] == got
-    assert pair[0] == m.solve(outputs=["phi_tilde_t"], **{**params, name: SUBNORMAL_BASE[name]}
-                              )["phi_tilde_t"]
+    alone = m.solve(outputs=["phi_tilde_t"], **{**params, name: np.full(2, SUBNORMAL_BASE[name])}
+                    )["phi_tilde_t"]
+    assert pair[0] == alone[0]
 
 
 @pytest.mark.parametrize("dist, point, want", SUBNORMAL)
