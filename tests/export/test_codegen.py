@@ -826,6 +826,12 @@ UNPLACEABLE = [
     ("melitz-closed", "truncated-pareto", dict(sigma=3.8, f=4.4703468631419176e+16, f_e=1.0,
                                                delta=0.1, L=100, k=1.1137526631027136e+16,
                                                b=1.0, b_H=20.0)),
+    # (long fuzz profile) melitz-closed truncated Pareto at f_e = 6.7e-5: the residual's
+    # continuation above b_H = 20 turns positive again, the search ran up to y = 5.3e15
+    # and "converged" there (a step below 1e-15 |y|): phi* = inf with status 0
+    # (m.reference: 16.996)
+    ("melitz-closed", "truncated-pareto", dict(sigma=3.8, f=1.0, f_e=6.704206364437625e-05,
+                                               delta=0.1, L=100, k=3.4, b=1.0, b_H=20.0)),
 ]
 
 

@@ -242,6 +242,8 @@ double {p}_solve_cutoff({params}, int *status)
             if (!ms_converged && ms_lo_nan)
                 return NAN; /* a jump from nan to a negative residual, not a root */
             ms_y = ms_inside ? ms_newton : ms_y;{tails}
+            if (ms_y > log(DBL_MAX))
+                return NAN; /* a root beyond the largest double is none */
             *status = 0;
             return exp(ms_y);
         }}

@@ -93,7 +93,9 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False, threads=None):
         for sl in _blocks:
             _one(sl)
     _phi = numpy.full(_shape, numpy.nan)
-    _phi.reshape(-1)[_at] = numpy.exp(_y)
+    with numpy.errstate(over="ignore"):  # a root beyond the largest double is none
+        _phi.reshape(-1)[_at] = numpy.exp(_y)
+    _phi[numpy.isinf(_phi)] = numpy.nan
     _code = numpy.select([_bad_args, _corner, numpy.isnan(_phi)], [2, 3, 1], 0)
     return (_phi, _code) if status else _phi
 

@@ -198,7 +198,8 @@ _SOLVER = '''
     dn <- size
     y <- new
   }}
-{tails}  status <- ifelse(bad, 2L, ifelse(corner, 3L, ifelse(!done | is.na(out), 1L, 0L)))
+{tails}  beyond <- !is.na(out) & out > log(.Machine$double.xmax)  # no root past a double
+  status <- ifelse(bad, 2L, ifelse(corner, 3L, ifelse(!done | is.na(out) | beyond, 1L, 0L)))
   list(cutoff = ifelse(status == 0L, exp(out), NaN), status = status)
 }}
 '''
