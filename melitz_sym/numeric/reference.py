@@ -61,7 +61,8 @@ class _System:
 
     Their arguments (``args``) are the cutoffs (phi* first), the tails S, V and
     the density g at each cutoff, then the parameters; ``above`` gives the
-    cutoffs after phi* from phi* and the parameters."""
+    cutoffs after phi* from phi* and the parameters; ``home`` names the outputs
+    without a tail at those cutoffs."""
 
     args: tuple
     cutoffs: tuple
@@ -69,6 +70,7 @@ class _System:
     dresidual: object
     above: object
     outputs: dict
+    home: frozenset
 
 
 _SYSTEMS: dict[int, tuple[Derivation, _System]] = {}
@@ -116,9 +118,11 @@ def _compile_system(d: Derivation) -> _System:
             e = e.xreplace({sym(k): v for k, v in outs.items()})
         outs[name] = plain(e)
     args = tuple(cutoffs) + tuple(x for t in tails for x in t) + tuple(d.parameters)
+    above = {x for t in tails[1:] for x in t}
     return _System(args, tuple(cutoffs), mp_lambdify(args, res), mp_lambdify(args, dres),
                    mp_lambdify((phi_s,) + tuple(d.parameters), sp.Tuple(*[of for _, of in extra])),
-                   {k: mp_lambdify(args, e) for k, e in outs.items()})
+                   {k: mp_lambdify(args, e) for k, e in outs.items()},
+                   frozenset(k for k, e in outs.items() if not e.free_symbols & above))
 
 
 def _tail_values(tails: Tails, a, x) -> list:
@@ -261,7 +265,11 @@ def _reference_melitz(d: Derivation, sys: _System, dist: Distribution,
         plist = [values[p] for p in d.parameters]
         tails = Tails(dist, values)
         a = values[sym("sigma")] - 1
-        args = _solve_cutoff(sys, tails, a, plist, dps)
+        # at n = 0 the tails above phi* are multiplied by 0 in the cutoff equation: the
+        # cutoffs and the outputs without them need none (the autarky check of gains)
+        exporters = not (values.get(sym("n")) == 0
+                         and set(names) <= sys.home | {c.name for c in sys.cutoffs})
+        args = _solve_cutoff(sys, tails, a, plist, dps, exporters)
         out = {c.name: v for c, v in zip(sys.cutoffs, args)}
         for name in names:
             if name in sys.outputs:
@@ -271,7 +279,7 @@ def _reference_melitz(d: Derivation, sys: _System, dist: Distribution,
             autarky = plist[:n_at] + [mpmath.mpf(0)] + plist[n_at + 1:]
             args_a = _solve_cutoff(sys, tails, a, autarky, dps, exporters=False)
             out["gains"] = sys.outputs["W"](*args) / sys.outputs["W"](*args_a)
-        return out, _cancellation(sys, args, tails, a)
+        return out, _cancellation(sys, args, tails, a) if exporters else 0
 
 
 def reference_krugman(d: Derivation, dist: Distribution | None, params: Mapping[str, object],

@@ -298,6 +298,27 @@ def test_difference_of_tails_keeps_the_digits_asked(monkeypatch):
         assert _rel(r20[name], ev[name]) < 1e-19
 
 
+def test_the_autarky_check_of_gains_needs_no_exporters_tails(monkeypatch):
+    """Fuzz long profile (issue 20): hmy Frechet at f_e = 2.8e175 took over 60 s.  The
+    reference of gains checks that autarky is not a corner with a reference of phi* and
+    p_in at n = 0, and that one also integrated the tails above phi* and retried with
+    the digits their difference lost, although at n = 0 they are multiplied by 0 in the
+    cutoff equation.  Now it does neither: one pass for autarky (the point itself still
+    needs two), and gains agrees with evaluate at 40 digits."""
+    from melitz_sym.numeric import reference
+
+    m = ms.model("hmy", dist="weibull")
+    p = dict(sigma=3.8, f=1.0, f_e=5e16, delta=0.1, L=100, tau=1.5, f_x=1.5, n=1,
+             f_I=8.0, k=1.5, b=1.0)
+    passes = []
+    inner = reference._reference_melitz
+    monkeypatch.setattr(reference, "_reference_melitz",
+                        lambda *a: passes.append((a[3]["n"], a[4])) or inner(*a))
+    got = m.reference(dps=20, outputs=["gains"], **p)
+    assert passes == [(1, 20), (1, 43), (0, 20)]
+    assert _rel(got["gains"], m.evaluate(dps=40, outputs=["gains"], **p)["gains"]) < 1e-19
+
+
 def test_newton_polish_stays_in_the_bracket():
     """melitz Pareto at k = 1.5e23, b = 6.9e48 (found by the fuzz; solve refuses it as
     no selection): the polish at raised precision stepped to y = log(phi*) ~ 1e23
