@@ -270,7 +270,8 @@ def _symbolic(model, exprs, targets, free, known):
     at.update({_target_symbol(t): sp.sympify(str(v)) for t, v in targets.items()})
     values = {}
     for name, e in formulas.items():
-        v = sp.N(e.subs(at), 30)
+        v = e.evalf(30, subs=at)  # numerically: e.subs would raise exact rationals to
+        # rational powers (f = 4.5e53 as an integer to the power 17/14: minutes)
         if not v.is_real:
             return formulas, {name: sp.nan}
         values[name] = v

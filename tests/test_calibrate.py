@@ -43,6 +43,25 @@ def test_pareto_is_inverted_symbolically_and_matches_the_literature():
     assert c.max_error < 1e-14
 
 
+def test_pareto_inverse_at_a_float_with_many_digits():
+    """Fuzz long profile (issue 20): at f = 4.5e53 given as a float the inverse formulas
+    were evaluated by exact substitution, f read as a 54-digit integer raised to the power
+    k/(sigma - 1) = 17/14, which sympy worked on for minutes (no answer in the fuzz's
+    60 s).  They are evaluated numerically at 30 digits now; same independent inverse as
+    above."""
+    m = ms.model("melitz", dist="pareto")
+    params = {**PARETO, "f": 4.501737573379911e53, "k": 3.4, "b": 1.0}
+    s, x = 0.14648141963883002, 5.082146340924008e-179
+    c = calibrate(m, {"share_exporters": s, "export_intensity": x}, **params)
+    assert c.method == "symbolic"
+    mp.mp.dps = 30
+    sigma, k, f, n = (mp.mpf(params[p]) for p in ("sigma", "k", "f", "n"))
+    tau = (n * (1 - mp.mpf(x)) / mp.mpf(x)) ** (1 / (sigma - 1))
+    f_x = f * (mp.mpf(s) * tau ** k) ** (-(sigma - 1) / k)
+    assert c.params["tau"] == pytest.approx(float(tau), rel=1e-13)
+    assert c.params["f_x"] == pytest.approx(float(f_x), rel=1e-13)
+
+
 def test_lognormal_is_solved_numerically_and_checked_independently():
     # one test, so the slow log-normal derivation is made once per test worker
     m = ms.model("melitz", dist="lognormal")
