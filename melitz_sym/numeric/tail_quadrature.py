@@ -117,6 +117,10 @@ class Tails:
         """The density at t."""
         return self._dens.pdf(t, *self._p)
 
+    def log_integrand(self, x, a) -> mpmath.mpf:
+        r"""The log of the integrand in q = log t at t = x, :math:`\log(x^{a+1} g(x))`."""
+        return self._dens.log_h(mpmath.log(x), a, *self._p) + self._dens.log_c(a, *self._p)
+
     def log_slope(self, x, a) -> mpmath.mpf:
         r"""The local power of the integrand at x, :math:`d\log(t^{a+1} g)/d\log t`."""
         return self._dens.slope(mpmath.log(x), a, *self._p)

@@ -319,6 +319,26 @@ def test_the_autarky_check_of_gains_needs_no_exporters_tails(monkeypatch):
     assert _rel(got["gains"], m.evaluate(dps=40, outputs=["gains"], **p)["gains"]) < 1e-19
 
 
+def test_a_difference_of_tails_no_retry_recovers_is_refused_at_once(monkeypatch):
+    """Fuzz long profile (issue 20): hmy Frechet at f_e = 3.7e16 puts the cutoffs near
+    1e-5, where the density is about exp(-1e20): the difference of the tails at phi_x* and
+    phi_I* is 0 in the quadrature at 20 digits, and the reference doubled its digits pass
+    after pass (20, 84, 208, ...: over a minute).  It bounds the difference by the log of
+    the integrand at the ends instead, and refuses after one pass."""
+    from melitz_sym.numeric import reference
+
+    m = ms.model("hmy", dist="frechet")
+    p = dict(sigma=3.8, f=1.0, f_e=3.659829065211851e16, delta=0.1, L=100, tau=1.5,
+             f_x=1.5, n=1, f_I=8.0, k=4.0, b=1.0)
+    passes = []
+    inner = reference._reference_melitz
+    monkeypatch.setattr(reference, "_reference_melitz",
+                        lambda *a: passes.append(a[4]) or inner(*a))
+    with pytest.raises(ms.NumericalError, match=r"loses 2\.\d+e\+19 digits"):
+        m.reference(dps=20, outputs=["export_fdi_ratio"], **p)
+    assert passes == [20]
+
+
 def test_newton_polish_stays_in_the_bracket():
     """melitz Pareto at k = 1.5e23, b = 6.9e48 (found by the fuzz; solve refuses it as
     no selection): the polish at raised precision stepped to y = log(phi*) ~ 1e23
