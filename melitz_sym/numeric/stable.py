@@ -459,7 +459,10 @@ def _rewrite_polynomials(expr: sp.Expr, kind: type, choices) -> sp.Expr:
         out = []
         for t in add.args:
             c, p = t.as_independent(*with_, as_Add=False)
-            out += [c * u for u in sp.Add.make_args(sp.expand(p.xreplace(with_)))]
+            # the top level only: a deep expand rewrites the functions' arguments too
+            # ((f tau^z - f)/(f_I - f_x) became f tau^(z+1)/(f_I tau - f_x tau) - f/(f_I - f_x),
+            # a difference expm1_form no longer sees)
+            out += [c * u for u in sp.Add.make_args(sp.expand(p.xreplace(with_), deep=False))]
         return sp.Add(*out)
 
     def fix(add: sp.Expr) -> sp.Expr:

@@ -314,3 +314,18 @@ def test_frechet_with_very_many_partners_keeps_its_terms_finite(n):
     got, want = m.solve(**p), m.evaluate(dps=30, **p)
     for name, value in got.items():
         assert abs(value / float(want[name]) - 1) < 1e-12, name
+
+
+def test_frechet_export_fdi_ratio_at_tau_near_one():
+    """Fuzz long profile (issue 20): hmy Frechet at tau = 1 + 2.3e-12: solve's
+    export_fdi_ratio was 7.4e-6 off.  Rewriting Gamma(s) - Gamma(s) Q(s, u_I) as
+    Gamma(s) P(s, u_I) expanded the arguments too, and u_I's (f tau^z - f)/(f_I - f_x)
+    became f tau^(z+1)/(f_I tau - f_x tau) - f/(f_I - f_x), a difference of nearly equal
+    numbers that expm1_form no longer saw; only the top level is expanded now.  Within
+    1e-12 of the 30-digit evaluate."""
+    m = ms.model("hmy", dist="frechet")
+    p = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100.0, tau=1.0000000000023026, f_x=1.5,
+             n=1, f_I=8.0, k=4.0, b=1.0)
+    got = m.solve(outputs=["export_fdi_ratio"], **p)["export_fdi_ratio"]
+    want = m.evaluate(dps=30, outputs=["export_fdi_ratio"], **p)["export_fdi_ratio"]
+    assert abs(got / float(want) - 1) < 1e-12
