@@ -438,10 +438,11 @@ def erfc_form(expr: sp.Expr) -> sp.Expr:
     return _rewrite_polynomials(expr, sp.erf, choices)
 
 
-def _rewrite_polynomials(expr: sp.Expr, kind: type, choices) -> sp.Expr:
+def _rewrite_polynomials(expr: sp.Expr, kind: type, choices, deep: bool = True) -> sp.Expr:
     r"""Rewrite every sum that is a polynomial in functions ``g`` of type ``kind``
     with ``g`` replaced by one of ``choices(g)`` (expressions equal to ``g``),
-    expanded, where that leaves fewer terms; a sum that gets no shorter is kept.
+    expanded (with ``deep=False`` the top level only, not the functions' arguments),
+    where that leaves fewer terms; a sum that gets no shorter is kept.
 
     One ``g`` is rewritten at a time, else two together: in the HMY log-normal
     revenue :math:`n\tau^{\sigma-1}\mathrm{erf}(u) - n\tau^{\sigma-1}
@@ -459,10 +460,7 @@ def _rewrite_polynomials(expr: sp.Expr, kind: type, choices) -> sp.Expr:
         out = []
         for t in add.args:
             c, p = t.as_independent(*with_, as_Add=False)
-            # the top level only: a deep expand rewrites the functions' arguments too
-            # ((f tau^z - f)/(f_I - f_x) became f tau^(z+1)/(f_I tau - f_x tau) - f/(f_I - f_x),
-            # a difference expm1_form no longer sees)
-            out += [c * u for u in sp.Add.make_args(sp.expand(p.xreplace(with_), deep=False))]
+            out += [c * u for u in sp.Add.make_args(sp.expand(p.xreplace(with_), deep=deep))]
         return sp.Add(*out)
 
     def fix(add: sp.Expr) -> sp.Expr:
@@ -509,7 +507,9 @@ def special_form(expr: sp.Expr) -> sp.Expr:
     of nearly equal numbers."""
     expr = erfc_form(expr)
     expr = expr.replace(sp.uppergamma, lambda s, x: sp.gamma(s) * gammaincc(s, x))
-    return _rewrite_polynomials(expr, gammaincc, lambda g: [1 - gammainc(*g.args)])
+    # not in the arguments: hmy Frechet's (f tau^z - f)/(f_I - f_x) would become
+    # f tau^(z+1)/(f_I tau - f_x tau) - f/(f_I - f_x), a difference expm1_form does not see
+    return _rewrite_polynomials(expr, gammaincc, lambda g: [1 - gammainc(*g.args)], False)
 
 
 def lowergamma_form(expr: sp.Expr) -> sp.Expr:
