@@ -86,6 +86,12 @@ def _has_symbolic_power(e: sp.Expr) -> bool:
 _Sum = tuple[sp.Expr, list[sp.Expr]]
 
 
+def _log_expm1(x: sp.Expr) -> sp.Expr:
+    """log(expm1(x)) for x > 0 as x + log(-expm1(-x)): e^x - 1 = e^x (1 - e^-x), no
+    overflow for large x."""
+    return x + sp.log(-expm1(-x))
+
+
 def _log_parts(expr: sp.Expr) -> tuple[sp.Expr, list[_Sum]]:
     """log(expr) of a positive expression as ``linear + sum(c * log(sum(exp(l))))``.
 
@@ -101,8 +107,8 @@ def _log_parts(expr: sp.Expr) -> tuple[sp.Expr, list[_Sum]]:
         return expr.exp * lin, [(expr.exp * c, logs) for c, logs in sums]
     if isinstance(expr, sp.exp):
         return expr.args[0], []
-    if isinstance(expr, expm1):  # e^x - 1 = e^x (1 - e^-x): no overflow for large x
-        return expr.args[0] + sp.log(-expm1(-expr.args[0])), []
+    if isinstance(expr, expm1):
+        return _log_expm1(expr.args[0]), []
     if expr.is_Add:
         terms = sp.Add.make_args(expr)
         positive = all(t.could_extract_minus_sign() is False for t in terms)
@@ -1021,8 +1027,8 @@ def _log_factor(e: sp.Expr) -> sp.Expr:
             return a.args[0]
         if isinstance(a, ndtr):
             return log_ndtr(a.args[0])
-        if isinstance(a, expm1):  # e^x - 1 = e^x (1 - e^-x): no overflow for large x
-            return a.args[0] + sp.log(-expm1(-a.args[0]))
+        if isinstance(a, expm1):
+            return _log_expm1(a.args[0])
         return sp.log(a)
 
     return sp.expand(log(e))
