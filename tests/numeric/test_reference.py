@@ -368,3 +368,22 @@ def test_a_share_of_producers_one_by_quadrature_is_not_a_corner():
     fast = m.solve(**params)
     for name in ("phi_star", "p_in", "M", "W", "P"):
         assert abs(float(fast[name]) / float(ref[name]) - 1) < 1e-12, name
+
+
+def test_a_sign_at_the_lower_bound_lost_to_cancellation_is_not_no_selection():
+    """Fuzz long profile (issue 20): melitz-closed Pareto at k = 8.8e136 and delta = 1e-303.
+    The residual at phi* = b is f a/(k - a) - delta f_e = 3.2e-137 - 1e-303 > 0, but its
+    terms V(b)/b^a and S(b) cancel to 0 at 20 digits: the reference said "no selection"
+    where solve rightly answers p_in = delta f_e (k - sigma + 1)/((sigma - 1) f) = 3.2e-167
+    (the cutoff condition of Melitz 2003 with Pareto productivity).  It refuses as a
+    NumericalError now; where the sign holds (delta = 1, k = 1e30: 2.8e-30 - 1) it is
+    still "no selection"."""
+    m = ms.model("melitz-closed", "pareto")
+    p = dict(sigma=3.8, f=1, f_e=1, L=100, b=1, delta=1.024939339764485e-303,
+             k=8.800664588158532e136)
+    with pytest.raises(ms.NumericalError, match="lost to cancellation"):
+        m.reference(dps=30, **p)
+    p_in = p["delta"] * (p["k"] - 2.8) / 2.8
+    assert _rel(m.solve(**p)["p_in"], p_in) < 1e-13
+    with pytest.raises(AdmissibilityError, match="no selection"):
+        m.reference(dps=30, **dict(p, delta=1, k=1e30))
