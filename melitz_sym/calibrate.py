@@ -236,6 +236,10 @@ def calibrate(model, targets: Mapping[str, object], free: list[str] | None = Non
     missing = [p for p in model.parameters if p not in known and p not in free]
     if missing:
         raise AdmissibilityError(f"{model.name}: missing parameter(s) {', '.join(missing)}")
+    # the restrictions on the given parameters alone hold before any inversion (f < 0
+    # would otherwise read as "no real value of f_x reproduces the targets")
+    admissibility.check([r for r in model.derive().restrictions
+                         if {s.name for s in r.symbols} <= set(known)], known)
     solution = None if len(free) < len(targets) else _symbolic(model, exprs, targets, free,
                                                                 known)
     method = "symbolic"

@@ -137,6 +137,16 @@ def test_infeasible_targets_raise(targets, match):
         calibrate(ms.model("melitz", dist="pareto"), targets, **PARETO)
 
 
+def test_a_given_parameter_that_breaks_a_restriction_is_named():
+    """Session-19 note (issue 20): a negative fixed cost read as "infeasible targets: no
+    real value of f_x reproduces them"; the restrictions on the given parameters alone are
+    checked first now, and the message names f."""
+    m = ms.model("melitz", dist="pareto")
+    for f in (-1.0, -4.5e53):
+        with pytest.raises(AdmissibilityError, match=r"\[f > 0\] fails at f="):
+            calibrate(m, TARGETS, **{**PARETO, "f": f})
+
+
 def test_bad_requests():
     with pytest.raises(UnknownNameError, match="moments are"):
         calibrate(ms.model("melitz"), {"markup": 0.3}, **PARETO)
