@@ -308,6 +308,9 @@ class Derivation:
         solved in closed form.
     support_lower : sympy.Expr
         Lower bound of productivity (where the cutoff search starts).
+    support_upper : sympy.Expr
+        Upper bound of productivity (``oo`` if none): there every tail is 0, so the
+        cutoff residual is negative, and the cutoff search ends below it.
     cutoff_upper : tuple of sympy.Expr
         Expressions in the parameters that the restrictions keep the cutoff below (a
         cost cutoff: the demand intercept ``alpha`` and the top of the cost support),
@@ -338,6 +341,7 @@ class Derivation:
     cutoff_residual: sp.Expr | None = None
     closed_forms: dict[str, sp.Expr] = field(default_factory=dict)
     support_lower: sp.Expr = sp.Integer(0)
+    support_upper: sp.Expr = sp.oo
     cutoff_upper: tuple[sp.Expr, ...] = ()
     sampler: Callable[[], dict] | None = None
     concretize: Callable[[sp.Expr], sp.Expr] = sp.sympify

@@ -160,6 +160,12 @@ class Plan:
         them all (the targets' ``all`` functions)."""
         return bool(self.functions) and not self.solver and not self.assembly
 
+    @property
+    def bounded_above(self) -> bool:
+        """Whether the solver's search has an upper end, ``cutoff_upper`` (a support
+        bounded above: there every tail is 0 and the cutoff residual negative)."""
+        return any(f.name == "cutoff_upper" for f in self.functions)
+
     def function(self, name: str) -> Function:
         """The function called ``name``."""
         return next(f for f in self.functions if f.name == name)
@@ -268,8 +274,12 @@ def _plan(model, forms: bool, outputs, newton_forms_too: bool = False) -> Plan:
     residual, slope = newton_residual(newton, phi) if forms else (None, None)
     if forms and not _known_calls(residual, code_form(res)):  # the derivation's own error
         forms, residual, slope = False, None, None
+    top = [Function("cutoff_upper", params, sp.sympify(d.support_upper),
+                    "upper end of the search for the cutoff (upper bound of productivity)")
+           ] if sp.sympify(d.support_upper) != sp.oo else []
     funcs = [Function("cutoff_lower", params, sp.sympify(d.support_lower),
                       "lower end of the search for the cutoff (lower bound of productivity)"),
+             *top,
              Function("cutoff_residual", (phi,) + params, code_form(res),
                       "residual F(phi_star) of the cutoff equation; the cutoff is its root",
                       residual and Forms(residual, (), residual)),

@@ -104,7 +104,7 @@ def derive(decl: Declaration) -> Derivation:
     title = ("Helpman-Melitz-Yeaple (2004), exports vs FDI" if export
              else "Melitz (2003) with FDI as the only mode of serving foreign markets")
     d = Derivation(f"{title}, {dist.name}", params, restrictions(dist, export), cutoff=phi_s,
-                   support_lower=dist.support[0])
+                   support_lower=dist.support[0], support_upper=dist.support[1])
     d.sampler = Sampler(d.parameters + (phi_s, sym("x")), d.restrictions, BOX, seed=2004)
     r = rho()
 

@@ -251,7 +251,7 @@ def _firms(decl: Declaration) -> _Firms:
         title = (f"Melitz (2003) {'open' if open_economy else 'closed'} economy with a fixed "
                  f"mass of entrants (Chaney 2008), {dist.name}")
     d = Derivation(title, tuple(params), restrictions(dist, open_economy, sunk), cutoff=phi_s,
-                   support_lower=dist.support[0])
+                   support_lower=dist.support[0], support_upper=dist.support[1])
     d.sampler = Sampler(d.parameters + (phi_s, x), d.restrictions, BOX, seed=20031101)
     r = rho()
 

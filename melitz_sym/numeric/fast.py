@@ -127,7 +127,8 @@ def admissible_mask(d, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, li
 
 
 def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
-               iters: int = 200, first_step: float = 16.0) -> np.ndarray:
+               iters: int = 200, first_step: float = 16.0, upper=np.inf,
+               top_gap: float = 2.0 ** -11) -> np.ndarray:
     """Vectorised safeguarded Newton for R(y) = 0, y = log(phi), R decreasing.
 
     ``FdF(y, *args)`` returns R and dR/dy together; each iteration evaluates it
@@ -139,7 +140,17 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     linear in y in the tails where R itself is flat or exponential, so a far
     start converges in a step or two instead of many.  The search starts at
     y = log(lower) + 1, with log(lower) as lower end of the bracket, when
-    ``lower > 0``, else at y = 0.
+    ``lower > 0``, else at y = 0.  A finite ``upper`` (the top of a bounded
+    support, where every tail and so every profit term is 0 and R = -delta f_e < 0,
+    while the generic residual is 0/0) is the bracket's upper end from the start,
+    and the search starts inside it; the residual's analytic continuation above it
+    turns positive again (truncated Pareto at f_e = 6.7e-5: without this end the
+    search ran up to y = 5.3e15).  A nan residual is then an upper end, as where no
+    negative residual was seen.  A root within ``top_gap`` of it in y is nan:
+    there S and V vanish linearly in the gap g = log(upper) - y and the profit term
+    V/phi^a - S quadratically, each closed form losing about 1/g of its digits, so
+    the residual and the outputs carry some 2^-53/g^2 (truncated Pareto, k = 3.4:
+    p_in 3e-11 off at g = 7.5e-4, 4e-6 at g = 2.4e-6); at g = 2^-11, 2^-31.
     While one end is still open, the step goes towards it: the Newton step
     while Newton steps shrink to less than half (at most ``first_step`` at
     first), else twice the previous step (far in an exponential tail Newton
@@ -182,14 +193,18 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     out = np.empty(size)
     idx = np.arange(size)
     bounded = lower > 0
-    lo = np.where(bounded, np.log(np.where(bounded, lower, 1.0)), -np.inf)
-    hi = np.full(size, np.inf)
+    with np.errstate(all="ignore"):
+        lo = np.where(bounded, np.log(np.where(bounded, lower, 1.0)), -np.inf)
+        hi = np.array(np.broadcast_to(np.log(upper), shape), float).reshape(-1)
+    hi[~(hi < np.inf)] = np.inf  # no upper end (or a nan one: the admissibility check's)
+    top = hi.copy()
     y = np.where(bounded, lo + 1.0, 0.0)
+    y = np.where(y < hi, y, np.where(bounded, 0.5 * (lo + hi), hi - 1.0))
     dx = np.zeros(size)  # |last step|
     dx_old = np.full(size, np.inf)  # |step before last|
     dn = np.zeros(size)  # |last Newton step|
     lo_nan = np.zeros(size, bool)  # the lower end is where the residual was nan or +inf
-    hi_nan = np.zeros(size, bool)  # the upper end is where the residual was nan
+    hi_nan = np.isfinite(hi)  # the upper end is where no negative residual was seen
     with np.errstate(all="ignore"):
         if bounded.any():  # R(log lower) <= 0: the root is not above the lower bound
             below = np.zeros(size, bool)
@@ -258,7 +273,7 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
             done |= now
             finished = np.count_nonzero(done)
             if finished == done.size:
-                return out.reshape(shape)
+                break
             if 4 * finished >= done.size:  # compact once a quarter has finished
                 keep = ~done
                 idx, y, lo, hi, dx, dx_old, dn, lo_nan, hi_nan = (v[keep] for v in (
@@ -267,7 +282,8 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
                 done = np.zeros(idx.size, bool)
             else:
                 y = new
-    out[idx[~done]] = np.nan  # not converged: reported, never returned as a root
+        out[idx[~done]] = np.nan  # not converged: reported, never returned as a root
+        out[top - out < top_gap] = np.nan  # too near the top of the support to place
     return out.reshape(shape)
 
 
@@ -869,11 +885,11 @@ def newton_forms(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, prepare=lamb
 
 
 @lru_cache(maxsize=64)
-def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Expr,
+def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, support: tuple,
                 outputs: tuple, extended: bool = False):
     """Compiled pieces of :func:`_newton_block`, keyed by the expressions: the
     parameter-only part of the residual and its slope, the rest (in y and those
-    parts; :func:`newton_forms`), the support's lower end and the outputs (in y
+    parts; :func:`newton_forms`), the support's ends and the outputs (in y
     and the parameters), and what :func:`tails_lost` reads at the root (in y
     and those parts); with
     ``extended``, the residual and the outputs in long double (:mod:`.extended`)."""
@@ -883,7 +899,7 @@ def _newton_fns(order: tuple, phi_s: sp.Symbol, residual: sp.Expr, lower: sp.Exp
     tails = newton_tails(core)
     return (_compile((stable.Z,) + order, meaning, modules),
             _compile((y,) + consts, core, modules),
-            sp.lambdify(order, lower, "numpy"), autarky,
+            sp.lambdify(order, list(support), "numpy"), autarky,
             _outputs_fn(order, phi_s, outputs, autarky, False, extended),
             _compile((y,) + consts, tails, modules))
 
@@ -1104,8 +1120,9 @@ def _newton_block(d, names: list[str], precision: str = "double"):
     """
     order = tuple(d.parameters)
     outputs = tuple(d.outputs[n] for n in names)
-    key = (order, d.cutoff, d.cutoff_residual, sp.sympify(d.support_lower), outputs)
-    pre, FdF, low, autarky, out, tails = _newton_fns(*key)
+    key = (order, d.cutoff, d.cutoff_residual,
+           (sp.sympify(d.support_lower), sp.sympify(d.support_upper)), outputs)
+    pre, FdF, ends, autarky, out, tails = _newton_fns(*key)
     extended = precision == "extended" or (precision == "adaptive" and _wide_long_double())
     if extended:
         pre_ld, FdF_ld, _, _, out, _ = _newton_fns(*key, True)
@@ -1115,19 +1132,19 @@ def _newton_block(d, names: list[str], precision: str = "double"):
                 *[_outputs_fn(order, d.cutoff, outputs, autarky, False, True, *n) if long
                   else None for n in ((), ("special",), ("all",))])
 
-    def cutoff(lower, args):
+    def cutoff(support, args):
         consts = pre(*_protected_args(order, args)[:1], *args)
-        y = newton_log(FdF, lower, consts)
+        y = newton_log(FdF, support[0], consts, upper=support[1])
         y = np.where(tails_lost(tails, y, consts), np.nan, y)
         return _polish(FdF_ld, pre_ld, order, y, args) if extended else y
 
     def run(args):
         shape = np.broadcast_shapes(*[np.shape(a) for a in args])
-        lower = np.broadcast_to(np.asarray(low(*args), float), shape)
-        extra = [cutoff(lower, args)]
+        support = [np.broadcast_to(np.asarray(e, float), shape) for e in ends(*args)]
+        extra = [cutoff(support, args)]
         if autarky:
-            extra.append(np.exp(cutoff(lower, [np.zeros_like(a) if p.name == "n" else a
-                                               for p, a in zip(order, args)])))
+            extra.append(np.exp(cutoff(support, [np.zeros_like(a) if p.name == "n" else a
+                                                 for p, a in zip(order, args)])))
         if extended:
             args = [np.asarray(a, np.longdouble) for a in args]
         z = _protected_args(order, args)[:1]

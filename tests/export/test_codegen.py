@@ -826,12 +826,6 @@ UNPLACEABLE = [
     ("melitz-closed", "truncated-pareto", dict(sigma=3.8, f=4.4703468631419176e+16, f_e=1.0,
                                                delta=0.1, L=100, k=1.1137526631027136e+16,
                                                b=1.0, b_H=20.0)),
-    # (long fuzz profile) melitz-closed truncated Pareto at f_e = 6.7e-5: the residual's
-    # continuation above b_H = 20 turns positive again, the search ran up to y = 5.3e15
-    # and "converged" there (a step below 1e-15 |y|): phi* = inf with status 0
-    # (m.reference: 16.996)
-    ("melitz-closed", "truncated-pareto", dict(sigma=3.8, f=1.0, f_e=6.704206364437625e-05,
-                                               delta=0.1, L=100, k=3.4, b=1.0, b_H=20.0)),
 ]
 
 
@@ -848,30 +842,66 @@ def test_numpy_solver_reports_a_root_it_cannot_place_as_status_1(name, dist, poi
     assert np.isnan(phi) and int(status) == 1
 
 
+def _c_and_r_cutoffs(m, point: dict, folder, tool, strict) -> list[tuple[float, str]]:
+    """(phi*, status) of the generated C (strict flags) and R solvers at ``point``."""
+    p = codegen.plan(m).prefix
+    args = ", ".join(repr(float(point[q])) for q in m.parameters)
+    gen, rgen = folder / "c", folder / "r"
+    files = codegen.generate(m, "c")
+    codegen.write(files, gen)
+    link = strict("c", gen, files)
+    (gen / "main.c").write_text(
+        f'#include <stdio.h>\n#include "{p}.h"\nint main(void) {{\n    int st;\n'
+        f"    double x = {p}_solve_cutoff({args}, &st);\n"
+        f'    printf("%.17g %d\\n", x, st);\n    return 0;\n}}\n')
+    _run([tool("gcc"), "-std=c99", "-o", "prog", "main.c", *link, "-lm"], gen)
+    codegen.write(codegen.generate(m, "r"), rgen)
+    (rgen / "main.R").write_text(
+        f'source("{p}.R")\nsol <- {p}_solve_cutoff({args})\n'
+        'cat(sprintf("%.17g %d\\n", sol$cutoff, sol$status))\n')
+    outs = (_run([str(gen / "prog")], gen), _run([tool("Rscript"), "main.R"], rgen))
+    return [(float(o.split()[0]), o.split()[1]) for o in outs]
+
+
 def test_c_and_r_solvers_report_a_root_they_cannot_place_as_status_1(tmp_path, tool, strict):
     """The same in the generated C (strict flags) and R solvers: at the log-normal point
     C returned 2.21e8 and R 2.28e8, both with status 0, before the check of the
     residual's underflowing factors."""
     for i, (name, dist, point) in enumerate(UNPLACEABLE):
-        m = _model(name, dist)
-        p = codegen.plan(m).prefix
-        args = ", ".join(repr(float(point[q])) for q in m.parameters)
-        gen, rgen = tmp_path / f"c{i}", tmp_path / f"r{i}"
-        files = codegen.generate(m, "c")
-        codegen.write(files, gen)
-        link = strict("c", gen, files)
-        (gen / "main.c").write_text(
-            f'#include <stdio.h>\n#include "{p}.h"\nint main(void) {{\n    int st;\n'
-            f"    double x = {p}_solve_cutoff({args}, &st);\n"
-            f'    printf("%.17g %d\\n", x, st);\n    return 0;\n}}\n')
-        _run([tool("gcc"), "-std=c99", "-o", "prog", "main.c", *link, "-lm"], gen)
-        codegen.write(codegen.generate(m, "r"), rgen)
-        (rgen / "main.R").write_text(
-            f'source("{p}.R")\nsol <- {p}_solve_cutoff({args})\n'
-            'cat(sprintf("%.17g %d\\n", sol$cutoff, sol$status))\n')
-        for out in (_run([str(gen / "prog")], gen), _run([tool("Rscript"), "main.R"], rgen)):
-            phi, status = out.split()
-            assert np.isnan(float(phi)) and status == "1", (name, dist, out)
+        (tmp_path / str(i)).mkdir()
+        for phi, status in _c_and_r_cutoffs(_model(name, dist), point, tmp_path / str(i),
+                                            tool, strict):
+            assert np.isnan(phi) and status == "1", (name, dist, phi, status)
+
+
+@pytest.mark.parametrize("f_e", [6.704206364437625e-05, 1e-9, 1e-12])
+def test_solvers_place_a_cutoff_near_the_top_of_a_bounded_support(f_e, tmp_path, tool, strict):
+    """Fuzz long profile (issue 20): melitz-closed truncated Pareto (b_H = 20) at
+    f_e = 6.7e-5 puts phi* at 16.996.  The residual's analytic continuation above b_H
+    turns positive again, and every double solver ran past b_H: solve refused, the
+    generated NumPy module returned inf (then nan, status 1), C and R nan.  The top of
+    the support is the upper end of their bracket now (every tail is 0 there, the
+    residual -delta f_e): each gives the reference's phi* (at f_e = 1e-9, 19.985, a gap
+    g = log(b_H/phi*) of 7.5e-4, every output of solve within 3.1e-11).  Nearer the
+    top the forms of the tails lose about 2^-53/g^2: at f_e = 1e-12 (g = 2.4e-5) every
+    solver refuses, as they do within g = 2^-11."""
+    m = _model("melitz-closed", "truncated-pareto")
+    point = dict(sigma=3.8, f=1.0, f_e=f_e, delta=0.1, L=100, k=3.4, b=1.0, b_H=20.0)
+    want = m.reference(dps=20, **point)
+    placed = np.log(20.0 / float(want["phi_star"])) >= 2.0 ** -11
+    assert placed == (f_e > 1e-12)
+    mod = _numpy_module(m, tmp_path)
+    phi, status = mod.solve_cutoff(*[np.float64(point[p]) for p in m.parameters], status=True)
+    got = [(float(phi), str(int(status))), *_c_and_r_cutoffs(m, point, tmp_path, tool, strict)]
+    if not placed:
+        with pytest.raises(ms.NumericalError, match="no finite value"):
+            m.solve(**point)
+        assert all(np.isnan(phi) and status == "1" for phi, status in got), got
+        return
+    solved = m.solve(**point)
+    assert max(abs(float(solved[k]) / float(want[k]) - 1) for k in want) < 5e-11
+    for phi, status in got:
+        assert phi == pytest.approx(float(want["phi_star"]), rel=1e-12) and status == "0"
 
 
 def test_r_solver_status(tmp_path, tool):

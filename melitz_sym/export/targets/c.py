@@ -185,7 +185,8 @@ double {p}_solve_cutoff({params}, int *status)
        (before the loop), R and dR/dy once per iteration.  The step is Newton's on
        log(P) - log(c) = log1p(R/c), nearly linear in y in the tails (the plain
        Newton step where that one leaves the bracket).  The search starts at
-       y = log(lower) + 1 (lower > 0) or 0; while one end of the bracket is open
+       y = log(lower) + 1 (lower > 0) or 0, inside the bracket's upper end
+       log(cutoff_upper) where the support is bounded above; while one end is open
        the step goes towards it (the Newton step while Newton steps shrink to
        less than half, at most 16 at first, else twice the previous step); once
        both ends are known a step that leaves the bracket or does not shrink to
@@ -197,7 +198,7 @@ double {p}_solve_cutoff({params}, int *status)
        residual of exactly 0 is a step of 0 where the slope is finite and not 0)
        or the bracket is a few ulps wide. */
     const double ms_tol = 1e-15;
-    double ms_lower, ms_y, ms_lo, ms_hi = INFINITY, ms_dx = 0.0, ms_dx_old = INFINITY;
+    double ms_lower, ms_y, ms_lo, ms_hi, ms_top, ms_dx = 0.0, ms_dx_old = INFINITY;
     double ms_dn = 0.0;
     int ms_i, ms_lo_nan = 0, ms_first = 1;
     *status = 2;
@@ -210,7 +211,13 @@ double {p}_solve_cutoff({params}, int *status)
     *status = 1;
 {constants}
     ms_lo = ms_lower > 0 ? log(ms_lower) : -INFINITY;
+    ms_hi = {upper};
+    if (!(ms_hi < INFINITY))
+        ms_hi = INFINITY;
+    ms_top = ms_hi;
     ms_y = ms_lower > 0 ? ms_lo + 1.0 : 0.0;
+    if (!(ms_y < ms_hi))
+        ms_y = ms_lower > 0 ? 0.5 * (ms_lo + ms_hi) : ms_hi - 1.0;
     for (ms_i = 0; ms_i < 200; ms_i++) {{
         double ms_f, ms_df, ms_p, ms_c, ms_plain, ms_step, ms_newton, ms_size, ms_scale;
         double ms_new;
@@ -242,8 +249,10 @@ double {p}_solve_cutoff({params}, int *status)
             if (!ms_converged && ms_lo_nan)
                 return NAN; /* a jump from nan to a negative residual, not a root */
             ms_y = ms_inside ? ms_newton : ms_y;{tails}
-            if (ms_y > log(DBL_MAX))
-                return NAN; /* a root beyond the largest double is none */
+            if (ms_y > log(DBL_MAX) || ms_top - ms_y < 0x1p-11)
+                return NAN; /* a root beyond the largest double is none; one within
+                               2^-11 of the top of the support is not placed (the
+                               tails' forms lose 1/gap digits each there) */
             *status = 0;
             return exp(ms_y);
         }}
@@ -502,7 +511,8 @@ def render(plan: Plan) -> dict[str, str]:
                       _SOLVER.format(p=plan.prefix, params=params, names=names, finite=finite,
                                      condition=sp.ccode(plan.admissible),
                                      constants="\n".join(constants), y=plan.newton[0].name,
-                                     tails=check,
+                                     tails=check, upper=f"log({plan.prefix}_cutoff_upper"
+                                     f"({names}))" if plan.bounded_above else "INFINITY",
                                      terms="\n".join("        " + x for x in terms)
                                      ).strip(), ""]
     head.append(f"#endif /* {guard} */")

@@ -38,14 +38,14 @@ def admissible({params}):
 _BLOCK = {block}
 
 
-def _solve_block(lower, args, tol, iters):
+def _solve_block(lower, upper, args, tol, iters):
     """newton_log on one block of points: the hoisted parts once, then the iteration;
     nan (status 1) where the two sides P and c of the cutoff equation are not normal
     doubles at the root (a subnormal keeps too few bits to place it), or where the
     root does not determine the equilibrium in double (tails_lost)."""
     with numpy.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
         consts = _newton_constants(*args)
-        y = newton_log(_newton_terms, lower, list(consts), tol, iters)
+        y = newton_log(_newton_terms, lower, list(consts), tol, iters, upper=upper)
         y = numpy.where(tails_lost(_newton_tails, y, consts), numpy.nan, y)
         _, _, p, c = _newton_terms(y, *consts)
         tiny, huge = numpy.finfo(float).tiny, numpy.finfo(float).max
@@ -73,17 +73,19 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False, threads=None):
     _args = [numpy.where(_bad_args, numpy.nan, a) for a in _args]
     _lower = numpy.broadcast_to(numpy.asarray(cutoff_lower(*_args), dtype=float), _args[0].shape)
     _shape = _lower.shape
+    _upper = numpy.broadcast_to(numpy.asarray({upper}, dtype=float), _shape)
     with numpy.errstate(all="ignore"):
         _corner = (_lower > 0) & (cutoff_residual(_lower, *_args) < 0)
         _work = ~(_bad_args | _corner)  # not solved elsewhere: status 2 or 3
     _at = numpy.flatnonzero(_work)
     _low = _lower.reshape(-1)[_at]
+    _high = _upper.reshape(-1)[_at]
     _sub = [a.reshape(-1)[_at] for a in _args]
     _y = numpy.empty(_at.size)
     _blocks = [slice(i, min(i + _BLOCK, _at.size)) for i in range(0, _at.size, _BLOCK)]
 
     def _one(sl):
-        _y[sl] = _solve_block(_low[sl], [a[sl] for a in _sub], tol, iters)
+        _y[sl] = _solve_block(_low[sl], _high[sl], [a[sl] for a in _sub], tol, iters)
 
     _threads = min(threads or os.cpu_count() or 1, len(_blocks))
     if _threads > 1:
@@ -178,7 +180,8 @@ def render(plan: Plan) -> dict[str, str]:
         newton = _newton(plan, printer)
         code += _SOLVER.format(params=names, names=names,
                                condition=printer.doprint(plan.admissible), newton=newton,
-                               block=_BLOCK)
+                               block=_BLOCK, upper="cutoff_upper(*_args)"
+                               if plan.bounded_above else "numpy.inf")
         # the package's own solver and helpers, as they are (the module cannot import them)
         helpers = [newton_log] + ([exp_ndtr] if "exp_ndtr(" in newton else []) + [tails_lost]
         code += "".join("\n\n" + inspect.getsource(h) for h in helpers)

@@ -126,7 +126,8 @@ _SOLVER = '''
 # (ms_newton_constants), R and dR/dy once per iteration (ms_newton_terms); the
 # step is Newton's on log(P) - log(c) = log1p(R/c), nearly linear in y in the
 # tails (the plain Newton step where that one leaves the bracket).  The search
-# starts at y = log(lower) + 1 (lower > 0) or 0; while one end of the bracket is
+# starts at y = log(lower) + 1 (lower > 0) or 0, inside the upper end
+# log(cutoff_upper) where the support is bounded above; while one end of the bracket is
 # open the step goes towards it (the Newton step while Newton steps shrink to
 # less than half, at most 16 at first, else twice the previous step); once both
 # ends are known a step that leaves the bracket or does not shrink to half the
@@ -154,8 +155,11 @@ _SOLVER = '''
   consts <- do.call(ms_newton_constants, args)
   bounded <- !is.na(lower) & lower > 0
   lo <- ifelse(bounded, log(ifelse(bounded, lower, 1)), -Inf)
-  hi <- rep(Inf, len)
+  hi <- {upper}
+  hi[is.na(hi)] <- Inf
+  top <- hi
   y <- ifelse(bounded, lo + 1, 0)
+  y <- ifelse(y < hi, y, ifelse(bounded, 0.5 * (lo + hi), hi - 1))
   dx <- rep(0, len)
   dx_old <- rep(Inf, len)
   dn <- rep(0, len)
@@ -199,6 +203,7 @@ _SOLVER = '''
     y <- new
   }}
 {tails}  beyond <- !is.na(out) & out > log(.Machine$double.xmax)  # no root past a double
+  beyond <- beyond | (!is.na(out) & top - out < 2^-11)  # nor within 2^-11 of the top
   status <- ifelse(bad, 2L, ifelse(corner, 3L, ifelse(!done | is.na(out) | beyond, 1L, 0L)))
   list(cutoff = ifelse(status == 0L, exp(out), NaN), status = status)
 }}
@@ -264,5 +269,8 @@ def render(plan: Plan) -> dict[str, str]:
         lines.append(_SOLVER.format(p=plan.prefix, params=names, names=names,
                                     first=plan.params[0].name, finite=finite or "TRUE",
                                     condition=printer.doprint(plan.admissible),
-                                    newton=newton, tails=_TAILS).rstrip())
+                                    newton=newton, tails=_TAILS,
+                                    upper=f"rep_len(log(do.call({plan.prefix}_cutoff_upper, "
+                                    "args)), len)" if plan.bounded_above
+                                    else "rep(Inf, len)").rstrip())
     return {f"{plan.prefix}.R": "\n".join(lines) + "\n"}
