@@ -17,12 +17,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import comb
 
 import mpmath
 import sympy as sp
 
-from .admissibility import Restriction
+from .admissibility import UPPER_CUTOFFS, Restriction
 from .errors import MelitzError, NoClosedFormError, UnknownNameError
 from .display import shorten
 from .notation import repr_derivation, repr_step
@@ -451,6 +452,34 @@ class Derivation:
         if step not in self.steps:
             raise UnknownNameError(f"{self.title}: no step defines the output {output!r}")
         return step
+
+    @cached_property
+    def search_top(self) -> sp.Expr:
+        r"""The upper end of the search for the cutoff, in the parameters (read on the
+        finished derivation, once).
+
+        The top of the support :attr:`support_upper` (``oo`` if none) and, with
+        trading partners (:math:`n > 0`), the :math:`\varphi^*` at which a cutoff
+        above it that is proportional to it (:data:`UPPER_CUTOFFS`:
+        :math:`\varphi_x^* = \tau (f_x/f)^{1/(\sigma-1)}\varphi^*`) reaches that top,
+        :math:`b_H/(\varphi_x^*/\varphi^*)`.  Beyond it nobody serves markets that
+        way (a corner), while the closed forms of the tails continue past the top
+        with the wrong sign: the exporters' profit term of the truncated Pareto
+        residual is positive again there, and the search for :math:`\varphi^*` at
+        n = 1e4 ran off to infinity.  At n = 0 those terms are multiplied by 0.
+        """
+        top = sp.sympify(self.support_upper)
+        if top == sp.oo or self.cutoff is None:
+            return top
+        ends = [top]
+        for name in UPPER_CUTOFFS:
+            ratio = self.outputs.get(name, self.cutoff) / self.cutoff  # Mul cancels phi*
+            if ratio != 1 and not ratio.has(self.cutoff):
+                ends.append(top / ratio)
+        n = next((p for p in self.parameters if p.name == "n"), None)
+        if len(ends) == 1 or n is None:
+            return sp.Min(*ends)
+        return sp.Piecewise((sp.Min(*ends), n > 0), (top, True))
 
     def closed_form(self, name: str) -> sp.Expr | None:
         r"""Closed form of output ``name`` in the parameters, or None if none exists.

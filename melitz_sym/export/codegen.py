@@ -274,9 +274,10 @@ def _plan(model, forms: bool, outputs, newton_forms_too: bool = False) -> Plan:
     residual, slope = newton_residual(newton, phi) if forms else (None, None)
     if forms and not _known_calls(residual, code_form(res)):  # the derivation's own error
         forms, residual, slope = False, None, None
-    top = [Function("cutoff_upper", params, sp.sympify(d.support_upper),
-                    "upper end of the search for the cutoff (upper bound of productivity)")
-           ] if sp.sympify(d.support_upper) != sp.oo else []
+    top = [Function("cutoff_upper", params, d.search_top,
+                    "upper end of the search for the cutoff (upper bound of productivity, "
+                    "divided by the ratio of a cutoff above phi_star to phi_star where "
+                    "n > 0)")] if d.search_top != sp.oo else []
     funcs = [Function("cutoff_lower", params, sp.sympify(d.support_lower),
                       "lower end of the search for the cutoff (lower bound of productivity)"),
              *top,

@@ -206,13 +206,16 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     lo_nan = np.zeros(size, bool)  # the lower end is where the residual was nan or +inf
     hi_nan = np.isfinite(hi)  # the upper end is where no negative residual was seen
     with np.errstate(all="ignore"):
-        if bounded.any():  # R(log lower) <= 0: the root is not above the lower bound
-            below = np.zeros(size, bool)
+        empty = ~(hi > lo)  # the search's top at or below its lower end: no room
+        out[empty] = np.nan
+        if bounded.any() or empty.any():  # R(log lower) <= 0: the root is not above
+            below = np.zeros(size, bool)  # the lower bound
             below[bounded] = FdF(lo[bounded], *[a if np.ndim(a) == 0 else a[bounded]
                                                 for a in act])[0] <= 0
-            if below.any():
-                out[below] = -np.inf
-                keep = ~below
+            below &= ~empty
+            out[below] = -np.inf
+            if (below | empty).any():
+                keep = ~(below | empty)
                 idx, y, lo, hi, dx, dx_old, dn, lo_nan, hi_nan = (v[keep] for v in (
                     idx, y, lo, hi, dx, dx_old, dn, lo_nan, hi_nan))
                 act = [a if np.ndim(a) == 0 else a[keep] for a in act]
@@ -1067,15 +1070,21 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     subnormal = _subnormal(node_vals, shape)
     # an overflow that made an output 0 (x / inf); other outputs through an inf node
     # (1 / (1 + inf) in a sum near sigma = 1) are right
-    zeroed = np.array(_infinite(node_vals, shape) & np.isfinite(vals).all(axis=0)
-                      & (np.asarray(vals) == 0).any(axis=0))
+    some_zero = np.isfinite(vals).all(axis=0) & (np.asarray(vals) == 0).any(axis=0)
+    zeroed = np.array(_infinite(node_vals, shape) & some_zero)
     lossy = np.array(subnormal | zeroed)
+    # an output that underflowed to 0 past the subnormals (L = 2e-116 times a tail of
+    # 1e-257: the truncated Pareto's M at b_H = 5e75): its value in long double, where
+    # that is not 0 (a 0 of the formula, M_x at n = 0, stays, and so do the other outputs)
+    flushed = np.array(some_zero & ~lossy) if wide else np.zeros(shape, bool)
+    if flushed.any():
+        for v, w in zip(vals, long_fn(*_long_at(args, shape, flushed))):
+            v[flushed] = np.where(v[flushed] == 0, np.asarray(w, float), v[flushed])
     if not lossy.any():
         return vals, np.False_
     refused = lossy.copy()
     if wide:
-        at = [np.asarray(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[lossy],
-                         np.longdouble) for a in args]
+        at = _long_at(args, shape, lossy)
         count = (np.count_nonzero(lossy),)
         refused[lossy] = _subnormal(long_nodes(*at), count)
         if zeroed.any():  # every node in long double only where an overflow zeroed one
@@ -1086,6 +1095,12 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     for v in vals:
         v[refused] = np.nan
     return vals, refused
+
+
+def _long_at(args: list, shape: tuple, mask: np.ndarray) -> list:
+    """``args`` at the points of ``mask`` in long double."""
+    return [np.asarray(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[mask], np.longdouble)
+            for a in args]
 
 
 def _infinite(values: list, shape: tuple) -> np.ndarray:
@@ -1121,7 +1136,7 @@ def _newton_block(d, names: list[str], precision: str = "double"):
     order = tuple(d.parameters)
     outputs = tuple(d.outputs[n] for n in names)
     key = (order, d.cutoff, d.cutoff_residual,
-           (sp.sympify(d.support_lower), sp.sympify(d.support_upper)), outputs)
+           (sp.sympify(d.support_lower), d.search_top), outputs)
     pre, FdF, ends, autarky, out, tails = _newton_fns(*key)
     extended = precision == "extended" or (precision == "adaptive" and _wide_long_double())
     if extended:

@@ -157,12 +157,14 @@ def _log_slope(residual: sp.Expr, cutoff: sp.Symbol) -> sp.Expr | None:
 
 
 def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol, mpmath.mpf],
-                 lower: mpmath.mpf) -> mpmath.mpf:
-    """Root of ``residual`` in ``cutoff`` above ``lower``, in log space.
+                 lower: mpmath.mpf, upper: mpmath.mpf = mpmath.inf) -> mpmath.mpf:
+    """Root of ``residual`` in ``cutoff`` above ``lower`` and below ``upper`` (the
+    derivation's :attr:`~melitz_sym.derivation.Derivation.search_top`, where the
+    residual is negative: every tail in it is 0), in log space.
 
     The cutoff equation f j(phi*) + n f_x j(phi_x*) = delta f_e has a
     decreasing left side, so a sign change is bracketed by doubling the
-    interval in log(phi*), then the root is found by the references' safeguarded
+    interval in log(phi*) up to log(upper), then the root is found by the references' safeguarded
     Newton iteration in the bracket (:func:`~melitz_sym.numeric.rootfind.newton_in_bracket`:
     bisection wherever Newton would leave the bracket or not halve its step, so it
     converges wherever the bracket holds a sign change; mpmath's Anderson-Bjorck
@@ -178,11 +180,19 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
     lo = mpmath.log(lower) if lower > 0 else mpmath.mpf(-2)
     if lower > 0 and g(lo) <= 0:
         raise AdmissibilityError(NO_SELECTION.format(lower=mpmath.nstr(lower, 8)))
+    top = mpmath.log(upper) if upper < mpmath.inf else mpmath.inf
+    if not top > lo:
+        raise NumericalError("the cutoff's search has no room: its upper end (the top of "
+                             "the support over the ratio of a cutoff above phi* to phi*) is "
+                             "at or below its lower end")
     width = mpmath.mpf(1)
     hi = lo + width
     for _ in range(200):
         if beyond_range(hi):
             raise beyond_range(hi)
+        if hi >= top:  # the residual is negative there (its 0/0 forms are not evaluated)
+            hi = top
+            break
         if g(hi) < 0:
             break
         lo, width = hi, width * 2
@@ -213,7 +223,13 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
             return y, f(phi, *args), dg(phi, *args)
 
     try:
-        return mpmath.exp(newton_in_bracket(evaluate, lo, hi, mpmath.mp.dps - 10))
+        y = newton_in_bracket(evaluate, lo, hi, mpmath.mp.dps - 10)
+        if mpmath.mpf(10) ** -5 > top - y:  # the forms of the tails lose about 1/g
+            raise NumericalError(  # of their digits each at a gap g from the top
+                f"the cutoff is within {mpmath.nstr(top - y, 3)} of the top of its search "
+                "in log(phi*), where the closed forms of the tails lose more than the 10 "
+                "guard digits; m.reference(...) solves it from the primitives")
+        return mpmath.exp(y)
     except ZeroDivisionError:  # a residual with no value inside the bracket
         raise NumericalError(f"the cutoff equation divides by zero at {mpmath.mp.dps} digits "
                              "inside its bracket; m.reference(...) solves it from the "
@@ -268,11 +284,16 @@ def _evaluate(d: Derivation, params: Mapping[str, object], dps: int,
                 result[name] = _fn(d.closed_forms[name], syms)(*values.values())
         else:
             lower = to_mpf(sp.N(d.support_lower.subs(values), dps + 10))
-            phi = solve_cutoff(d.cutoff_residual, d.cutoff, values, lower)
-            extra = {d.cutoff: phi}
+
+            def cutoff(at: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
+                top = d.search_top
+                upper = mpmath.inf if top == sp.oo else to_mpf(sp.N(top.subs(at), dps + 10))
+                return solve_cutoff(d.cutoff_residual, d.cutoff, at, lower, upper)
+
+            extra = {d.cutoff: cutoff(values)}
             if any(d.outputs[n].has(sym("phi_star_A")) for n in names):
-                autarky = {s: (0 if s.name == "n" else v) for s, v in values.items()}
-                extra[sym("phi_star_A")] = solve_cutoff(d.cutoff_residual, d.cutoff, autarky, lower)
+                extra[sym("phi_star_A")] = cutoff({s: (0 if s.name == "n" else v)
+                                                   for s, v in values.items()})
             allsyms = syms + list(extra)
             allvals = list(values.values()) + list(extra.values())
             for name in names:

@@ -197,7 +197,8 @@ def _refuse_selection(sys: _System, args: list, lower) -> None:
     beyond what the bracket and its polish resolve."""
     n = len(sys.cutoffs)
     eps = mpmath.mpf(10) ** (5 - mpmath.mp.dps)
-    for i in range(n, 4 * n):
+    for i in range(n, 4 * n if args else n):  # no args: nobody produces at the lower
+        # end (its tails are 0: k = 1e308 makes the truncated Pareto a spike at b)
         for change in (1 + eps, 1 - eps):
             moved = args[:i] + [args[i] * change] + args[i + 1:]
             if sys.residual(*moved) > 0:

@@ -874,8 +874,19 @@ def test_c_and_r_solvers_report_a_root_they_cannot_place_as_status_1(tmp_path, t
             assert np.isnan(phi) and status == "1", (name, dist, phi, status)
 
 
-@pytest.mark.parametrize("f_e", [6.704206364437625e-05, 1e-9, 1e-12])
-def test_solvers_place_a_cutoff_near_the_top_of_a_bounded_support(f_e, tmp_path, tool, strict):
+#: melitz-closed truncated Pareto (b_H = 20) near the top of the support, and melitz with
+#: many partners, where the exporters' cutoff nears it (placed: whether the solvers answer)
+NEAR_TOP = [
+    ("melitz-closed", dict(f_e=6.704206364437625e-05), True),
+    ("melitz-closed", dict(f_e=1e-9), True),
+    ("melitz-closed", dict(f_e=1e-12), False),
+    ("melitz", dict(f_e=1.0, tau=1.5, f_x=1.5, n=1e4), True),
+    ("melitz", dict(f_e=1.0, tau=1.5, f_x=1.5, n=1e6), True)]
+
+
+@pytest.mark.parametrize("name, change, placed", NEAR_TOP)
+def test_solvers_place_a_cutoff_near_the_top_of_a_bounded_support(name, change, placed,
+                                                                   tmp_path, tool, strict):
     """Fuzz long profile (issue 20): melitz-closed truncated Pareto (b_H = 20) at
     f_e = 6.7e-5 puts phi* at 16.996.  The residual's analytic continuation above b_H
     turns positive again, and every double solver ran past b_H: solve refused, the
@@ -884,16 +895,18 @@ def test_solvers_place_a_cutoff_near_the_top_of_a_bounded_support(f_e, tmp_path,
     residual -delta f_e): each gives the reference's phi* (at f_e = 1e-9, 19.985, a gap
     g = log(b_H/phi*) of 7.5e-4, every output of solve within 3.1e-11).  Nearer the
     top the forms of the tails lose about 2^-53/g^2: at f_e = 1e-12 (g = 2.4e-5) every
-    solver refuses, as they do within g = 2^-11."""
-    m = _model("melitz-closed", "truncated-pareto")
-    point = dict(sigma=3.8, f=1.0, f_e=f_e, delta=0.1, L=100, k=3.4, b=1.0, b_H=20.0)
+    solver refuses, as they do within g = 2^-11.  With n = 1e4 partners (melitz) the
+    exporters' cutoff nears b_H first (phi* = 9.81, phi_x* = 17.0): the search ends
+    where phi_x* reaches b_H (issue 20: "evaluate with n >= 1000 says no root")."""
+    m = _model(name, "truncated-pareto")
+    base = dict(sigma=3.8, f=1.0, delta=0.1, L=100, k=3.4, b=1.0, b_H=20.0)
+    point = {p: v for p, v in {**base, **change}.items() if p in m.parameters}
     want = m.reference(dps=20, **point)
-    placed = np.log(20.0 / float(want["phi_star"])) >= 2.0 ** -11
-    assert placed == (f_e > 1e-12)
     mod = _numpy_module(m, tmp_path)
     phi, status = mod.solve_cutoff(*[np.float64(point[p]) for p in m.parameters], status=True)
     got = [(float(phi), str(int(status))), *_c_and_r_cutoffs(m, point, tmp_path, tool, strict)]
     if not placed:
+        assert np.log(20.0 / float(want["phi_star"])) < 2.0 ** -11
         with pytest.raises(ms.NumericalError, match="no finite value"):
             m.solve(**point)
         assert all(np.isnan(phi) and status == "1" for phi, status in got), got

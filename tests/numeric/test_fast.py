@@ -589,6 +589,24 @@ def test_overflowed_intermediate_results_are_recomputed_in_long_double(b):
         assert abs(mpmath.mpf(float(got[name])) / w - 1) < 1e-12, name
 
 
+@pytest.mark.skipif(not fast._wide_long_double(), reason="long double is double here")
+def test_an_output_that_underflowed_to_zero_is_recomputed_in_long_double():
+    """Fuzz long profile (issue 20): melitz truncated Pareto at L = 2.1e-116 with
+    b_H = 5e75 gave M = M_e = M_x = M_t = 0.0 (L times (b/b_H)^k = 1e-257 underflows past
+    the subnormals) where the reference gives M = 7.9e-118.  A 0 output is recomputed in
+    long double; M_x at n = 0, a 0 of the formula, stays 0, and the other outputs of
+    such a point keep their double values."""
+    m = ms.model("melitz", dist="truncated-pareto")
+    p = dict(OVERFLOW_BASE, L=2.106361611784488e-116, b=1.0, b_H=5.016852200660098e+75)
+    got = m.solve(**p)
+    want = m.reference(dps=30, **p)
+    for name, w in want.items():
+        assert abs(mpmath.mpf(float(got[name])) / w - 1) < 1e-12, name
+    at_zero = m.solve(**{**p, "n": np.array([0.0, 1.0])})
+    assert at_zero["M_x"][0] == 0 and at_zero["M_x"][1] == got["M_x"]
+    assert at_zero["phi_tilde"][0] == m.solve(**{**p, "n": 0.0})["phi_tilde"]
+
+
 @pytest.mark.parametrize("b", OVERFLOW)
 def test_overflowed_intermediate_results_are_refused_without_long_double(b, monkeypatch):
     """Where long double is double: a NumericalError naming phi_tilde_t, not 0.0."""

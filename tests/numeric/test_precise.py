@@ -50,6 +50,20 @@ def test_cutoff_root_agrees_with_the_reference(dist, params):
         assert abs(got[name] / want[name] - 1) < 1e-18
 
 
+@pytest.mark.parametrize("n", [1000, 10**4, 10**6])
+def test_truncated_pareto_with_many_partners(n):
+    """Issue 20: truncated-Pareto evaluate with n >= 1000 said "no root" where solve and
+    reference found phi*.  It agrees with the reference (quadrature of the density)
+    and with solve."""
+    m = ms.model("melitz", "truncated-pareto")
+    point = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=1.5, f_x=1.5, n=n, k=3.4,
+                 b=1.0, b_H=20.0)
+    got = m.evaluate(dps=20, outputs=["phi_star"], **point)["phi_star"]
+    want = m.reference(dps=20, outputs=["phi_star"], **point)["phi_star"]
+    assert abs(got / want - 1) < 1e-15
+    assert abs(float(m.solve(outputs=["phi_star"], **point)["phi_star"]) / want - 1) < 1e-13
+
+
 def test_incomplete_gamma_within_its_budget():
     """Issue 20: Weibull evaluate at sigma = 1e300 ran for hours in mpmath's gammainc
     (an integer order of 6.7e299), and orders near 1e6 raised mpmath's NoConvergence

@@ -387,3 +387,8 @@ def test_a_sign_at_the_lower_bound_lost_to_cancellation_is_not_no_selection():
     assert _rel(m.solve(**p)["p_in"], p_in) < 1e-13
     with pytest.raises(AdmissibilityError, match="no selection"):
         m.reference(dps=30, **dict(p, delta=1, k=1e30))
+    # and where the tails at the lower end are 0 in the quadrature (a spike at b: truncated
+    # Pareto at k = 1e308), "no selection" as before (the change raised a TypeError)
+    with pytest.raises(AdmissibilityError, match="no selection"):
+        ms.model("melitz-closed", "truncated-pareto").reference(
+            dps=20, **dict(p, delta=0.1, k=1e308, b_H=20.0))

@@ -215,6 +215,8 @@ double {p}_solve_cutoff({params}, int *status)
     if (!(ms_hi < INFINITY))
         ms_hi = INFINITY;
     ms_top = ms_hi;
+    if (!(ms_hi > ms_lo))
+        return NAN; /* the search's top at or below its lower end: no room */
     ms_y = ms_lower > 0 ? ms_lo + 1.0 : 0.0;
     if (!(ms_y < ms_hi))
         ms_y = ms_lower > 0 ? 0.5 * (ms_lo + ms_hi) : ms_hi - 1.0;

@@ -188,7 +188,8 @@ def render(plan: Plan) -> dict[str, str]:
     imports = ["import numpy"] + (["import numpy as np  # the spelling of newton_log",
                                    "import concurrent.futures", "import os"]
                                   if plan.solver else [])
-    imports += [f"import {m}" for m in ("scipy.special", "scipy.constants") if f"{m}." in code]
+    imports += [f"import {m}" for m in ("functools", "scipy.special", "scipy.constants")
+                if f"{m}." in code]
     text = ('"""\n' + comment(plan.header(), "").replace("\n ", "\n").lstrip()
             + '\n"""\n\n' + "\n".join(imports) + "\n" + code + "\n")
     return {f"{plan.prefix}.py": text}

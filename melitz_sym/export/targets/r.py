@@ -61,6 +61,9 @@ class _Printer(LogPrinting, RCodePrinter):
     def _print_loggamma(self, expr):
         return f"lgamma({self._print(expr.args[0])})"
 
+    def _print_Min(self, expr):  # elementwise over vectors (min would reduce them)
+        return f"pmin({', '.join(self._print(a) for a in expr.args)})"
+
 
 NORMAL = """
 # ms_normal: x is a normal double (neither overflowed nor underflowed, nor NaN).
@@ -160,6 +163,7 @@ _SOLVER = '''
   top <- hi
   y <- ifelse(bounded, lo + 1, 0)
   y <- ifelse(y < hi, y, ifelse(bounded, 0.5 * (lo + hi), hi - 1))
+  done <- done | !(hi > lo)  # the search's top at or below its lower end: no room
   dx <- rep(0, len)
   dx_old <- rep(Inf, len)
   dn <- rep(0, len)

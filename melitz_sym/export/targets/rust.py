@@ -319,6 +319,10 @@ class _Printer(RustCodePrinter):
                              for e, c in expr.args[:-1])
         return f"{text} else {{ {self._print(expr.args[-1].expr)} }}"
 
+    def _print_Min(self, expr):  # f64::min is a method: a.min(b).min(c)
+        first, *rest = expr.args
+        return f"({self._print(first)})" + "".join(f".min({self._print(a)})" for a in rest)
+
     def _print_Pow(self, expr):
         if expr.is_number and expr.base.is_Integer and not expr.exp.is_Integer:
             return self._print(expr.evalf(20))
