@@ -140,13 +140,15 @@ def newton_log(FdF, lower: np.ndarray, args: list, tol: float = 1e-15,
     linear in y in the tails where R itself is flat or exponential, so a far
     start converges in a step or two instead of many.  The search starts at
     y = log(lower) + 1, with log(lower) as lower end of the bracket, when
-    ``lower > 0``, else at y = 0.  A finite ``upper`` (the top of a bounded
-    support, where every tail and so every profit term is 0 and R = -delta f_e < 0,
-    while the generic residual is 0/0) is the bracket's upper end from the start,
-    and the search starts inside it; the residual's analytic continuation above it
-    turns positive again (truncated Pareto at f_e = 6.7e-5: without this end the
-    search ran up to y = 5.3e15).  A nan residual is then an upper end, as where no
-    negative residual was seen.  A root within ``top_gap`` of it in y is nan:
+    ``lower > 0``, else at y = 0.  A finite ``upper``
+    (:attr:`~melitz_sym.derivation.Derivation.search_top`: the top of a bounded
+    support, where every tail is 0 and R = -delta f_e < 0 while the generic
+    residual is 0/0, or below it the phi* at which a cutoff above phi* reaches that
+    top, beyond which a root is a corner) is the bracket's upper end from the
+    start, and the search starts inside it; the residual's analytic continuation
+    above it turns positive again (truncated Pareto at f_e = 6.7e-5: without this
+    end the search ran up to y = 5.3e15).  A nan residual is then an upper end, as
+    where no negative residual was seen.  A root within ``top_gap`` of it in y is nan:
     there S and V vanish linearly in the gap g = log(upper) - y and the profit term
     V/phi^a - S quadratically, each closed form losing about 1/g of its digits, so
     the residual and the outputs carry some 2^-53/g^2 (truncated Pareto, k = 3.4:

@@ -159,8 +159,11 @@ def _log_slope(residual: sp.Expr, cutoff: sp.Symbol) -> sp.Expr | None:
 def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol, mpmath.mpf],
                  lower: mpmath.mpf, upper: mpmath.mpf = mpmath.inf) -> mpmath.mpf:
     """Root of ``residual`` in ``cutoff`` above ``lower`` and below ``upper`` (the
-    derivation's :attr:`~melitz_sym.derivation.Derivation.search_top`, where the
-    residual is negative: every tail in it is 0), in log space.
+    derivation's :attr:`~melitz_sym.derivation.Derivation.search_top`: the top of a
+    bounded support, where every tail is 0 and the residual negative, or the phi* at
+    which a cutoff above phi* reaches it, beyond which a root is a corner), in log
+    space.  A root within 1e-5 of log(upper) is refused: the closed forms of the
+    tails there lose more digits than the guard digits.
 
     The cutoff equation f j(phi*) + n f_x j(phi_x*) = delta f_e has a
     decreasing left side, so a sign change is bracketed by doubling the
@@ -190,7 +193,7 @@ def solve_cutoff(residual: sp.Expr, cutoff: sp.Symbol, values: Mapping[sp.Symbol
     for _ in range(200):
         if beyond_range(hi):
             raise beyond_range(hi)
-        if hi >= top:  # the residual is negative there (its 0/0 forms are not evaluated)
+        if hi >= top:  # not evaluated there (0/0 forms): its end, whatever the sign
             hi = top
             break
         if g(hi) < 0:

@@ -367,7 +367,20 @@ def closed_form(expr: sp.Expr, with_k: bool) -> sp.Expr:
                     if not all(_positive(t, differences=True) for t in a.args)}
             logs = _split_logs(log_of(form.xreplace(kept)))
             return sp.exp(logs.xreplace({d: a for a, d in kept.items()}))
-    return expr
+    return _expm1_powers(expr)
+
+
+def _expm1_powers(expr: sp.Expr) -> sp.Expr:
+    r"""``expr`` with its differences of powers of parameters in expm1 form
+    (:func:`expm1_form` on :math:`x^p = e^{p\log x}`), where there are any: hmy's
+    export/FDI sales ratio holds :math:`f f_x	au^{\sigma-1} - f f_x`, which at
+    :math:`	au = 1 + 10^{-15}` kept 7e-7 of its digits; as
+    :math:`f f_x\,\mathrm{expm1}((\sigma-1)\log	au)` it keeps them all.  Else
+    ``expr`` as it is."""
+    powers = {a: sp.exp(a.exp * sp.log(a.base)) for a in expr.atoms(sp.Pow)
+              if a.base.is_Symbol and a.exp.free_symbols}
+    form = expm1_form(expr.xreplace(powers))
+    return form if form.has(expm1) else expr
 
 
 def _split_logs(expr: sp.Expr) -> sp.Expr:

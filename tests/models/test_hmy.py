@@ -329,3 +329,20 @@ def test_frechet_export_fdi_ratio_at_tau_near_one():
     got = m.solve(outputs=["export_fdi_ratio"], **p)["export_fdi_ratio"]
     want = m.evaluate(dps=30, outputs=["export_fdi_ratio"], **p)["export_fdi_ratio"]
     assert abs(got / float(want) - 1) < 1e-12
+
+
+@pytest.mark.parametrize("tau", [1.000000000000001, 1.0000000023])
+def test_pareto_export_fdi_ratio_at_tau_near_one(tau):
+    """Fuzz long profile (issue 20): hmy Pareto at tau = 1 + 1.1e-15: solve's
+    export_fdi_ratio was 7.2e-7 off (1757.72095 for 1757.72222).  Its closed form is
+    not positive by its tree, so the stable layer had left it as derived, with
+    f f_x tau^(sigma-1) - f f_x; that difference is f f_x expm1((sigma-1) log tau) now
+    (eps, the trade elasticity, went from 5.8e-13 to 2e-16 with it).  Every output
+    within 1e-14 of the 30-digit evaluate."""
+    m = ms.model("hmy", dist="pareto")
+    p = dict(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100, tau=tau, f_x=1.5, n=1, f_I=8.0,
+             k=3.4, b=1.0)
+    got = m.solve(**p)
+    want = m.evaluate(dps=30, **p)
+    for name, w in want.items():
+        assert abs(float(got[name]) / float(w) - 1) < 1e-14, name
