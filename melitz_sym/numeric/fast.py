@@ -1138,7 +1138,7 @@ def _newton_block(d, names: list[str], precision: str = "double"):
     order = tuple(d.parameters)
     outputs = tuple(d.outputs[n] for n in names)
     key = (order, d.cutoff, d.cutoff_residual,
-           (sp.sympify(d.support_lower), d.search_top), outputs)
+           (sp.sympify(d.support_lower), d.search_top, sp.sympify(d.support_upper)), outputs)
     pre, FdF, ends, autarky, out, tails = _newton_fns(*key)
     extended = precision == "extended" or (precision == "adaptive" and _wide_long_double())
     if extended:
@@ -1151,7 +1151,14 @@ def _newton_block(d, names: list[str], precision: str = "double"):
 
     def cutoff(support, args):
         consts = pre(*_protected_args(order, args)[:1], *args)
-        y = newton_log(FdF, support[0], consts, upper=support[1])
+        lower, top, upper = support
+        y = newton_log(FdF, lower, consts, upper=top)
+        # no root below the top of a cutoff above phi* (phi_I* = b_H): solved again up to
+        # the support's top, where a root is that corner, which the checks then name
+        again = np.isnan(y) & (top < upper)
+        if again.any():
+            y[again] = newton_log(FdF, lower[again], [np.broadcast_to(c, y.shape)[again]
+                                                      for c in consts], upper=upper[again])
         y = np.where(tails_lost(tails, y, consts), np.nan, y)
         return _polish(FdF_ld, pre_ld, order, y, args) if extended else y
 

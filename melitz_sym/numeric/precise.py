@@ -289,8 +289,15 @@ def _evaluate(d: Derivation, params: Mapping[str, object], dps: int,
             lower = to_mpf(sp.N(d.support_lower.subs(values), dps + 10))
 
             def cutoff(at: Mapping[sp.Symbol, mpmath.mpf]) -> mpmath.mpf:
-                top = d.search_top
-                upper = mpmath.inf if top == sp.oo else to_mpf(sp.N(top.subs(at), dps + 10))
+                top, upper = (mpmath.inf if e == sp.oo else to_mpf(sp.N(e.subs(at), dps + 10))
+                              for e in (d.search_top, sp.sympify(d.support_upper)))
+                try:
+                    return solve_cutoff(d.cutoff_residual, d.cutoff, at, lower, top)
+                except NumericalError:
+                    if not top < upper:
+                        raise
+                # no root below the top of a cutoff above phi* (phi_I* = b_H): up to the
+                # support's top, where a root is that corner, which the checks then name
                 return solve_cutoff(d.cutoff_residual, d.cutoff, at, lower, upper)
 
             extra = {d.cutoff: cutoff(values)}
