@@ -162,8 +162,8 @@ class Plan:
 
     @property
     def bounded_above(self) -> bool:
-        """Whether the solver's search has an upper end, ``cutoff_upper`` (a support
-        bounded above: there every tail is 0 and the cutoff residual negative)."""
+        """Whether the solver's search has an upper end, ``cutoff_upper``
+        (:attr:`~melitz_sym.derivation.Derivation.search_top`: a support bounded above)."""
         return any(f.name == "cutoff_upper" for f in self.functions)
 
     def function(self, name: str) -> Function:

@@ -185,9 +185,10 @@ def _solve_cutoff(sys: _System, tails: Tails, a, params: list, dps: int,
         return newton_in_bracket(evaluate, lo, hi, dps)
 
 
-def _refuse_selection(sys: _System, args: list, lower) -> None:
-    r"""Refuse parameters whose cutoff residual at the support's lower end (``args``) is not
-    positive: "no selection" where that sign survives a relative change of
+def _refuse_selection(sys: _System, args: list | None, lower) -> None:
+    r"""Refuse parameters whose cutoff residual at the support's lower end (``args``, or
+    None where nobody produces there) is not positive: "no selection" where that
+    sign survives a relative change of
     :math:`10^{-(d-5)}` (d the working digits) in any one tail value, a NumericalError
     where it does not.  The residual's terms can cancel there: for a Pareto
     distribution :math:`f(V(b)/b^a - S(b)) = f\,a/(k-a)`, 3.2e-137 at
@@ -197,8 +198,8 @@ def _refuse_selection(sys: _System, args: list, lower) -> None:
     beyond what the bracket and its polish resolve."""
     n = len(sys.cutoffs)
     eps = mpmath.mpf(10) ** (5 - mpmath.mp.dps)
-    for i in range(n, 4 * n if args else n):  # no args: nobody produces at the lower
-        # end (its tails are 0: k = 1e308 makes the truncated Pareto a spike at b)
+    tails = range(n, 4 * n) if args is not None else ()  # None: its tails are 0 in the
+    for i in tails:  # quadrature (k = 1e308 makes the truncated Pareto a spike at b)
         for change in (1 + eps, 1 - eps):
             moved = args[:i] + [args[i] * change] + args[i + 1:]
             if sys.residual(*moved) > 0:

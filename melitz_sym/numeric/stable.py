@@ -337,8 +337,8 @@ def _signed_power_sums(expr: sp.Expr) -> sp.Expr:
     in a form that is positive by its tree up to differences of parameters
     (:func:`_positive` with ``differences``): the sums factored
     (:func:`_factored`), then a power less its value at a zero exponent as
-    ``expm1`` (:func:`powm1_form`: :math:`n	au^z X - nX = nX\,\mathrm{expm1}(z\log	au)`,
-    whose log is :math:`z\log	au + \log(-\mathrm{expm1}(-z\log	au))`).  Its log
+    ``expm1`` (:func:`powm1_form`: :math:`n\tau^z X - nX = nX\,\mathrm{expm1}(z\log\tau)`,
+    whose log is :math:`z\log\tau + \log(-\mathrm{expm1}(-z\log\tau))`).  Its log
     domain form is then finite wherever the value fits in a double; a difference
     that is not positive (outside the admissible set) makes it nan, never a
     wrong number."""
@@ -351,7 +351,8 @@ def closed_form(expr: sp.Expr, with_k: bool) -> sp.Expr:
 
     exp(:func:`log_of` expr) when the expression is positive by its tree
     (:func:`_positive`); otherwise the expression in the protected quantities
-    as it is.  Cached: solving for another set of outputs reuses the forms.
+    with its differences of powers in expm1 form (:func:`powm1_form`).  Cached:
+    solving for another set of outputs reuses the forms.
     """
     expr = protected(expr, with_k)
     if _positive(expr):
@@ -367,20 +368,9 @@ def closed_form(expr: sp.Expr, with_k: bool) -> sp.Expr:
                     if not all(_positive(t, differences=True) for t in a.args)}
             logs = _split_logs(log_of(form.xreplace(kept)))
             return sp.exp(logs.xreplace({d: a for a, d in kept.items()}))
-    return _expm1_powers(expr)
-
-
-def _expm1_powers(expr: sp.Expr) -> sp.Expr:
-    r"""``expr`` with its differences of powers of parameters in expm1 form
-    (:func:`expm1_form` on :math:`x^p = e^{p\log x}`), where there are any: hmy's
-    export/FDI sales ratio holds :math:`f f_x	au^{\sigma-1} - f f_x`, which at
-    :math:`	au = 1 + 10^{-15}` kept 7e-7 of its digits; as
-    :math:`f f_x\,\mathrm{expm1}((\sigma-1)\log	au)` it keeps them all.  Else
-    ``expr`` as it is."""
-    powers = {a: sp.exp(a.exp * sp.log(a.base)) for a in expr.atoms(sp.Pow)
-              if a.base.is_Symbol and a.exp.free_symbols}
-    form = expm1_form(expr.xreplace(powers))
-    return form if form.has(expm1) else expr
+    # differences of powers as expm1 all the same (hmy's export/FDI sales ratio holds
+    # f f_x tau^z - f f_x: 7e-7 of it lost at tau = 1 + 1e-15)
+    return powm1_form(expr)
 
 
 def _split_logs(expr: sp.Expr) -> sp.Expr:
