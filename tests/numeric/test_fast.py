@@ -703,3 +703,16 @@ def test_hmy_frechet_multinationals_at_tau_near_one():
     want = m.reference(dps=20, outputs=["M_I", "p_I"], **params)
     for name in ("M_I", "p_I"):
         assert float(got[name]) == pytest.approx(float(want[name]), rel=1e-12), name
+
+
+def test_newton_log_on_a_support_unbounded_at_both_ends_warns_nothing():
+    """Issue 20 (fuzz of the generated NumPy module, log-normal): the start of the search
+    took (lo + hi)/2 of -inf and inf outside the ignored floating-point errors, and
+    every call printed numpy's RuntimeWarning 'invalid value encountered in add'."""
+    import warnings
+
+    c = np.array([0.5, 2.0, 40.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = fast.newton_log(lambda y, c: (c - np.exp(y), -np.exp(y)), np.zeros(3), [c])
+    np.testing.assert_allclose(y, np.log(c), rtol=1e-15)
