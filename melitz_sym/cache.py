@@ -105,9 +105,9 @@ def write_entry(path: Path, key: str, d: Derivation) -> None:
         fh.write(MAGIC + json.dumps(header).encode() + b"\n" + payload)
 
 
-def read_entry(path: Path, key: str) -> Derivation | None:
-    """The derivation stored under ``key`` at ``path``, or None for a missing,
-    unreadable, damaged or foreign entry."""
+def read_entry(path: Path, key: str, kind: type = Derivation) -> Derivation | None:
+    """The derivation (or other ``kind`` of object) stored under ``key`` at ``path``,
+    or None for a missing, unreadable, damaged or foreign entry."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -123,7 +123,7 @@ def read_entry(path: Path, key: str) -> Derivation | None:
         d = load(io.BytesIO(payload))
     except Exception:  # checksummed, yet unloadable (e.g. a class renamed): re-derive
         return None
-    return d if isinstance(d, Derivation) else None
+    return d if isinstance(d, kind) else None
 
 
 def entry_path(key: str) -> Path | None:
@@ -133,8 +133,11 @@ def entry_path(key: str) -> Path | None:
     return None if folder is None else folder / f"{__version__}-{source_digest()}-{key}.pickle"
 
 
-def cached(key: str | None, build: Callable[[], Derivation]) -> Derivation:
-    """Load the derivation stored under ``key`` or build and store it.
+def cached(key: str | None, build: Callable[[], Derivation],
+           kind: type = Derivation) -> Derivation:
+    """Load the derivation stored under ``key`` or build and store it (or another
+    ``kind`` of object made of sympy expressions, such as the printed closed forms
+    of :func:`melitz_sym.export.latex.printed_closed_forms`).
 
     A missing, damaged or foreign entry is built and replaced; a cache
     directory that cannot be written leaves the derivation uncached.
@@ -142,7 +145,7 @@ def cached(key: str | None, build: Callable[[], Derivation]) -> Derivation:
     path = None if key is None else entry_path(key)
     if path is None:
         return build()
-    d = read_entry(path, key)
+    d = read_entry(path, key, kind)
     if d is not None:
         return d
     d = build()

@@ -10,8 +10,11 @@ cutoff.
 
 from __future__ import annotations
 
+import hashlib
+
 import sympy as sp
 
+from ..cache import cached
 from ..notation import latex
 from ..simplify import paper_form
 from ..symbols import REGISTRY
@@ -61,7 +64,19 @@ def printed_closed_forms(d) -> dict[str, sp.Expr]:
     (by ``count_ops``) of its :func:`~melitz_sym.simplify.paper_form` and, the way
     papers write an output in terms of the cutoff, the output's expression in the
     cutoff with the cutoff's printed closed form inserted (``c_bar = k/(k + 1) c_D``).
-    A matrix of N-country closed forms is printed as derived."""
+    A matrix of N-country closed forms is printed as derived.
+
+    The search for the shortest forms takes a while in a large model (hmy Pareto:
+    30 s), so its result is kept in the derivation cache (:mod:`melitz_sym.cache`)
+    under a digest of everything it reads: the closed forms, the outputs and the
+    cutoff."""
+    what = sp.srepr((d.cutoff, sorted(d.closed_forms.items()), sorted(d.outputs.items()),
+                     tuple(d.parameters)))
+    key = "printed-" + hashlib.sha256(what.encode()).hexdigest()[:20]
+    return cached(key, lambda: _printed_closed_forms(d), dict)
+
+
+def _printed_closed_forms(d) -> dict[str, sp.Expr]:
     cut, memo = d.cutoff, {}
     cut_form = (paper_form(d.closed_forms[cut.name], memo)
                 if cut is not None and cut.name in d.closed_forms else None)

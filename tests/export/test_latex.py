@@ -218,6 +218,27 @@ def test_printed_closed_forms_are_the_derived_ones_never_longer(name, dist):
         assert is_zero_numeric(diff, _sampler(d, diff.free_symbols), points=3, dps=40), output
 
 
+def test_printed_closed_forms_are_kept_in_the_cache(tmp_path, monkeypatch):
+    """Issue 20 (fuzz): ``latex hmy`` and ``derive hmy --format latex`` searched the
+    shortest forms on every call (30 s of CPU for hmy Pareto; over the fuzz's minute on
+    a loaded machine).  The forms are now computed once and read from the cache; an
+    entry of other closed forms is not used for these."""
+    monkeypatch.setenv("MELITZ_SYM_CACHE", str(tmp_path))
+    d = _derivation("melitz", "pareto")
+    first = lx.printed_closed_forms(d)
+    assert len([p for p in tmp_path.iterdir() if "-printed-" in p.name]) == 1
+
+    def searched(*args):
+        raise AssertionError("the shortest forms were searched again")
+
+    monkeypatch.setattr(lx, "paper_form", searched)
+    again = lx.printed_closed_forms(d)
+    assert {k: sp.srepr(v) for k, v in again.items()} == {
+        k: sp.srepr(v) for k, v in first.items()}
+    with pytest.raises(AssertionError, match="searched again"):
+        lx.printed_closed_forms(_derivation("krugman", None))
+
+
 def test_melitz_cutoff_is_printed_in_the_shape_of_the_literature():
     """literature.md 2.1 (Melitz 2003; Melitz and Redding 2015): phi* = b [(sigma - 1)
     (f + n f_x tau^-k (f_x/f)^(-k/(sigma-1))) / ((k - sigma + 1) delta f_e)]^(1/k): one
