@@ -510,10 +510,14 @@ def test_sweep_and_its_dask_backend_import_in_one_direction():
 
 def test_sigint_during_a_sweep_exits_130_without_traceback(tmp_path):
     """A real Ctrl-C (SIGINT) while chunks are being computed: exit 130, no traceback,
-    no temporary files, and the finished chunks stay for the resume."""
+    no temporary files, and the finished chunks stay for the resume.  The sweep has
+    2000 chunks (seconds of work), so that the signal cannot arrive after it ended: with
+    200 chunks of a cached derivation, a loaded machine once let the whole sweep finish
+    before the poll below saw a chunk, and the signal found the process exiting (0)."""
     out = tmp_path / "res.csv"
     args = [sys.executable, "-m", "melitz_sym.cli", "sweep", "melitz", "--grid",
-            "tau=1:3:400000", "--chunk-size", "2000", "-o", str(out), "--no-progress"] + [
+            "tau=1:3:4000000", "--chunk-size", "2000", "--outputs", "phi_star", "-o",
+            str(out), "--no-progress"] + [
         a for k, v in FIXED.items() for a in ("--set", f"{k}={v}")]
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
@@ -523,7 +527,7 @@ def test_sigint_during_a_sweep_exits_130_without_traceback(tmp_path):
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 130
+    assert proc.wait(timeout=60) == 130, err
     assert "Traceback" not in err and err.endswith("melitz-sym: interrupted\n")
     assert list(parts.glob("chunk-*.npz")) and not list(parts.glob(".tmp-*"))
 
