@@ -365,8 +365,7 @@ def _guarded(fn, slow, count: int):
         out = [np.array(np.broadcast_to(v, shape), float) for v in vals[:count]]
         redo = ~good
         if redo.any():
-            again = slow(*[a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[redo]
-                           for a in args])
+            again = slow(*_at_points(args, shape, redo))
             for v, w in zip(out, again):
                 v[redo] = w
         return out
@@ -751,8 +750,7 @@ def _closed_block(d, model, names: list[str], precision: str = "double"):
         vals = vals[:len(names)]
         if not redo.any():
             return vals
-        again = _in_long_double(extended, order, [
-            a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[redo] for a in args])
+        again = _in_long_double(extended, order, _at_points(args, shape, redo))
         vals = [np.array(np.broadcast_to(v, shape)) for v in vals]
         for v, w in zip(vals, again):
             v[redo] = w
@@ -787,8 +785,7 @@ def _subnormal_parameters(block, d, exprs: tuple, with_k: bool):
         vals = [np.array(np.broadcast_to(np.asarray(v, float), shape)) for v in vals]
         if _wide_long_double():
             again = _in_long_double(_stable_closed(id(d), order, exprs, with_k, True), order,
-                                    [a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[sub]
-                                     for a in args])
+                                    _at_points(args, shape, sub))
         else:
             again = [np.nan] * len(vals)
         for v, w in zip(vals, again):
@@ -1080,13 +1077,13 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     # that is not 0 (a 0 of the formula, M_x at n = 0, stays, and so do the other outputs)
     flushed = np.array(some_zero & ~lossy) if wide else np.zeros(shape, bool)
     if flushed.any():
-        for v, w in zip(vals, long_fn(*_long_at(args, shape, flushed))):
+        for v, w in zip(vals, long_fn(*_at_points(args, shape, flushed, np.longdouble))):
             v[flushed] = np.where(v[flushed] == 0, np.asarray(w, float), v[flushed])
     if not lossy.any():
         return vals, np.False_
     refused = lossy.copy()
     if wide:
-        at = _long_at(args, shape, lossy)
+        at = _at_points(args, shape, lossy, np.longdouble)
         count = (np.count_nonzero(lossy),)
         refused[lossy] = _subnormal(long_nodes(*at), count)
         if zeroed.any():  # every node in long double only where an overflow zeroed one
@@ -1099,10 +1096,11 @@ def _unrounded(out, nodes, extended: bool, shape: tuple, args: list) -> tuple[li
     return vals, refused
 
 
-def _long_at(args: list, shape: tuple, mask: np.ndarray) -> list:
-    """``args`` at the points of ``mask`` in long double."""
-    return [np.asarray(a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[mask], np.longdouble)
-            for a in args]
+def _at_points(args: list, shape: tuple, mask: np.ndarray, dtype=None) -> list:
+    """``args`` (arrays broadcasting to ``shape``, or single values, kept as they are)
+    at the points of ``mask``; as ``dtype`` arrays if given (long double)."""
+    at = [a if np.ndim(a) == 0 else np.broadcast_to(a, shape)[mask] for a in args]
+    return at if dtype is None else [np.asarray(a, dtype) for a in at]
 
 
 def _infinite(values: list, shape: tuple) -> np.ndarray:
@@ -1177,7 +1175,7 @@ def _newton_block(d, names: list[str], precision: str = "double"):
         bad = ~np.isfinite(vals).all(axis=0) & ~refused
         if bad.any():  # inf * 0 or a huge power of a ratio near one: the exp form there
             again = _outputs_fn(order, d.cutoff, outputs, autarky, True, extended)(
-                *[np.broadcast_to(a, shape)[bad] if np.ndim(a) else a for a in extra + z + args])
+                *_at_points(extra + z + args, shape, bad))
             for v, w in zip(vals, again):
                 v[bad] = np.where(np.isfinite(v[bad]), v[bad], np.asarray(w, float))
         return vals
