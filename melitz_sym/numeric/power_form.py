@@ -40,6 +40,9 @@ import sympy as sp
 from sympy.codegen.cfunctions import log1p
 from sympy.codegen.numpy_nodes import logaddexp
 
+from ..symbols import sym
+from . import stable
+
 _LOGS = (sp.log, log1p, logaddexp)
 
 
@@ -98,11 +101,19 @@ def _exp_power(E: sp.Expr) -> sp.Expr:
     return front * (sp.exp(exponent) if exponent != 0 else sp.S.One)
 
 
+#: Sums of the protected quantities that are parameters as given: sigma = Z + 1
+#: (exact where Z = sigma - 1 is) and k = Z + E (rounded to an ulp or so).
+_GIVEN = {stable.Z + 1: sym("sigma"), stable.Z + stable.E: sym("k")}
+
+
 def power_form(form: sp.Expr) -> sp.Expr:
     """``form`` with every exponential in power form (see the module docstring);
-    Piecewise exponents (a form chosen point by point) are left as they are."""
-    return form.replace(lambda e: isinstance(e, sp.exp) and not e.has(sp.Piecewise),
+    Piecewise exponents (a form chosen point by point) are left as they are.  A
+    form that changes also takes sigma and k for the sums Z + 1 and Z + E: one
+    operation less each, and k as given."""
+    fast = form.replace(lambda e: isinstance(e, sp.exp) and not e.has(sp.Piecewise),
                         lambda e: _exp_power(e.args[0]))
+    return fast if fast == form else fast.xreplace(_GIVEN)
 
 
 def guarded_nodes(fast: sp.Expr, form: sp.Expr) -> list[sp.Expr]:

@@ -47,6 +47,17 @@ def test_melitz_phi_star_and_w_take_seven_calls():
     assert _calls(forms) > 7
 
 
+def test_power_form_takes_sigma_and_k_as_given():
+    """Where the stable forms have the sums Z + 1 and Z + E of the protected
+    quantities, the power forms take the parameters sigma and k: one operation less
+    each, and k as given instead of rounded through (k - sigma + 1) + (sigma - 1)."""
+    forms, fast_forms = _forms("melitz", ["phi_star", "W"])
+    sums = {stable.Z + 1, stable.Z + stable.E}
+    assert sums & set().union(*(f.atoms(sp.Add) for f in forms))
+    assert not sums & set().union(*(f.atoms(sp.Add) for f in fast_forms))
+    assert {sym("sigma"), sym("k")} <= fast_forms[1].free_symbols
+
+
 def test_melitz_ottaviano_cutoff_takes_four_calls():
     _, fast_forms = _forms("melitz-ottaviano", ["c_D"])
     assert _calls(fast_forms) == 4
