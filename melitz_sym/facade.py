@@ -339,7 +339,8 @@ class Model:
         names = self.output_names(outputs)
         from .numeric import fast
 
-        result = fast.solve(self, self._with_cutoffs(names), values, errors, precision)
+        result = fast.solve(self, self._with_cutoffs(names, share=False), values, errors,
+                            precision)
         out = {k: result[k] for k in names}
         if as_frame:
             from .labelled import label
@@ -387,10 +388,11 @@ class Model:
         files = codegen.generate(self, lang, outputs)
         return files if directory is None else codegen.write(files, directory, force)
 
-    def _with_cutoffs(self, names: list[str]) -> list[str]:
-        """``names`` plus the cutoffs (and the share of producing entrants ``p_in``)
-        that :meth:`_check_interior` needs."""
-        need = {"phi_star", "p_in"}
+    def _with_cutoffs(self, names: list[str], share: bool = True) -> list[str]:
+        """``names`` plus the cutoffs (and, with ``share``, the share of producing
+        entrants ``p_in``) that :meth:`_check_interior` needs (``solve`` computes p_in
+        itself where the corner rule needs it)."""
+        need = {"phi_star", "p_in"} if share else {"phi_star"}
         if self.dist is not None and (not self.dist.continuous or self.dist.support[1] != sp.oo):
             need.update(admissibility.UPPER_CUTOFFS)
         return sorted(set(names) | need & set(self.outputs),

@@ -16,17 +16,19 @@ the residual and the outputs are evaluated there too (:mod:`.extended`).
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import scipy.special
 import sympy as sp
 
-from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, UPPER_CUTOFFS, corner,
-                             corner_mask, exact, nonfinite_message)
+from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, UPPER_CUTOFFS, Restriction,
+                             corner, corner_mask, exact, nonfinite_message)
 from ..errors import AdmissibilityError, MelitzError, NumericalError, ParseError
 from ..symbols import sym
 from . import extended as extended_numeric
@@ -94,20 +96,20 @@ def _restrictions_fn(restrictions: tuple):
         sp.lambdify(syms, r.condition, "numpy") for r in restrictions if r.when is not None]
 
 
-def restriction_masks(d, values: Mapping[str, np.ndarray]) -> list:
-    """Per restriction of ``d``, where it holds (its condition, or its guard
+def restriction_masks(restrictions: tuple, values: Mapping[str, np.ndarray]) -> list:
+    """Per restriction of ``restrictions``, where it holds (its condition, or its guard
     fails), as a boolean array or a single boolean (numpy broadcasting).  The
     condition of a guarded restriction is evaluated only if its guard holds
     somewhere.  A side that overflows (``tau**(sigma - 1)`` at sigma = 1e308) is
     inf, which compares as it should: no floating-point warning."""
-    syms, first, conditions = _restrictions_fn(tuple(d.restrictions))
+    syms, first, conditions = _restrictions_fn(restrictions)
     args = [values[s.name] for s in syms]
     with np.errstate(all="ignore"):
         out = iter(first(*args))
-        plain = [next(out) if r.when is None else None for r in d.restrictions]
+        plain = [next(out) if r.when is None else None for r in restrictions]
         guarded = iter(zip(out, conditions))
         holds = []
-        for r, h in zip(d.restrictions, plain):
+        for r, h in zip(restrictions, plain):
             if r.when is not None:
                 when, condition = next(guarded)
                 h = condition(*args) | np.logical_not(when) if np.any(when) else True
@@ -120,7 +122,7 @@ def admissible_mask(d, values: Mapping[str, np.ndarray]) -> tuple[np.ndarray, li
     shape = np.broadcast_shapes(*map(np.shape, values.values()))
     ok = np.ones(shape, bool)
     failures = []
-    for r, holds in zip(d.restrictions, restriction_masks(d, values)):
+    for r, holds in zip(d.restrictions, restriction_masks(tuple(d.restrictions), values)):
         failures.append((r, ~np.broadcast_to(holds, shape)))
         ok &= holds
     return ok, failures
@@ -398,8 +400,11 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
 
     The points are processed in blocks (:data:`BLOCK`), on :data:`THREADS`
     threads when there are several blocks, each block read once: its
-    outputs, then its checks (finite parameters, restrictions, corners, finite
-    outputs); an error is reported after all blocks, at its first point.
+    outputs, then its checks (finite parameters and restrictions, first by each
+    parameter's extremes, :func:`_admissible`; corners, with the share of producing
+    entrants p_in computed where phi* is near the lower bound of the support if it
+    is not among ``names``, :func:`_cutoffs`; finite outputs); an error is
+    reported after all blocks, at its first point.
     Closed forms are evaluated in their power form (:mod:`.power_form`) or,
     where that over- or underflows, their stable form
     (:mod:`melitz_sym.numeric.stable`); the other models by a vectorised
@@ -448,9 +453,8 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
     result = {n: np.empty(size) for n in names}
     clean = [True] * len(range(0, size, BLOCK))  # per block: nothing to report
     keys = [p.name for p in order]
-    support = _support(model)
-    block = (_closed_block(d, model, names, precision) if d.closed_forms
-             else _newton_block(d, names, precision))
+    block = _block(d, model, names, precision)
+    support = _support(model, d, names, precision)
 
     def work(item: tuple) -> None:
         sl, args = item
@@ -471,7 +475,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
             work(item)
     result = {n: v.reshape(shape) for n, v in result.items()}
     if errors == "raise" and not all(clean):
-        _raise_first(d, model, values, result)
+        _raise_first(d, model, values, result, support)
     _near_pole_in_mpmath(model, names, values, result)
     if "gains" in result and "n" in values and model.dist is not None and "phi_star" in d.outputs:
         result["gains"][_autarky_corner(model, params, errors, precision)] = np.nan
@@ -543,10 +547,8 @@ def _checked(d, model, values: Mapping[str, object], result: dict, size: int,
         for n in NO_PARTNERS_ZERO:  # autarky: no exporters, whatever phi_x*
             if n in result:
                 result[n][np.broadcast_to(values["n"] == 0, (size,))] = 0.0
-    ok = _finite(values, size)
-    for holds in restriction_masks(d, values):
-        ok &= holds
-    corners = _corner_mask(model, values, result, ok, support)
+    ok = _admissible(tuple(d.restrictions), values, size)
+    corners = _corner_mask(values, result, ok, support)
     if corners.any():
         ok &= ~corners
     clean = bool(ok.all())
@@ -561,7 +563,78 @@ def _checked(d, model, values: Mapping[str, object], result: dict, size: int,
     return clean
 
 
-def _raise_first(d, model, values: Mapping[str, np.ndarray], result: Mapping) -> None:
+#: A comparison of a parameter with a number holds at every point of a block where it
+#: holds at the parameter's minimum (0) or maximum (1).
+_EXTREME = {sp.StrictGreaterThan: (0, operator.gt), sp.GreaterThan: (0, operator.ge),
+            sp.StrictLessThan: (1, operator.lt), sp.LessThan: (1, operator.le)}
+
+
+def _bound(relation: sp.Basic) -> tuple | None:
+    """``relation`` as (parameter name, 0 or 1, comparison, number) when it compares
+    one parameter with a number (``sigma > 1``, ``1 >= delta``): it holds over a
+    block where ``comparison(extreme, number)`` does for the parameter's minimum (0)
+    or maximum (1) there.  None for any other relation."""
+    if type(relation) not in _EXTREME:
+        return None
+    if relation.lhs.is_Number:
+        relation = relation.reversed
+    if not (isinstance(relation.lhs, sp.Symbol) and relation.rhs.is_Number):
+        return None
+    return (relation.lhs.name, *_EXTREME[type(relation)], float(relation.rhs))
+
+
+@lru_cache(maxsize=64)
+def _by_extremes(restrictions: tuple) -> tuple[tuple, tuple, tuple]:
+    """``restrictions`` split by what a block's extremes decide: the unguarded
+    bounds (:func:`_bound`); the guarded restrictions whose guard is a bound, as
+    (guard, the restriction without its guard, the restriction); the rest."""
+    bounds, guarded, rest = [], [], []
+    for r in restrictions:
+        if r.when is None and _bound(r.condition) is not None:
+            bounds.append(_bound(r.condition))
+        elif r.when is not None and _bound(r.when) is not None:
+            guarded.append((_bound(r.when), Restriction(r.condition, r.words), r))
+        else:
+            rest.append(r)
+    return tuple(bounds), tuple(guarded), tuple(rest)
+
+
+def _admissible(restrictions: tuple, values: Mapping[str, object], size: int) -> np.ndarray:
+    """Mask of the points of a block (``values``, ``size`` points) whose parameters
+    are finite and meet every restriction.
+
+    First from each parameter's minimum and maximum (two reductions, no array
+    written): a finite range whose extremes meet every bound (:func:`_bound`)
+    settles finiteness and the bounds for the whole block (nan fails every
+    comparison), and a guard that is such a bound leaves its condition alone;
+    the other restrictions are masks (:func:`restriction_masks`).  Otherwise
+    every check is a mask."""
+    bounds, guarded, rest = _by_extremes(restrictions)
+    extremes = {}
+    for name, v in values.items():
+        lo, hi = np.minimum.reduce(v, axis=None), np.maximum.reduce(v, axis=None)
+        if not (lo > -np.inf and hi < np.inf):
+            break
+        extremes[name] = (lo, hi)
+    else:
+        def holds(bound: tuple) -> bool:
+            name, side, compare, number = bound
+            return bool(compare(extremes[name][side], number))
+
+        if all(map(holds, bounds)):
+            ok = np.ones(size, bool)
+            masked = rest + tuple(plain if holds(when) else r for when, plain, r in guarded)
+            for h in restriction_masks(masked, values):
+                ok &= h
+            return ok
+    ok = _finite(values, size)
+    for h in restriction_masks(restrictions, values):
+        ok &= h
+    return ok
+
+
+def _raise_first(d, model, values: Mapping[str, np.ndarray], result: Mapping,
+                 support) -> None:
     """Raise the error of the first problem, in the order: a parameter that is not
     finite, a restriction that fails (in the model's order), a corner, an output
     that is not finite; each at its first point."""
@@ -577,7 +650,7 @@ def _raise_first(d, model, values: Mapping[str, np.ndarray], result: Mapping) ->
             idx = _first(bad)
             at = {k: v[idx].item() for k, v in values.items()}
             raise AdmissibilityError(r.message(at, _index(idx)))
-    _raise_invalid(model, values, result, ok)
+    _raise_invalid(model, values, result, ok, support)
 
 
 def read_parameter(name: str, value: object) -> np.ndarray:
@@ -617,13 +690,45 @@ def _autarky_corner(model, params: Mapping[str, object], errors: str,
     return np.isnan(phi_a)
 
 
-def _support(model):
-    """The ends of the support of ``model``'s distribution as a compiled function,
-    and its arguments (None for a model without one)."""
-    if model.dist is None:
+def _block(d, model, names: list[str], precision: str):
+    """Evaluator of the outputs ``names`` on one block of arguments."""
+    return (_closed_block(d, model, names, precision) if d.closed_forms
+            else _newton_block(d, names, precision))
+
+
+class _Support(NamedTuple):
+    """What the corner rule needs of a model with a distribution: the ends of its
+    support as a compiled function of ``symbols``, whether it is ``continuous``,
+    and ``share``, the share of producing entrants p_in at the points of a mask
+    (``share(args, shape, mask)``) when :func:`solve` does not compute it."""
+
+    symbols: tuple
+    ends: object
+    continuous: bool
+    share: object
+
+
+#: Where the outputs leave out the share of producing entrants p_in = S(phi*), the
+#: corner rule computes it only at the points whose phi* is within this relative
+#: distance of the lower bound lo of the support: p_in decides where phi* rounds to lo,
+#: and elsewhere phi* > lo, far beyond its rounding, says S(phi*) < 1.
+SHARE_GAP = 1e-10
+
+
+def _support(model, d, names: list[str], precision: str) -> _Support | None:
+    """The :class:`_Support` of ``model`` (None for a model without a distribution)
+    when :func:`solve` computes ``names`` in ``precision``."""
+    dist = model.dist
+    if dist is None:
         return None
-    syms = tuple(model.dist.symbols)
-    return syms, _support_fn(syms, tuple(sp.sympify(e) for e in model.dist.support))
+    syms = tuple(dist.symbols)
+    share = None
+    if dist.continuous and "p_in" not in names and "p_in" in d.outputs:
+        def share(args: list, shape: tuple, mask: np.ndarray) -> np.ndarray:
+            return _block(d, model, ["p_in"], precision)(_at_points(args, shape, mask))[0]
+
+    return _Support(syms, _support_fn(syms, tuple(sp.sympify(e) for e in dist.support)),
+                    dist.continuous, share)
 
 
 @lru_cache(maxsize=64)
@@ -645,45 +750,50 @@ def _at(values: Mapping[str, np.ndarray], idx: tuple) -> str:
     return f"{_index(idx)} ({point})"
 
 
-def _corner_mask(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
+def _corner_mask(values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
                  admissible: np.ndarray, support) -> np.ndarray:
     """Mask of the admissible points whose cutoffs are a corner of the ``support``
     (see :func:`_support` and :func:`melitz_sym.admissibility.corner_mask`)."""
     if support is None or "phi_star" not in result:
         return np.zeros(admissible.shape, bool)
-    phi, uppers, lo, hi = _cutoffs(values, result, admissible.shape, support)
-    d = model.dist
-    return corner_mask(d.continuous, phi, uppers, lo, hi, 1e-14 if d.continuous else 1e-12,
-                       result.get("p_in")) & admissible
+    phi, uppers, lo, hi, p_in = _cutoffs(values, result, admissible, support)
+    return corner_mask(support.continuous, phi, uppers, lo, hi,
+                       1e-14 if support.continuous else 1e-12, p_in) & admissible
 
 
-def _cutoffs(values, result, shape, support) -> tuple:
+def _cutoffs(values, result, admissible: np.ndarray, support: _Support) -> tuple:
     """phi*, the computed cutoffs above it by name (phi_x*, phi_I*: phi* where
-    n = 0, as nobody exports or invests abroad whatever they are) and the ends of
-    the support."""
-    syms, bounds = support
+    n = 0, as nobody exports or invests abroad whatever they are), the ends of
+    the support and the share of producing entrants p_in (None where the model has
+    none; where ``result`` lacks it, computed at the ``admissible`` points within
+    :data:`SHARE_GAP` of the lower bound, nan elsewhere, or None if there are none)."""
+    shape = admissible.shape
     lo, hi = (np.broadcast_to(np.asarray(v, float), shape)
-              for v in bounds(*[values[s.name] for s in syms]))
+              for v in support.ends(*[values[s.name] for s in support.symbols]))
     phi = result["phi_star"]
     uppers = {n: result[n] for n in UPPER_CUTOFFS if n in result}
     if "n" in values:
         uppers = {n: np.where(values["n"] == 0, phi, v) for n, v in uppers.items()}
-    return phi, uppers, lo, hi
+    p_in = result.get("p_in")
+    if p_in is None and support.share is not None:
+        near = admissible & (phi <= lo * (1 + SHARE_GAP))  # nan: False
+        if near.any():
+            p_in = np.full(shape, np.nan)
+            p_in[near] = support.share(list(values.values()), shape, near)
+    return phi, uppers, lo, hi, p_in
 
 
 def _raise_invalid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
-                   admissible: np.ndarray) -> None:
+                   admissible: np.ndarray, support: _Support | None) -> None:
     """At the admissible points, a corner (see
     :func:`melitz_sym.admissibility.corner`) raises :class:`AdmissibilityError`
     and a non-finite output :class:`NumericalError`, each at its first point:
     never a silent inf."""
-    support = _support(model)
-    bad = _corner_mask(model, values, result, admissible, support)
+    bad = _corner_mask(values, result, admissible, support)
     if bad.any():
         idx = _first(bad)
-        phi, uppers, lo, hi = _cutoffs(values, result, admissible.shape, support)
-        p_in = result.get("p_in")
-        problem = corner(model.dist.continuous, phi[idx],
+        phi, uppers, lo, hi, p_in = _cutoffs(values, result, admissible, support)
+        problem = corner(support.continuous, phi[idx],
                          {n: v[idx] for n, v in uppers.items()}, lo[idx], hi[idx],
                          None if p_in is None else p_in[idx])
         raise AdmissibilityError(f"{problem}{_at(values, idx)}")
