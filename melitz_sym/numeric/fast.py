@@ -400,11 +400,12 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
 
     The points are processed in blocks (:data:`BLOCK`), on :data:`THREADS`
     threads when there are several blocks, each block read once: its
-    outputs, then its checks (finite parameters and restrictions, first by each
-    parameter's extremes, :func:`_admissible`; corners, with the share of producing
-    entrants p_in computed where phi* is near the lower bound of the support if it
-    is not among ``names``, :func:`_cutoffs`; finite outputs); an error is
-    reported after all blocks, at its first point.
+    parameters' checks (finite, restrictions: first by each parameter's extremes,
+    :func:`_admissible`, which brings the block into cache), its outputs, then
+    theirs (corners, with the share of producing entrants p_in computed where phi*
+    is near the lower bound of the support if it is not among ``names``,
+    :func:`_cutoffs`; finite outputs); an error is reported after all blocks, at
+    its first point.
     Closed forms are evaluated in their power form (:mod:`.power_form`) or,
     where that over- or underflows, their stable form
     (:mod:`melitz_sym.numeric.stable`); the other models by a vectorised
@@ -458,13 +459,14 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
 
     def work(item: tuple) -> None:
         sl, args = item
+        values, size = dict(zip(keys, args)), sl.stop - sl.start
         with np.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
+            ok = _admissible(tuple(d.restrictions), values, size)  # brings the block in cache
             out = {}
             for n, v in zip(names, block(args)):
                 out[n] = result[n][sl]
                 out[n][...] = v
-            clean[sl.start // BLOCK] = _checked(d, model, dict(zip(keys, args)), out,
-                                                sl.stop - sl.start, errors, support)
+            clean[sl.start // BLOCK] = _checked(d, model, values, out, size, errors, support, ok)
 
     items = list(_blocks(raw, shape))
     if min(THREADS, len(items)) > 1:
@@ -534,10 +536,11 @@ def _finite(values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
 
 
 def _checked(d, model, values: Mapping[str, object], result: dict, size: int,
-             errors: str, support) -> bool:
+             errors: str, support, ok: np.ndarray) -> bool:
     """Whether every point of one block (parameters ``values``, outputs ``result``:
-    arrays of ``size`` points that may be changed in place) is finite, admissible
-    and interior with finite outputs.  ``result`` is completed as :func:`solve`
+    arrays of ``size`` points that may be changed in place) is interior with
+    finite outputs, where ``ok`` (:func:`_admissible`) says it is finite and
+    admissible (``ok`` may be changed in place).  ``result`` is completed as :func:`solve`
     returns it: exporters' outputs 0 where n = 0, a value that is not finite
     nan in its output and, with ``errors="nan"``, every output nan where a
     parameter is not finite or the point is inadmissible or a corner of the
@@ -547,7 +550,6 @@ def _checked(d, model, values: Mapping[str, object], result: dict, size: int,
         for n in NO_PARTNERS_ZERO:  # autarky: no exporters, whatever phi_x*
             if n in result:
                 result[n][np.broadcast_to(values["n"] == 0, (size,))] = 0.0
-    ok = _admissible(tuple(d.restrictions), values, size)
     corners = _corner_mask(values, result, ok, support)
     if corners.any():
         ok &= ~corners
