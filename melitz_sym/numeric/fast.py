@@ -466,7 +466,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
             for n, v in zip(names, block(args)):
                 out[n] = result[n][sl]
                 out[n][...] = v
-            clean[sl.start // BLOCK] = _checked(d, model, values, out, size, errors, support, ok)
+            clean[sl.start // BLOCK] = _checked(values, out, size, errors, support, ok)
 
     items = list(_blocks(raw, shape))
     if min(THREADS, len(items)) > 1:
@@ -477,7 +477,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
             work(item)
     result = {n: v.reshape(shape) for n, v in result.items()}
     if errors == "raise" and not all(clean):
-        _raise_first(d, model, values, result, support)
+        _raise_first(d, values, result, support)
     _near_pole_in_mpmath(model, names, values, result)
     if "gains" in result and "n" in values and model.dist is not None and "phi_star" in d.outputs:
         result["gains"][_autarky_corner(model, params, errors, precision)] = np.nan
@@ -535,8 +535,8 @@ def _finite(values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
     return finite
 
 
-def _checked(d, model, values: Mapping[str, object], result: dict, size: int,
-             errors: str, support, ok: np.ndarray) -> bool:
+def _checked(values: Mapping[str, object], result: dict, size: int, errors: str, support,
+             ok: np.ndarray) -> bool:
     """Whether every point of one block (parameters ``values``, outputs ``result``:
     arrays of ``size`` points that may be changed in place) is interior with
     finite outputs, where ``ok`` (:func:`_admissible`) says it is finite and
@@ -635,8 +635,7 @@ def _admissible(restrictions: tuple, values: Mapping[str, object], size: int) ->
     return ok
 
 
-def _raise_first(d, model, values: Mapping[str, np.ndarray], result: Mapping,
-                 support) -> None:
+def _raise_first(d, values: Mapping[str, np.ndarray], result: Mapping, support) -> None:
     """Raise the error of the first problem, in the order: a parameter that is not
     finite, a restriction that fails (in the model's order), a corner, an output
     that is not finite; each at its first point."""
@@ -652,7 +651,7 @@ def _raise_first(d, model, values: Mapping[str, np.ndarray], result: Mapping,
             idx = _first(bad)
             at = {k: v[idx].item() for k, v in values.items()}
             raise AdmissibilityError(r.message(at, _index(idx)))
-    _raise_invalid(model, values, result, ok, support)
+    _raise_invalid(values, result, ok, support)
 
 
 def read_parameter(name: str, value: object) -> np.ndarray:
@@ -785,7 +784,7 @@ def _cutoffs(values, result, admissible: np.ndarray, support: _Support) -> tuple
     return phi, uppers, lo, hi, p_in
 
 
-def _raise_invalid(model, values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
+def _raise_invalid(values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
                    admissible: np.ndarray, support: _Support | None) -> None:
     """At the admissible points, a corner (see
     :func:`melitz_sym.admissibility.corner`) raises :class:`AdmissibilityError`
