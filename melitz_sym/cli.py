@@ -20,7 +20,7 @@ import sys
 import warnings
 from typing import NoReturn
 
-from . import __version__
+from . import __version__, interrupt
 from .commands import COMMANDS
 from .errors import MelitzError, ParseError
 
@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             args = build_parser().parse_args(argv)
-            status = args.run(args)
+            with interrupt.recorded():
+                status = args.run(args)
+                interrupt.check()  # a Ctrl-C that a finalizer swallowed still stops
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return status
     except MelitzError as exc:  # one line, whatever a message quoted from a library

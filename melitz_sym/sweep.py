@@ -53,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import interrupt
 from .admissibility import exact
 from .atomic import atomic_write, remove_leftovers, sha256
 from .errors import AdmissibilityError, MelitzError, ParseError
@@ -546,16 +547,19 @@ def run(model, design: Mapping[str, np.ndarray], fixed: Mapping[str, object] | N
             save_chunk(workdir, sweep_id, i, *chunk)
         keep(i, chunk)
         bar.update(len(chunk[0]))
+        interrupt.check()  # a Ctrl-C swallowed by a finalizer (savez's ZipFile) stops here
 
     try:
-        if backend == "local":
-            for i, s in todo:
-                finished(i, solve_block(model, names, outputs, block(s), precision, errors))
-        elif backend == "dask":
-            run_blocks(solve_block, model, names, outputs, [(i, block(s)) for i, s in todo],
-                       scheduler, finished, precision, errors)
-        else:
-            raise ParseError(f"unknown backend {backend!r}; use 'local' or 'dask'")
+        with interrupt.recorded():
+            if backend == "local":
+                for i, s in todo:
+                    finished(i, solve_block(model, names, outputs, block(s), precision, errors))
+            elif backend == "dask":
+                run_blocks(solve_block, model, names, outputs,
+                           [(i, block(s)) for i, s in todo], scheduler, finished, precision,
+                           errors)
+            else:
+                raise ParseError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     finally:
         bar.close()
     result = SweepData(columns, provenance(model, fixed or {}, design, outputs, precision,
