@@ -453,7 +453,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
     size = int(np.prod(shape))
     result = {n: np.empty(size) for n in names}
     clean = [True] * len(range(0, size, BLOCK))  # per block: nothing to report
-    keys = [p.name for p in order]
+    keys, restrictions = [p.name for p in order], tuple(d.restrictions)
     block = _block(d, model, names, precision)
     support = _support(model, d, names, precision)
 
@@ -461,7 +461,7 @@ def solve(model, names: list[str], params: Mapping[str, object], errors: str = "
         sl, args = item
         values, size = dict(zip(keys, args)), sl.stop - sl.start
         with np.errstate(all="ignore"):  # per thread: numpy's error state is thread-local
-            ok = _admissible(tuple(d.restrictions), values, size)  # brings the block in cache
+            ok = _admissible(restrictions, values, size)  # brings the block into cache
             out = {}
             for n, v in zip(names, block(args)):
                 out[n] = result[n][sl]
@@ -592,12 +592,13 @@ def _by_extremes(restrictions: tuple) -> tuple[tuple, tuple, tuple]:
     (guard, the restriction without its guard, the restriction); the rest."""
     bounds, guarded, rest = [], [], []
     for r in restrictions:
-        if r.when is None and _bound(r.condition) is not None:
-            bounds.append(_bound(r.condition))
-        elif r.when is not None and _bound(r.when) is not None:
-            guarded.append((_bound(r.when), Restriction(r.condition, r.words), r))
-        else:
+        bound = _bound(r.condition if r.when is None else r.when)
+        if bound is None:
             rest.append(r)
+        elif r.when is None:
+            bounds.append(bound)
+        else:
+            guarded.append((bound, Restriction(r.condition, r.words), r))
     return tuple(bounds), tuple(guarded), tuple(rest)
 
 
@@ -612,7 +613,7 @@ def _admissible(restrictions: tuple, values: Mapping[str, object], size: int) ->
     the other restrictions are masks (:func:`restriction_masks`).  Otherwise
     every check is a mask."""
     bounds, guarded, rest = _by_extremes(restrictions)
-    extremes = {}
+    ok, masked, extremes = None, restrictions, {}
     for name, v in values.items():
         lo, hi = np.minimum.reduce(v, axis=None), np.maximum.reduce(v, axis=None)
         if not (lo > -np.inf and hi < np.inf):
@@ -626,11 +627,9 @@ def _admissible(restrictions: tuple, values: Mapping[str, object], size: int) ->
         if all(map(holds, bounds)):
             ok = np.ones(size, bool)
             masked = rest + tuple(plain if holds(when) else r for when, plain, r in guarded)
-            for h in restriction_masks(masked, values):
-                ok &= h
-            return ok
-    ok = _finite(values, size)
-    for h in restriction_masks(restrictions, values):
+    if ok is None:
+        ok = _finite(values, size)
+    for h in restriction_masks(masked, values):
         ok &= h
     return ok
 
