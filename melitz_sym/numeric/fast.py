@@ -32,7 +32,7 @@ from ..admissibility import (AUTARKY_CORNER, NO_PARTNERS_ZERO, UPPER_CUTOFFS, Re
 from ..errors import AdmissibilityError, MelitzError, NumericalError, ParseError
 from ..symbols import sym
 from . import extended as extended_numeric
-from . import power_form, quadrature, stable
+from . import inplace, power_form, quadrature, stable
 
 def exp_ndtr(A, x):
     r""":math:`e^{A}\Phi(x)` (:class:`stable.exp_ndtr`): ``exp(A) * ndtr(x)``, and
@@ -352,11 +352,15 @@ def _guarded(fn, slow, count: int):
     normal doubles), evaluated with every floating-point exception raising;
     where one is raised (an overflow or underflow at some point of the block),
     again without, and ``slow`` at the points where a node is not a normal
-    double.  A point's value does not depend on the other points of its block."""
+    double.  A point's value does not depend on the other points of its block.
+    The outputs are computed in place (:func:`.inplace.in_place`) where ``fn``'s code
+    allows."""
+    outputs = inplace.in_place(fn, count) or (lambda *args: fn(*args)[:count])
+
     def run(*args):
         try:
             with np.errstate(all="raise"):
-                return fn(*args)[:count]
+                return outputs(*args)
         except FloatingPointError:
             pass
         vals = fn(*args)
