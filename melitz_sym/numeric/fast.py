@@ -606,6 +606,63 @@ def _by_extremes(restrictions: tuple) -> tuple[tuple, tuple, tuple]:
     return tuple(bounds), tuple(guarded), tuple(rest)
 
 
+def _at_least_one(e: sp.Expr) -> bool:
+    """Whether ``e`` (with positive symbols) is provably at least one: a power of a
+    base at least one to a nonnegative exponent, or of a base in (0, 1] to a
+    nonpositive one, or so by sympy's assumptions."""
+    b, x = e.as_base_exp()
+    return bool((b - 1).is_nonnegative and x.is_nonnegative
+                or b.is_positive and (b - 1).is_nonpositive and x.is_nonpositive
+                or (e - 1).is_nonnegative)
+
+
+@lru_cache(maxsize=256)
+def _sufficient(condition: sp.Basic, bounds: tuple):
+    r"""A cheaper condition that implies ``condition`` wherever the ``bounds``
+    (:func:`_bound`) hold, compiled (``(symbols, function)``), or None.
+
+    ``condition`` compares two products of factors that are positive where the
+    lower bounds hold; the factors provably at least one on its greater side, and
+    at most one on its smaller side, are left out (:func:`_at_least_one`, with each
+    parameter written as its lower bound plus a positive number): selection into
+    exporting, :math:`f_x \tau^{\sigma - 1} > f` with :math:`\tau \ge 1`,
+    :math:`\sigma > 1`, needs only :math:`f_x > f`, no power.  It implies
+    ``condition`` in double as well: a factor's computed power lies on the same
+    side of one as its exact value (one is a double and pow is faithful), and
+    rounding is monotone, so the rounded product moves the same way.  None where
+    no factor is left out."""
+    if type(condition) not in _EXTREME:
+        return None
+    greater, smaller = ((condition.lhs, condition.rhs) if type(condition) in
+                        (sp.StrictGreaterThan, sp.GreaterThan) else (condition.rhs, condition.lhs))
+    names = {s.name: s for s in condition.free_symbols}
+    shift = {names[name]: sp.Rational(number) + (sp.Dummy(positive=True) if compare is operator.gt
+                                                 else sp.Dummy(nonnegative=True))
+             for name, side, compare, number in bounds if side == 0 and name in names}
+    kept = []
+    for side, drop in ((greater, _at_least_one), (smaller, lambda e: _at_least_one(1 / e))):
+        factors = sp.Mul.make_args(side)
+        if not all(f.xreplace(shift).is_positive for f in factors):
+            return None
+        kept.append(sp.Mul(*[f for f in factors if not drop(f.xreplace(shift))]))
+    if kept == [greater, smaller]:
+        return None
+    relaxed = type(condition)(*(kept if condition.lhs is greater else kept[::-1]),
+                              evaluate=False)
+    syms = sorted(relaxed.free_symbols, key=lambda s: s.name)
+    return tuple(s.name for s in syms), sp.lambdify(syms, relaxed, "numpy")
+
+
+def _implied(condition: sp.Basic, bounds: tuple, values: Mapping[str, object]) -> bool:
+    """Whether :func:`_sufficient` shows that ``condition`` holds at every point of a
+    block (``values``) where the ``bounds`` hold."""
+    sufficient = _sufficient(condition, bounds)
+    if sufficient is None:
+        return False
+    names, fn = sufficient
+    return bool(np.all(fn(*[values[n] for n in names])))
+
+
 def _admissible(restrictions: tuple, values: Mapping[str, object], size: int) -> np.ndarray:
     """Mask of the points of a block (``values``, ``size`` points) whose parameters
     are finite and meet every restriction.
@@ -613,9 +670,10 @@ def _admissible(restrictions: tuple, values: Mapping[str, object], size: int) ->
     First from each parameter's minimum and maximum (two reductions, no array
     written): a finite range whose extremes meet every bound (:func:`_bound`)
     settles finiteness and the bounds for the whole block (nan fails every
-    comparison), and a guard that is such a bound leaves its condition alone;
-    the other restrictions are masks (:func:`restriction_masks`).  Otherwise
-    every check is a mask."""
+    comparison), a guard that is such a bound leaves its condition alone, and a
+    restriction implied by the bounds and a cheaper condition that holds over the
+    block (:func:`_sufficient`) is settled too; the other restrictions are masks
+    (:func:`restriction_masks`).  Otherwise every check is a mask."""
     bounds, guarded, rest = _by_extremes(restrictions)
     ok, masked, extremes = None, restrictions, {}
     for name, v in values.items():
@@ -630,7 +688,9 @@ def _admissible(restrictions: tuple, values: Mapping[str, object], size: int) ->
 
         if all(map(holds, bounds)):
             ok = np.ones(size, bool)
-            masked = rest + tuple(plain if holds(when) else r for when, plain, r in guarded)
+            masked = tuple(r for r in rest + tuple(plain if holds(when) else r
+                                                   for when, plain, r in guarded)
+                           if not _implied(r.condition, bounds, values))
     if ok is None:
         ok = _finite(values, size)
     for h in restriction_masks(masked, values):

@@ -433,6 +433,9 @@ def test_share_of_producers_is_computed_only_where_phi_star_is_near_its_lower_bo
     ({"b": (6, np.nan)}, False),
     ({"tau": (7, -np.inf)}, False),
     ({"n": (slice(None), 0.0), "f_x": (0, 0.5)}, True),   # the guard off everywhere
+    ({"f_x": (slice(None), 0.5), "tau": (slice(None), 3.0)}, True),  # f_x < f: the power
+    ({"f_x": (3, 1.0), "tau": (3, 1.0)}, False),          # f_x tau^(sigma-1) = f: not >
+    ({"f_x": (3, 1.0 + 2**-52), "tau": (slice(None), 1.0)}, True),   # one ulp above f
 ])
 def test_block_checks_by_extremes_agree_with_the_masks(change, admissible):
     """solve checks a block first by each parameter's minimum and maximum
@@ -451,6 +454,31 @@ def test_block_checks_by_extremes_agree_with_the_masks(change, admissible):
     got = fast._admissible(tuple(d.restrictions), values, 8)
     assert got.tolist() == want.tolist()
     assert got.all() == admissible
+
+
+def test_selection_into_exporting_needs_no_power_where_the_bounds_hold(monkeypatch):
+    """Where a block meets tau >= 1, sigma > 1 and f_x > 0, f_x tau^(sigma-1) > f
+    follows from f_x > f (fast._sufficient): the power is computed only where
+    that fails.  k > sigma - 1 and HMY's f_I > f_x tau^(sigma-1) (the power on
+    the smaller side) have no cheaper condition."""
+    m = ms.model("melitz", "pareto")
+    restrictions = tuple(m.derive().restrictions)
+    bounds = fast._by_extremes(restrictions)[0]
+    by_words = {r.words.split(":")[0]: r.condition for r in restrictions}
+    names, fn = fast._sufficient(by_words["selection into exporting"], bounds)
+    assert names == ("f", "f_x") and fn(1.0, 1.0 + 2**-52) and not fn(1.0, 1.0)
+    assert fast._sufficient(restrictions[-1].condition, bounds) is None  # k > sigma - 1
+    hmy = tuple(ms.model("hmy", "pareto").derive().restrictions)
+    f_I = [r.condition for r in hmy if "f_I" in str(r.condition.lhs)]
+    assert f_I and fast._sufficient(f_I[0], fast._by_extremes(hmy)[0]) is None
+    masked = []
+    real = fast.restriction_masks
+    monkeypatch.setattr(fast, "restriction_masks",
+                        lambda rs, values: masked.append(rs) or real(rs, values))
+    params = dict(sigma=3.8, k=4.6, b=0.5, f=1.0, f_x=np.array([2.5, 1.5]), f_e=0.05,
+                  delta=0.1, tau=1.7, n=np.array([0.0, 3.0]), L=100.0)
+    m.solve(outputs=["phi_star"], **params)
+    assert [[str(r.condition) for r in rs] for rs in masked] == [["k > sigma - 1"]]
 
 
 def test_degenerate_output_beyond_a_double_is_named():
