@@ -821,8 +821,9 @@ def _corner_mask(values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarr
     if support is None or "phi_star" not in result:
         return np.zeros(admissible.shape, bool)
     phi, uppers, lo, hi, p_in = _cutoffs(values, result, admissible, support)
-    return corner_mask(support.continuous, phi, uppers, lo, hi,
-                       1e-14 if support.continuous else 1e-12, p_in) & admissible
+    with np.errstate(over="ignore"):  # lo (1 + rtol) is inf for lo near the largest double
+        return corner_mask(support.continuous, phi, uppers, lo, hi,
+                           1e-14 if support.continuous else 1e-12, p_in) & admissible
 
 
 def _cutoffs(values, result, admissible: np.ndarray, support: _Support) -> tuple:

@@ -7,6 +7,8 @@ and W = rho phi* (L/(sigma f))^(1/(sigma-1)) (same section), evaluated here with
 
 from __future__ import annotations
 
+import warnings
+
 import mpmath
 import numpy as np
 import pytest
@@ -479,6 +481,17 @@ def test_selection_into_exporting_needs_no_power_where_the_bounds_hold(monkeypat
                   delta=0.1, tau=1.7, n=np.array([0.0, 3.0]), L=100.0)
     m.solve(outputs=["phi_star"], **params)
     assert [[str(r.condition) for r in rs] for rs in masked] == [["k > sigma - 1"]]
+
+
+def test_degenerate_support_at_the_largest_double_warns_nothing():
+    """Fuzz (session 23): melitz-closed degenerate at b = 1.7976931348623e308 printed
+    numpy's RuntimeWarning 'overflow encountered in multiply' (the corner rule's
+    lo (1 + 1e-12) is inf) before its error; now only the error."""
+    m = ms.model("melitz-closed", "degenerate")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ms.NumericalError, match="no finite value of W"):
+            m.solve(sigma=3.8, f=1.0, f_e=1.0, delta=0.1, L=100.0, b=1.7976931348623e308)
 
 
 def test_degenerate_output_beyond_a_double_is_named():
