@@ -789,7 +789,8 @@ def _support(model, d, names: list[str], precision: str) -> _Support | None:
     share = None
     if dist.continuous and "p_in" not in names and "p_in" in d.outputs:
         def share(args: list, shape: tuple, mask: np.ndarray) -> np.ndarray:
-            return _block(d, model, ["p_in"], precision)(_at_points(args, shape, mask))[0]
+            with np.errstate(all="ignore"):  # at a corner the forms may take log(0)
+                return _block(d, model, ["p_in"], precision)(_at_points(args, shape, mask))[0]
 
     return _Support(syms, _support_fn(syms, tuple(sp.sympify(e) for e in dist.support)),
                     dist.continuous, share)
