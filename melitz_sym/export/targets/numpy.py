@@ -74,9 +74,11 @@ def solve_cutoff({params}, tol=1e-15, iters=200, status=False, threads=None):
     _lower = numpy.broadcast_to(numpy.asarray(cutoff_lower(*_args), dtype=float), _args[0].shape)
     _shape = _lower.shape
     _upper = numpy.broadcast_to(numpy.asarray({upper}, dtype=float), _shape)
-    with numpy.errstate(all="ignore"):
-        _corner = (_lower > 0) & (cutoff_residual(_lower, *_args) < 0)
-        _work = ~(_bad_args | _corner)  # not solved elsewhere: status 2 or 3
+    _corner = numpy.array(_lower > 0)  # a corner: a negative residual at a positive lower bound
+    if _corner.any():
+        with numpy.errstate(all="ignore"):
+            _corner[_corner] = cutoff_residual(_lower[_corner], *[a[_corner] for a in _args]) < 0
+    _work = ~(_bad_args | _corner)  # not solved elsewhere: status 2 or 3
     _at = numpy.flatnonzero(_work)
     _low = _lower.reshape(-1)[_at]
     _high = _upper.reshape(-1)[_at]
