@@ -10,8 +10,9 @@ Python syntax tree, so that every operation keeps lambdify's operands and order)
 and evaluates it as a sequence of ufunc calls, each writing into a scratch
 array whose value is no longer needed, or into the output it computes.
 
-Only arithmetic, powers and ufuncs (numpy's and scipy.special's) are taken; code
-with anything else (a Python function, a conditional) is left to lambdify.
+Only arithmetic, powers and ufuncs with a loop of doubles (numpy's and
+scipy.special's) are taken; code with anything else (a Python function, a
+conditional) is left to lambdify.
 numexpr does the same kind of fusion, but calls scalar libm where numpy's exp and
 log are SIMD: measured 2.3x slower here (see the closing note of session 22).
 """
@@ -80,7 +81,8 @@ def _parse(fn: Callable, count: int) -> _Program:
             return emit(_BINARY[type(node.op)], value(node.left), right)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             ufunc = fn.__globals__.get(node.func.id)
-            if isinstance(ufunc, np.ufunc) and ufunc.nout == 1 and ufunc.nin == len(node.args):
+            if (isinstance(ufunc, np.ufunc) and ufunc.nout == 1 and ufunc.nin == len(node.args)
+                    and "d" * ufunc.nin + "->d" in ufunc.types):  # a loop of doubles
                 return emit(ufunc, *map(value, node.args))
         raise _Unsupported
 

@@ -82,14 +82,18 @@ def test_in_place_outputs_are_fresh_arrays_and_scratch_is_per_thread():
 
 
 def test_in_place_leaves_what_it_cannot_do_to_lambdify():
-    """Code with a conditional or a function that is not a ufunc gives None (the
-    caller keeps lambdify's code); arrays of different shapes (broadcasting) and
-    arguments that are not doubles are passed to lambdify's function."""
+    """Code with a conditional, a function that is not a ufunc or a ufunc without a
+    loop of doubles gives None (the caller keeps lambdify's code); arrays of
+    different shapes (broadcasting) and arguments that are not doubles are passed
+    to lambdify's function."""
     piecewise = sp.Piecewise((x, x > y), (y, True))
     assert inplace.in_place(_compiled([piecewise, x * y]), 2) is None
     python = sp.lambdify((x, y, z), [sp.Function("f")(x) + y], cse=True,
                          modules=[{"f": lambda v: v + 1}, "numpy"])
     assert inplace.in_place(python, 1) is None
+    objects = sp.lambdify((x, y, z), [sp.Function("g")(x) + y], cse=True,
+                          modules=[{"g": np.frompyfunc(lambda v: v + 1, 1, 1)}, "numpy"])
+    assert inplace.in_place(objects, 1) is None  # a ufunc of Python objects
     fn = _compiled()
     run = inplace.in_place(fn, 5)
     rows, cols = np.linspace(1, 2, 3)[:, None], np.linspace(1, 3, 4)[None, :]
