@@ -14,6 +14,10 @@ import pytest
 from melitz_sym import interrupt, sweep
 from melitz_sym.cli import main
 
+#: The finalizer's KeyboardInterrupt is swallowed on purpose (what the tests reproduce);
+#: Python reports it as unraisable, and pytest would show that as a warning.
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
 
 class _Swallowing:
     """An object whose finalizer receives a SIGINT, as ZipFile.__del__ did."""
