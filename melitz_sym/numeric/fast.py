@@ -554,7 +554,7 @@ def _checked(values: Mapping[str, object], result: dict, size: int, errors: str,
         for n in NO_PARTNERS_ZERO:  # autarky: no exporters, whatever phi_x*
             if n in result:
                 result[n][np.broadcast_to(values["n"] == 0, (size,))] = 0.0
-    corners = _corner_mask(values, result, ok, support)
+    corners = _corner_mask(values, result, ok, support)[0]
     if corners.any():
         ok &= ~corners
     clean = bool(ok.all())
@@ -816,15 +816,17 @@ def _at(values: Mapping[str, np.ndarray], idx: tuple) -> str:
 
 
 def _corner_mask(values: Mapping[str, np.ndarray], result: Mapping[str, np.ndarray],
-                 admissible: np.ndarray, support) -> np.ndarray:
+                 admissible: np.ndarray, support) -> tuple[np.ndarray, tuple | None]:
     """Mask of the admissible points whose cutoffs are a corner of the ``support``
-    (see :func:`_support` and :func:`melitz_sym.admissibility.corner_mask`)."""
+    (see :func:`_support` and :func:`melitz_sym.admissibility.corner_mask`), and the
+    :func:`_cutoffs` it compared (None without a support or phi*)."""
     if support is None or "phi_star" not in result:
-        return np.zeros(admissible.shape, bool)
-    phi, uppers, lo, hi, p_in = _cutoffs(values, result, admissible, support)
+        return np.zeros(admissible.shape, bool), None
+    cutoffs = _cutoffs(values, result, admissible, support)
+    phi, uppers, lo, hi, p_in = cutoffs
     with np.errstate(over="ignore"):  # lo (1 + rtol) is inf for lo near the largest double
         return corner_mask(support.continuous, phi, uppers, lo, hi,
-                           1e-14 if support.continuous else 1e-12, p_in) & admissible
+                           1e-14 if support.continuous else 1e-12, p_in) & admissible, cutoffs
 
 
 def _cutoffs(values, result, admissible: np.ndarray, support: _Support) -> tuple:
@@ -855,10 +857,10 @@ def _raise_invalid(values: Mapping[str, np.ndarray], result: Mapping[str, np.nda
     :func:`melitz_sym.admissibility.corner`) raises :class:`AdmissibilityError`
     and a non-finite output :class:`NumericalError`, each at its first point:
     never a silent inf."""
-    bad = _corner_mask(values, result, admissible, support)
+    bad, cutoffs = _corner_mask(values, result, admissible, support)
     if bad.any():
         idx = _first(bad)
-        phi, uppers, lo, hi, p_in = _cutoffs(values, result, admissible, support)
+        phi, uppers, lo, hi, p_in = cutoffs
         problem = corner(support.continuous, phi[idx],
                          {n: v[idx] for n, v in uppers.items()}, lo[idx], hi[idx],
                          None if p_in is None else p_in[idx])

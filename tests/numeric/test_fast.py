@@ -402,7 +402,8 @@ def test_share_of_producers_is_computed_only_where_phi_star_is_near_its_lower_bo
     """m.solve computes p_in, when it is not asked for, only at the points whose phi*
     is within fast.SHARE_GAP of b, where it decides the corner (the point above);
     at an ordinary point beside it, phi* far above b says p_in < 1 (issue 19: p_in
-    at every point cost 12% of solve's time)."""
+    at every point cost 12% of solve's time).  The error names the corner with the
+    p_in its mask was computed from."""
     m = ms.model("melitz", "pareto")
     points = []
     block = fast._block
@@ -422,6 +423,9 @@ def test_share_of_producers_is_computed_only_where_phi_star_is_near_its_lower_bo
     points.clear()
     m.solve(outputs=["W", "p_in"], errors="nan", **params)  # asked for: computed with W
     assert points == []
+    with pytest.raises(ms.AdmissibilityError, match="no selection"):
+        m.solve(outputs=["W", "phi_star"], **params)
+    assert points == [1, 1]  # in its block, and once more for the error (not twice)
 
 
 @pytest.mark.parametrize("change, admissible", [
