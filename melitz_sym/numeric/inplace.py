@@ -170,11 +170,10 @@ def _scratch(count: int, shape: tuple) -> list[np.ndarray]:
     """``count`` scratch arrays of ``shape``, this thread's own (reused between calls)."""
     size = int(np.prod(shape))
     buffers = getattr(_SCRATCH, "buffers", [])
-    if len(buffers) < count or any(b.size < size for b in buffers[:count]):
-        size = max([size] + [b.size for b in buffers])
-        buffers = [np.empty(size) for _ in range(max(count, len(buffers)))]
+    if len(buffers) < count or any(b.size < size for b in buffers):
+        length = max([size] + [b.size for b in buffers])
+        buffers = [np.empty(length) for _ in range(max(count, len(buffers)))]
         _SCRATCH.buffers = buffers
-    size = int(np.prod(shape))
     return [b[:size].reshape(shape) for b in buffers[:count]]
 
 
@@ -184,8 +183,8 @@ def in_place(fn: Callable, count: int) -> Callable | None:
     in place (see the module's description): a function of ``fn``'s arguments
     returning those outputs (fresh arrays, or the arguments and numbers they are).
     Where the array arguments differ in shape (broadcasting) or an argument is
-    not a double, ``fn`` itself.  None
-    where ``fn``'s code uses anything but arithmetic and ufuncs."""
+    not a double, ``fn`` itself.  None where ``fn``'s code uses anything but
+    arithmetic and ufuncs."""
     try:
         program = _parse(fn, count)
     except (_Unsupported, OSError, TypeError):
